@@ -1,0 +1,1 @@
+"""augment sub-package of speechbrain_masksr."""

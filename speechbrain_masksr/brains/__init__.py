@@ -1,0 +1,1 @@
+"""brains sub-package of speechbrain_masksr."""

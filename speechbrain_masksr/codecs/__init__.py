@@ -1,0 +1,1 @@
+"""codecs sub-package of speechbrain_masksr."""

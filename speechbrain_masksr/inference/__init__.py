@@ -1,0 +1,1 @@
+"""inference sub-package of speechbrain_masksr."""

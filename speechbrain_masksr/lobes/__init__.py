@@ -1,0 +1,1 @@
+"""lobes sub-package of speechbrain_masksr."""

@@ -1,0 +1,1 @@
+"""metrics sub-package of speechbrain_masksr."""
