@@ -1,1 +1,45 @@
-"""augment sub-package of speechbrain_masksr."""
+"""Speech degradations for restoration training (MaskSR / VoiceFixer GSR).
+
+Batched, seeded ``nn.Module`` distortions (noise, reverberation, clipping,
+band-limiting, interfering speaker), the general speech restoration
+pipeline that composes them, and simulated room impulse responses.
+
+Authors
+ * speechbrain-masksr contributors 2026
+"""
+
+from speechbrain_masksr.augment.distortions import (
+    FILTER_FAMILIES,
+    AddNoise,
+    AddReverb,
+    BandLimit,
+    Clip,
+    Distortion,
+    InterferingSpeaker,
+    lowpass,
+)
+from speechbrain_masksr.augment.levels import active_power, measure_snr
+from speechbrain_masksr.augment.pipeline import (
+    GSRPipeline,
+    RandomApply,
+    degrade,
+)
+from speechbrain_masksr.augment.rir import align_rir, simulate_rir
+
+__all__ = [
+    "FILTER_FAMILIES",
+    "AddNoise",
+    "AddReverb",
+    "BandLimit",
+    "Clip",
+    "Distortion",
+    "GSRPipeline",
+    "InterferingSpeaker",
+    "RandomApply",
+    "active_power",
+    "align_rir",
+    "degrade",
+    "lowpass",
+    "measure_snr",
+    "simulate_rir",
+]

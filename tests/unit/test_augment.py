@@ -1,0 +1,472 @@
+"""Tests of the distortion toolkit: levels, RIRs, effects and GSR pipeline.
+
+Authors
+ * speechbrain-masksr contributors 2026
+"""
+
+import json
+import math
+
+import numpy as np
+import pytest
+import scipy.signal
+import torch
+
+from speechbrain_masksr.augment import (
+    FILTER_FAMILIES,
+    AddNoise,
+    AddReverb,
+    BandLimit,
+    Clip,
+    GSRPipeline,
+    InterferingSpeaker,
+    RandomApply,
+    active_power,
+    align_rir,
+    degrade,
+    lowpass,
+    measure_snr,
+    simulate_rir,
+)
+from speechbrain_masksr.augment.distortions import design_lowpass
+from speechbrain_masksr.dataio import AudioError, save_audio
+
+SR = 44100
+FRAME = 882  # 20 ms, the default measurement frame at 44.1 kHz
+
+
+@pytest.fixture(autouse=True)
+def _one_thread():
+    """These small ops are faster (and far less load-sensitive) on 1 thread."""
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
+
+
+def gen(seed=0):
+    return torch.Generator().manual_seed(seed)
+
+
+def speech_like(batch=2, frames=60, seed=0):
+    """Harmonic bursts separated by exact silences, frame-aligned.
+
+    Returns the signal and a bool mask of the samples inside bursts.
+    """
+    g = gen(seed)
+    time = frames * FRAME
+    t = torch.arange(time) / SR
+    f0 = 120 + 100 * torch.rand(batch, 1, generator=g)
+    wav = sum(torch.sin(2 * math.pi * k * f0 * t) / k for k in range(1, 8))
+    # 10 frames on, 5 off (pattern shifted per row)
+    frame_idx = torch.arange(time) // FRAME
+    on = torch.stack([((frame_idx + 3 * b) % 15) < 10 for b in range(batch)])
+    return 0.3 * wav * on, on
+
+
+def band_energy(x, lo, hi, sr=SR):
+    spec = np.abs(np.fft.rfft(np.asarray(x, dtype=np.float64))) ** 2
+    f = np.fft.rfftfreq(len(x), 1 / sr)
+    return spec[(f >= lo) & (f < hi)].sum()
+
+
+# ---------------------------------------------------------------- RIRs
+
+
+def schroeder_rt60(rir, sr):
+    """RT60 from the -5..-25 dB range of the Schroeder decay curve (T20)."""
+    e = rir.double().numpy() ** 2
+    edc = np.cumsum(e[::-1])[::-1]
+    edc_db = 10 * np.log10(edc / edc[0] + 1e-30)
+    i5, i25 = np.argmax(edc_db < -5), np.argmax(edc_db < -25)
+    return 3.0 * (i25 - i5) / sr
+
+
+@pytest.mark.parametrize("rt60", [0.3, 0.8])
+def test_simulate_rir_peak_and_decay(rt60):
+    rir = simulate_rir(SR, rt60, duration=2.0, generator=gen(1))
+    assert rir.shape == (2 * SR,)
+    assert int(rir.abs().argmax()) == round(0.0025 * SR)
+    assert float(rir[: round(0.0025 * SR)].abs().max()) == 0.0
+    assert schroeder_rt60(rir, SR) == pytest.approx(rt60, rel=0.2)
+
+
+def test_simulate_rir_seeded_and_errors():
+    a = simulate_rir(16000, 0.5, generator=gen(4))
+    assert torch.equal(a, simulate_rir(16000, 0.5, generator=gen(4)))
+    assert not torch.equal(a, simulate_rir(16000, 0.5, generator=gen(5)))
+    with pytest.raises(ValueError, match="rt60"):
+        simulate_rir(16000, 0.0)
+    with pytest.raises(ValueError, match="duration"):
+        simulate_rir(16000, 0.5, duration=0.001, direct_delay=0.01)
+
+
+def test_align_rir():
+    rir = torch.tensor([0.0, 0.1, -0.5, 0.25, 0.1])
+    out = align_rir(rir)
+    assert torch.allclose(out, torch.tensor([1.0, -0.5, -0.2]))
+    with pytest.raises(ValueError, match="all zeros"):
+        align_rir(torch.zeros(4))
+    with pytest.raises(ValueError, match="NaN"):
+        align_rir(torch.tensor([1.0, float("nan")]))
+
+
+# ---------------------------------------------------------------- levels
+
+
+def test_active_power_ignores_silence_and_padding():
+    x, on = speech_like(batch=1)
+    expected = float(x[on].double().pow(2).mean())
+    assert float(active_power(x, frame_length=FRAME)) == pytest.approx(
+        expected, rel=1e-5
+    )
+    # garbage in the padded tail is not counted
+    padded = torch.cat([x, 5 * torch.ones(1, 1000)], dim=1)
+    rel = torch.tensor([x.shape[1] / padded.shape[1]])
+    assert float(active_power(padded, rel, FRAME)) == pytest.approx(
+        expected, rel=1e-5
+    )
+    assert float(active_power(torch.zeros(1, 100))) == 0.0
+
+
+# ---------------------------------------------------------------- noise
+
+
+@pytest.mark.parametrize("snr", [-5.0, 0.0, 7.3, 20.0])
+def test_add_noise_hits_requested_snr(snr):
+    clean, on = speech_like(batch=2)
+    noise = torch.randn(3, 5 * SR, generator=gen(2))
+    noisy = AddNoise(noise, snr, snr, SR)(clean, generator=gen(3))
+    added = noisy - clean
+    for b in range(2):
+        # independent measurement: speech power over its bursts, noise
+        # power over the whole signal (white noise is active everywhere)
+        p_s = clean[b][on[b]].double().pow(2).mean()
+        p_n = added[b].double().pow(2).mean()
+        achieved = 10 * math.log10(p_s / p_n)
+        assert abs(achieved - snr) < 0.1
+    assert torch.allclose(
+        measure_snr(clean, added), torch.full((2,), snr).double(), atol=1e-3
+    )
+
+
+def test_add_noise_random_range_lengths_and_generated_noise():
+    clean, _ = speech_like(batch=4, frames=40)
+    lengths = torch.tensor([1.0, 0.75, 0.5, 1.0])
+    out = AddNoise(None, 0.0, 10.0, SR)(clean, lengths, generator=gen(0))
+    n_valid = (lengths * clean.shape[1]).round().long()
+    snrs = []
+    for b in range(4):
+        n = int(n_valid[b])
+        assert torch.equal(out[b, n:], clean[b, n:])  # tail untouched
+        s = measure_snr(clean[b : b + 1, :n], out[b : b + 1, :n] - clean[b, :n])
+        snrs.append(float(s))
+    assert all(-0.01 < s < 10.01 for s in snrs)
+    assert max(snrs) - min(snrs) > 0.5  # drawn per example
+
+
+def test_add_noise_from_files_manifest_and_bad_files(tmp_path):
+    # noise written at 22.05 kHz is resampled to 44.1 kHz on reading
+    noise = 0.1 * torch.randn(22050, generator=gen(1))
+    save_audio(str(tmp_path / "noise" / "a.wav"), noise, 22050)
+    save_audio(str(tmp_path / "noise" / "b.flac"), noise.flip(0), 22050)
+    manifest = tmp_path / "noise.json"
+    manifest.write_text(
+        json.dumps({"a": {"wav": "{root}/noise/a.wav", "duration": 1.0}})
+    )
+    clean, _ = speech_like(batch=2, frames=20)
+    for source in (str(tmp_path / "noise"), str(manifest)):
+        add = AddNoise(source, 5, 5, SR, replacements={"root": str(tmp_path)})
+        out = add(clean, generator=gen(0))
+        assert torch.allclose(
+            measure_snr(clean, out - clean),
+            torch.full((2,), 5.0).double(),
+            atol=1e-3,
+        )
+    with pytest.raises(AudioError, match="missing.wav"):
+        AddNoise([str(tmp_path / "missing.wav")])
+    bad = tmp_path / "bad.wav"
+    bad.write_text("not audio")
+    with pytest.raises(AudioError, match="bad.wav"):
+        AddNoise(str(bad))(clean)
+    (tmp_path / "empty").mkdir()
+    with pytest.raises(AudioError, match="no noise clips"):
+        AddNoise(str(tmp_path / "empty"))
+
+
+# ---------------------------------------------------------------- speaker
+
+
+def test_interfering_speaker_sir():
+    target, _ = speech_like(batch=2, frames=30, seed=1)
+    other, _ = speech_like(batch=1, frames=20, seed=2)  # shorter: padded
+    mix = InterferingSpeaker(other, 3.0, 3.0, SR)(target, generator=gen(0))
+    sir = measure_snr(target, mix - target)
+    assert torch.allclose(sir, torch.full((2,), 3.0).double(), atol=1e-3)
+    with pytest.raises(ValueError, match="speakers"):
+        InterferingSpeaker(None)
+
+
+# ---------------------------------------------------------------- reverb
+
+
+def test_reverb_longer_tail_but_aligned(tmp_path):
+    time = SR // 2
+    dry = torch.zeros(2, time)
+    burst = torch.randn(2, 2000, generator=gen(0))
+    dry[:, 5000:7000] = burst
+    # a "measured" RIR with 300 samples of pre-delay and a negative peak
+    rir = -simulate_rir(SR, 0.4, direct_delay=300 / SR, generator=gen(1))
+    save_audio(str(tmp_path / "rir.wav"), 0.5 * rir, SR)
+    for rirs in (None, str(tmp_path / "rir.wav")):
+        wet = AddReverb(rirs, SR)(dry, generator=gen(2))
+        assert wet.shape == dry.shape
+        for b in range(2):
+            xcorr = scipy.signal.correlate(
+                wet[b].numpy(), dry[b].numpy(), mode="full"
+            )
+            lag = int(np.argmax(xcorr)) - (time - 1)
+            assert lag == 0
+            # direct path kept at unit gain and polarity
+            assert float(xcorr.max()) == pytest.approx(
+                float(dry[b].pow(2).sum()), rel=0.05
+            )
+            # causal (up to FFT round-off)
+            assert float(wet[b, :5000].abs().max()) < 1e-5
+            tail = wet[b, 7000:12000].pow(2).sum()
+            assert float(tail) > 0.01 * float(burst[b].pow(2).sum())
+
+
+def test_reverb_respects_lengths():
+    x = torch.randn(2, 8000, generator=gen(0))
+    x[1, 4000:] = 0.0
+    out = AddReverb(None, 16000)(x, torch.tensor([1.0, 0.5]), generator=gen(1))
+    assert float(out[1, 4000:].abs().max()) == 0.0
+    assert float(out[0, 4000:].abs().max()) > 0.0
+
+
+# ---------------------------------------------------------------- clip
+
+
+def test_clip_threshold_respected():
+    x = torch.randn(6, 4000, generator=gen(0))
+    x[0] *= 3.0
+    out = Clip(0.1, 0.5)(x, generator=gen(1))
+    peak = x.abs().amax(1)
+    ratio = out.abs().amax(1) / peak
+    assert bool(((ratio >= 0.1 - 1e-6) & (ratio <= 0.5 + 1e-6)).all())
+    assert ratio.std() > 0.01  # drawn per example
+    thr = (ratio * peak).unsqueeze(1)
+    below = x.abs() < thr
+    assert torch.equal(out[below], x[below])  # untouched under threshold
+    assert torch.allclose(out[~below].abs(), thr.expand_as(x)[~below])
+    fixed = Clip(0.25, 0.25)(x)
+    assert torch.allclose(fixed.abs().amax(1), 0.25 * peak)
+    with pytest.raises(ValueError, match="fractions"):
+        Clip(0.0, 0.5)
+
+
+# ---------------------------------------------------------------- band limit
+
+
+@pytest.mark.parametrize("family", FILTER_FAMILIES)
+def test_bandlimit_attenuates_above_cutoff(family):
+    x = torch.randn(1, SR, generator=gen(0))
+    cutoff = 4000.0
+    bl = BandLimit(cutoff, cutoff, SR, (family,), order_low=8, order_high=8)
+    y = bl(x, generator=gen(1))[0].numpy()
+    x = x[0].numpy()
+    # transition margin: Bessel filters trade roll-off for flat group delay
+    edge = (2.0 if family == "bessel" else 1.5) * cutoff
+    stop = band_energy(y, edge, SR / 2) / band_energy(x, edge, SR / 2)
+    assert 10 * math.log10(stop) < -30.0
+    passband = band_energy(y, 50, 0.5 * cutoff) / band_energy(
+        x, 50, 0.5 * cutoff
+    )
+    assert abs(10 * math.log10(passband)) < 1.0
+    # zero phase: the pass band is not delayed
+    lp_x = lowpass(torch.from_numpy(x), 1000, SR, "stft").numpy()
+    assert (
+        np.corrcoef(lp_x, lowpass(torch.from_numpy(y), 1000, SR, "stft"))[0, 1]
+        > 0.99
+    )
+
+
+@pytest.mark.parametrize("family", ["butter", "cheby1", "ellip", "bessel"])
+def test_design_matches_scipy_and_is_stable(family):
+    ref = {
+        "butter": lambda o, w: scipy.signal.butter(o, w, output="sos"),
+        "cheby1": lambda o, w: scipy.signal.cheby1(o, 0.1, w, output="sos"),
+        "ellip": lambda o, w: scipy.signal.ellip(o, 0.1, 60, w, output="sos"),
+        "bessel": lambda o, w: scipy.signal.bessel(
+            o, w, output="sos", norm="mag"
+        ),
+    }[family]
+    for order in (1, 2, 5, 10):
+        for cutoff in (60.0, 1000.0, 21000.0, 22049.0):
+            sos = design_lowpass(family, order, cutoff, SR)
+            h = scipy.signal.sosfreqz(sos, 1024)[1]
+            h_ref = scipy.signal.sosfreqz(ref(order, cutoff / (SR / 2)), 1024)[
+                1
+            ]
+            assert np.allclose(h, h_ref, atol=1e-7)
+            poles = np.concatenate([np.roots(s[3:]) for s in sos])
+            assert np.abs(poles).max() < 1.0
+    # order 10 at a very low cutoff, then through the zero-phase filter
+    x = torch.randn(SR // 4, generator=gen(0))
+    y = lowpass(x, 60.0, SR, family, order=10)
+    assert bool(torch.isfinite(y).all()) and float(y.abs().max()) < 2.0
+
+
+def test_bandlimit_near_and_above_nyquist():
+    x = torch.randn(3, 4096, generator=gen(0))
+    same = BandLimit(22050, 22050, SR)(x, generator=gen(1))
+    assert torch.equal(same, x)  # cutoff at Nyquist: no-op
+    near = BandLimit(21900, 22049, SR, order_low=10, order_high=10)
+    out = near(x, generator=gen(1))
+    assert bool(torch.isfinite(out).all())
+    assert float((out - x).pow(2).mean() / x.pow(2).mean()) < 0.05
+    short = BandLimit(1000, 2000, SR)(torch.randn(2, 5), generator=gen(2))
+    assert bool(torch.isfinite(short).all())
+    with pytest.raises(ValueError, match="unknown filter"):
+        BandLimit(filters=("butterworth",))
+    with pytest.raises(ValueError, match="cutoff_low"):
+        BandLimit(9000, 9000, 16000)
+
+
+# ---------------------------------------------------------------- seeding
+
+
+def _all_effects(speech):
+    return [
+        AddNoise(None),
+        AddReverb(None, rt60_high=0.4),
+        Clip(),
+        BandLimit(),
+        InterferingSpeaker(speech),
+        GSRPipeline(reverb_prob=0.5, clip_prob=0.5, rt60_high=0.4),
+    ]
+
+
+def test_same_seed_same_output():
+    x, _ = speech_like(batch=3, frames=25)
+    for effect in _all_effects(x[:1]):
+        a = effect(x, generator=gen(7))
+        assert torch.equal(a, effect(x, generator=gen(7))), effect
+        assert not torch.equal(a, effect(x, generator=gen(8))), effect
+    # a generator given at construction is used when none is passed
+    c1 = Clip(generator=gen(3))(x)
+    assert torch.equal(c1, Clip(generator=gen(3))(x))
+
+
+def test_inside_speechbrain_augmenter():
+    from speechbrain.augment.augmenter import Augmenter
+
+    x, _ = speech_like(batch=4, frames=20)
+    lengths = torch.tensor([1.0, 1.0, 0.5, 0.75])
+    n = (lengths * x.shape[1]).round().long()
+    x = x * (torch.arange(x.shape[1]) < n.unsqueeze(1))  # zero padding
+    augment = Augmenter(
+        parallel_augment=False,
+        concat_original=True,
+        min_augmentations=2,
+        max_augmentations=2,
+        augmentations=[AddNoise(None, 10, 10, SR), Clip(0.3, 0.3)],
+    )
+    out, out_lens = augment(x, lengths)
+    assert out.shape == (8, x.shape[1])
+    assert torch.equal(out[:4], x)  # the originals
+    assert torch.allclose(out_lens, torch.cat([lengths, lengths]))
+    aug = out[4:]
+    for b in range(4):
+        assert float(aug[b, n[b] :].abs().sum()) == 0.0
+        assert not torch.allclose(aug[b, : n[b]], x[b, : n[b]])
+
+
+# ---------------------------------------------------------------- pipeline
+
+
+def test_random_apply_probability():
+    x = torch.ones(400, 10)
+    out = RandomApply(Clip(0.5, 0.5), p=0.3)(x * 2 - 1e-3, generator=gen(0))
+    frac = float((out[:, 0] < 1.5).float().mean())
+    assert 0.22 < frac < 0.38
+
+
+def test_gsr_pipeline_order_and_probabilities():
+    x = torch.randn(4, SR // 2, generator=gen(0)) * 0.1
+    off = dict(
+        reverb_prob=0.0, clip_prob=0.0, bandlimit_prob=0.0, noise_prob=0.0
+    )
+    assert torch.equal(GSRPipeline(**off)(x, generator=gen(1)), x)
+    only_clip = GSRPipeline(**{**off, "clip_prob": 1.0})
+    clip_out = only_clip(x, generator=gen(1))
+    ratio = clip_out.abs().amax(1) / x.abs().amax(1)
+    assert bool(((ratio > 0.1 - 1e-6) & (ratio < 0.5 + 1e-6)).all())
+    # band-limit then add white noise: the noise alone fills the stop band,
+    # unless the noise is band-limited too
+    common = dict(
+        cutoff_low=2000,
+        cutoff_high=2000,
+        filters=("butter",),
+        order_low=8,
+        order_high=8,
+        snr_low=10,
+        snr_high=10,
+        reverb_prob=0.0,
+        clip_prob=0.0,
+    )
+    noises = torch.randn(2, SR, generator=gen(5))
+    raw_noise = GSRPipeline(noises=noises, noise_bandlimit_prob=0.0, **common)
+    lp_noise = GSRPipeline(noises=noises, noise_bandlimit_prob=1.0, **common)
+    for b, (a, c) in enumerate(
+        zip(raw_noise(x, generator=gen(2)), lp_noise(x, generator=gen(2)))
+    ):
+        hf_x = band_energy(x[b].numpy(), 4000, SR / 2)
+        hf_raw = band_energy(a.numpy(), 4000, SR / 2)
+        hf_lp = band_energy(c.numpy(), 4000, SR / 2)
+        # noise is matched (10 dB) to the *band-limited* speech, whose power
+        # is ~2000/22050 of the white stand-in's; white noise fills the band
+        expected = 0.1 * 2000 / 22050
+        assert 0.7 * expected < hf_raw / hf_x < 1.4 * expected
+        assert hf_lp / hf_x < 1e-3
+
+
+def test_gsr_pipeline_lengths_config_and_degrade(tmp_path):
+    x, _ = speech_like(batch=2, frames=20)
+    lengths = torch.tensor([1.0, 0.5])
+    x[1, x.shape[1] // 2 :] = 0
+    gsr = GSRPipeline(reverb_prob=1.0, clip_prob=1.0, rt60_high=0.4)
+    out = gsr(x, lengths, generator=gen(0))
+    assert float(out[1, x.shape[1] // 2 :].abs().max()) == 0.0
+    cfg = tmp_path / "gsr.yaml"
+    cfg.write_text("sample_rate: 16000\ncutoff_high: 8000\nclip_prob: 0.5\n")
+    from_yaml = GSRPipeline.from_config(str(cfg), reverb_prob=0.0)
+    assert from_yaml.sample_rate == 16000 and from_yaml.reverb is None
+    assert from_yaml.probs["clip_prob"] == 0.5
+    with pytest.raises(ValueError, match="unknown GSRPipeline option"):
+        GSRPipeline.from_config({"snr": 3})
+    with pytest.raises(ValueError, match="speakers"):
+        GSRPipeline(interferer_prob=0.5)
+    # per-example function: numpy in/out and torch in/out, seeded
+    wav = x[0].numpy()
+    y1 = degrade(wav, SR, pipeline=gsr, seed=11)
+    assert isinstance(y1, np.ndarray) and y1.shape == wav.shape
+    assert np.array_equal(y1, degrade(wav, SR, pipeline=gsr, seed=11))
+    y2 = degrade(x[0], SR, pipeline=gsr, seed=11)
+    assert torch.is_tensor(y2) and np.allclose(y2.numpy(), y1)
+    with pytest.raises(ValueError, match="mono waveform"):
+        degrade(x, SR, pipeline=gsr)
+    with pytest.raises(ValueError, match="16000 Hz"):
+        degrade(wav, 44100, pipeline=from_yaml)
+
+
+def test_bad_inputs_are_reported():
+    with pytest.raises(ValueError, match="NaN"):
+        Clip()(torch.tensor([[0.1, float("nan")]]))
+    with pytest.raises(ValueError, match="batch, time"):
+        Clip()(torch.zeros(1, 2, 3))
+    with pytest.raises(TypeError, match="float"):
+        Clip()(torch.zeros(2, 3, dtype=torch.long))
+    with pytest.raises(ValueError, match="relative"):
+        Clip()(torch.zeros(2, 3), lengths=torch.tensor([3.0, 2.0]))
