@@ -1,0 +1,368 @@
+"""Data preparation for the DNS Challenge (clean speech, noise, RIRs, test set).
+
+Writes SpeechBrain JSON manifests from a DNS Challenge checkout (or from the
+mini corpus of :mod:`speechbrain_masksr.data.mini_corpus`, which uses the same
+layout). Paths are stored with the ``{data_root}`` placeholder, to be
+replaced by ``data_folder`` when loading::
+
+    DynamicItemDataset.from_json(
+        "train.json", replacements={"data_root": data_folder}
+    )
+
+Expected layout under ``data_folder`` (sub-folder names are options; the
+first existing candidate is used and searched recursively)::
+
+    datasets/clean/**.wav               (DNS4: datasets_fullband/clean_fullband)
+    datasets/noise/**.wav               (DNS4: datasets_fullband/noise_fullband)
+    datasets/impulse_responses/**.wav   (DNS 2021/4; optional)
+    datasets/test_set/synthetic/{no_reverb,with_reverb}/{clean,noisy}/*.wav
+    datasets/test_set/real_recordings/*.wav                  (optional)
+
+Manifests written to ``save_folder``:
+
+* ``train.json``, ``valid.json``, ``test.json``: clean speech, split at random
+  (by ``seed``) with ``valid_ratio`` / ``test_ratio``;
+  entries ``{"wav", "duration", "sample_rate"}``.
+* ``noise.json``, ``rir.json``: entries ``{"wav", "duration",
+  "sample_rate"}`` (only when the folder exists).
+* ``test_no_reverb.json``, ``test_with_reverb.json``: the DNS 2020 synthetic
+  test set, noisy files paired with ``clean_fileid_<N>.wav`` by the
+  ``fileid_<N>`` at the end of the noisy name; ids ``fileid_<N>``; entries
+  ``{"noisy_wav", "clean_wav", "duration", "sample_rate",
+  "clean_sample_rate"}``. In the DNS 2020 ``with_reverb`` set the clean
+  references are themselves reverberant.
+* ``test_real.json``: ``real_recordings`` (no reference); entries
+  ``{"noisy_wav", "duration", "sample_rate"}``.
+
+Unreadable files (corrupt, not audio, empty) are logged with their path and
+skipped, with a count per group; unpaired test files are logged and skipped.
+
+Usage::
+
+    python recipes/DNS/dns_prepare.py /path/to/DNS-Challenge results/dns
+
+Authors
+ * speechbrain-masksr contributors 2026
+"""
+
+import argparse
+import logging
+import sys
+from pathlib import Path
+
+from speechbrain.utils.logger import get_logger
+
+from speechbrain_masksr.data.manifest import (
+    audio_entries,
+    collect_audio_info,
+    find_subfolder,
+    mark_prepare_done,
+    name_key,
+    pair_files,
+    paired_entries,
+    prepare_done,
+    read_prepare_record,
+    scan_audio,
+    split_ids,
+    write_manifest,
+)
+
+logger = get_logger(__name__)
+
+CLEAN_FOLDERS = ("datasets/clean", "datasets_fullband/clean_fullband", "clean")
+NOISE_FOLDERS = ("datasets/noise", "datasets_fullband/noise_fullband", "noise")
+RIR_FOLDERS = (
+    "datasets/impulse_responses",
+    "datasets_fullband/impulse_responses",
+    "impulse_responses",
+)
+TEST_FOLDERS = ("datasets/test_set", "test_set")
+TEST_CONDITIONS = ("no_reverb", "with_reverb")
+
+LAYOUT_HELP = (
+    "Expected a DNS Challenge layout: <data_folder>/datasets/clean/ "
+    "(or datasets_fullband/clean_fullband/), datasets/noise/, "
+    "datasets/impulse_responses/ and datasets/test_set/synthetic/"
+    "{no_reverb,with_reverb}/{clean,noisy}/ (a mini corpus made by "
+    "speechbrain_masksr.data.mini_corpus has this layout)."
+)
+
+# DNS 2020 names: noisy ..._fileid_158.wav <-> clean clean_fileid_158.wav
+fileid_key = name_key(r"fileid_(\d+)$")
+
+
+def prepare_dns(
+    data_folder,
+    save_folder,
+    skip_prep=False,
+    valid_ratio=0.05,
+    test_ratio=0.05,
+    seed=1234,
+    min_duration=0.0,
+    clean_folders=CLEAN_FOLDERS,
+    noise_folders=NOISE_FOLDERS,
+    rir_folders=RIR_FOLDERS,
+    test_folders=TEST_FOLDERS,
+):
+    """Write the DNS manifests (see the module docstring for the schema).
+
+    Arguments
+    ---------
+    data_folder : str or Path
+        Root of the DNS checkout (the folder holding ``datasets/``).
+    save_folder : str or Path
+        Where the JSON manifests go.
+    skip_prep : bool
+        If True, do nothing (the manifests are assumed to exist).
+    valid_ratio : float
+        Fraction of the clean speech files held out for ``valid.json``.
+    test_ratio : float
+        Fraction of the clean speech files held out for ``test.json``.
+    seed : int
+        Seed of the random train/valid/test split.
+    min_duration : float
+        Clean speech files shorter than this (seconds, e.g. the training
+        crop) are skipped and counted.
+    clean_folders, noise_folders, rir_folders, test_folders : tuple of str
+        Candidate sub-folders of ``data_folder``; the first that exists is
+        used. Noise, RIR and test folders are optional.
+
+    Returns
+    -------
+    dict
+        ``{name: path}`` of the manifests, with names among ``train``,
+        ``valid``, ``test``, ``noise``, ``rir``, ``test_no_reverb``,
+        ``test_with_reverb``, ``test_real``.
+
+    Raises
+    ------
+    FileNotFoundError
+        If ``data_folder`` or its clean-speech folder does not exist (the
+        message names the path and the expected layout).
+
+    Example
+    -------
+    >>> import torch
+    >>> from speechbrain_masksr.dataio import save_audio
+    >>> root = getfixture("tmpdir") / "dns"
+    >>> for i in range(4):
+    ...     save_audio(str(root / "datasets/clean" / f"u{i}.wav"),
+    ...                0.1 * torch.randn(1600), 16000)
+    >>> save_audio(str(root / "datasets/noise/n.wav"), torch.zeros(800), 16000)
+    >>> out = prepare_dns(str(root), str(root / "save"), valid_ratio=0.25,
+    ...                   test_ratio=0.25)
+    >>> sorted(out)
+    ['noise', 'test', 'train', 'valid']
+    >>> from speechbrain_masksr.data.manifest import load_manifest
+    >>> train = load_manifest(out["train"])
+    >>> len(train), sorted(train[next(iter(train))])
+    (2, ['duration', 'sample_rate', 'wav'])
+    """
+    if skip_prep:
+        return _existing(save_folder)
+    data_folder = Path(data_folder)
+    save_folder = Path(save_folder)
+    if not data_folder.is_dir():
+        raise FileNotFoundError(
+            f"DNS data folder not found: {data_folder}. {LAYOUT_HELP}"
+        )
+    options = {
+        "data_folder": str(data_folder.resolve()),
+        "valid_ratio": valid_ratio,
+        "test_ratio": test_ratio,
+        "seed": seed,
+        "min_duration": min_duration,
+        "clean_folders": list(clean_folders),
+        "noise_folders": list(noise_folders),
+        "rir_folders": list(rir_folders),
+        "test_folders": list(test_folders),
+    }
+    if prepare_done(save_folder, "dns", options):
+        logger.info("DNS manifests in %s are up to date, skipping", save_folder)
+        return _existing(save_folder)
+
+    clean_dir = find_subfolder(data_folder, clean_folders)
+    if clean_dir is None:
+        raise FileNotFoundError(
+            f"No clean-speech folder in {data_folder} (looked for "
+            f"{', '.join(clean_folders)}). {LAYOUT_HELP}"
+        )
+    test_dir = find_subfolder(data_folder, test_folders)
+    exclude = [test_dir] if test_dir is not None else []
+    written = {}
+
+    # clean speech -> train / valid / test
+    report = collect_audio_info(
+        scan_audio(clean_dir, exclude=exclude),
+        what="clean speech",
+        min_duration=min_duration,
+    )
+    if not report.kept:
+        raise FileNotFoundError(
+            f"No readable clean speech in {clean_dir} "
+            f"({report.summary()}). {LAYOUT_HELP}"
+        )
+    clean = audio_entries(report, clean_dir, data_folder)
+    train, valid, test = split_ids(
+        list(clean), [valid_ratio, test_ratio], seed=seed
+    )
+    for name, ids in (("train", train), ("valid", valid), ("test", test)):
+        path = save_folder / f"{name}.json"
+        write_manifest({i: clean[i] for i in ids}, path)
+        written[name] = str(path)
+
+    # noise and impulse responses (optional)
+    for name, candidates in (("noise", noise_folders), ("rir", rir_folders)):
+        folder = find_subfolder(data_folder, candidates)
+        if folder is None:
+            logger.warning(
+                "No %s folder in %s (looked for %s); %s.json not written",
+                name,
+                data_folder,
+                ", ".join(candidates),
+                name,
+            )
+            continue
+        rep = collect_audio_info(scan_audio(folder, exclude=exclude), what=name)
+        path = save_folder / f"{name}.json"
+        write_manifest(audio_entries(rep, folder, data_folder), path)
+        written[name] = str(path)
+
+    # DNS 2020 test set (optional)
+    if test_dir is None:
+        logger.warning(
+            "No DNS test set in %s (looked for %s)",
+            data_folder,
+            ", ".join(test_folders),
+        )
+    else:
+        written.update(_prepare_test_set(test_dir, data_folder, save_folder))
+
+    mark_prepare_done(save_folder, "dns", options, written)
+    return written
+
+
+def _prepare_test_set(test_dir, data_folder, save_folder):
+    """Write the synthetic (paired) and real (noisy-only) test manifests."""
+    written = {}
+    for cond in TEST_CONDITIONS:
+        noisy_dir = test_dir / "synthetic" / cond / "noisy"
+        clean_dir = test_dir / "synthetic" / cond / "clean"
+        if not noisy_dir.is_dir() or not clean_dir.is_dir():
+            logger.warning(
+                "DNS test set: %s or %s missing; test_%s.json not written",
+                noisy_dir,
+                clean_dir,
+                cond,
+            )
+            continue
+        what = f"DNS test {cond}"
+        pairs, _, _ = pair_files(
+            scan_audio(noisy_dir), scan_audio(clean_dir), fileid_key, what
+        )
+        ids = [f"fileid_{fileid_key(n)}" for n, _ in pairs]
+        path = save_folder / f"test_{cond}.json"
+        write_manifest(paired_entries(pairs, data_folder, ids, what), path)
+        written[f"test_{cond}"] = str(path)
+    real_dir = test_dir / "real_recordings"
+    if real_dir.is_dir():
+        rep = collect_audio_info(scan_audio(real_dir), what="DNS test real")
+        entries = {}
+        for uid, entry in audio_entries(rep, real_dir, data_folder).items():
+            entries[uid] = {
+                "noisy_wav": entry["wav"],
+                "duration": entry["duration"],
+                "sample_rate": entry["sample_rate"],
+            }
+        path = save_folder / "test_real.json"
+        write_manifest(entries, path)
+        written["test_real"] = str(path)
+    return written
+
+
+MANIFEST_NAMES = (
+    "train",
+    "valid",
+    "test",
+    "noise",
+    "rir",
+    "test_no_reverb",
+    "test_with_reverb",
+    "test_real",
+)
+
+
+def _existing(save_folder):
+    """Manifests of the last preparation, else the standard names present."""
+    record = read_prepare_record(save_folder, "dns")
+    if not record:
+        record = {
+            k: f"{k}.json"
+            for k in MANIFEST_NAMES
+            if (Path(save_folder) / f"{k}.json").is_file()
+        }
+    return {k: str(Path(save_folder) / v) for k, v in record.items()}
+
+
+def main(argv=None):
+    """Command-line entry point.
+
+    Arguments
+    ---------
+    argv : list of str, optional
+        Arguments (default ``sys.argv[1:]``).
+
+    Returns
+    -------
+    int
+        Exit status.
+
+    Example
+    -------
+    >>> tmp = getfixture("tmpdir")
+    >>> main([str(tmp / "no_such_folder"), str(tmp / "save")])
+    2
+    """
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("data_folder", help="root of the DNS checkout")
+    parser.add_argument("save_folder", help="where the manifests go")
+    parser.add_argument("--valid-ratio", type=float, default=0.05)
+    parser.add_argument("--test-ratio", type=float, default=0.05)
+    parser.add_argument("--seed", type=int, default=1234)
+    parser.add_argument(
+        "--min-duration",
+        type=float,
+        default=0.0,
+        help="skip clean speech shorter than this (seconds)",
+    )
+    parser.add_argument(
+        "--clean-folder", action="append", help="clean speech sub-folder"
+    )
+    parser.add_argument("--noise-folder", action="append")
+    parser.add_argument("--rir-folder", action="append")
+    parser.add_argument("--test-folder", action="append")
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(message)s")
+    try:
+        written = prepare_dns(
+            args.data_folder,
+            args.save_folder,
+            valid_ratio=args.valid_ratio,
+            test_ratio=args.test_ratio,
+            seed=args.seed,
+            min_duration=args.min_duration,
+            clean_folders=args.clean_folder or CLEAN_FOLDERS,
+            noise_folders=args.noise_folder or NOISE_FOLDERS,
+            rir_folders=args.rir_folder or RIR_FOLDERS,
+            test_folders=args.test_folder or TEST_FOLDERS,
+        )
+    except FileNotFoundError as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 2
+    for name, path in written.items():
+        print(f"{name}: {path}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
