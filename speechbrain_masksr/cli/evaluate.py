@@ -1,0 +1,374 @@
+"""``masksr-eval``: score a folder of estimates against a folder of references.
+
+Files are paired by identical relative path (recursive; for flat folders
+this is the file name). Files without a partner are listed on stderr in both
+directions, never silently dropped. Every pair is scored with
+:func:`speechbrain_masksr.metrics.compute_metrics` at the reference's rate
+(an estimate at another rate is resampled to it with ``soxr_hq``; lengths
+are truncated to the shorter file). The mean of each metric (NaN-skipping)
+is printed as a Markdown table on stdout; ``--csv`` writes one row per file
+with the columns ``file,lsd,pesq,estoi,si_sdr,dnsmos_sig,dnsmos_bak,
+dnsmos_ovrl,spk_sim`` (metrics not selected are left empty, failed ones are
+``nan``).
+
+Example::
+
+    masksr-eval --ref data/clean --est results/enhanced --csv scores.csv
+    masksr-eval --ref clean --est noisy --metrics lsd,pesq,estoi,si_sdr
+
+Exit status: 0 when at least one pair was scored, 1 when none was, 2 for
+bad arguments (missing folder, unknown metric) or a missing optional
+dependency (``resemblyzer`` for ``spk_sim``).
+
+Authors
+ * speechbrain-masksr contributors 2026
+"""
+
+import argparse
+import csv
+import math
+import sys
+import warnings
+from pathlib import Path
+
+from speechbrain_masksr.dataio import AudioError, find_audio_files, load_audio
+from speechbrain_masksr.metrics.compute import (
+    CSV_COLUMNS,
+    DEFAULT_METRICS,
+    METRIC_GROUPS,
+    compute_metrics,
+    expand_metrics,
+    mean_metrics,
+    metrics_table,
+)
+
+
+def build_parser():
+    """Command-line options of ``masksr-eval``.
+
+    Returns
+    -------
+    argparse.ArgumentParser
+        The parser.
+
+    Example
+    -------
+    >>> args = build_parser().parse_args(["--ref", "a", "--est", "b"])
+    >>> args.ref, args.est, args.csv
+    ('a', 'b', None)
+    """
+    parser = argparse.ArgumentParser(
+        prog="masksr-eval",
+        description=(
+            "Score estimated audio against references, pairing files by "
+            "identical relative path. Prints a Markdown table of means; "
+            "--csv writes per-file scores. LSD is VoiceFixer's (in Bels, at "
+            "the reference's rate: n_fft 2048/hop 441 at 44.1 kHz, 743/160 "
+            "at 16 kHz); PESQ, DNSMOS and speaker similarity run at 16 kHz; "
+            "ESTOI via pystoi at the file rate."
+        ),
+    )
+    parser.add_argument(
+        "--ref", required=True, help="reference (clean) folder or file"
+    )
+    parser.add_argument(
+        "--est", required=True, help="estimated (processed) folder or file"
+    )
+    parser.add_argument("--csv", default=None, help="write per-file scores")
+    parser.add_argument(
+        "--metrics",
+        default=",".join(DEFAULT_METRICS),
+        help=(
+            "comma-separated subset of: "
+            + ", ".join(METRIC_GROUPS)
+            + " (default: %(default)s); e.g. skip dnsmos,spk_sim for speed"
+        ),
+    )
+    parser.add_argument(
+        "--spk-weights",
+        default=None,
+        help="another Resemblyzer-format speaker encoder checkpoint",
+    )
+    parser.add_argument(
+        "--dnsmos-personalized",
+        action="store_true",
+        help="use the personalised DNSMOS P.835 model",
+    )
+    parser.add_argument(
+        "--name",
+        default=None,
+        help="row name in the table (default: the --est folder name)",
+    )
+    parser.add_argument(
+        "--precision", type=int, default=3, help="decimals in the table"
+    )
+    parser.add_argument(
+        "--no-progress", action="store_true", help="hide the progress bar"
+    )
+    return parser
+
+
+def _relative_key(path, root):
+    """Pairing key of a file: its path relative to the searched root."""
+    root = Path(root)
+    if root.is_file():
+        return Path(path).name
+    return Path(path).relative_to(root).as_posix()
+
+
+def pair_files(ref_root, est_root):
+    """Pair audio files of two folders by identical relative path.
+
+    Arguments
+    ---------
+    ref_root : str or Path
+        Reference folder (or a single file).
+    est_root : str or Path
+        Estimate folder (or a single file).
+
+    Returns
+    -------
+    pairs : list of (str, Path, Path)
+        ``(key, ref_path, est_path)`` sorted by key. Two single files are
+        paired whatever their names.
+    ref_only : list of str
+        Keys without an estimate.
+    est_only : list of str
+        Keys without a reference.
+
+    Example
+    -------
+    >>> import torch
+    >>> from speechbrain_masksr.dataio import save_audio
+    >>> tmp = getfixture("tmpdir")
+    >>> for d, n in [("r", "a"), ("r", "b"), ("e", "a"), ("e", "c")]:
+    ...     save_audio(str(tmp / d / f"{n}.wav"), torch.zeros(160), 16000)
+    >>> pairs, ref_only, est_only = pair_files(tmp / "r", tmp / "e")
+    >>> [p[0] for p in pairs], ref_only, est_only
+    (['a.wav'], ['b.wav'], ['c.wav'])
+    """
+    ref_files = find_audio_files(ref_root)
+    est_files = find_audio_files(est_root)
+    if Path(ref_root).is_file() and Path(est_root).is_file():
+        return [(Path(ref_root).name, ref_files[0], est_files[0])], [], []
+    refs = {_relative_key(p, ref_root): p for p in ref_files}
+    ests = {_relative_key(p, est_root): p for p in est_files}
+    pairs = [(k, refs[k], ests[k]) for k in sorted(refs) if k in ests]
+    ref_only = sorted(k for k in refs if k not in ests)
+    est_only = sorted(k for k in ests if k not in refs)
+    return pairs, ref_only, est_only
+
+
+def score_pair(ref_path, est_path, metrics, **kwargs):
+    """Load one pair and compute its metrics at the reference's rate.
+
+    Arguments
+    ---------
+    ref_path : str or Path
+        Reference file.
+    est_path : str or Path
+        Estimate file (resampled to the reference's rate if needed).
+    metrics : iterable of str
+        Metric names (see ``compute_metrics``).
+    **kwargs
+        Passed to ``compute_metrics``.
+
+    Returns
+    -------
+    scores : dict
+        ``{column: float}``.
+    messages : list of str
+        Warnings raised while scoring.
+
+    Example
+    -------
+    >>> import torch
+    >>> from speechbrain_masksr.dataio import save_audio
+    >>> tmp = getfixture("tmpdir")
+    >>> x = 0.1 * torch.randn(8000)
+    >>> save_audio(str(tmp / "r.wav"), x, 8000)
+    >>> save_audio(str(tmp / "e.wav"), x, 8000)
+    >>> scores, msgs = score_pair(tmp / "r.wav", tmp / "e.wav", ["lsd"])
+    >>> round(scores["lsd"], 3), msgs
+    (0.0, [])
+    """
+    from speechbrain_masksr.metrics._utils import resample_np
+
+    ref, ref_sr = load_audio(ref_path)
+    est, est_sr = load_audio(est_path)
+    est = est.double().numpy()
+    if est_sr != ref_sr:
+        est = resample_np(est, est_sr, ref_sr)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        scores = compute_metrics(
+            ref.double().numpy(), est, ref_sr, metrics=metrics, **kwargs
+        )
+    messages = []
+    for w in caught:
+        if issubclass(w.category, (DeprecationWarning, FutureWarning)):
+            continue
+        text = str(w.message)
+        if text not in messages:
+            messages.append(text)
+    return scores, messages
+
+
+def _csv_cell(row, column):
+    """CSV text of one value: empty if not computed, 6 decimals otherwise."""
+    if column not in row:
+        return ""
+    value = row[column]
+    if isinstance(value, str):
+        return value
+    if value is None or math.isnan(value):
+        return "nan"
+    return f"{value:.6f}"
+
+
+def write_csv(path, rows, extra_columns=()):
+    """Write per-file scores with the ``masksr-eval`` columns.
+
+    Arguments
+    ---------
+    path : str or Path
+        Output CSV (parent folders are created).
+    rows : list of dict
+        ``{"file": key, column: value, ...}``.
+    extra_columns : tuple of str
+        Columns appended after :data:`CSV_COLUMNS` (``pesq_nb``,
+        ``dnsmos_p808`` when selected).
+
+    Example
+    -------
+    >>> path = getfixture("tmpdir") / "s.csv"
+    >>> write_csv(path, [{"file": "a.wav", "pesq": 3.0}])
+    >>> print(open(path).read().strip())
+    file,lsd,pesq,estoi,si_sdr,dnsmos_sig,dnsmos_bak,dnsmos_ovrl,spk_sim
+    a.wav,,3.000000,,,,,,
+    """
+    columns = list(CSV_COLUMNS) + [c for c in extra_columns]
+    Path(path).parent.mkdir(parents=True, exist_ok=True)
+    with open(path, "w", newline="", encoding="utf-8") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(columns)
+        for row in rows:
+            writer.writerow([_csv_cell(row, c) for c in columns])
+
+
+def _report_unpaired(keys, have, lack, stream):
+    """List files without a partner on ``stream``."""
+    if not keys:
+        return
+    print(
+        f"{len(keys)} {have} file(s) without a matching {lack} file:",
+        file=stream,
+    )
+    for key in keys:
+        print(f"  {key}", file=stream)
+
+
+def main(argv=None):
+    """Run ``masksr-eval``.
+
+    Arguments
+    ---------
+    argv : list of str, optional
+        Arguments (default: ``sys.argv[1:]``).
+
+    Returns
+    -------
+    int
+        Exit status (0: scored at least one pair; 1: none; 2: bad usage).
+
+    Example
+    -------
+    >>> import torch
+    >>> from speechbrain_masksr.dataio import save_audio
+    >>> tmp = getfixture("tmpdir")
+    >>> x = 0.1 * torch.randn(8000)
+    >>> save_audio(str(tmp / "ref" / "a.wav"), x, 8000)
+    >>> save_audio(str(tmp / "est" / "a.wav"), x, 8000)
+    >>> main(["--ref", str(tmp / "ref"), "--est", str(tmp / "est"),
+    ...       "--metrics", "lsd", "--no-progress", "--name", "copy"])
+    | system | files | lsd ↓ |
+    |---|---|---|
+    | copy | 1 | 0.000 |
+    0
+    """
+    args = build_parser().parse_args(argv)
+    err = sys.stderr
+    try:
+        columns = expand_metrics(args.metrics)
+        pairs, ref_only, est_only = pair_files(args.ref, args.est)
+    except (ValueError, AudioError) as error:
+        print(f"masksr-eval: error: {error}", file=err)
+        return 2
+    if args.csv is not None:
+        inputs = {p.resolve() for _, r, e in pairs for p in (r, e)}
+        if Path(args.csv).resolve() in inputs:
+            print(f"masksr-eval: error: --csv {args.csv} is an input", file=err)
+            return 2
+    _report_unpaired(ref_only, "reference", "estimate", err)
+    _report_unpaired(est_only, "estimate", "reference", err)
+    if not pairs:
+        print("masksr-eval: no file pairs to evaluate", file=err)
+        return 1
+
+    from tqdm import tqdm
+
+    kwargs = {
+        "spk_weights": args.spk_weights,
+        "dnsmos_personalized": args.dnsmos_personalized,
+    }
+    rows, skipped = [], []
+    bar = tqdm(
+        pairs,
+        desc="masksr-eval",
+        unit="file",
+        file=err,
+        disable=args.no_progress,
+    )
+    for key, ref_path, est_path in bar:
+        try:
+            scores, messages = score_pair(ref_path, est_path, columns, **kwargs)
+        except AudioError as error:
+            skipped.append(key)
+            tqdm.write(f"skipping {key}: {error}", file=err)
+            continue
+        except ImportError as error:
+            bar.close()
+            print(
+                f"masksr-eval: error: {error} (or leave that metric out "
+                "with --metrics)",
+                file=err,
+            )
+            return 2
+        for text in messages:
+            tqdm.write(f"{key}: {text}", file=err)
+        rows.append({"file": key, **scores})
+    bar.close()
+    if skipped:
+        print(f"{len(skipped)} pair(s) skipped (unreadable audio)", file=err)
+    if not rows:
+        print("masksr-eval: no pair could be evaluated", file=err)
+        return 1
+
+    if args.csv is not None:
+        extra = [c for c in columns if c not in CSV_COLUMNS]
+        write_csv(args.csv, rows, extra_columns=extra)
+        print(f"per-file scores written to {args.csv}", file=err)
+    name = args.name or Path(args.est).resolve().name
+    means = {"files": len(rows), **mean_metrics(rows)}
+    print(
+        metrics_table(
+            {name: means},
+            precision=args.precision,
+            columns=["files"] + list(columns),
+        )
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

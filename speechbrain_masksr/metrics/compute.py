@@ -1,0 +1,287 @@
+"""All metrics in one call, means over files, and Markdown tables.
+
+:func:`compute_metrics` returns a dict keyed by the column names of the
+``masksr-eval`` CSV (``lsd, pesq, estoi, si_sdr, dnsmos_sig, dnsmos_bak,
+dnsmos_ovrl, spk_sim``, plus the optional ``pesq_nb`` and ``dnsmos_p808``);
+:func:`metrics_table` formats rows such as "Unprocessed / Target / Model"
+as a Markdown table.
+
+Authors
+ * speechbrain-masksr contributors 2026
+"""
+
+import math
+
+import numpy as np
+
+from speechbrain_masksr.metrics._utils import check_pair
+
+#: Columns of the per-file CSV written by ``masksr-eval``.
+CSV_COLUMNS = (
+    "file",
+    "lsd",
+    "pesq",
+    "estoi",
+    "si_sdr",
+    "dnsmos_sig",
+    "dnsmos_bak",
+    "dnsmos_ovrl",
+    "spk_sim",
+)
+#: Every metric column :func:`compute_metrics` can produce, in table order.
+METRIC_COLUMNS = (
+    "lsd",
+    "pesq",
+    "pesq_nb",
+    "estoi",
+    "si_sdr",
+    "dnsmos_sig",
+    "dnsmos_bak",
+    "dnsmos_ovrl",
+    "dnsmos_p808",
+    "spk_sim",
+)
+#: Metric names accepted by :func:`compute_metrics` (groups expand).
+METRIC_GROUPS = {
+    "lsd": ("lsd",),
+    "pesq": ("pesq",),
+    "pesq_wb": ("pesq",),
+    "pesq_nb": ("pesq_nb",),
+    "estoi": ("estoi",),
+    "si_sdr": ("si_sdr",),
+    "dnsmos": ("dnsmos_sig", "dnsmos_bak", "dnsmos_ovrl"),
+    "dnsmos_sig": ("dnsmos_sig",),
+    "dnsmos_bak": ("dnsmos_bak",),
+    "dnsmos_ovrl": ("dnsmos_ovrl",),
+    "dnsmos_p808": ("dnsmos_p808",),
+    "spk_sim": ("spk_sim",),
+}
+#: The default selection: every CSV column.
+DEFAULT_METRICS = ("lsd", "pesq", "estoi", "si_sdr", "dnsmos", "spk_sim")
+#: Metrics where lower is better (all others: higher is better).
+LOWER_IS_BETTER = ("lsd",)
+
+
+def expand_metrics(metrics):
+    """Turn metric names and groups into output columns (table order).
+
+    Arguments
+    ---------
+    metrics : str or iterable of str
+        Names from :data:`METRIC_GROUPS`; a string may be comma-separated.
+
+    Returns
+    -------
+    tuple of str
+        Output columns, in :data:`METRIC_COLUMNS` order, no duplicates.
+
+    Example
+    -------
+    >>> expand_metrics("pesq,dnsmos")
+    ('pesq', 'dnsmos_sig', 'dnsmos_bak', 'dnsmos_ovrl')
+    >>> expand_metrics(["wer"])
+    Traceback (most recent call last):
+    ...
+    ValueError: unknown metric 'wer'; choose from ...
+    """
+    if isinstance(metrics, str):
+        metrics = [m for m in metrics.split(",")]
+    wanted = set()
+    for name in metrics:
+        name = name.strip().lower()
+        if not name:
+            continue
+        if name not in METRIC_GROUPS:
+            raise ValueError(
+                f"unknown metric {name!r}; choose from "
+                f"{', '.join(METRIC_GROUPS)}"
+            )
+        wanted.update(METRIC_GROUPS[name])
+    if not wanted:
+        raise ValueError("no metric selected")
+    return tuple(c for c in METRIC_COLUMNS if c in wanted)
+
+
+def compute_metrics(
+    ref,
+    est,
+    sample_rate,
+    metrics=DEFAULT_METRICS,
+    spk_weights=None,
+    dnsmos_personalized=False,
+):
+    """Compute several metrics of one estimate against its reference.
+
+    Lengths are matched first (truncation to the shorter signal); every
+    metric then resamples internally to its own rate (PESQ, DNSMOS and
+    speaker similarity at 16 kHz; LSD, ESTOI and SI-SDR at
+    ``sample_rate``). DNSMOS scores ``est`` only.
+
+    Arguments
+    ---------
+    ref : torch.Tensor or numpy.ndarray
+        Reference audio ``[time]``.
+    est : torch.Tensor or numpy.ndarray
+        Estimated audio ``[time]`` at the same rate.
+    sample_rate : int
+        Rate of both signals.
+    metrics : iterable of str
+        Names or groups (see :func:`expand_metrics`).
+    spk_weights : str, optional
+        Another speaker-encoder checkpoint for ``spk_sim``.
+    dnsmos_personalized : bool
+        Use the personalised DNSMOS P.835 model.
+
+    Returns
+    -------
+    dict
+        ``{column: float}`` for the selected columns (NaN where a metric
+        could not score the pair; a :class:`MetricWarning` says why).
+
+    Example
+    -------
+    >>> import torch
+    >>> x = torch.randn(16000)
+    >>> scores = compute_metrics(x, x + 0.1 * torch.randn(16000), 16000,
+    ...                          metrics=("lsd", "si_sdr"))
+    >>> sorted(scores), 19 < scores["si_sdr"] < 21
+    (['lsd', 'si_sdr'], True)
+    """
+    from speechbrain_masksr.metrics.dnsmos import dnsmos
+    from speechbrain_masksr.metrics.intrusive import (
+        estoi,
+        pesq_nb,
+        pesq_wb,
+        si_sdr,
+    )
+    from speechbrain_masksr.metrics.lsd import lsd
+    from speechbrain_masksr.metrics.speaker import speaker_similarity
+
+    columns = expand_metrics(metrics)
+    ref, est = check_pair(ref, est)
+    out = {}
+    if "lsd" in columns:
+        out["lsd"] = lsd(ref, est, sample_rate)
+    if "pesq" in columns:
+        out["pesq"] = pesq_wb(ref, est, sample_rate)
+    if "estoi" in columns:
+        out["estoi"] = estoi(ref, est, sample_rate)
+    if "pesq_nb" in columns:
+        out["pesq_nb"] = pesq_nb(ref, est, sample_rate)
+    if "si_sdr" in columns:
+        out["si_sdr"] = si_sdr(ref, est)
+    if any(c.startswith("dnsmos_") for c in columns):
+        scores = dnsmos(est, sample_rate, personalized=dnsmos_personalized)
+        for key in ("sig", "bak", "ovrl", "p808"):
+            if f"dnsmos_{key}" in columns:
+                out[f"dnsmos_{key}"] = scores[key]
+    if "spk_sim" in columns:
+        out["spk_sim"] = speaker_similarity(
+            ref, est, sample_rate, weights_fpath=spk_weights
+        )
+    return {c: out[c] for c in columns}
+
+
+def mean_metrics(rows):
+    """Mean of each metric over files, ignoring NaN (failed pairs).
+
+    Arguments
+    ---------
+    rows : iterable of dict
+        One ``{column: float}`` per file.
+
+    Returns
+    -------
+    dict
+        ``{column: mean}`` (NaN where no file has a value), in
+        :data:`METRIC_COLUMNS` order.
+
+    Example
+    -------
+    >>> mean_metrics([{"pesq": 2.0}, {"pesq": 4.0}, {"pesq": float("nan")}])
+    {'pesq': 3.0}
+    """
+    rows = list(rows)
+    keys = [c for c in METRIC_COLUMNS if any(c in r for r in rows)]
+    means = {}
+    for key in keys:
+        vals = np.array(
+            [float(r[key]) for r in rows if key in r and r[key] is not None],
+            dtype=np.float64,
+        )
+        vals = vals[~np.isnan(vals)]
+        means[key] = float(vals.mean()) if vals.size else math.nan
+    return means
+
+
+def _format_cell(value, precision):
+    """Format one table cell."""
+    if value is None:
+        return "-"
+    if isinstance(value, (bool, np.bool_)):
+        return str(value)
+    if isinstance(value, (int, np.integer)):
+        return str(int(value))
+    if isinstance(value, (float, np.floating)):
+        if math.isnan(value):
+            return "nan"
+        return f"{value:.{precision}f}"
+    return str(value)
+
+
+def metrics_table(rows, precision=3, columns=None, first_header="system"):
+    """Format ``{row_name: {column: value}}`` as a Markdown table.
+
+    Arguments
+    ---------
+    rows : dict
+        Ordered ``{name: {column: value}}``, e.g. ``{"Unprocessed": {...},
+        "Target": {...}, "Model": {...}}``.
+    precision : int
+        Decimals of float cells.
+    columns : list of str, optional
+        Columns to show; default: the metric columns present in any row
+        (in :data:`METRIC_COLUMNS` order), then other keys in order of
+        appearance. Missing cells show ``-``.
+    first_header : str
+        Header of the row-name column.
+
+    Returns
+    -------
+    str
+        The table, one line per row, no trailing newline. Metric headers
+        carry an arrow: ``↓`` lower is better, ``↑`` higher is better.
+
+    Example
+    -------
+    >>> print(metrics_table({"Noisy": {"pesq": 1.5, "lsd": 1.234},
+    ...                      "Model": {"pesq": 3.0, "lsd": 0.9}}))
+    | system | lsd ↓ | pesq ↑ |
+    |---|---|---|
+    | Noisy | 1.234 | 1.500 |
+    | Model | 0.900 | 3.000 |
+    """
+    if columns is None:
+        present = []
+        for row in rows.values():
+            for key in row:
+                if key not in present:
+                    present.append(key)
+        columns = [c for c in METRIC_COLUMNS if c in present]
+        columns += [c for c in present if c not in METRIC_COLUMNS]
+
+    def header(col):
+        if col in LOWER_IS_BETTER:
+            return f"{col} ↓"
+        if col in METRIC_COLUMNS:
+            return f"{col} ↑"
+        return col
+
+    lines = [
+        "| " + " | ".join([first_header] + [header(c) for c in columns]) + " |",
+        "|" + "---|" * (len(columns) + 1),
+    ]
+    for name, row in rows.items():
+        cells = [_format_cell(row.get(c), precision) for c in columns]
+        lines.append("| " + " | ".join([str(name)] + cells) + " |")
+    return "\n".join(lines)

@@ -1,0 +1,308 @@
+"""Speaker similarity: cosine of Resemblyzer utterance embeddings at 16 kHz.
+
+The encoder is Resemblyzer's GE2E speaker encoder (3-layer LSTM, 40 mel
+bands, 256-d embeddings) with the ``pretrained.pt`` weights that ship in the
+``resemblyzer`` wheel (no download). Another checkpoint of the same
+architecture (a dict with ``model_state``, as Resemblyzer saves them) can be
+given with ``weights_fpath``. Weights are loaded with
+``torch.load(weights_only=True)`` and strict key checking (the GE2E training
+parameters ``similarity_weight`` / ``similarity_bias`` are the only keys
+dropped).
+
+Each signal is resampled to 16 kHz (``librosa.resample``, ``soxr_hq``) and
+preprocessed as Resemblyzer's ``preprocess_wav`` does (volume raised to
+-30 dBFS, long silences trimmed by WebRTC VAD; if the VAD keeps nothing the
+untrimmed signal is used, with a warning). The utterance embedding is the
+normalised mean of 1.6 s partial embeddings (rate 1.3/s, min coverage 0.75),
+as ``VoiceEncoder.embed_utterance``; the similarity is the dot product of the
+two unit-norm embeddings (about 0.6-1; higher means more similar).
+
+Authors
+ * speechbrain-masksr contributors 2026
+"""
+
+import functools
+import os
+import warnings
+
+import numpy as np
+import torch
+
+from speechbrain_masksr.metrics._utils import (
+    MetricWarning,
+    as_mono_numpy,
+    resample_np,
+)
+
+SPK_RATE = 16000
+_TRAINING_ONLY_KEYS = ("similarity_weight", "similarity_bias")
+
+
+def resemblyzer_weights():
+    """Path of the ``pretrained.pt`` shipped in the ``resemblyzer`` wheel.
+
+    Returns
+    -------
+    str
+        The checkpoint path.
+
+    Example
+    -------
+    >>> os.path.basename(resemblyzer_weights())
+    'pretrained.pt'
+    """
+    import importlib.util
+
+    spec = importlib.util.find_spec("resemblyzer")
+    if spec is None or spec.origin is None:
+        raise ImportError(
+            "speaker similarity needs `resemblyzer` (its wheel ships the "
+            "encoder weights): pip install --no-deps resemblyzer "
+            "webrtcvad-wheels"
+        )
+    return os.path.join(os.path.dirname(spec.origin), "pretrained.pt")
+
+
+class SpeakerEncoder(torch.nn.Module):
+    """Resemblyzer's speaker encoder network (LSTM + linear + ReLU + L2 norm).
+
+    Arguments
+    ---------
+    n_mels : int
+        Mel bands of the input.
+    hidden_size : int
+        LSTM width.
+    num_layers : int
+        LSTM depth.
+    embedding_size : int
+        Output size.
+
+    Example
+    -------
+    >>> enc = SpeakerEncoder()
+    >>> emb = enc(torch.rand(2, 160, 40))
+    >>> emb.shape, torch.allclose(emb.norm(dim=1), torch.ones(2))
+    (torch.Size([2, 256]), True)
+    """
+
+    def __init__(
+        self, n_mels=40, hidden_size=256, num_layers=3, embedding_size=256
+    ):
+        super().__init__()
+        self.lstm = torch.nn.LSTM(
+            n_mels, hidden_size, num_layers, batch_first=True
+        )
+        self.linear = torch.nn.Linear(hidden_size, embedding_size)
+        self.relu = torch.nn.ReLU()
+
+    def forward(self, mels):
+        """Embed a batch of mel spectrograms.
+
+        Arguments
+        ---------
+        mels : torch.Tensor
+            ``[batch, frames, n_mels]``.
+
+        Returns
+        -------
+        torch.Tensor
+            Unit-norm embeddings ``[batch, embedding_size]``.
+        """
+        _, (hidden, _) = self.lstm(mels)
+        emb = self.relu(self.linear(hidden[-1]))
+        return emb / emb.norm(dim=1, keepdim=True).clamp_min(1e-12)
+
+    @classmethod
+    def from_checkpoint(cls, path=None):
+        """Build the encoder and load Resemblyzer-format weights.
+
+        Arguments
+        ---------
+        path : str, optional
+            Checkpoint (``{"model_state": state_dict}`` or a bare state
+            dict); default: the weights shipped with ``resemblyzer``.
+
+        Returns
+        -------
+        SpeakerEncoder
+            In eval mode.
+
+        Raises
+        ------
+        FileNotFoundError
+            If ``path`` does not exist.
+        RuntimeError
+            If keys are missing or unexpected.
+
+        Example
+        -------
+        >>> enc = SpeakerEncoder.from_checkpoint()
+        >>> enc.training
+        False
+        """
+        path = str(path) if path is not None else resemblyzer_weights()
+        if not os.path.isfile(path):
+            raise FileNotFoundError(
+                f"speaker encoder weights {path} not found (pass an existing "
+                "Resemblyzer-format checkpoint as weights_fpath / "
+                "--spk-weights, or leave it unset for Resemblyzer's own)"
+            )
+        ckpt = torch.load(path, map_location="cpu", weights_only=True)
+        state = ckpt.get("model_state", ckpt)
+        state = {k: v for k, v in state.items() if k not in _TRAINING_ONLY_KEYS}
+        model = cls()
+        expected = set(model.state_dict())
+        missing = sorted(expected - set(state))
+        unexpected = sorted(set(state) - expected)
+        if missing or unexpected:
+            raise RuntimeError(
+                f"{path} is not a Resemblyzer speaker-encoder checkpoint: "
+                f"missing keys {missing}, unexpected keys {unexpected}"
+            )
+        model.load_state_dict(state, strict=True)
+        return model.eval()
+
+    @torch.no_grad()
+    def embed_utterance(self, wav, rate=1.3, min_coverage=0.75):
+        """Utterance embedding of a preprocessed 16 kHz waveform.
+
+        Arguments
+        ---------
+        wav : numpy.ndarray
+            ``[time]`` at 16 kHz (see :func:`preprocess_for_speaker`).
+        rate : float
+            Partial utterances per second.
+        min_coverage : float
+            Keep a zero-padded last partial if it is at least this full.
+
+        Returns
+        -------
+        numpy.ndarray
+            Unit-norm embedding ``[embedding_size]``.
+
+        Example
+        -------
+        >>> enc = SpeakerEncoder()
+        >>> enc.embed_utterance(np.random.randn(16000) * 0.1).shape
+        (256,)
+        """
+        from resemblyzer import VoiceEncoder, wav_to_mel_spectrogram
+
+        wav = np.asarray(wav, dtype=np.float32)
+        wav_slices, mel_slices = VoiceEncoder.compute_partial_slices(
+            len(wav), rate, min_coverage
+        )
+        needed = wav_slices[-1].stop
+        if needed >= len(wav):
+            wav = np.pad(wav, (0, needed - len(wav)))
+        mel = wav_to_mel_spectrogram(wav)
+        mels = torch.from_numpy(np.stack([mel[s] for s in mel_slices]))
+        device = next(self.parameters()).device
+        partials = self(mels.to(device)).cpu().double().numpy()
+        emb = partials.mean(axis=0)
+        return emb / max(np.linalg.norm(emb), 1e-12)
+
+
+@functools.lru_cache(maxsize=4)
+def get_speaker_encoder(weights_fpath=None):
+    """Process-wide cached :class:`SpeakerEncoder` (loaded on first use).
+
+    Arguments
+    ---------
+    weights_fpath : str, optional
+        Checkpoint; default Resemblyzer's shipped weights.
+
+    Returns
+    -------
+    SpeakerEncoder
+        The same object for the same path.
+
+    Example
+    -------
+    >>> get_speaker_encoder() is get_speaker_encoder()
+    True
+    """
+    return SpeakerEncoder.from_checkpoint(weights_fpath)
+
+
+def preprocess_for_speaker(wav, sample_rate):
+    """Resample to 16 kHz, raise the level to -30 dBFS, trim long silences.
+
+    Arguments
+    ---------
+    wav : torch.Tensor or numpy.ndarray
+        Audio ``[time]``.
+    sample_rate : int
+        Its rate.
+
+    Returns
+    -------
+    numpy.ndarray
+        ``[time']`` at 16 kHz, float32.
+
+    Example
+    -------
+    >>> preprocess_for_speaker(np.random.randn(32000) * 0.1, 32000).shape[0] <= 16000
+    True
+    """
+    from resemblyzer import normalize_volume, trim_long_silences
+    from resemblyzer.hparams import audio_norm_target_dBFS
+
+    wav = as_mono_numpy(wav, "audio")
+    wav = resample_np(wav, sample_rate, SPK_RATE).astype(np.float32)
+    if not np.any(wav):
+        raise ValueError("speaker similarity: audio is digital silence")
+    wav = normalize_volume(wav, audio_norm_target_dBFS, increase_only=True)
+    # The VAD converts to int16: keep the samples in range.
+    trimmed = trim_long_silences(np.clip(wav, -1.0, 1.0))
+    if len(trimmed) < SPK_RATE // 10:
+        warnings.warn(
+            "spk_sim: the voice activity detector found (almost) no speech; "
+            "using the untrimmed signal",
+            MetricWarning,
+            stacklevel=2,
+        )
+        return wav
+    return trimmed
+
+
+def speaker_similarity(ref, est, sample_rate, weights_fpath=None):
+    """Cosine similarity of the speaker embeddings of two signals.
+
+    Arguments
+    ---------
+    ref : torch.Tensor or numpy.ndarray
+        Reference audio ``[time]``.
+    est : torch.Tensor or numpy.ndarray
+        Estimated audio ``[time]`` (same rate; lengths may differ).
+    sample_rate : int
+        Rate of both signals (resampled to 16 kHz here).
+    weights_fpath : str, optional
+        Another Resemblyzer-format encoder checkpoint.
+
+    Returns
+    -------
+    float
+        Cosine similarity (1 for identical signals), or NaN with a warning
+        if either signal is digital silence.
+
+    Example
+    -------
+    >>> x = np.random.RandomState(0).randn(16000) * 0.1
+    >>> round(speaker_similarity(x, x, 16000), 4)
+    1.0
+    """
+    encoder = get_speaker_encoder(
+        None if weights_fpath is None else str(weights_fpath)
+    )
+    try:
+        ref16 = preprocess_for_speaker(ref, sample_rate)
+        est16 = preprocess_for_speaker(est, sample_rate)
+    except ValueError as err:
+        if "digital silence" not in str(err):
+            raise
+        warnings.warn(f"{err}; returning NaN", MetricWarning, stacklevel=2)
+        return float("nan")
+    emb_ref = encoder.embed_utterance(ref16)
+    emb_est = encoder.embed_utterance(est16)
+    return float(np.dot(emb_ref, emb_est))
