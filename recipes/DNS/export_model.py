@@ -1,0 +1,389 @@
+#!/usr/bin/env python3
+"""Export a MaskSR recipe checkpoint into a model folder for inference.
+
+The folder holds ``hyperparams.yaml`` (inference YAML: the model config
+copied from the training YAML, ``modules`` and a strict ``pretrainer``),
+``model.ckpt`` (the ``MaskSR`` weights) and ``codec.pth`` (the DAC weights
+the model was trained with, copied or symlinked). It is loaded with
+``speechbrain_masksr.inference.SpeechRestoration.from_hparams(source=...)``
+and used by ``masksr-restore --source``. The folder can be uploaded as is
+to a Hugging Face model repo.
+
+Usage::
+
+    python recipes/DNS/export_model.py --hparams RESULTS/hyperparams.yaml \\
+        --output demo/model [--checkpoint CKPT_DIR] [--codec copy|link] \\
+        [--min-key KEY | --max-key KEY] [--overrides "{key: value}"]
+
+``--hparams`` is the YAML the recipe saved in its output folder (overrides
+already applied). Without ``--checkpoint``, the checkpoint is picked from
+the YAML's ``save_folder``: the best by ``--min-key`` / ``--max-key`` when
+given, else the one whose meta has the lowest ``loss``/``valid_loss`` when
+all have it, else the latest. The weights are loaded strictly, and the
+written folder is loaded back and checked to compute the same outputs as
+the trained model before the script exits (status 0).
+
+Authors
+ * speechbrain-masksr contributors 2026
+"""
+
+import argparse
+import os
+import shutil
+import sys
+import tempfile
+from pathlib import Path
+
+import torch
+from hyperpyyaml import load_hyperpyyaml
+from speechbrain.utils.checkpoints import Checkpointer
+
+from speechbrain_masksr.inference.restoration import (
+    MODEL_FILE,
+    SpeechRestoration,
+    load_model_weights,
+    write_model_folder,
+)
+
+# Training-YAML keys copied into the inference YAML (see contracts.md).
+CONFIG_KEYS = (
+    "sample_rate",
+    "segment_seconds",
+    "d_model",
+    "nhead",
+    "encoder_layers",
+    "lm_layers",
+    "n_codebooks",
+    "codebook_size",
+    "variant",
+    "cond_dropout",
+    "sampling_steps",
+    "guidance",
+)
+# Speech-encoder settings read from the instantiated encoder.
+ENCODER_ATTRS = ("n_fft", "hop_length", "power")
+AUTO_MIN_KEYS = ("loss", "valid_loss")
+
+
+class ExportError(RuntimeError):
+    """Export cannot proceed (message says why)."""
+
+
+def parse_args(argv=None):
+    """Parse the command line.
+
+    Arguments
+    ---------
+    argv : list of str, optional
+        Arguments (default ``sys.argv[1:]``).
+
+    Returns
+    -------
+    argparse.Namespace
+        Options.
+    """
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument(
+        "--hparams", required=True, help="training YAML saved by the recipe"
+    )
+    parser.add_argument("--output", required=True, help="model folder to write")
+    parser.add_argument(
+        "--checkpoint",
+        default=None,
+        help="CKPT+... folder (or its model.ckpt); default: picked from "
+        "save_folder",
+    )
+    parser.add_argument(
+        "--codec",
+        choices=("copy", "link"),
+        default="copy",
+        help="copy the codec weights into the folder, or symlink them",
+    )
+    keys = parser.add_mutually_exclusive_group()
+    keys.add_argument("--min-key", default=None, help="best = lowest meta")
+    keys.add_argument("--max-key", default=None, help="best = highest meta")
+    parser.add_argument(
+        "--overrides",
+        default=None,
+        help="YAML overrides for loading --hparams, e.g. '{device: cpu}'",
+    )
+    return parser.parse_args(argv)
+
+
+def find_checkpoint(save_folder, min_key=None, max_key=None):
+    """Choose the checkpoint folder to export.
+
+    Arguments
+    ---------
+    save_folder : str or Path
+        The recipe's checkpoint folder (holding ``CKPT+*`` folders).
+    min_key : str, optional
+        Pick the lowest value of this meta key.
+    max_key : str, optional
+        Pick the highest value of this meta key.
+
+    Returns
+    -------
+    path : Path
+        The chosen ``CKPT+*`` folder.
+    """
+    save_folder = Path(save_folder)
+    if not save_folder.is_dir():
+        raise ExportError(
+            f"save_folder {save_folder} does not exist: train first, or "
+            "pass --checkpoint"
+        )
+    checkpointer = Checkpointer(save_folder)
+    ckpts = checkpointer.list_checkpoints()
+    if not ckpts:
+        raise ExportError(
+            f"no CKPT+* checkpoint in {save_folder}: train first, or pass "
+            "--checkpoint"
+        )
+    if min_key is None and max_key is None:
+        for key in AUTO_MIN_KEYS:
+            if all(key in c.meta for c in ckpts):
+                min_key = key
+                break
+    for key in (min_key, max_key):
+        if key is not None and not all(key in c.meta for c in ckpts):
+            raise ExportError(
+                f"meta key '{key}' is missing from some checkpoints in "
+                f"{save_folder} (meta keys: {sorted(ckpts[0].meta)})"
+            )
+    ckpt = checkpointer.find_checkpoint(min_key=min_key, max_key=max_key)
+    how = (
+        f"lowest {min_key}"
+        if min_key
+        else f"highest {max_key}"
+        if max_key
+        else "latest"
+    )
+    print(f"checkpoint: {ckpt.path} ({how}; meta {ckpt.meta})")
+    return Path(ckpt.path)
+
+
+def model_config(hparams):
+    """Collect the inference config from the loaded training hparams.
+
+    Arguments
+    ---------
+    hparams : dict
+        Loaded training YAML.
+
+    Returns
+    -------
+    config : dict
+        Keys of :data:`CONFIG_KEYS`, ``noise`` (from ``sampling_noise``)
+        and the speech encoder's STFT settings.
+    """
+    missing = [
+        k for k in (*CONFIG_KEYS, "model", "codec_path") if k not in hparams
+    ]
+    if missing:
+        raise ExportError(f"the training YAML lacks the keys {missing}")
+    config = {k: hparams[k] for k in CONFIG_KEYS}
+    if "sampling_noise" in hparams:
+        config["noise"] = hparams["sampling_noise"]
+    encoder = getattr(hparams["model"], "encoder", None)
+    for attr in ENCODER_ATTRS:
+        if hasattr(encoder, attr):
+            config[attr] = getattr(encoder, attr)
+    return config
+
+
+@torch.no_grad()
+def check_same_model(trained, loaded, n_codebooks, codebook_size):
+    """Check that the exported model computes what the trained one does.
+
+    Compares parameters exactly, then encoder outputs and LM logits (eval
+    mode) on a fixed random input: this catches config mismatches that keep
+    parameter shapes (heads, STFT settings).
+
+    Arguments
+    ---------
+    trained : torch.nn.Module
+        The ``MaskSR`` from the training YAML (checkpoint loaded).
+    loaded : torch.nn.Module
+        The ``MaskSR`` from the exported folder.
+    n_codebooks : int
+        Codebooks.
+    codebook_size : int
+        Entries per codebook.
+    """
+    state_a, state_b = trained.state_dict(), loaded.state_dict()
+    for key, value in state_a.items():
+        if not torch.equal(value.cpu(), state_b[key].cpu()):
+            raise ExportError(f"exported weights differ at {key}")
+    was_training = trained.training
+    trained.eval()
+    loaded.eval()
+    try:
+        gen = torch.Generator().manual_seed(0)
+        wavs = 0.1 * torch.randn(1, 512 * 12, generator=gen)
+        device_a = next(trained.parameters()).device
+        device_b = next(loaded.parameters()).device
+        cond_a = trained.encoder(wavs.to(device_a)).cpu()
+        cond_b = loaded.encoder(wavs.to(device_b)).cpu()
+        if not torch.allclose(cond_a, cond_b, atol=1e-5, rtol=1e-4):
+            raise ExportError(
+                "the exported speech encoder computes different outputs: "
+                "its config in hyperparams.yaml does not match training"
+            )
+        tokens = torch.randint(
+            0, codebook_size + 1, (1, n_codebooks, 12), generator=gen
+        )
+        logits_a = trained.lm(tokens.to(device_a), cond_a.to(device_a))
+        logits_b = loaded.lm(tokens.to(device_b), cond_a.to(device_b))
+        if not torch.allclose(
+            logits_a.cpu(), logits_b.cpu(), atol=1e-4, rtol=1e-4
+        ):
+            raise ExportError(
+                "the exported codec LM computes different outputs: its "
+                "config in hyperparams.yaml does not match training"
+            )
+    finally:
+        trained.train(was_training)
+
+
+def verify_folder(folder, model, config):
+    """Load a written folder with SpeechRestoration and check it.
+
+    Arguments
+    ---------
+    folder : Path
+        The model folder.
+    model : torch.nn.Module
+        The trained ``MaskSR`` it was written from.
+    config : dict
+        Its model config.
+    """
+    with tempfile.TemporaryDirectory() as tmp:
+        restorer = SpeechRestoration.from_hparams(
+            source=str(Path(folder).resolve()),
+            savedir=tmp,
+            run_opts={"device": "cpu"},
+        )
+        check_same_model(
+            model.cpu(),
+            restorer.mods.model,
+            config["n_codebooks"],
+            config["codebook_size"],
+        )
+        # A full (tiny) restoration pass: generate + decode.
+        wav = 0.05 * torch.randn(1, restorer.min_samples)
+        out = restorer.restore_batch(wav, steps=1, seed=0)
+        if out.shape != wav.shape or not torch.isfinite(out).all():
+            raise ExportError("the exported model failed a restoration pass")
+
+
+def export(
+    hparams_file,
+    output,
+    checkpoint=None,
+    codec="copy",
+    min_key=None,
+    max_key=None,
+    overrides=None,
+):
+    """Export a checkpoint of the recipe into a model folder, and verify it.
+
+    Arguments
+    ---------
+    hparams_file : str or Path
+        Training YAML saved by the recipe.
+    output : str or Path
+        Model folder to write.
+    checkpoint : str or Path, optional
+        ``CKPT+*`` folder or its ``model.ckpt`` (default: chosen by
+        :func:`find_checkpoint` in ``save_folder``).
+    codec : str
+        ``"copy"`` or ``"link"`` the codec weights.
+    min_key : str, optional
+        See :func:`find_checkpoint`.
+    max_key : str, optional
+        See :func:`find_checkpoint`.
+    overrides : str or dict, optional
+        Overrides for loading ``hparams_file``.
+
+    Returns
+    -------
+    output : Path
+        The written folder.
+    """
+    hparams_file = Path(hparams_file)
+    if not hparams_file.is_file():
+        raise ExportError(f"{hparams_file}: hparams file not found")
+    with open(hparams_file, encoding="utf-8") as fin:
+        hparams = load_hyperpyyaml(fin, overrides or {})
+    config = model_config(hparams)
+
+    if checkpoint is None:
+        if "save_folder" not in hparams:
+            raise ExportError(
+                f"{hparams_file} has no save_folder: pass --checkpoint"
+            )
+        checkpoint = find_checkpoint(hparams["save_folder"], min_key, max_key)
+    checkpoint = Path(checkpoint)
+    ckpt_file = checkpoint / MODEL_FILE if checkpoint.is_dir() else checkpoint
+    if not ckpt_file.is_file():
+        raise ExportError(
+            f"{ckpt_file} not found: --checkpoint must be a CKPT+* folder "
+            f"holding {MODEL_FILE} (the recoverable named 'model')"
+        )
+    model = hparams["model"]
+    load_model_weights(model, ckpt_file)
+
+    # Write into a staging folder next to the output, verify, then move the
+    # files in: a failed export never leaves a half-valid model folder.
+    output = Path(output)
+    output.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=".export-", dir=output.parent))
+    try:
+        write_model_folder(
+            staging, model, config, hparams["codec_path"], codec=codec
+        )
+        verify_folder(staging, model, config)
+        output.mkdir(parents=True, exist_ok=True)
+        for item in sorted(staging.iterdir()):
+            os.replace(item, output / item.name)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+    print(
+        f"exported {ckpt_file} -> {output}/ (verified with SpeechRestoration)"
+    )
+    return output
+
+
+def main(argv=None):
+    """Command-line entry.
+
+    Arguments
+    ---------
+    argv : list of str, optional
+        Arguments.
+
+    Returns
+    -------
+    status : int
+        0 on success, 1 on a reported error.
+    """
+    args = parse_args(argv)
+    try:
+        export(
+            args.hparams,
+            args.output,
+            checkpoint=args.checkpoint,
+            codec=args.codec,
+            min_key=args.min_key,
+            max_key=args.max_key,
+            overrides=args.overrides,
+        )
+    except (ExportError, FileNotFoundError, KeyError) as err:
+        print(f"export_model.py: error: {err}", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,344 @@
+#!/usr/bin/env python3
+"""Recipe for training MaskSR (masked codec LM speech restoration) on DNS.
+
+Clean DNS speech is encoded once into DAC tokens (token cache); each training
+example is a random crop aligned to the 512-sample codec frames, degraded on
+the fly by the general speech restoration pipeline (noise, reverberation,
+clipping, band limitation). Validation reports the masked-token loss, the
+token accuracy of each codebook and, on a few clips, restored-audio metrics;
+the test stage restores every test file, writes the restored audio and a
+Markdown metrics table.
+
+To run this recipe (from the repository root)::
+
+    python recipes/DNS/train.py hparams/masksr.yaml \\
+        --data_folder=/path/to/DNS-Challenge --codec_path=/path/to/weights.pth
+
+MaskSR-M: ``hparams/masksr_m.yaml``. Multi-GPU (DDP)::
+
+    torchrun --standalone --nproc_per_node=4 recipes/DNS/train.py \\
+        hparams/masksr.yaml --data_folder=... --codec_path=...
+
+On CPU add ``--device=cpu --distributed_backend=gloo``. ``--debug`` runs two
+batches of two epochs.
+
+Authors
+ * speechbrain-masksr contributors 2026
+"""
+
+import hashlib
+import json
+import sys
+
+import speechbrain as sb
+import torch
+from dns_prepare import prepare_dns
+from hyperpyyaml import load_hyperpyyaml
+from speechbrain.utils.distributed import run_on_main
+from speechbrain.utils.logger import get_logger
+
+from speechbrain_masksr.brains.masksr_brain import MaskSRBrain
+from speechbrain_masksr.data.token_cache import (
+    TokenCache,
+    cache_key,
+    crop_tokens,
+    frames_to_samples,
+    load_segment,
+    manifest_cache_entries,
+    random_frame_offset,
+)
+
+logger = get_logger(__name__)
+
+
+def item_seed(base, uid):
+    """Deterministic 62-bit seed for one item (fixed valid/test degradations).
+
+    Arguments
+    ---------
+    base : int
+        The evaluation seed.
+    uid : str
+        Utterance id.
+
+    Returns
+    -------
+    int
+        The seed.
+    """
+    digest = hashlib.sha1(f"{base}:{uid}".encode()).hexdigest()
+    return int(digest[:15], 16)
+
+
+def dataio_prep(hparams, manifests, cache, distortion, debug_items=None):
+    """Build the train / valid / test datasets.
+
+    Arguments
+    ---------
+    hparams : dict
+        Loaded hyperparameters.
+    manifests : dict
+        ``{name: json path}`` from ``prepare_dns``.
+    cache : TokenCache
+        The clean-token cache.
+    distortion : GSRPipeline
+        The degradation pipeline.
+    debug_items : int, optional
+        Keep only this many items per set (``--debug``).
+
+    Returns
+    -------
+    dict
+        ``{"train", "valid", <test set names>}`` -> DynamicItemDataset.
+    """
+    sr = hparams["sample_rate"]
+    hop = hparams["codec"].hop_length
+    crop = max(1, int(round(hparams["segment_seconds"] * sr / hop)))
+    eval_seed = hparams["eval_seed"]
+    replacements = {"data_root": hparams["data_folder"]}
+    outputs = ["id", "clean_sig", "degraded_sig", "tokens"]
+
+    def degrade(clean, generator):
+        with torch.no_grad():
+            return distortion(clean.unsqueeze(0), generator=generator)[0]
+
+    def crop_item(key, wav, generator):
+        tokens = cache.load(key)
+        offset = random_frame_offset(tokens.shape[1], crop, generator)
+        tokens = crop_tokens(tokens, offset, crop)
+        start, stop = frames_to_samples(offset, tokens.shape[1], hop)
+        return load_segment(wav, start, stop, sr), tokens
+
+    @sb.utils.data_pipeline.takes("id", "wav")
+    @sb.utils.data_pipeline.provides("clean_sig", "degraded_sig", "tokens")
+    def train_pipeline(uid, wav):
+        # Drawn from the (per-rank, per-worker) global RNG: new each epoch.
+        seed = int(torch.randint(0, 2**62, (1,)))
+        generator = torch.Generator().manual_seed(seed)
+        clean, tokens = crop_item(uid, wav, generator)
+        yield clean
+        yield degrade(clean, generator)
+        yield tokens.t()  # frame-major, padded by PaddedBatch
+
+    @sb.utils.data_pipeline.takes("id", "wav")
+    @sb.utils.data_pipeline.provides("clean_sig", "degraded_sig", "tokens")
+    def valid_pipeline(uid, wav):
+        generator = torch.Generator().manual_seed(item_seed(eval_seed, uid))
+        clean, tokens = crop_item(uid, wav, generator)
+        yield clean
+        yield degrade(clean, generator)
+        yield tokens.t()
+
+    def whole_file(key, wav):
+        tokens = cache.load(key)
+        clean = load_segment(wav, 0, tokens.shape[1] * hop, sr)
+        return clean, tokens
+
+    @sb.utils.data_pipeline.takes("id", "wav")
+    @sb.utils.data_pipeline.provides("clean_sig", "degraded_sig", "tokens")
+    def test_pipeline(uid, wav):
+        generator = torch.Generator().manual_seed(item_seed(eval_seed, uid))
+        clean, tokens = whole_file(uid, wav)
+        yield clean
+        yield degrade(clean, generator)
+        yield tokens.t()
+
+    def paired_pipeline(name):
+        @sb.utils.data_pipeline.takes("id", "clean_wav", "noisy_wav")
+        @sb.utils.data_pipeline.provides("clean_sig", "degraded_sig", "tokens")
+        def pipeline(uid, clean_wav, noisy_wav):
+            clean, tokens = whole_file(cache_key(name, uid, True), clean_wav)
+            yield clean
+            yield load_segment(noisy_wav, 0, clean.shape[0], sr)
+            yield tokens.t()
+
+        return pipeline
+
+    def load(name, pipeline):
+        data = sb.dataio.dataset.DynamicItemDataset.from_json(
+            manifests[name], replacements=replacements
+        )
+        if debug_items is not None:
+            data = data.filtered_sorted(select_n=debug_items)
+        sb.dataio.dataset.add_dynamic_item([data], pipeline)
+        sb.dataio.dataset.set_output_keys([data], outputs)
+        return data
+
+    datasets = {}
+    for name, pipeline in (
+        ("train", train_pipeline),
+        ("valid", valid_pipeline),
+    ):
+        datasets[name] = load(name, pipeline)
+    for name in hparams["test_sets"]:
+        if name not in manifests:
+            raise FileNotFoundError(
+                f"test set {name!r} has no manifest in {hparams['save_folder']}"
+                f" (prepared: {sorted(manifests)})"
+            )
+        if name == "test":
+            datasets[name] = load(name, test_pipeline)
+            continue
+        with open(manifests[name], encoding="utf-8") as fin:
+            entries = json.load(fin)
+        if any("clean_wav" not in e for e in entries.values()):
+            raise ValueError(
+                f"test set {name!r} has items without a clean reference "
+                "(clean_wav); only paired sets (test_no_reverb, "
+                "test_with_reverb) can be scored"
+            )
+        datasets[name] = load(name, paired_pipeline(name))
+    return datasets
+
+
+def token_entries(hparams, manifests, datasets):
+    """``{cache key: clean wav}`` of every item the datasets will read.
+
+    Arguments
+    ---------
+    hparams : dict
+        Hyperparameters.
+    manifests : dict
+        ``{name: json path}``.
+    datasets : dict
+        ``{name: dataset}`` from :func:`dataio_prep` (possibly subsets).
+
+    Returns
+    -------
+    dict
+        ``{key: path}``.
+    """
+    entries = manifest_cache_entries(
+        manifests, list(datasets), data_root=hparams["data_folder"]
+    )
+    keys = set()
+    for name, data in datasets.items():
+        paired = name not in ("train", "valid", "test")
+        keys.update(cache_key(name, uid, paired) for uid in data.data_ids)
+    return {k: v for k, v in entries.items() if k in keys}
+
+
+def extract_missing_tokens(cache, codec, entries, device):
+    """Encode the clean files whose tokens are not cached (main process).
+
+    Arguments
+    ---------
+    cache : TokenCache
+        The token cache.
+    codec : DACTokenizer
+        The frozen codec.
+    entries : dict
+        ``{cache key: wav path}``.
+    device : str
+        Device to run the codec on.
+    """
+    missing = cache.missing(entries)
+    if not missing:
+        logger.info(
+            "All %d token files cached in %s", len(entries), cache.folder
+        )
+        return
+    codec.to(device)
+    cache.extract(codec, {k: entries[k] for k in missing})
+
+
+def build_distortion(hparams, manifests):
+    """Instantiate the GSR pipeline with the prepared noise/RIR manifests.
+
+    Arguments
+    ---------
+    hparams : dict
+        Hyperparameters (``distortion`` is a partial of GSRPipeline).
+    manifests : dict
+        ``{name: json path}``.
+
+    Returns
+    -------
+    GSRPipeline
+        The pipeline.
+    """
+    if "noise" not in manifests:
+        logger.warning(
+            "No noise.json in %s: using generated coloured noise (fine for "
+            "a smoke test, not for training)",
+            hparams["save_folder"],
+        )
+    return hparams["distortion"](
+        noises=manifests.get("noise"),
+        rirs=manifests.get("rir"),
+        replacements={"data_root": hparams["data_folder"]},
+    )
+
+
+if __name__ == "__main__":
+    hparams_file, run_opts, overrides = sb.parse_arguments(sys.argv[1:])
+    with open(hparams_file, encoding="utf-8") as fin:
+        hparams = load_hyperpyyaml(fin, overrides)
+
+    sb.utils.distributed.ddp_init_group(run_opts)
+    sb.create_experiment_directory(
+        experiment_directory=hparams["output_folder"],
+        hyperparams_to_save=hparams_file,
+        overrides=overrides,
+    )
+
+    prep_kwargs = {
+        "data_folder": hparams["data_folder"],
+        "save_folder": hparams["save_folder"],
+        "skip_prep": hparams["skip_prep"],
+        "valid_ratio": hparams["valid_ratio"],
+        "test_ratio": hparams["test_ratio"],
+        "seed": hparams["seed"],
+        "min_duration": hparams["segment_seconds"],
+    }
+    run_on_main(prepare_dns, kwargs=prep_kwargs)
+    manifests = prepare_dns(**dict(prep_kwargs, skip_prep=True))
+
+    codec = hparams["codec"]
+    cache = TokenCache(
+        hparams["token_folder"],
+        codec_path=hparams["codec_path"],
+        sample_rate=hparams["sample_rate"],
+        hop_length=codec.hop_length,
+    )
+    debug_items = None
+    if run_opts.get("debug", False):
+        batches = run_opts.get("debug_batches", 2)
+        debug_items = batches * hparams["batch_size"]
+    datasets = dataio_prep(
+        hparams,
+        manifests,
+        cache,
+        build_distortion(hparams, manifests),
+        debug_items=debug_items,
+    )
+    device = run_opts.get("device") or sb.utils.distributed.infer_device()
+    run_on_main(
+        extract_missing_tokens,
+        kwargs={
+            "cache": cache,
+            "codec": codec,
+            "entries": token_entries(hparams, manifests, datasets),
+            "device": device,
+        },
+    )
+
+    brain = MaskSRBrain(
+        modules=hparams["modules"],
+        opt_class=hparams["opt_class"],
+        hparams=hparams,
+        run_opts=run_opts,
+        checkpointer=hparams["checkpointer"],
+    )
+    brain.fit(
+        hparams["epoch_counter"],
+        datasets["train"],
+        datasets["valid"],
+        train_loader_kwargs=hparams["train_dataloader_opts"],
+        valid_loader_kwargs=hparams["valid_dataloader_opts"],
+    )
+    for name in hparams["test_sets"]:
+        brain.evaluate_set(
+            name, datasets[name], hparams["test_dataloader_opts"]
+        )
+    brain.write_metrics_table(hparams["metrics_file"])

@@ -1,0 +1,625 @@
+"""SpeechBrain ``Brain`` for MaskSR training, validation and testing.
+
+:class:`MaskSRBrain` wires a :class:`~speechbrain_masksr.lobes.masksr.MaskSR`
+model (``modules.model``) to batches made by the DNS recipe:
+
+* ``batch.degraded_sig``: the degraded waveform ``[batch, time]`` (44.1 kHz);
+* ``batch.clean_sig``: the clean waveform, same length (for metrics);
+* ``batch.tokens``: the clean DAC tokens, stored **frame-major**
+  ``[batch, frames, n_codebooks]`` so that SpeechBrain's ``PaddedBatch``
+  pads frames (they are turned back into ``[batch, Q, frames]`` here).
+
+Stages:
+
+* TRAIN: masked-token cross-entropy (``model.loss``); the warmup learning
+  rate schedule is stepped after every optimizer step.
+* VALID: loss and per-codebook token accuracy on deterministic masks; on
+  the main process, ``valid_restore_clips`` clips are restored (iterative
+  decoding + DAC decoding) and scored with
+  :func:`speechbrain_masksr.metrics.compute_metrics` against the clean
+  crop, next to the unprocessed input.
+* TEST: same loss/accuracy, and every clip is restored, written to
+  ``<restore_folder>/<set>/<id>.wav`` (the input to ``unprocessed/``), and
+  scored; :meth:`MaskSRBrain.write_metrics_table` writes the Markdown table
+  (Unprocessed / MaskSR / DAC resynthesis of the clean tokens / Target).
+
+Randomness: SpeechBrain seeds every DDP rank identically, which would give
+every rank the same masks and degradations. :meth:`MaskSRBrain.on_fit_start`
+re-seeds the global RNGs with a per-rank offset (the DDP wrapper has
+already broadcast rank 0's weights by then). Validation and test use a
+private generator re-seeded at each stage, so their numbers are comparable
+across epochs.
+
+Authors
+ * speechbrain-masksr contributors 2026
+"""
+
+import json
+import math
+import os
+import random
+from pathlib import Path
+
+import numpy as np
+import speechbrain as sb
+import torch
+from speechbrain.utils.distributed import if_main_process
+from speechbrain.utils.logger import get_logger
+
+from speechbrain_masksr.dataio import save_audio
+
+logger = get_logger(__name__)
+
+#: Offset between the seeds of two DDP ranks (a prime).
+RANK_SEED_STRIDE = 7919
+
+
+def rank_seed(seed, rank):
+    """Seed used by DDP rank ``rank`` for masks, dropout and degradations.
+
+    Arguments
+    ---------
+    seed : int
+        The experiment seed.
+    rank : int
+        The process rank (0 without DDP).
+
+    Returns
+    -------
+    int
+        ``seed + 7919 * (rank + 1)``: distinct per rank, and never the
+        experiment seed itself (which already drew the initial weights).
+
+    Example
+    -------
+    >>> rank_seed(1234, 0), rank_seed(1234, 1)
+    (9153, 17072)
+    """
+    return int(seed) + RANK_SEED_STRIDE * (int(rank) + 1)
+
+
+class TokenAccuracy:
+    """Accumulates per-codebook token accuracy over batches.
+
+    ``model.loss`` returns the accuracy of each codebook on the masked
+    positions of one batch; weighting it by the number of masked positions
+    gives the exact accuracy over the whole stage.
+
+    Arguments
+    ---------
+    n_codebooks : int
+        Number of codebooks ``Q``.
+
+    Example
+    -------
+    >>> acc = TokenAccuracy(2)
+    >>> acc.append(torch.tensor([1.0, 0.5]), torch.tensor([2, 4]))
+    >>> acc.append(torch.tensor([0.0, float("nan")]), torch.tensor([2, 0]))
+    >>> acc.per_codebook()
+    [0.5, 0.5]
+    >>> acc.summarize()
+    {'acc': 0.5, 'acc_q1': 0.5, 'acc_q2': 0.5}
+    """
+
+    def __init__(self, n_codebooks):
+        self.correct = torch.zeros(n_codebooks, dtype=torch.float64)
+        self.counts = torch.zeros(n_codebooks, dtype=torch.float64)
+
+    def append(self, accuracy, counts):
+        """Add one batch.
+
+        Arguments
+        ---------
+        accuracy : torch.Tensor
+            ``[Q]`` accuracy per codebook (NaN where nothing was masked).
+        counts : torch.Tensor
+            ``[Q]`` number of masked positions per codebook.
+        """
+        accuracy = accuracy.detach().double().cpu()
+        counts = counts.detach().double().cpu()
+        self.correct += torch.nan_to_num(accuracy, nan=0.0) * counts
+        self.counts += counts
+
+    def per_codebook(self):
+        """Accuracy of each codebook (NaN if never masked).
+
+        Returns
+        -------
+        list of float
+            ``Q`` accuracies.
+        """
+        acc = self.correct / self.counts.clamp(min=1)
+        acc[self.counts == 0] = float("nan")
+        return [round(float(a), 6) for a in acc]
+
+    def summarize(self):
+        """Mean accuracy over codebooks and one entry per codebook.
+
+        Returns
+        -------
+        dict
+            ``{"acc": mean, "acc_q1": ..., "acc_qQ": ...}``.
+        """
+        per_q = self.per_codebook()
+        valid = [a for a in per_q if not math.isnan(a)]
+        stats = {"acc": round(sum(valid) / len(valid), 6) if valid else 0.0}
+        for q, a in enumerate(per_q):
+            stats[f"acc_q{q + 1}"] = a
+        return stats
+
+
+class ScoreTable:
+    """Collects per-clip metric dicts per system and averages them.
+
+    Arguments
+    ---------
+    systems : list of str
+        Row names, in table order.
+
+    Example
+    -------
+    >>> table = ScoreTable(["Unprocessed", "MaskSR"])
+    >>> table.append("MaskSR", {"lsd": 1.0, "pesq": 2.0})
+    >>> table.append("MaskSR", {"lsd": 3.0, "pesq": float("nan")})
+    >>> table.means()
+    {'MaskSR': {'lsd': 2.0, 'pesq': 2.0}}
+    >>> len(table)
+    2
+    """
+
+    def __init__(self, systems):
+        self.systems = list(systems)
+        self.scores = {name: [] for name in self.systems}
+
+    def append(self, system, scores):
+        """Add the scores of one clip.
+
+        Arguments
+        ---------
+        system : str
+            Row name.
+        scores : dict
+            ``{metric: float}``.
+        """
+        self.scores.setdefault(system, []).append(dict(scores))
+
+    def __len__(self):
+        return max((len(v) for v in self.scores.values()), default=0)
+
+    def means(self):
+        """Mean of each metric per system (NaNs ignored; empty rows dropped).
+
+        Returns
+        -------
+        dict
+            ``{system: {metric: mean}}``.
+        """
+        out = {}
+        for system, clips in self.scores.items():
+            if not clips:
+                continue
+            keys = [k for k in clips[0] if not k.startswith("_")]
+            row = {}
+            for key in keys:
+                vals = [float(c[key]) for c in clips if key in c]
+                vals = [v for v in vals if not math.isnan(v)]
+                row[key] = round(sum(vals) / len(vals), 6) if vals else None
+            out[system] = row
+        return out
+
+
+def _flatten_scores(scores, prefix=""):
+    """Turn ``{"dnsmos": {"sig": 3}, "lsd": 1}`` into flat float entries."""
+    flat = {}
+    for key, value in scores.items():
+        if isinstance(value, dict):
+            flat.update(_flatten_scores(value, f"{prefix}{key}_"))
+        else:
+            flat[f"{prefix}{key}"] = float(value)
+    return flat
+
+
+class MaskSRBrain(sb.Brain):
+    """Brain for MaskSR (see the module docstring for batches and stages).
+
+    Hyperparameters read (``self.hparams``): ``codec`` (frozen
+    DACTokenizer), ``sample_rate``, ``seed``, ``eval_seed``,
+    ``lr_scheduler``, ``sampling_steps``, ``guidance``, ``sampling_noise``,
+    ``valid_restore_clips``, ``valid_restore_every``, ``valid_metrics``,
+    ``test_metrics``, ``restore_folder``, ``train_logger`` and
+    ``epoch_counter``.
+
+    Example
+    -------
+    >>> from types import SimpleNamespace
+    >>> from speechbrain.dataio.batch import PaddedBatch
+    >>> from speechbrain_masksr.lobes.masksr import build_masksr
+    >>> model = build_masksr(d_model=16, encoder_layers=1, lm_layers=1,
+    ...                      nhead=2, n_codebooks=2, codebook_size=8)
+    >>> hparams = dict(seed=1, eval_seed=2, sample_rate=44100)
+    >>> brain = MaskSRBrain({"model": model}, hparams=hparams,
+    ...                     run_opts={"device": "cpu"})
+    >>> batch = PaddedBatch([
+    ...     {"id": "a", "degraded_sig": torch.randn(1024),
+    ...      "clean_sig": torch.randn(1024),
+    ...      "tokens": torch.randint(0, 8, (2, 2))},
+    ... ])
+    >>> out = brain.compute_forward(batch, sb.Stage.TRAIN)
+    >>> loss = brain.compute_objectives(out, batch, sb.Stage.TRAIN)
+    >>> bool(loss > 0)
+    True
+    """
+
+    # ------------------------------------------------------------------ setup
+    @property
+    def raw_model(self):
+        """The MaskSR module itself (unwrapped from DDP/DP)."""
+        model = self.modules.model
+        return model.module if hasattr(model, "module") else model
+
+    def on_fit_start(self):
+        """Per-rank seeds, DDP wrapping, optimizer, recovery, codec device."""
+        seed = getattr(self.hparams, "seed", 0)
+        rank = int(os.environ.get("RANK", 0))
+        offset_seed = rank_seed(seed, rank)
+        torch.manual_seed(offset_seed)
+        np.random.seed(offset_seed % 2**32)
+        random.seed(offset_seed)
+        super().on_fit_start()
+        self._codec_to_device()
+        scheduler = getattr(self.hparams, "lr_scheduler", None)
+        if scheduler is not None and getattr(scheduler, "current_step", 1) == 0:
+            # First step of a fresh run: apply the warmup value before the
+            # first update (SpeechBrain steps schedules after each update).
+            scheduler(self.optimizer)
+
+    def on_evaluate_start(self, max_key=None, min_key=None):
+        """Load the best checkpoint and move the codec to the device.
+
+        Arguments
+        ---------
+        max_key : str, optional
+            Checkpoint metric to maximise.
+        min_key : str, optional
+            Checkpoint metric to minimise.
+        """
+        super().on_evaluate_start(max_key=max_key, min_key=min_key)
+        self._codec_to_device()
+
+    def _codec_to_device(self):
+        codec = getattr(self.hparams, "codec", None)
+        if codec is not None and hasattr(codec, "to"):
+            codec.to(self.device)
+
+    # --------------------------------------------------------------- forward
+    def compute_forward(self, batch, stage):
+        """Mask the clean tokens and predict them from the degraded input.
+
+        Arguments
+        ---------
+        batch : PaddedBatch
+            Has ``degraded_sig`` and ``tokens`` (see the module docstring).
+        stage : sb.Stage
+            TRAIN uses the global (per-rank) RNG; VALID/TEST a private
+            generator, for deterministic masks.
+
+        Returns
+        -------
+        dict
+            The model output (``logits``, ``mask``, ...).
+        """
+        batch = batch.to(self.device)
+        degraded, lengths = batch.degraded_sig
+        tokens = self._tokens(batch)
+        generator = None if stage == sb.Stage.TRAIN else self._eval_generator
+        return self.modules.model(
+            degraded, tokens, lengths=lengths, generator=generator
+        )
+
+    @staticmethod
+    def _tokens(batch):
+        tokens, _ = batch.tokens  # [batch, frames, Q] (frame-major)
+        return tokens.transpose(1, 2).long()
+
+    def compute_objectives(self, predictions, batch, stage):
+        """Masked-token cross-entropy; accuracy and restoration in eval.
+
+        Arguments
+        ---------
+        predictions : dict
+            Output of :meth:`compute_forward`.
+        batch : PaddedBatch
+            The batch.
+        stage : sb.Stage
+            The stage.
+
+        Returns
+        -------
+        torch.Tensor
+            The scalar loss.
+        """
+        tokens = self._tokens(batch)
+        mask = predictions["mask"]
+        loss, accuracy = self.raw_model.loss(
+            predictions["logits"], tokens, mask
+        )
+        if stage != sb.Stage.TRAIN:
+            self.accuracy.append(accuracy, mask.sum(dim=(0, 2)))
+            if stage == sb.Stage.VALID:
+                self._valid_restore(batch)
+            else:
+                self._test_restore(batch)
+        return loss
+
+    def on_fit_batch_end(self, batch, outputs, loss, should_step):
+        """Step the learning-rate schedule after each optimizer step.
+
+        Arguments
+        ---------
+        batch : PaddedBatch
+            The batch.
+        outputs : dict
+            Output of :meth:`compute_forward`.
+        loss : torch.Tensor
+            The loss.
+        should_step : bool
+            Whether the optimizer stepped.
+        """
+        scheduler = getattr(self.hparams, "lr_scheduler", None)
+        if should_step and scheduler is not None:
+            scheduler(self.optimizer)
+
+    # ------------------------------------------------------------ restoring
+    def restore(self, degraded, lengths=None, seed=None):
+        """Restore waveforms: iterative decoding, then DAC decoding.
+
+        Arguments
+        ---------
+        degraded : torch.Tensor
+            ``[batch, time]`` degraded audio (44.1 kHz).
+        lengths : torch.Tensor, optional
+            Relative lengths ``[batch]``.
+        seed : int, optional
+            Seed of the sampler.
+
+        Returns
+        -------
+        tokens : torch.Tensor
+            ``[batch, Q, frames]`` predicted clean tokens.
+        wavs : torch.Tensor
+            ``[batch, frames * hop]`` restored audio.
+        """
+        tokens = self.raw_model.generate(
+            degraded,
+            steps=self.hparams.sampling_steps,
+            guidance=self.hparams.guidance,
+            noise=self.hparams.sampling_noise,
+            seed=seed,
+            lengths=lengths,
+        )
+        return tokens, self._decode(tokens)
+
+    def _decode(self, tokens):
+        """DAC decoding in float32 (outside any mixed-precision context)."""
+        with torch.autocast(device_type=self.device_type, enabled=False):
+            return self.hparams.codec.decode(tokens).float()
+
+    def _score(self, table, system, ref, est, metrics):
+        from speechbrain_masksr.metrics import compute_metrics
+
+        scores = compute_metrics(
+            ref.cpu(),
+            est.cpu(),
+            self.hparams.sample_rate,
+            metrics=tuple(metrics),
+        )
+        table.append(system, _flatten_scores(scores))
+
+    def _valid_restore(self, batch):
+        wanted = self.hparams.valid_restore_clips - len(self.valid_scores)
+        if wanted <= 0 or not self._restore_this_epoch:
+            return
+        if not if_main_process():
+            return
+        degraded, lengths = batch.degraded_sig
+        clean, _ = batch.clean_sig
+        n = min(wanted, degraded.shape[0])
+        _, restored = self.restore(
+            degraded[:n], lengths[:n], seed=self.hparams.eval_seed
+        )
+        metrics = self.hparams.valid_metrics
+        for i in range(n):
+            length = int(round(float(lengths[i]) * degraded.shape[1]))
+            ref = clean[i, :length]
+            self._score(
+                self.valid_scores,
+                "Unprocessed",
+                ref,
+                degraded[i, :length],
+                metrics,
+            )
+            self._score(
+                self.valid_scores, "MaskSR", ref, restored[i, :length], metrics
+            )
+
+    def _test_restore(self, batch):
+        if not if_main_process():
+            return
+        degraded, lengths = batch.degraded_sig
+        clean, _ = batch.clean_sig
+        _, restored = self.restore(
+            degraded, lengths, seed=self.hparams.eval_seed
+        )
+        resynth = self._decode(self._tokens(batch))
+        folder = Path(self.hparams.restore_folder) / self.test_set_name
+        metrics = self.hparams.test_metrics
+        sr = self.hparams.sample_rate
+        for i, uid in enumerate(batch.id):
+            length = int(round(float(lengths[i]) * degraded.shape[1]))
+            ref = clean[i, :length]
+            est = restored[i, :length]
+            save_audio(folder / f"{uid}.wav", est.cpu(), sr)
+            save_audio(
+                folder / "unprocessed" / f"{uid}.wav",
+                degraded[i, :length].cpu(),
+                sr,
+            )
+            table = self.test_scores
+            self._score(
+                table, "Unprocessed", ref, degraded[i, :length], metrics
+            )
+            self._score(table, "MaskSR", ref, est, metrics)
+            self._score(
+                table, "DAC resynthesis", ref, resynth[i, :length], metrics
+            )
+            self._score(table, "Target", ref, ref, metrics)
+
+    # ---------------------------------------------------------------- stages
+    def on_stage_start(self, stage, epoch=None):
+        """Reset the trackers; seed the evaluation generator.
+
+        Arguments
+        ---------
+        stage : sb.Stage
+            The stage.
+        epoch : int, optional
+            The epoch.
+        """
+        if stage == sb.Stage.TRAIN:
+            return
+        self.accuracy = TokenAccuracy(self.raw_model.n_codebooks)
+        self._eval_generator = torch.Generator(device=self.device)
+        self._eval_generator.manual_seed(int(self.hparams.eval_seed))
+        every = max(1, int(getattr(self.hparams, "valid_restore_every", 1)))
+        self._restore_this_epoch = epoch is None or epoch % every == 0
+        self.valid_scores = ScoreTable(["Unprocessed", "MaskSR"])
+        self.test_scores = ScoreTable(
+            ["Unprocessed", "MaskSR", "DAC resynthesis", "Target"]
+        )
+        if not hasattr(self, "test_set_name"):
+            self.test_set_name = "test"
+
+    def on_stage_end(self, stage, stage_loss, epoch=None):
+        """Log statistics, step checkpoints, collect test scores.
+
+        Arguments
+        ---------
+        stage : sb.Stage
+            The stage.
+        stage_loss : float
+            Average loss of the stage.
+        epoch : int, optional
+            The epoch.
+        """
+        stats = {"loss": float(stage_loss)}
+        if stage == sb.Stage.TRAIN:
+            self.train_stats = stats
+            return
+        stats.update(self.accuracy.summarize())
+        table = (
+            self.valid_scores if stage == sb.Stage.VALID else self.test_scores
+        )
+        for system, row in table.means().items():
+            tag = system.lower().replace(" ", "_")
+            for key, value in row.items():
+                if value is not None:
+                    stats[f"{tag}_{key}"] = value
+        if stage == sb.Stage.VALID:
+            lr = self.optimizer.param_groups[0]["lr"]
+            self.hparams.train_logger.log_stats(
+                stats_meta={"epoch": epoch, "lr": lr},
+                train_stats=getattr(self, "train_stats", None),
+                valid_stats=stats,
+            )
+            self.checkpointer.save_and_keep_only(
+                meta={"loss": stats["loss"], "acc": stats["acc"]},
+                min_keys=["loss"],
+            )
+        else:
+            self.hparams.train_logger.log_stats(
+                stats_meta={
+                    "Epoch loaded": self.hparams.epoch_counter.current,
+                    "test set": self.test_set_name,
+                },
+                test_stats=stats,
+            )
+            if not hasattr(self, "test_results"):
+                self.test_results = {}
+            self.test_results[self.test_set_name] = {
+                "loss": stats["loss"],
+                "accuracy": self.accuracy.per_codebook(),
+                "systems": table.means(),
+                "clips": len(table),
+            }
+
+    def evaluate_set(self, name, dataset, loader_kwargs):
+        """Evaluate one named test set with the best (lowest loss) checkpoint.
+
+        Arguments
+        ---------
+        name : str
+            Name of the set (sub-folder of the restored files, table title).
+        dataset : Dataset
+            The test data.
+        loader_kwargs : dict
+            DataLoader options.
+
+        Returns
+        -------
+        float
+            The average test loss.
+        """
+        self.test_set_name = name
+        return self.evaluate(
+            dataset, min_key="loss", test_loader_kwargs=dict(loader_kwargs)
+        )
+
+    def write_metrics_table(self, path):
+        """Write the Markdown metrics table of all evaluated test sets.
+
+        Also writes the same numbers as JSON next to it (``.json``). Only
+        the main process writes.
+
+        Arguments
+        ---------
+        path : str or Path
+            The ``.md`` file.
+
+        Returns
+        -------
+        str
+            The Markdown text (empty on other processes).
+        """
+        if not if_main_process():
+            return ""
+        from speechbrain_masksr.metrics import metrics_table
+
+        results = getattr(self, "test_results", {})
+        parts = ["# MaskSR test results", ""]
+        for name, result in results.items():
+            parts.append(f"## {name} ({result['clips']} clips)")
+            parts.append("")
+            parts.append(
+                f"Masked-token loss {result['loss']:.4f}; token accuracy per "
+                "codebook: "
+                + ", ".join(
+                    "nan" if math.isnan(a) else f"{a:.3f}"
+                    for a in result["accuracy"]
+                )
+            )
+            parts.append("")
+            rows = {
+                system: {k: v for k, v in row.items() if v is not None}
+                for system, row in result["systems"].items()
+            }
+            if rows:
+                parts.append(metrics_table(rows).rstrip())
+            parts.append("")
+        text = "\n".join(parts) + "\n"
+        path = Path(path)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text, encoding="utf-8")
+        with open(path.with_suffix(".json"), "w", encoding="utf-8") as fout:
+            json.dump(results, fout, indent=2)
+        logger.info("Metrics table written to %s\n%s", path, text)
+        return text

@@ -1,0 +1,442 @@
+"""Frozen DAC 44.1 kHz tokenizer (descript-audio-codec) for MaskSR.
+
+Tokenisation runs DAC's ``preprocess`` (right-pad to a multiple of the hop)
+and ``encode`` on the whole input, never ``compress`` (which loudness
+normalises to -16 LUFS and encodes in chunks, giving different codes).
+Detokenisation is ``quantizer.from_codes`` followed by ``decode``. The codec
+is always in eval mode (RVQ dropout off), has no trainable parameters and
+runs without gradients.
+
+Weights come from a local ``weights.pth`` (the format of the official
+release: ``{"state_dict", "metadata": {"kwargs"}}``), a folder holding one,
+or the standard DAC cache ``~/.cache/descript/dac/`` (filled by
+``python -m dac download`` or ``download=True``). They are loaded with
+``torch.load(weights_only=True)`` and a strict key check; there is never a
+silent fallback to random weights.
+
+Authors
+ * speechbrain-masksr contributors 2026
+"""
+
+import inspect
+import warnings
+from pathlib import Path
+
+import torch
+from torch import nn
+
+__all__ = [
+    "DACTokenizer",
+    "save_tiny_dac",
+    "dac_cache_path",
+    "dac_weights_url",
+    "TINY_DAC_KWARGS",
+]
+
+#: Tiny DAC architecture (hop 512, 9 x 1024 codes) for tests and demos.
+TINY_DAC_KWARGS = dict(
+    encoder_dim=4,
+    encoder_rates=[2, 4, 8, 8],
+    decoder_dim=16,
+    decoder_rates=[8, 8, 4, 2],
+    n_codebooks=9,
+    codebook_size=1024,
+    codebook_dim=8,
+    sample_rate=44100,
+)
+
+_OPTION_HINT = (
+    "pass its path with `load_path` (DACTokenizer(load_path=...); YAML key "
+    "`codec_path`; command line `--codec-path`)"
+)
+
+
+def _import_dac():
+    try:
+        import dac
+        import dac.utils
+    except ImportError as err:  # pragma: no cover - dependency of the package
+        raise ImportError(
+            "DACTokenizer needs descript-audio-codec: "
+            "pip install descript-audio-codec==1.0.0"
+        ) from err
+    return dac
+
+
+def _resolve_tag(model_type, model_bitrate, tag):
+    dac = _import_dac()
+    latest = dac.utils.__MODEL_LATEST_TAGS__
+    key = (model_type.lower(), model_bitrate.lower())
+    if key not in latest:
+        raise ValueError(f"unknown DAC model {key}; known: {sorted(latest)}")
+    return latest[key] if tag.lower() == "latest" else tag.lower()
+
+
+def dac_cache_path(model_type="44khz", model_bitrate="8kbps", tag="latest"):
+    """Path of the DAC weights in the standard DAC download cache.
+
+    Mirrors ``dac.utils.download``:
+    ``~/.cache/descript/dac/weights_{type}_{bitrate}_{tag}.pth``.
+
+    Arguments
+    ---------
+    model_type : str
+        ``"44khz"``, ``"24khz"`` or ``"16khz"``.
+    model_bitrate : str
+        ``"8kbps"`` or ``"16kbps"``.
+    tag : str
+        Release tag or ``"latest"``.
+
+    Returns
+    -------
+    path : pathlib.Path
+        The cache file (it may not exist).
+
+    Example
+    -------
+    >>> dac_cache_path().name
+    'weights_44khz_8kbps_0.0.1.pth'
+    """
+    tag = _resolve_tag(model_type, model_bitrate, tag)
+    name = f"weights_{model_type.lower()}_{model_bitrate.lower()}_{tag}.pth"
+    return Path.home() / ".cache" / "descript" / "dac" / name
+
+
+def dac_weights_url(model_type="44khz", model_bitrate="8kbps", tag="latest"):
+    """Download URL of the official DAC weights.
+
+    Arguments
+    ---------
+    model_type : str
+        ``"44khz"``, ``"24khz"`` or ``"16khz"``.
+    model_bitrate : str
+        ``"8kbps"`` or ``"16kbps"``.
+    tag : str
+        Release tag or ``"latest"``.
+
+    Returns
+    -------
+    url : str
+        The GitHub release URL.
+
+    Example
+    -------
+    >>> dac_weights_url()
+    'https://github.com/descriptinc/descript-audio-codec/releases/download/0.0.1/weights.pth'
+    """
+    dac = _import_dac()
+    tag = _resolve_tag(model_type, model_bitrate, tag)
+    key = (model_type.lower(), tag, model_bitrate.lower())
+    urls = dac.utils.__MODEL_URLS__
+    if key not in urls:
+        raise ValueError(f"no DAC release for {key}; known: {sorted(urls)}")
+    return urls[key]
+
+
+def _missing_weights_error(path, model_type, model_bitrate, tag):
+    cache = dac_cache_path(model_type, model_bitrate, tag)
+    return FileNotFoundError(
+        f"DAC codec weights not found at '{path}'. Download "
+        f"{cache.name} from {dac_weights_url(model_type, model_bitrate, tag)} "
+        f"(or run `python -m dac download` on a machine with internet, which "
+        f"writes {cache}), then {_OPTION_HINT}."
+    )
+
+
+def _load_dac_file(path):
+    """Build a ``dac.DAC`` from a weights file with a strict key check."""
+    dac = _import_dac()
+    try:
+        ckpt = torch.load(path, map_location="cpu", weights_only=True)
+    except Exception as err:
+        raise RuntimeError(
+            f"could not read DAC weights '{path}' with "
+            f"torch.load(weights_only=True): {err}. Expected the official "
+            "DAC weights.pth format ({'state_dict', 'metadata': {'kwargs'}}), "
+            "as written by DAC.save(path, package=False)."
+        ) from err
+    if (
+        not isinstance(ckpt, dict)
+        or "state_dict" not in ckpt
+        or "kwargs" not in ckpt.get("metadata", {})
+    ):
+        raise RuntimeError(
+            f"'{path}' is not a DAC weights file: expected a dict with "
+            "'state_dict' and 'metadata' -> 'kwargs' keys."
+        )
+    accepted = inspect.signature(dac.DAC).parameters
+    kwargs = {
+        k: v for k, v in ckpt["metadata"]["kwargs"].items() if k in accepted
+    }
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message=".*weight_norm.*")
+        model = dac.DAC(**kwargs)
+    expected = set(model.state_dict())
+    found = set(ckpt["state_dict"])
+    missing, unexpected = sorted(expected - found), sorted(found - expected)
+    if missing or unexpected:
+        raise RuntimeError(
+            f"DAC weights '{path}' do not match the architecture {kwargs}: "
+            f"{len(missing)} missing keys {missing[:5]}, {len(unexpected)} "
+            f"unexpected keys {unexpected[:5]}"
+        )
+    model.load_state_dict(ckpt["state_dict"], strict=True)
+    return model
+
+
+class DACTokenizer(nn.Module):
+    """Frozen DAC codec: waveforms <-> token codegrams.
+
+    Arguments
+    ---------
+    load_path : str or pathlib.Path, optional
+        A DAC ``weights.pth`` file, or a folder containing ``weights.pth``
+        (or the cache file name). ``None`` uses the standard DAC cache
+        ``~/.cache/descript/dac/weights_44khz_8kbps_0.0.1.pth``.
+    model_type : str
+        DAC model type for the cache / download (``"44khz"``).
+    model_bitrate : str
+        DAC bitrate for the cache / download (``"8kbps"``: 9 codebooks).
+    tag : str
+        Release tag (``"latest"`` = ``0.0.1`` for 44 kHz 8 kbps).
+    download : bool
+        With ``load_path=None``, download missing weights into the cache
+        through ``dac.utils.download`` (needs internet).
+
+    Example
+    -------
+    >>> path = save_tiny_dac(getfixture("tmpdir") / "weights.pth")
+    >>> codec = DACTokenizer(load_path=path)
+    >>> codes = codec.encode(torch.randn(2, 1000) * 0.1)
+    >>> codes.shape, codes.dtype  # ceil(1000 / 512) = 2 frames
+    (torch.Size([2, 9, 2]), torch.int64)
+    >>> codec.decode(codes).shape
+    torch.Size([2, 1024])
+    """
+
+    def __init__(
+        self,
+        load_path=None,
+        model_type="44khz",
+        model_bitrate="8kbps",
+        tag="latest",
+        download=False,
+    ):
+        super().__init__()
+        path = self._resolve_path(
+            load_path, model_type, model_bitrate, tag, download
+        )
+        self.load_path = str(path)
+        self.model = _load_dac_file(path)
+        self.model.requires_grad_(False)
+        self.model.eval()
+        self.sample_rate = int(self.model.sample_rate)
+        self.hop_length = int(self.model.hop_length)
+        self.n_codebooks = int(self.model.n_codebooks)
+        self.codebook_size = int(self.model.codebook_size)
+
+    @staticmethod
+    def _resolve_path(load_path, model_type, model_bitrate, tag, download):
+        cache = dac_cache_path(model_type, model_bitrate, tag)
+        if load_path is None:
+            if download and not cache.exists():
+                dac = _import_dac()
+                try:
+                    return Path(
+                        dac.utils.download(
+                            model_type=model_type,
+                            model_bitrate=model_bitrate,
+                            tag=tag,
+                        )
+                    )
+                except Exception as err:
+                    raise _missing_weights_error(
+                        cache, model_type, model_bitrate, tag
+                    ) from err
+            if not cache.exists():
+                raise _missing_weights_error(
+                    cache, model_type, model_bitrate, tag
+                )
+            return cache
+        path = Path(load_path).expanduser()
+        if path.is_dir():
+            for name in ("weights.pth", cache.name):
+                if (path / name).is_file():
+                    return path / name
+            raise _missing_weights_error(
+                path / "weights.pth", model_type, model_bitrate, tag
+            )
+        if not path.is_file():
+            raise _missing_weights_error(path, model_type, model_bitrate, tag)
+        return path
+
+    def train(self, mode=True):
+        """Keep the codec in eval mode whatever ``mode`` is asked.
+
+        Arguments
+        ---------
+        mode : bool
+            Ignored (the codec is frozen).
+
+        Returns
+        -------
+        self : DACTokenizer
+            The module, in eval mode.
+        """
+        return super().train(False)
+
+    def num_frames(self, n_samples):
+        """Number of codec frames for ``n_samples`` samples.
+
+        Arguments
+        ---------
+        n_samples : int
+            Waveform length.
+
+        Returns
+        -------
+        frames : int
+            ``ceil(n_samples / hop_length)``.
+
+        Example
+        -------
+        >>> path = save_tiny_dac(getfixture("tmpdir") / "w.pth")
+        >>> DACTokenizer(load_path=path).num_frames(44100)
+        87
+        """
+        return -(-int(n_samples) // self.hop_length)
+
+    @torch.no_grad()
+    def encode(self, wavs, sample_rate=None):
+        """Tokenise waveforms (``preprocess`` + ``encode`` on the whole input).
+
+        Arguments
+        ---------
+        wavs : torch.Tensor
+            Float ``[batch, time]`` mono waveforms at 44.1 kHz (a
+            ``[batch, 1, time]`` tensor is accepted too). No loudness
+            normalisation is applied.
+        sample_rate : int, optional
+            Sample rate of ``wavs``; checked against the codec rate.
+
+        Returns
+        -------
+        codes : torch.Tensor
+            Long ``[batch, n_codebooks, ceil(time / hop_length)]``.
+        """
+        if sample_rate is not None and int(sample_rate) != self.sample_rate:
+            raise ValueError(
+                f"DAC expects {self.sample_rate} Hz audio, got {sample_rate} "
+                "Hz: resample first (speechbrain_masksr.dataio.resample)"
+            )
+        if not isinstance(wavs, torch.Tensor):
+            raise TypeError(f"wavs must be a torch.Tensor, got {type(wavs)}")
+        if wavs.dim() == 3 and wavs.shape[1] == 1:
+            wavs = wavs[:, 0]
+        if wavs.dim() != 2:
+            raise ValueError(
+                "DACTokenizer.encode expects mono waveforms [batch, time] at "
+                f"{self.sample_rate} Hz, got shape {tuple(wavs.shape)}"
+            )
+        if not wavs.is_floating_point():
+            raise TypeError(f"wavs must be floating point, got {wavs.dtype}")
+        if wavs.shape[0] == 0 or wavs.shape[1] == 0:
+            raise ValueError(f"wavs is empty: shape {tuple(wavs.shape)}")
+        if not torch.isfinite(wavs).all():
+            raise ValueError("wavs contains NaN or Inf values")
+        device = next(self.model.parameters()).device
+        audio = wavs.to(device=device, dtype=torch.float32)[:, None, :]
+        audio = self.model.preprocess(audio, self.sample_rate)
+        _, codes, *_ = self.model.encode(audio)
+        return codes.long()
+
+    @torch.no_grad()
+    def decode(self, codes):
+        """Detokenise codegrams (``quantizer.from_codes`` + ``decode``).
+
+        Arguments
+        ---------
+        codes : torch.Tensor
+            Integer ``[batch, n_codebooks, frames]`` in
+            ``[0, codebook_size)``.
+
+        Returns
+        -------
+        wavs : torch.Tensor
+            ``[batch, frames * hop_length]`` waveforms at 44.1 kHz.
+        """
+        if not isinstance(codes, torch.Tensor) or codes.is_floating_point():
+            raise TypeError("codes must be an integer torch.Tensor")
+        if codes.dim() != 3 or codes.shape[1] != self.n_codebooks:
+            raise ValueError(
+                f"codes must have shape [batch, {self.n_codebooks}, frames],"
+                f" got {tuple(codes.shape)}"
+            )
+        if codes.numel() == 0:
+            raise ValueError(f"codes is empty: shape {tuple(codes.shape)}")
+        low, high = int(codes.min()), int(codes.max())
+        if low < 0 or high >= self.codebook_size:
+            raise ValueError(
+                f"codes must be in [0, {self.codebook_size - 1}] (no mask "
+                f"ids), got [{low}, {high}]"
+            )
+        device = next(self.model.parameters()).device
+        z, _, _ = self.model.quantizer.from_codes(codes.long().to(device))
+        return self.model.decode(z)[:, 0]
+
+    def forward(self, wavs):
+        """Alias of :meth:`encode`.
+
+        Arguments
+        ---------
+        wavs : torch.Tensor
+            ``[batch, time]`` waveforms.
+
+        Returns
+        -------
+        codes : torch.Tensor
+            ``[batch, n_codebooks, frames]``.
+        """
+        return self.encode(wavs)
+
+
+def save_tiny_dac(path, seed=0, **overrides):
+    """Save a tiny random-weight DAC in the official ``weights.pth`` format.
+
+    Same hop (512), codebooks (9 x 1024) and sample rate as the real
+    44.1 kHz model, but about 0.2 M parameters, so tests and demos can run
+    the full tokenizer code path offline. Its codes carry no meaning.
+
+    Arguments
+    ---------
+    path : str or pathlib.Path
+        Output file, or an existing folder (then ``weights.pth`` inside it).
+    seed : int
+        Seed of the random weights (the global RNG is left untouched).
+    **overrides
+        Replace entries of :data:`TINY_DAC_KWARGS`.
+
+    Returns
+    -------
+    path : str
+        The written file.
+
+    Example
+    -------
+    >>> p = save_tiny_dac(getfixture("tmpdir"))
+    >>> p.endswith("weights.pth")
+    True
+    """
+    dac = _import_dac()
+    path = Path(path)
+    if path.is_dir():
+        path = path / "weights.pth"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    kwargs = dict(TINY_DAC_KWARGS, **overrides)
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(seed)
+        with warnings.catch_warnings():
+            warnings.filterwarnings("ignore", message=".*weight_norm.*")
+            model = dac.DAC(**kwargs)
+    model.save(str(path), package=False)
+    return str(path)

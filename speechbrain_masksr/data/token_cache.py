@@ -1,0 +1,678 @@
+"""Codec-token cache and frame-aligned crops for MaskSR training.
+
+MaskSR learns to predict the DAC tokens of clean speech. Running the codec
+encoder inside every training step would cost more than the model itself, so
+each clean file is encoded **once**, as a whole (44.1 kHz mono, zero-padded to
+a multiple of the 512-sample hop), and its codes are stored as an ``int16``
+``.npy`` file. A training example is then a random crop that starts on a
+frame boundary: frames ``[f, f + F)`` of the cached codes and the clean
+samples ``[f * 512, (f + F) * 512)``, which the distortion pipeline degrades
+on the fly. :func:`load_segment` reads only that window of the file (with a
+small margin when the file must be resampled), so long DNS files cost no more
+than their crop.
+
+The cache folder name holds a fingerprint of the codec weights (path and
+size), so tokens made with another codec are never mixed in.
+
+Authors
+ * speechbrain-masksr contributors 2026
+"""
+
+import hashlib
+import json
+import math
+import os
+import re
+from pathlib import Path
+
+import numpy as np
+import soundfile
+import torch
+from speechbrain.utils.logger import get_logger
+
+from speechbrain_masksr.dataio import (
+    AudioError,
+    check_waveform,
+    load_audio,
+    resample,
+)
+
+logger = get_logger(__name__)
+
+_UNSAFE = re.compile(r"[^A-Za-z0-9._+-]")
+
+
+def codec_fingerprint(codec_path):
+    """Short hash naming the codec weights (resolved path and file size).
+
+    Arguments
+    ---------
+    codec_path : str or Path or None
+        The codec weights file, or a folder holding ``weights.pth``.
+        ``None`` means the codec's default location.
+
+    Returns
+    -------
+    str
+        12 hex characters, or ``"default"`` for ``None``.
+
+    Example
+    -------
+    >>> tmp = getfixture("tmpdir")
+    >>> _ = (tmp / "a.pth").write("1234")
+    >>> _ = (tmp / "b.pth").write("12345")
+    >>> fa = codec_fingerprint(tmp / "a.pth")
+    >>> len(fa), fa == codec_fingerprint(str(tmp / "a.pth"))
+    (12, True)
+    >>> fa == codec_fingerprint(tmp / "b.pth")
+    False
+    >>> codec_fingerprint(None)
+    'default'
+    """
+    if codec_path is None:
+        return "default"
+    path = Path(codec_path).expanduser().resolve()
+    if path.is_dir() and (path / "weights.pth").is_file():
+        path = path / "weights.pth"
+    size = path.stat().st_size if path.is_file() else -1
+    return hashlib.sha1(f"{path}:{size}".encode()).hexdigest()[:12]
+
+
+def num_frames(num_samples, hop_length=512):
+    """Number of codec frames of a signal: ``ceil(num_samples / hop)``.
+
+    Arguments
+    ---------
+    num_samples : int
+        Length of the signal.
+    hop_length : int
+        Codec hop (512 for DAC 44 kHz).
+
+    Returns
+    -------
+    int
+        The number of frames.
+
+    Example
+    -------
+    >>> num_frames(512), num_frames(513), num_frames(44100)
+    (1, 2, 87)
+    """
+    return -(-int(num_samples) // int(hop_length))
+
+
+def pad_to_multiple(wav, multiple=512):
+    """Zero-pad the last dimension to a multiple of ``multiple``.
+
+    Arguments
+    ---------
+    wav : torch.Tensor
+        Audio ``[..., time]``.
+    multiple : int
+        The hop length.
+
+    Returns
+    -------
+    torch.Tensor
+        Audio ``[..., ceil(time / multiple) * multiple]``.
+
+    Example
+    -------
+    >>> pad_to_multiple(torch.ones(700), 512).shape
+    torch.Size([1024])
+    >>> pad_to_multiple(torch.ones(2, 1024), 512).shape
+    torch.Size([2, 1024])
+    """
+    extra = (-wav.shape[-1]) % int(multiple)
+    if extra == 0:
+        return wav
+    return torch.nn.functional.pad(wav, (0, extra))
+
+
+def random_frame_offset(total_frames, crop_frames, generator=None):
+    """Draw the first frame of a crop, uniformly over the valid offsets.
+
+    Arguments
+    ---------
+    total_frames : int
+        Frames of the whole file.
+    crop_frames : int
+        Frames of the crop.
+    generator : torch.Generator, optional
+        Source of randomness.
+
+    Returns
+    -------
+    int
+        An offset in ``[0, max(total_frames - crop_frames, 0)]``.
+
+    Example
+    -------
+    >>> g = torch.Generator().manual_seed(0)
+    >>> offs = [random_frame_offset(10, 4, g) for _ in range(200)]
+    >>> min(offs), max(offs)
+    (0, 6)
+    >>> random_frame_offset(3, 4)
+    0
+    """
+    high = int(total_frames) - int(crop_frames)
+    if high <= 0:
+        return 0
+    return int(torch.randint(0, high + 1, (1,), generator=generator))
+
+
+def crop_tokens(tokens, offset, crop_frames):
+    """Frames ``[offset, offset + crop_frames)`` of ``tokens[Q, frames]``.
+
+    Arguments
+    ---------
+    tokens : torch.Tensor
+        Codes ``[n_codebooks, frames]``.
+    offset : int
+        First frame.
+    crop_frames : int
+        Number of frames (fewer if the file ends first).
+
+    Returns
+    -------
+    torch.Tensor
+        ``[n_codebooks, min(crop_frames, frames - offset)]``.
+
+    Example
+    -------
+    >>> codes = torch.arange(20).view(2, 10)
+    >>> crop_tokens(codes, 3, 4)
+    tensor([[ 3,  4,  5,  6],
+            [13, 14, 15, 16]])
+    """
+    return tokens[:, int(offset) : int(offset) + int(crop_frames)]
+
+
+def frames_to_samples(offset, crop_frames, hop_length=512):
+    """Sample range ``[start, stop)`` covered by a range of codec frames.
+
+    Arguments
+    ---------
+    offset : int
+        First frame.
+    crop_frames : int
+        Number of frames.
+    hop_length : int
+        Codec hop.
+
+    Returns
+    -------
+    tuple of int
+        ``(offset * hop, (offset + crop_frames) * hop)``.
+
+    Example
+    -------
+    >>> frames_to_samples(3, 4)
+    (1536, 3584)
+    """
+    return int(offset) * hop_length, (
+        int(offset) + int(crop_frames)
+    ) * hop_length
+
+
+def load_segment(path, start, stop, sample_rate):
+    """Read samples ``[start, stop)`` of a file as if resampled to a rate.
+
+    Only the needed window of the file is decoded. When the file's rate
+    differs from ``sample_rate``, a window with a margin is read from an
+    offset on the common sampling grid of both rates, resampled, and cut, so
+    the result matches (to float precision) the same slice of the whole file
+    resampled with :func:`speechbrain_masksr.dataio.resample` -- the signal
+    the codec tokens were computed on. Samples past the end are zeros, as in
+    the codec's padding. Multi-channel files are averaged to mono.
+
+    Arguments
+    ---------
+    path : str or Path
+        Audio file.
+    start : int
+        First sample, counted at ``sample_rate``.
+    stop : int
+        One past the last sample, counted at ``sample_rate``.
+    sample_rate : int
+        Rate of the returned samples.
+
+    Returns
+    -------
+    torch.Tensor
+        Audio ``[stop - start]`` at ``sample_rate``.
+
+    Raises
+    ------
+    AudioError
+        If the file is missing, unreadable, or holds NaN/Inf.
+
+    Example
+    -------
+    >>> from speechbrain_masksr.dataio import save_audio
+    >>> path = str(getfixture("tmpdir") / "a.wav")
+    >>> save_audio(path, torch.arange(100) / 200.0, 8000)
+    >>> seg = load_segment(path, 90, 110, 8000)
+    >>> seg.shape, float(seg[-1])
+    (torch.Size([20]), 0.0)
+    """
+    path = str(path)
+    start, stop = int(start), int(stop)
+    if stop <= start or start < 0:
+        raise ValueError(f"bad segment [{start}, {stop}) for {path}")
+    if not os.path.isfile(path):
+        raise AudioError(f"{path}: file not found")
+    try:
+        info = soundfile.info(path)
+    except Exception as err:  # libsndfile raises several error types
+        raise AudioError(f"{path}: not a readable audio file ({err})") from err
+    file_sr, file_len = int(info.samplerate), int(info.frames)
+    if file_sr == int(sample_rate):
+        src_start, src_stop, out_offset = start, min(stop, file_len), 0
+    else:
+        # Rates on a common grid: file sample k*up <-> output sample k*down.
+        g = math.gcd(file_sr, int(sample_rate))
+        up, down = file_sr // g, int(sample_rate) // g
+        margin = 64 * up  # far wider than the resampling kernel
+        first = max(0, (start * up // down - margin) // up)
+        src_start = first * up
+        src_stop = min(file_len, -(-stop * up // down) + margin)
+        out_offset = start - first * down
+    wav = torch.zeros(0)
+    if src_stop > src_start:
+        try:
+            data, _ = soundfile.read(
+                path,
+                start=src_start,
+                stop=src_stop,
+                dtype="float32",
+                always_2d=True,
+            )
+        except Exception as err:
+            raise AudioError(f"{path}: cannot read ({err})") from err
+        wav = torch.from_numpy(data).mean(dim=1)
+        wav = check_waveform(wav, path)
+        wav = resample(wav, file_sr, sample_rate)
+        wav = wav[out_offset : out_offset + stop - start]
+    if wav.shape[0] < stop - start:
+        wav = torch.nn.functional.pad(wav, (0, stop - start - wav.shape[0]))
+    return wav
+
+
+class TokenCache:
+    """Folder of cached codec tokens, one ``int16`` ``.npy`` file per id.
+
+    Files live in ``<cache_dir>/codec-<fingerprint>/<id>.npy`` where the
+    fingerprint names the codec weights (see :func:`codec_fingerprint`).
+    Each file holds ``[n_codebooks, frames]`` codes of the whole clean file
+    at ``sample_rate``, padded to a multiple of ``hop_length``.
+
+    Arguments
+    ---------
+    cache_dir : str or Path
+        Root folder of the cache.
+    codec_path : str or Path or None
+        Codec weights; part of the folder name.
+    sample_rate : int
+        Rate the audio is resampled to before encoding (44100 for DAC).
+    hop_length : int
+        Codec hop (512 for DAC 44 kHz).
+
+    Example
+    -------
+    >>> cache = TokenCache(getfixture("tmpdir"), codec_path=None)
+    >>> cache.folder.name
+    'codec-default'
+    >>> cache.save("spk1/utt 1", torch.tensor([[1, 2], [3, 1023]]))
+    >>> cache.exists("spk1/utt 1")
+    True
+    >>> cache.load("spk1/utt 1")
+    tensor([[   1,    2],
+            [   3, 1023]])
+    """
+
+    def __init__(
+        self, cache_dir, codec_path=None, sample_rate=44100, hop_length=512
+    ):
+        self.folder = Path(cache_dir) / f"codec-{codec_fingerprint(codec_path)}"
+        self.codec_path = None if codec_path is None else str(codec_path)
+        self.sample_rate = int(sample_rate)
+        self.hop_length = int(hop_length)
+
+    def path(self, utt_id):
+        """File holding the codes of ``utt_id`` (unsafe characters escaped).
+
+        Arguments
+        ---------
+        utt_id : str
+            Utterance id.
+
+        Returns
+        -------
+        Path
+            The ``.npy`` path.
+
+        Example
+        -------
+        >>> TokenCache("/c").path("a/b c").name
+        'a_b_c-9f597a63.npy'
+        >>> TokenCache("/c").path("abc").name
+        'abc.npy'
+        """
+        name = _UNSAFE.sub("_", str(utt_id))
+        if name != str(utt_id):
+            digest = hashlib.sha1(str(utt_id).encode()).hexdigest()[:8]
+            name = f"{name}-{digest}"
+        return self.folder / f"{name}.npy"
+
+    def exists(self, utt_id):
+        """Whether the codes of ``utt_id`` are cached.
+
+        Arguments
+        ---------
+        utt_id : str
+            Utterance id.
+
+        Returns
+        -------
+        bool
+            True if the file exists.
+
+        Example
+        -------
+        >>> TokenCache(getfixture("tmpdir")).exists("nope")
+        False
+        """
+        return self.path(utt_id).is_file()
+
+    def save(self, utt_id, codes):
+        """Store codes ``[n_codebooks, frames]`` (atomically).
+
+        Arguments
+        ---------
+        utt_id : str
+            Utterance id.
+        codes : torch.Tensor
+            Integer codes ``[n_codebooks, frames]`` in ``[0, 32767]``.
+
+        Example
+        -------
+        >>> cache = TokenCache(getfixture("tmpdir"))
+        >>> cache.save("u", torch.zeros(9, 3, dtype=torch.long))
+        >>> cache.load("u").shape
+        torch.Size([9, 3])
+        """
+        codes = torch.as_tensor(codes).detach().cpu()
+        if codes.dim() != 2:
+            raise ValueError(
+                f"codes must be [n_codebooks, frames], got {tuple(codes.shape)}"
+            )
+        if codes.numel() and (codes.min() < 0 or codes.max() > 32767):
+            raise ValueError("codes do not fit in int16")
+        path = self.path(utt_id)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_name(f".{path.stem}.{os.getpid()}.tmp.npy")
+        np.save(tmp, codes.numpy().astype(np.int16))
+        os.replace(tmp, path)
+
+    def load(self, utt_id):
+        """Load the cached codes of ``utt_id``.
+
+        Arguments
+        ---------
+        utt_id : str
+            Utterance id.
+
+        Returns
+        -------
+        torch.Tensor
+            Long codes ``[n_codebooks, frames]``.
+
+        Raises
+        ------
+        FileNotFoundError
+            If the codes were never extracted (the message says how).
+
+        Example
+        -------
+        >>> TokenCache(getfixture("tmpdir")).load("missing")
+        Traceback (most recent call last):
+        ...
+        FileNotFoundError: no cached tokens for 'missing' ...
+        """
+        path = self.path(utt_id)
+        if not path.is_file():
+            raise FileNotFoundError(
+                f"no cached tokens for {utt_id!r} ({path}); run "
+                "recipes/DNS/extract_tokens.py with the same hparams file "
+                "and codec_path, or let train.py extract them"
+            )
+        return torch.from_numpy(np.load(path).astype(np.int64))
+
+    def encode_file(self, codec, wav_path):
+        """Encode a whole file with the codec (no caching).
+
+        The file is read as mono at ``sample_rate`` and zero-padded to a
+        multiple of ``hop_length``.
+
+        Arguments
+        ---------
+        codec : DACTokenizer-like
+            Has ``encode(wavs[batch, time]) -> codes[batch, Q, frames]``.
+        wav_path : str or Path
+            The clean audio file.
+
+        Returns
+        -------
+        torch.Tensor
+            Codes ``[n_codebooks, ceil(time / hop)]`` (on the CPU).
+
+        Example
+        -------
+        >>> from speechbrain_masksr.dataio import save_audio
+        >>> class Codec:  # stand-in: the sign of each frame's mean
+        ...     def encode(self, wavs):
+        ...         m = wavs.view(wavs.shape[0], 1, -1, 512).mean(-1)
+        ...         return (m > 0).long()
+        >>> path = str(getfixture("tmpdir") / "x.wav")
+        >>> save_audio(path, torch.cat([torch.ones(512), -torch.ones(100)]), 44100)
+        >>> TokenCache("/c").encode_file(Codec(), path)
+        tensor([[1, 0]])
+        """
+        wav, _ = load_audio(wav_path, sample_rate=self.sample_rate)
+        wav = pad_to_multiple(wav, self.hop_length)
+        device = getattr(codec, "device", None)
+        batch = wav.unsqueeze(0)
+        if device is not None:
+            batch = batch.to(device)
+        with torch.no_grad():
+            codes = codec.encode(batch)
+        codes = codes[0].detach().cpu()
+        expected = wav.shape[-1] // self.hop_length
+        if codes.shape[-1] != expected:
+            raise RuntimeError(
+                f"codec returned {codes.shape[-1]} frames for {wav_path}, "
+                f"expected {expected} (hop {self.hop_length})"
+            )
+        return codes
+
+    def extract(self, codec, entries, overwrite=False, shard=(0, 1)):
+        """Encode and cache every entry that is not cached yet.
+
+        Arguments
+        ---------
+        codec : DACTokenizer-like
+            The frozen codec.
+        entries : dict
+            ``{utt_id: wav_path}``.
+        overwrite : bool
+            Re-encode entries that are already cached.
+        shard : tuple of int
+            ``(index, count)``: only handle every ``count``-th entry (in
+            sorted id order) starting at ``index``, to split the work
+            between processes.
+
+        Returns
+        -------
+        int
+            Number of files encoded.
+
+        Example
+        -------
+        >>> from speechbrain_masksr.dataio import save_audio
+        >>> class Codec:
+        ...     def encode(self, wavs):
+        ...         return torch.zeros(wavs.shape[0], 2, wavs.shape[1] // 512).long()
+        >>> tmp = getfixture("tmpdir")
+        >>> save_audio(str(tmp / "a.wav"), torch.zeros(1000), 44100)
+        >>> cache = TokenCache(tmp / "cache")
+        >>> cache.extract(Codec(), {"a": str(tmp / "a.wav")})
+        1
+        >>> cache.extract(Codec(), {"a": str(tmp / "a.wav")})
+        0
+        """
+        index, count = shard
+        # Shard the full sorted list (not the missing ones), so that every
+        # process gets the same split whatever the others already wrote.
+        mine = sorted(entries.items())[index::count]
+        todo = [(u, p) for u, p in mine if overwrite or not self.exists(u)]
+        if not todo:
+            return 0
+        self.folder.mkdir(parents=True, exist_ok=True)
+        self._write_meta(codec)
+        logger.info(
+            "Extracting codec tokens of %d files to %s", len(todo), self.folder
+        )
+        for i, (uid, path) in enumerate(todo):
+            self.save(uid, self.encode_file(codec, path))
+            if (i + 1) % 500 == 0:
+                logger.info("  %d / %d files encoded", i + 1, len(todo))
+        return len(todo)
+
+    def missing(self, entries):
+        """Ids of ``entries`` whose codes are not cached.
+
+        Arguments
+        ---------
+        entries : dict
+            ``{utt_id: wav_path}`` (or any mapping keyed by id).
+
+        Returns
+        -------
+        list of str
+            Sorted missing ids.
+
+        Example
+        -------
+        >>> TokenCache(getfixture("tmpdir")).missing({"b": "", "a": ""})
+        ['a', 'b']
+        """
+        return sorted(uid for uid in entries if not self.exists(uid))
+
+    def _write_meta(self, codec):
+        meta = {
+            "codec_path": self.codec_path,
+            "sample_rate": self.sample_rate,
+            "hop_length": self.hop_length,
+            "n_codebooks": getattr(codec, "n_codebooks", None),
+            "codebook_size": getattr(codec, "codebook_size", None),
+            "format": "int16 npy [n_codebooks, frames], whole file, padded",
+        }
+        path = self.folder / "meta.json"
+        if not path.is_file():
+            tmp = self.folder / f".meta.{os.getpid()}.tmp"
+            tmp.write_text(json.dumps(meta, indent=2) + "\n")
+            os.replace(tmp, path)
+
+
+def cache_key(set_name, uid, paired=False):
+    """Token-cache key of one item of a named set.
+
+    Clean-speech sets (``train``, ``valid``, ``test``) share one pool of
+    ids, so the key is the id; paired test sets (DNS 2020 ``fileid_<N>``
+    ids repeat across conditions) are prefixed with the set name.
+
+    Arguments
+    ---------
+    set_name : str
+        Name of the manifest (``"train"``, ``"test_no_reverb"``, ...).
+    uid : str
+        Utterance id.
+    paired : bool
+        Whether the set pairs degraded files with clean references.
+
+    Returns
+    -------
+    str
+        The key.
+
+    Example
+    -------
+    >>> cache_key("train", "u1"), cache_key("test_no_reverb", "fileid_3", True)
+    ('u1', 'test_no_reverb_fileid_3')
+    """
+    return f"{set_name}_{uid}" if paired else str(uid)
+
+
+def manifest_cache_entries(manifests, names, data_root=None):
+    """Collect ``{cache key: clean wav path}`` from named JSON manifests.
+
+    Entries with a ``wav`` field are clean speech; entries with a
+    ``clean_wav`` field are paired test items (keys from
+    :func:`cache_key`); entries with neither (noisy-only recordings) are
+    skipped.
+
+    Arguments
+    ---------
+    manifests : dict
+        ``{name: json path}`` (as returned by ``prepare_dns``).
+    names : list of str
+        The sets to collect; names without a manifest are skipped with a
+        log line.
+    data_root : str or Path, optional
+        Replacement for the ``{data_root}`` placeholder.
+
+    Returns
+    -------
+    dict
+        ``{key: path}``.
+
+    Raises
+    ------
+    ValueError
+        If one key maps to two different files.
+
+    Example
+    -------
+    >>> tmp = getfixture("tmpdir")
+    >>> _ = (tmp / "t.json").write('{"u": {"wav": "{data_root}/u.wav"}}')
+    >>> _ = (tmp / "p.json").write(
+    ...     '{"f1": {"noisy_wav": "n.wav", "clean_wav": "{data_root}/c.wav"}}')
+    >>> manifest_cache_entries({"test": tmp / "t.json", "dns": tmp / "p.json"},
+    ...                        ["test", "dns", "valid"], data_root="/d")
+    {'u': '/d/u.wav', 'dns_f1': '/d/c.wav'}
+    """
+    out = {}
+    for name in names:
+        if name not in manifests or not Path(manifests[name]).is_file():
+            logger.info("No manifest for set %s; skipped", name)
+            continue
+        with open(manifests[name], encoding="utf-8") as fin:
+            entries = json.load(fin)
+        for uid, entry in entries.items():
+            if "wav" in entry:
+                key, path = cache_key(name, uid), str(entry["wav"])
+            elif "clean_wav" in entry:
+                key = cache_key(name, uid, paired=True)
+                path = str(entry["clean_wav"])
+            else:
+                continue
+            if data_root is not None:
+                path = path.replace("{data_root}", str(data_root))
+            if out.get(key, path) != path:
+                raise ValueError(
+                    f"token cache key {key!r} names two files: "
+                    f"{out[key]} and {path}"
+                )
+            out[key] = path
+    return out

@@ -1,0 +1,886 @@
+"""Speech restoration with a trained MaskSR model.
+
+:class:`SpeechRestoration` is a SpeechBrain ``Pretrained`` interface: it
+loads a model folder (``hyperparams.yaml``, ``model.ckpt`` and the codec
+weights ``codec.pth``) from a local folder or a Hugging Face repo, turns any
+input (rate, channels) into 44.1 kHz mono, restores it with MaskGIT-style
+sampling of DAC tokens and decodes the tokens back to audio.
+
+Audio longer than the training window is cut into windows of
+``window_seconds`` overlapping by ``overlap_seconds``; the windows are
+restored together (one batch through ``MaskSR.generate``) and joined by a
+raised-cosine cross-fade, so the output has exactly the input's length.
+(The paper restores hard, non-overlapping 3 s windows.)
+
+The model folder layout
+-----------------------
+``hyperparams.yaml``
+    Builds the speech encoder, the codec LM, ``MaskSR`` and the DAC
+    tokenizer; ``codec_path: !PLACEHOLDER`` is filled in by
+    :meth:`SpeechRestoration.from_hparams` with the local path of the
+    fetched ``codec.pth``, so local folders and hub repos work alike.
+``model.ckpt``
+    The ``MaskSR`` state dict (what the recipe's checkpointer saves),
+    loaded strictly by :func:`load_model_weights`.
+``codec.pth``
+    The DAC weights the model was trained with.
+
+:func:`write_model_folder` writes such a folder (``export_model.py`` and the
+tests use it).
+
+Authors
+ * speechbrain-masksr contributors 2026
+"""
+
+import math
+import os
+import shutil
+from pathlib import Path
+
+import torch
+from speechbrain.dataio.preprocess import AudioNormalizer
+from speechbrain.inference.interfaces import Pretrained
+from speechbrain.utils.fetching import FetchConfig, LocalStrategy, fetch
+
+from speechbrain_masksr.dataio import (
+    AudioError,
+    check_waveform,
+    load_audio,
+    save_audio,
+)
+
+__all__ = [
+    "CODEC_FILE",
+    "HPARAMS_FILE",
+    "MODEL_FILE",
+    "ModelFileError",
+    "SpeechRestoration",
+    "crossfade_weights",
+    "inference_yaml",
+    "load_model_weights",
+    "overlap_add",
+    "window_starts",
+    "write_model_folder",
+]
+
+HPARAMS_FILE = "hyperparams.yaml"
+MODEL_FILE = "model.ckpt"
+CODEC_FILE = "codec.pth"
+HOP = 512  # DAC 44.1 kHz frame hop; windows are aligned to it
+
+
+class ModelFileError(FileNotFoundError):
+    """A file of a model folder is missing or cannot be loaded.
+
+    Example
+    -------
+    >>> raise ModelFileError("model.ckpt not found in 'x'")
+    Traceback (most recent call last):
+    ...
+    speechbrain_masksr.inference.restoration.ModelFileError: model.ckpt not found in 'x'
+    """
+
+
+# --------------------------------------------------------------------------
+# Long-audio windowing
+# --------------------------------------------------------------------------
+def window_starts(length, window, overlap, align=HOP):
+    """Start samples of overlapping windows covering ``length`` samples.
+
+    Windows start every ``window - overlap`` samples (both rounded to
+    ``align``). The last window is moved back so that it ends at most
+    ``align - 1`` samples after ``length`` (the short tail is zero-padded),
+    so every window is a full ``window`` long. Audio no longer than one
+    window gives a single window.
+
+    Arguments
+    ---------
+    length : int
+        Number of samples to cover.
+    window : int
+        Window length in samples (a multiple of ``align``).
+    overlap : int
+        Wanted overlap of consecutive windows in samples.
+    align : int
+        Starts are multiples of this (the codec hop).
+
+    Returns
+    -------
+    starts : list of int
+        Increasing start samples; ``starts[-1] + window >= length``.
+
+    Example
+    -------
+    >>> window_starts(7 * 44100, 3 * 44032, 22016)
+    [0, 110080, 176640]
+    >>> window_starts(1000, 132096, 22016)
+    [0]
+    """
+    if window <= 0 or window % align:
+        raise ValueError(
+            f"window ({window}) must be a positive multiple of {align}"
+        )
+    if not 0 <= overlap < window:
+        raise ValueError(f"overlap ({overlap}) must be in [0, {window})")
+    if length <= window:
+        return [0]
+    hop = max(align, (window - overlap) // align * align)
+    starts = list(range(0, length - window, hop))
+    last = math.ceil((length - window) / align) * align
+    if last > starts[-1]:
+        starts.append(last)
+    return starts
+
+
+def _ramp(n, shape):
+    """Fade-in of ``n`` strictly positive weights rising towards 1."""
+    x = (torch.arange(n, dtype=torch.float64) + 0.5) / n
+    if shape == "hann":
+        return torch.sin(0.5 * math.pi * x) ** 2
+    if shape == "linear":
+        return x
+    raise ValueError(f"crossfade must be 'hann' or 'linear', got {shape!r}")
+
+
+def crossfade_weights(starts, window, length, shape="hann"):
+    """Cross-fade weights that join overlapping windows into one signal.
+
+    Each window fades in over its overlap with the previous window and out
+    over its overlap with the next one (raised cosine or linear ramps); the
+    weights are then normalised so that, at every sample, they sum to 1
+    over the windows covering it. Where exactly two windows overlap this is
+    the usual complementary cross-fade.
+
+    Arguments
+    ---------
+    starts : list of int
+        Window starts (increasing), as from :func:`window_starts`.
+    window : int
+        Window length in samples.
+    length : int
+        Length of the joined signal (samples past it are dropped).
+    shape : str
+        ``"hann"`` (raised cosine) or ``"linear"``.
+
+    Returns
+    -------
+    weights : torch.Tensor
+        ``[n_windows, window]`` weights (zero past ``length``).
+
+    Example
+    -------
+    >>> starts = window_starts(2000, 1024, 512)
+    >>> w = crossfade_weights(starts, 1024, 2000)
+    >>> total = torch.zeros(2000, dtype=w.dtype)
+    >>> for s, wi in zip(starts, w):
+    ...     n = min(1024, 2000 - s)
+    ...     total[s : s + n] += wi[:n]
+    >>> bool(torch.allclose(total, torch.ones(2000, dtype=w.dtype)))
+    True
+    """
+    n = len(starts)
+    raw = torch.ones(n, window, dtype=torch.float64)
+    for i in range(n):
+        if i > 0:
+            fade = starts[i - 1] + window - starts[i]
+            if fade > 0:
+                raw[i, :fade] *= _ramp(fade, shape)
+        if i < n - 1:
+            fade = starts[i] + window - starts[i + 1]
+            if fade > 0:
+                raw[i, window - fade :] *= _ramp(fade, shape).flip(0)
+    total = torch.zeros(max(length, starts[-1] + window), dtype=raw.dtype)
+    for s, w in zip(starts, raw):
+        total[s : s + window] += w
+    weights = torch.stack(
+        [w / total[s : s + window] for s, w in zip(starts, raw)]
+    )
+    for i, s in enumerate(starts):
+        weights[i, max(0, length - s) :] = 0.0
+    return weights
+
+
+def overlap_add(chunks, starts, length, shape="hann"):
+    """Join restored windows with :func:`crossfade_weights`.
+
+    Arguments
+    ---------
+    chunks : torch.Tensor
+        ``[n_windows, window]`` restored windows.
+    starts : list of int
+        Their start samples.
+    length : int
+        Output length.
+    shape : str
+        Cross-fade shape, ``"hann"`` or ``"linear"``.
+
+    Returns
+    -------
+    signal : torch.Tensor
+        ``[length]``.
+
+    Example
+    -------
+    >>> x = torch.randn(3000)
+    >>> starts = window_starts(3000, 1024, 512)
+    >>> chunks = torch.stack(
+    ...     [torch.nn.functional.pad(x, (0, 1024))[s : s + 1024] for s in starts]
+    ... )
+    >>> bool(torch.allclose(overlap_add(chunks, starts, 3000), x, atol=1e-6))
+    True
+    """
+    n, window = chunks.shape
+    weights = crossfade_weights(starts, window, length, shape)
+    weights = weights.to(chunks.dtype).to(chunks.device)
+    out = torch.zeros(
+        max(length, starts[-1] + window),
+        dtype=chunks.dtype,
+        device=chunks.device,
+    )
+    for s, chunk, w in zip(starts, chunks, weights):
+        out[s : s + window] += chunk * w
+    return out[:length]
+
+
+# --------------------------------------------------------------------------
+# Model folder: loading and writing
+# --------------------------------------------------------------------------
+def load_model_weights(obj, path):
+    """Strict ``Pretrainer`` hook: load a state dict, naming any key mismatch.
+
+    SpeechBrain's default transfer hook loads with ``strict=False`` and only
+    logs mismatches; this one refuses a checkpoint that does not fit.
+
+    Arguments
+    ---------
+    obj : torch.nn.Module
+        Module to load into.
+    path : str or Path
+        A ``torch.save``-d state dict (``weights_only`` loading).
+
+    Raises
+    ------
+    ModelFileError
+        If the file is missing, unreadable, or its keys or shapes do not
+        match the module.
+
+    Example
+    -------
+    >>> path = str(getfixture("tmpdir") / "lin.ckpt")
+    >>> torch.save(torch.nn.Linear(2, 3).state_dict(), path)
+    >>> load_model_weights(torch.nn.Linear(2, 3), path)
+    >>> load_model_weights(torch.nn.Linear(2, 4), path)
+    Traceback (most recent call last):
+    ...
+    speechbrain_masksr.inference.restoration.ModelFileError: ...shape mismatch...
+    """
+    path = str(path)
+    if not os.path.isfile(path):
+        raise ModelFileError(f"{path}: checkpoint file not found")
+    try:
+        state = torch.load(path, map_location="cpu", weights_only=True)
+    except Exception as err:
+        raise ModelFileError(f"{path}: cannot read checkpoint ({err})") from err
+    if not isinstance(state, dict):
+        raise ModelFileError(f"{path}: not a state dict")
+    own = obj.state_dict()
+    missing = sorted(set(own) - set(state))
+    unexpected = sorted(set(state) - set(own))
+    shapes = [
+        f"{k}: {tuple(state[k].shape)} in file, {tuple(v.shape)} in model"
+        for k, v in own.items()
+        if k in state and tuple(state[k].shape) != tuple(v.shape)
+    ]
+    if missing or unexpected or shapes:
+        raise ModelFileError(
+            f"{path} does not match the model built from hyperparams.yaml: "
+            f"missing keys {missing[:10]}, unexpected keys {unexpected[:10]}, "
+            f"shape mismatch {shapes[:10]}"
+        )
+    obj.load_state_dict(state, strict=True)
+
+
+_CONFIG_KEYS = (
+    "sample_rate",
+    "segment_seconds",
+    "d_model",
+    "nhead",
+    "encoder_layers",
+    "lm_layers",
+    "n_codebooks",
+    "codebook_size",
+    "variant",
+    "cond_dropout",
+    "sampling_steps",
+    "guidance",
+)
+
+_CONFIG_DEFAULTS = {
+    "n_fft": 2048,
+    "hop_length": HOP,
+    "power": 0.3,
+    "noise": "gaussian",
+    "window_seconds": None,  # None = segment_seconds
+    "overlap_seconds": 0.5,
+    "crossfade": "hann",
+    "max_batch": 8,
+}
+
+
+def _yaml_value(value):
+    """One YAML scalar in the project's style (True/False, plain strings)."""
+    if isinstance(value, bool):
+        return "True" if value else "False"
+    if value is None:
+        return "null"
+    if isinstance(value, (int, float)):
+        return repr(value)
+    text = str(value)
+    if not text.replace("_", "").replace("-", "").isalnum():
+        raise ValueError(f"unsupported config string {text!r}")
+    return text
+
+
+def inference_yaml(model_config):
+    """Text of the ``hyperparams.yaml`` of a MaskSR model folder.
+
+    Arguments
+    ---------
+    model_config : dict
+        Must hold ``sample_rate``, ``segment_seconds``, ``d_model``,
+        ``nhead``, ``encoder_layers``, ``lm_layers``, ``n_codebooks``,
+        ``codebook_size``, ``variant``, ``cond_dropout``,
+        ``sampling_steps`` and ``guidance`` (the training YAML keys); may
+        hold ``n_fft``, ``hop_length``, ``power``, ``noise``,
+        ``window_seconds``, ``overlap_seconds``, ``crossfade`` and
+        ``max_batch``.
+
+    Returns
+    -------
+    text : str
+        HyperPyYAML text with ``modules`` ({model, codec}) and a
+        ``pretrainer`` loading ``model.ckpt`` strictly.
+
+    Example
+    -------
+    >>> cfg = dict(sample_rate=44100, segment_seconds=3.0, d_model=32,
+    ...            nhead=4, encoder_layers=1, lm_layers=1, n_codebooks=9,
+    ...            codebook_size=1024, variant="flat", cond_dropout=0.1,
+    ...            sampling_steps=8, guidance=2.0)
+    >>> print(inference_yaml(cfg).splitlines()[0])
+    # MaskSR speech restoration model (inference).
+    """
+    missing = [k for k in _CONFIG_KEYS if k not in model_config]
+    if missing:
+        raise KeyError(f"model_config lacks {missing}")
+    unknown = set(model_config) - set(_CONFIG_KEYS) - set(_CONFIG_DEFAULTS)
+    if unknown:
+        raise KeyError(f"unknown model_config keys {sorted(unknown)}")
+    cfg = {**_CONFIG_DEFAULTS, **model_config}
+    if cfg["window_seconds"] is None:
+        cfg["window_seconds"] = cfg["segment_seconds"]
+    scalars = "\n".join(
+        f"{k}: {_yaml_value(cfg[k])}"
+        for k in (*_CONFIG_KEYS, *_CONFIG_DEFAULTS)
+    )
+    return f"""# MaskSR speech restoration model (inference).
+# Written by speechbrain_masksr.inference.restoration.write_model_folder
+# (recipes/DNS/export_model.py). Load it with
+#   SpeechRestoration.from_hparams(source=<this folder or hub repo>)
+# which fetches {MODEL_FILE} and {CODEC_FILE} from the same source and
+# fills in codec_path.
+# Authors
+#  * speechbrain-masksr contributors 2026
+
+{scalars}
+
+# Local path of the DAC weights ({CODEC_FILE} next to this file); set by
+# SpeechRestoration.from_hparams, or pass overrides={{"codec_path": ...}}.
+codec_path: !PLACEHOLDER
+
+codec: !new:speechbrain_masksr.codecs.dac.DACTokenizer
+    load_path: !ref <codec_path>
+
+speech_encoder: !new:speechbrain_masksr.lobes.speech_encoder.SpeechEncoder
+    d_model: !ref <d_model>
+    num_layers: !ref <encoder_layers>
+    nhead: !ref <nhead>
+    n_fft: !ref <n_fft>
+    hop_length: !ref <hop_length>
+    power: !ref <power>
+
+lm: !new:speechbrain_masksr.lobes.codec_lm.MaskedCodecLM
+    n_codebooks: !ref <n_codebooks>
+    codebook_size: !ref <codebook_size>
+    d_model: !ref <d_model>
+    num_layers: !ref <lm_layers>
+    nhead: !ref <nhead>
+
+model: !new:speechbrain_masksr.lobes.masksr.MaskSR
+    encoder: !ref <speech_encoder>
+    lm: !ref <lm>
+    cond_dropout: !ref <cond_dropout>
+    variant: !ref <variant>
+
+# Any input rate / channel count -> 44.1 kHz mono.
+audio_normalizer: !new:speechbrain.dataio.preprocess.AudioNormalizer
+    sample_rate: !ref <sample_rate>
+
+modules:
+    model: !ref <model>
+    codec: !ref <codec>
+
+pretrainer: !new:speechbrain.utils.parameter_transfer.Pretrainer
+    loadables:
+        model: !ref <model>
+    custom_hooks:
+        model: !name:speechbrain_masksr.inference.restoration.load_model_weights
+"""
+
+
+def write_model_folder(out_dir, model, model_config, codec_path, codec="copy"):
+    """Write a model folder that :class:`SpeechRestoration` can load.
+
+    Arguments
+    ---------
+    out_dir : str or Path
+        Folder to create (or update).
+    model : torch.nn.Module or dict
+        The trained ``MaskSR`` (or its state dict), saved as ``model.ckpt``.
+    model_config : dict
+        See :func:`inference_yaml`.
+    codec_path : str or Path
+        DAC weights file (or a folder holding ``weights.pth``) the model
+        was trained with; it becomes ``codec.pth``.
+    codec : str
+        ``"copy"`` the codec weights or ``"link"`` them (symlink).
+
+    Returns
+    -------
+    out_dir : Path
+        The folder.
+
+    Example
+    -------
+    >>> tmp = getfixture("tmpdir")
+    >>> torch.save({}, str(tmp / "w.pth"))
+    >>> cfg = dict(sample_rate=44100, segment_seconds=3.0, d_model=32,
+    ...            nhead=4, encoder_layers=1, lm_layers=1, n_codebooks=9,
+    ...            codebook_size=1024, variant="flat", cond_dropout=0.1,
+    ...            sampling_steps=8, guidance=2.0)
+    >>> out = write_model_folder(tmp / "m", torch.nn.Linear(2, 2), cfg,
+    ...                          tmp / "w.pth")
+    >>> sorted(p.name for p in out.iterdir())
+    ['codec.pth', 'hyperparams.yaml', 'model.ckpt']
+    """
+    out_dir = Path(out_dir)
+    codec_path = Path(codec_path)
+    if codec_path.is_dir():
+        codec_path = codec_path / "weights.pth"
+    if not codec_path.is_file():
+        raise ModelFileError(f"{codec_path}: codec weights file not found")
+    if codec not in ("copy", "link"):
+        raise ValueError(f"codec must be 'copy' or 'link', got {codec!r}")
+    text = inference_yaml(model_config)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    state = model.state_dict() if isinstance(model, torch.nn.Module) else model
+    state = {k: v.detach().cpu() for k, v in state.items()}
+    torch.save(state, out_dir / MODEL_FILE)
+    target = out_dir / CODEC_FILE
+    if target.is_symlink() or target.exists():
+        if target.resolve() != codec_path.resolve():
+            target.unlink()
+    if not target.exists():
+        if codec == "copy":
+            shutil.copyfile(codec_path, target)
+        else:
+            target.symlink_to(codec_path.resolve())
+    (out_dir / HPARAMS_FILE).write_text(text, encoding="utf-8")
+    return out_dir
+
+
+def _fetch_required(filename, source, savedir, local_strategy, fetch_config):
+    """Fetch one model file, with an error naming the file and source."""
+    hint = (
+        "A MaskSR model folder holds hyperparams.yaml, model.ckpt and "
+        "codec.pth; write one with recipes/DNS/export_model.py."
+    )
+    try:
+        path = fetch(
+            filename=filename,
+            source=source,
+            savedir=savedir,
+            local_strategy=local_strategy,
+            fetch_config=fetch_config,
+        )
+    except Exception as err:  # hub, network and value errors alike
+        raise ModelFileError(
+            f"cannot fetch '{filename}' from source '{source}' ({err}). {hint}"
+        ) from err
+    if not Path(path).exists():
+        raise ModelFileError(
+            f"'{filename}' not found in source '{source}'. {hint}"
+        )
+    return Path(path)
+
+
+# --------------------------------------------------------------------------
+# The interface
+# --------------------------------------------------------------------------
+class SpeechRestoration(Pretrained):
+    """Restore degraded speech with a trained MaskSR model.
+
+    Any input is converted to 44.1 kHz mono; the output is 44.1 kHz mono
+    with the length of the (converted) input. Generation settings
+    (``steps``, ``guidance``, ``seed``, ``noise``) default to the model
+    folder's ``sampling_steps``, ``guidance`` and ``noise``; windowing uses
+    ``window_seconds``, ``overlap_seconds``, ``crossfade`` and
+    ``max_batch`` (windows per ``generate`` call) from the folder (change
+    them with ``overrides=`` in :meth:`from_hparams`).
+
+    Arguments
+    ---------
+    *args : tuple
+        Passed to ``Pretrained`` (``modules``, ``hparams``, ``run_opts``).
+    **kwargs : dict
+        Passed to ``Pretrained``.
+
+    Example
+    -------
+    >>> from speechbrain_masksr.codecs.dac import save_tiny_dac
+    >>> from speechbrain_masksr.lobes.masksr import build_masksr
+    >>> tmp = getfixture("tmpdir")
+    >>> model = build_masksr(d_model=32, encoder_layers=1, lm_layers=1,
+    ...                      nhead=4)
+    >>> cfg = dict(sample_rate=44100, segment_seconds=1.0, d_model=32,
+    ...            nhead=4, encoder_layers=1, lm_layers=1, n_codebooks=9,
+    ...            codebook_size=1024, variant="flat", cond_dropout=0.1,
+    ...            sampling_steps=2, guidance=2.0)
+    >>> folder = write_model_folder(tmp / "model", model, cfg,
+    ...                             save_tiny_dac(tmp / "codec.pth"))
+    >>> restorer = SpeechRestoration.from_hparams(source=str(folder))
+    >>> wavs = 0.1 * torch.randn(2, 8000)
+    >>> restored = restorer.restore_batch(wavs, seed=0)
+    >>> restored.shape  # same length, 44.1 kHz
+    torch.Size([2, 8000])
+    >>> save_audio(tmp / "in.wav", 0.1 * torch.randn(2, 1600), 16000)
+    >>> restorer.restore_file(tmp / "in.wav", tmp / "out.wav").shape
+    torch.Size([4410])
+    """
+
+    HPARAMS_NEEDED = [
+        "sample_rate",
+        "sampling_steps",
+        "guidance",
+        "window_seconds",
+        "overlap_seconds",
+    ]
+    MODULES_NEEDED = ["model", "codec"]
+    MIN_SECONDS = 0.1
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.sample_rate = int(self.hparams.sample_rate)
+        self.min_samples = math.ceil(self.MIN_SECONDS * self.sample_rate)
+        if getattr(self.audio_normalizer, "sample_rate", None) != (
+            self.sample_rate
+        ):  # Pretrained's default normalizer is 16 kHz
+            self.audio_normalizer = AudioNormalizer(self.sample_rate)
+
+    @classmethod
+    def from_hparams(
+        cls,
+        source,
+        hparams_file=HPARAMS_FILE,
+        overrides=None,
+        savedir=None,
+        local_strategy=LocalStrategy.SYMLINK,
+        fetch_config=None,
+        **kwargs,
+    ):
+        """Load a model folder from a local path or a hub repo.
+
+        Fetches ``hyperparams.yaml``, ``model.ckpt`` and ``codec.pth`` from
+        ``source`` (clear error naming any missing file) and passes the
+        local codec path as the ``codec_path`` override.
+
+        Arguments
+        ---------
+        source : str or Path
+            Local folder or Hugging Face repo id.
+        hparams_file : str
+            Name of the YAML file in ``source``.
+        overrides : dict, optional
+            YAML overrides (e.g. ``{"overlap_seconds": 1.0}``); a given
+            ``codec_path`` is used instead of the fetched ``codec.pth``.
+        savedir : str or Path, optional
+            Where to link/download the files (default: no copy for local
+            folders, the hub cache for repos).
+        local_strategy : LocalStrategy
+            How files are placed in ``savedir``.
+        fetch_config : FetchConfig, optional
+            Fetching options (default ``FetchConfig()``).
+        **kwargs : dict
+            Passed on (e.g. ``run_opts={"device": "cuda"}``).
+
+        Returns
+        -------
+        SpeechRestoration
+            The loaded interface (modules frozen, in eval mode).
+        """
+        source = str(source)
+        overrides = dict(overrides or {})
+        fetch_kw = dict(
+            savedir=savedir,
+            local_strategy=local_strategy,
+            fetch_config=fetch_config or FetchConfig(),
+        )
+        _fetch_required(hparams_file, source, **fetch_kw)
+        _fetch_required(MODEL_FILE, source, **fetch_kw)
+        if "codec_path" not in overrides:
+            codec = _fetch_required(CODEC_FILE, source, **fetch_kw)
+            overrides["codec_path"] = str(codec)
+        return super().from_hparams(
+            source=source,
+            hparams_file=hparams_file,
+            overrides=overrides,
+            **fetch_kw,
+            **kwargs,
+        )
+
+    # ------------------------------------------------------------------
+    def load_audio(self, path, savedir=None):
+        """Read any audio file as 44.1 kHz mono, with clear errors.
+
+        Arguments
+        ---------
+        path : str or Path
+            Local file (or, as in SpeechBrain, a URL / ``repo/file``).
+        savedir : str, optional
+            Where remote files are downloaded.
+
+        Returns
+        -------
+        wav : torch.Tensor
+            ``[time]`` at ``sample_rate`` on the interface's device.
+        """
+        if os.path.exists(str(path)) or savedir is None:
+            wav, sr = load_audio(path, mono=False)  # [channels, time]
+        else:
+            try:
+                wav = super().load_audio(str(path), savedir=savedir)
+            except Exception as err:
+                raise AudioError(f"{path}: cannot load audio ({err})") from err
+            return check_waveform(wav, str(path), self.min_samples)
+        wav = self.audio_normalizer(wav.t().contiguous(), sr)
+        if wav.dim() > 1:  # an audio_normalizer that keeps channels
+            wav = wav.mean(dim=-1)
+        wav = check_waveform(wav, str(path), self.min_samples)
+        return wav.to(self.device)
+
+    def _settings(self, steps, guidance, noise):
+        """Generation settings with the model folder's defaults."""
+        steps = int(self.hparams.sampling_steps if steps is None else steps)
+        guidance = float(
+            self.hparams.guidance if guidance is None else guidance
+        )
+        if noise is None:
+            noise = getattr(self.hparams, "noise", None)
+        if steps < 1:
+            raise ValueError(f"steps must be >= 1, got {steps}")
+        if not math.isfinite(guidance) or guidance < 0:
+            raise ValueError(f"guidance must be >= 0, got {guidance}")
+        kwargs = {"steps": steps, "guidance": guidance}
+        if noise is not None:
+            kwargs["noise"] = noise
+        return kwargs
+
+    def _window(self):
+        """Window and overlap in samples (multiples of the hop; the overlap
+        is at most half the window)."""
+        window = round(float(self.hparams.window_seconds) * self.sample_rate)
+        window = max(HOP, window // HOP * HOP)
+        overlap = round(float(self.hparams.overlap_seconds) * self.sample_rate)
+        overlap = min(max(0, overlap // HOP * HOP), window // 2 // HOP * HOP)
+        return window, overlap
+
+    def generate_windows(self, chunks, seed=None, **settings):
+        """Restore equal-length windows (no cross-fade): generate + decode.
+
+        Arguments
+        ---------
+        chunks : torch.Tensor
+            ``[n, window]`` at 44.1 kHz, ``window`` a multiple of 512.
+        seed : int, optional
+            Sampling seed (each ``max_batch`` group uses ``seed + group``).
+        **settings : dict
+            ``steps``, ``guidance``, ``noise`` for ``MaskSR.generate``.
+
+        Returns
+        -------
+        restored : torch.Tensor
+            ``[n, window]``.
+        """
+        max_batch = int(getattr(self.hparams, "max_batch", 8) or len(chunks))
+        outs = []
+        for g, i in enumerate(range(0, len(chunks), max_batch)):
+            group = chunks[i : i + max_batch]
+            tokens = self.mods.model.generate(
+                group,
+                seed=None if seed is None else int(seed) + g,
+                **settings,
+            )
+            wav = self.mods.codec.decode(tokens)
+            if wav.dim() == 3:  # [batch, 1, time]
+                wav = wav.squeeze(1)
+            outs.append(wav[:, : group.shape[1]].float())
+        return torch.cat(outs)
+
+    @torch.no_grad()
+    def restore_batch(
+        self,
+        wavs,
+        wav_lens=None,
+        steps=None,
+        guidance=None,
+        seed=None,
+        noise=None,
+    ):
+        """Restore a batch of 44.1 kHz mono waveforms.
+
+        Each waveform (its first ``wav_lens * time`` samples) is cut into
+        overlapping windows; all windows of the batch are generated
+        together and joined back by cross-fade.
+
+        Arguments
+        ---------
+        wavs : torch.Tensor
+            ``[batch, time]`` at the model's sample rate (44.1 kHz).
+        wav_lens : torch.Tensor, optional
+            Relative lengths ``[batch]`` in ``(0, 1]``; ``None`` = all full.
+        steps : int, optional
+            Sampling iterations (default: ``sampling_steps``).
+        guidance : float, optional
+            Classifier-free guidance weight ``w`` (default: ``guidance``).
+        seed : int, optional
+            Makes the result reproducible.
+        noise : str, optional
+            Sampler noise, ``"gaussian"`` or ``"gumbel"``.
+
+        Returns
+        -------
+        restored : torch.Tensor
+            ``[batch, time]`` at 44.1 kHz; zero past each length.
+        """
+        if not torch.is_tensor(wavs) or wavs.dim() != 2:
+            shape = tuple(wavs.shape) if torch.is_tensor(wavs) else type(wavs)
+            raise ValueError(
+                f"wavs must be a [batch, time] tensor at {self.sample_rate} "
+                f"Hz, got {shape} (use restore_file for files, "
+                "wav.unsqueeze(0) for one waveform)"
+            )
+        wavs = check_waveform(wavs, "wavs", self.min_samples).to(self.device)
+        batch, time = wavs.shape
+        if wav_lens is None:
+            lengths = [time] * batch
+        else:
+            wav_lens = torch.as_tensor(wav_lens, dtype=torch.float32)
+            if (
+                wav_lens.shape != (batch,)
+                or not ((wav_lens > 0) & (wav_lens <= 1)).all()
+            ):
+                raise ValueError(
+                    f"wav_lens must be [batch] relative lengths in (0, 1], "
+                    f"got {wav_lens.tolist()}"
+                )
+            lengths = [int(round(float(r) * time)) for r in wav_lens]
+        for b, n in enumerate(lengths):
+            if n < self.min_samples:
+                raise AudioError(
+                    f"wavs[{b}]: {n} samples is too short, at least "
+                    f"{self.min_samples} ({self.MIN_SECONDS} s) are needed"
+                )
+        settings = self._settings(steps, guidance, noise)
+        window, overlap = self._window()
+
+        # Cut every waveform into windows; group windows of equal length.
+        plans, groups = [], {}
+        for b, n in enumerate(lengths):
+            win = min(window, math.ceil(n / HOP) * HOP)
+            starts = window_starts(n, win, min(overlap, win // 2))
+            padded = torch.nn.functional.pad(
+                wavs[b, :n], (0, starts[-1] + win - n)
+            )
+            idx = []
+            for s in starts:
+                group = groups.setdefault(win, [])
+                idx.append((win, len(group)))
+                group.append(padded[s : s + win])
+            plans.append((starts, win, idx))
+
+        restored = {}
+        for g, (win, chunks) in enumerate(sorted(groups.items())):
+            restored[win] = self.generate_windows(
+                torch.stack(chunks),
+                seed=None if seed is None else int(seed) + 1000 * g,
+                **settings,
+            )
+
+        out = torch.zeros(batch, time, device=wavs.device)
+        shape = getattr(self.hparams, "crossfade", "hann")
+        for b, (starts, _win, idx) in enumerate(plans):
+            chunks = torch.stack([restored[w][i] for w, i in idx])
+            out[b, : lengths[b]] = overlap_add(
+                chunks, starts, lengths[b], shape
+            )
+        return out
+
+    def restore_file(self, path, output_path=None, **kwargs):
+        """Restore one audio file (any rate, any channel count).
+
+        Arguments
+        ---------
+        path : str or Path
+            Input file.
+        output_path : str or Path, optional
+            Where to write the restored 44.1 kHz mono 16-bit audio; must
+            not be the input file itself.
+        **kwargs : dict
+            ``steps``, ``guidance``, ``seed``, ``noise`` (see
+            :meth:`restore_batch`).
+
+        Returns
+        -------
+        restored : torch.Tensor
+            ``[time]`` at 44.1 kHz (same duration as the input).
+        """
+        if output_path is not None:
+            if Path(output_path).resolve() == Path(path).resolve():
+                raise ValueError(
+                    f"refusing to overwrite the input file {path}: give a "
+                    "different output path"
+                )
+        wav = self.load_audio(path)
+        restored = self.restore_batch(wav.unsqueeze(0), **kwargs)[0]
+        if output_path is not None:
+            save_audio(output_path, restored.cpu(), self.sample_rate)
+        return restored
+
+    def forward(self, wavs, wav_lens=None, **kwargs):
+        """Same as :meth:`restore_batch`.
+
+        Arguments
+        ---------
+        wavs : torch.Tensor
+            ``[batch, time]`` at 44.1 kHz.
+        wav_lens : torch.Tensor, optional
+            Relative lengths ``[batch]``.
+        **kwargs : dict
+            Generation settings.
+
+        Returns
+        -------
+        restored : torch.Tensor
+            ``[batch, time]``.
+        """
+        return self.restore_batch(wavs, wav_lens, **kwargs)

@@ -1,0 +1,206 @@
+"""Masked codec language model of MaskSR.
+
+Input: a codegram ``[batch, n_codebooks, time]`` of DAC tokens in which
+masked positions hold the mask id ``codebook_size``, plus one conditioning
+vector per frame from the speech encoder. Each codebook has its own learned
+embedding table of ``codebook_size + 1`` rows (the last row is the mask
+token); the embeddings of the codebooks of a frame are summed, the projected
+conditioning is added and a bidirectional pre-norm transformer predicts one
+softmax over ``codebook_size`` entries per codebook and frame.
+
+For classifier-free guidance the model owns a learned null embedding
+``[d_model]`` that replaces the whole conditioning sequence (repeated over
+time) for unconditional predictions.
+
+Authors
+ * speechbrain-masksr contributors 2026
+"""
+
+import torch
+from torch import nn
+
+from speechbrain_masksr.lobes.transformer import TransformerStack
+
+__all__ = ["MaskedCodecLM"]
+
+
+class MaskedCodecLM(nn.Module):
+    """Bidirectional transformer over summed per-codebook token embeddings.
+
+    Arguments
+    ---------
+    n_codebooks : int
+        Number of codebooks ``Q`` (9 for DAC 44.1 kHz 8 kbps).
+    codebook_size : int
+        Entries per codebook ``V`` (1024); ``codebook_size`` is the mask id.
+    d_model : int
+        Model dimension (also the conditioning dimension).
+    num_layers : int
+        Transformer blocks.
+    nhead : int
+        Attention heads.
+    dropout : float
+        Dropout in the transformer.
+
+    Example
+    -------
+    >>> lm = MaskedCodecLM(n_codebooks=3, codebook_size=16, d_model=32,
+    ...                    num_layers=1, nhead=4)
+    >>> tokens = torch.randint(0, 17, (2, 3, 10))
+    >>> cond = torch.randn(2, 10, 32)
+    >>> lm(tokens, cond).shape
+    torch.Size([2, 3, 10, 16])
+    >>> lm.null_cond(2, 10).shape
+    torch.Size([2, 10, 32])
+    """
+
+    def __init__(
+        self,
+        n_codebooks=9,
+        codebook_size=1024,
+        d_model=512,
+        num_layers=8,
+        nhead=16,
+        dropout=0.1,
+    ):
+        super().__init__()
+        self.n_codebooks = n_codebooks
+        self.codebook_size = codebook_size
+        self.mask_id = codebook_size
+        self.d_model = d_model
+        self.embeddings = nn.ModuleList(
+            nn.Embedding(codebook_size + 1, d_model) for _ in range(n_codebooks)
+        )
+        self.cond_proj = nn.Linear(d_model, d_model)
+        self.null_embedding = nn.Parameter(torch.zeros(d_model))
+        self.transformer = TransformerStack(
+            d_model, num_layers, nhead, dropout=dropout
+        )
+        # One independent Linear(d_model, codebook_size) head per codebook.
+        self.heads = nn.ModuleList(
+            nn.Linear(d_model, codebook_size) for _ in range(n_codebooks)
+        )
+        self._reset_parameters()
+
+    def _reset_parameters(self):
+        for module in self.modules():
+            if isinstance(module, nn.Linear):
+                nn.init.trunc_normal_(module.weight, std=0.02)
+                nn.init.zeros_(module.bias)
+            elif isinstance(module, nn.Embedding):
+                nn.init.normal_(module.weight, std=0.02)
+        nn.init.normal_(self.null_embedding, std=0.02)
+
+    def null_cond(self, batch, time):
+        """The unconditional (null) conditioning sequence.
+
+        Arguments
+        ---------
+        batch : int
+            Batch size.
+        time : int
+            Number of frames.
+
+        Returns
+        -------
+        null : torch.Tensor
+            The learned null embedding repeated to ``[batch, time, d_model]``.
+
+        Example
+        -------
+        >>> lm = MaskedCodecLM(2, 8, d_model=16, num_layers=1, nhead=2)
+        >>> null = lm.null_cond(1, 3)
+        >>> bool((null[0, 0] == null[0, 2]).all())
+        True
+        """
+        return self.null_embedding.expand(batch, time, self.d_model)
+
+    def embed(self, tokens):
+        """Sum of per-codebook token embeddings.
+
+        Arguments
+        ---------
+        tokens : torch.Tensor
+            Long ``[batch, n_codebooks, time]`` in ``[0, codebook_size]``.
+
+        Returns
+        -------
+        emb : torch.Tensor
+            ``[batch, time, d_model]``.
+
+        Example
+        -------
+        >>> lm = MaskedCodecLM(2, 8, d_model=16, num_layers=1, nhead=2)
+        >>> lm.embed(torch.zeros(1, 2, 5, dtype=torch.long)).shape
+        torch.Size([1, 5, 16])
+        """
+        emb = self.embeddings[0](tokens[:, 0])
+        for q in range(1, self.n_codebooks):
+            emb = emb + self.embeddings[q](tokens[:, q])
+        return emb
+
+    def check_inputs(self, tokens, cond):
+        """Validate token and conditioning shapes (clear errors).
+
+        Arguments
+        ---------
+        tokens : torch.Tensor
+            Long ``[batch, n_codebooks, time]``.
+        cond : torch.Tensor
+            ``[batch, time, d_model]``.
+
+        Example
+        -------
+        >>> lm = MaskedCodecLM(2, 8, d_model=16, num_layers=1, nhead=2)
+        >>> lm.check_inputs(torch.zeros(1, 3, 5, dtype=torch.long),
+        ...                 torch.zeros(1, 5, 16))
+        Traceback (most recent call last):
+        ...
+        ValueError: tokens must have shape [batch, 2, time], got (1, 3, 5)
+        """
+        if tokens.dim() != 3 or tokens.shape[1] != self.n_codebooks:
+            raise ValueError(
+                f"tokens must have shape [batch, {self.n_codebooks}, time], "
+                f"got {tuple(tokens.shape)}"
+            )
+        if tokens.dtype not in (torch.long, torch.int, torch.int16):
+            raise TypeError(f"tokens must be integers, got {tokens.dtype}")
+        expected = (tokens.shape[0], tokens.shape[2], self.d_model)
+        if tuple(cond.shape) != expected:
+            raise ValueError(
+                f"cond must have shape [batch, time, d_model] = {expected} "
+                f"to match tokens {tuple(tokens.shape)}, got "
+                f"{tuple(cond.shape)}"
+            )
+        if tokens.numel() and (
+            int(tokens.min()) < 0 or int(tokens.max()) > self.mask_id
+        ):
+            raise ValueError(
+                f"token ids must be in [0, {self.mask_id}] (mask id "
+                f"{self.mask_id}), got [{int(tokens.min())}, "
+                f"{int(tokens.max())}]"
+            )
+
+    def forward(self, tokens, cond, valid=None):
+        """Predict every codebook entry of every frame.
+
+        Arguments
+        ---------
+        tokens : torch.Tensor
+            Long ``[batch, n_codebooks, time]``; masked positions hold
+            ``codebook_size``.
+        cond : torch.Tensor
+            Conditioning ``[batch, time, d_model]`` (speech encoder output
+            or :meth:`null_cond`).
+        valid : torch.Tensor, optional
+            Bool ``[batch, time]``, True on non-padded frames.
+
+        Returns
+        -------
+        logits : torch.Tensor
+            ``[batch, n_codebooks, time, codebook_size]``.
+        """
+        self.check_inputs(tokens, cond)
+        x = self.embed(tokens.long()) + self.cond_proj(cond)
+        x = self.transformer(x, valid)
+        return torch.stack([head(x) for head in self.heads], dim=1)

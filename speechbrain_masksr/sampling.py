@@ -1,0 +1,463 @@
+"""MaskGIT-style iterative decoding of codec tokens, schedules and guidance.
+
+Decoding starts from a fully masked codegram. At step ``i`` of ``S``
+(``i = 0 .. S-1``, ``r = (i + 1) / S``):
+
+1. the model predicts logits for every position (one call per step);
+2. a token is sampled for every still-masked position from
+   ``softmax(logits / temperature)`` (``temperature = 0``: argmax);
+3. each sampled token gets the score ``log p(token)`` under that
+   distribution (already known tokens get ``+inf``), plus a random
+   perturbation:
+
+   * ``noise="gaussian"`` (MaskSR paper rule): ``N(0, sigma^2)`` with
+     ``sigma^2 = noise_variance * (1 - r)``, i.e. the variance falls
+     linearly from 4 towards 0 and is exactly 0 at the last step;
+   * ``noise="gumbel"`` (MaskGIT choice-temperature rule):
+     ``choice_temperature * (1 - r) * Gumbel(0, 1)``;
+   * ``noise="none"``: pure confidence ranking;
+
+4. ``floor(N * cos(pi / 2 * r))`` positions stay masked, where ``N`` is the
+   number of positions to generate; the count is clamped so that at least
+   one new token is kept per step while masked positions remain, and it is
+   0 at the last step. The lowest-scored newly sampled tokens are re-masked,
+   all the others are kept for good.
+
+Classifier-free guidance follows MaskSR: ``l = (1 + w) * l_c - w * l_u``.
+With ``w = 2`` (default) this equals ``cond_scale = 3`` in the
+``l_u + s * (l_c - l_u)`` convention of MaskGIT / MUSE / SoundStorm code.
+
+Authors
+ * speechbrain-masksr contributors 2026
+"""
+
+import math
+
+import torch
+
+__all__ = [
+    "NOISE_TYPES",
+    "cosine_schedule",
+    "guided_logits",
+    "num_still_masked",
+    "maskgit_fill",
+    "maskgit_sample",
+    "hierarchical_sample",
+    "default_level_steps",
+]
+
+NOISE_TYPES = ("gaussian", "gumbel", "none")
+
+
+def cosine_schedule(r):
+    """Masking ratio ``cos(pi * r / 2)`` for progress ``r`` in ``[0, 1]``.
+
+    Arguments
+    ---------
+    r : float or torch.Tensor
+        Progress in ``[0, 1]``.
+
+    Returns
+    -------
+    ratio : float or torch.Tensor
+        Fraction of tokens masked (1 at ``r = 0``, 0 at ``r = 1``).
+
+    Example
+    -------
+    >>> cosine_schedule(0.0)
+    1.0
+    >>> round(cosine_schedule(0.5), 4)
+    0.7071
+    >>> cosine_schedule(torch.tensor([1.0])).abs() < 1e-6
+    tensor([True])
+    """
+    if isinstance(r, torch.Tensor):
+        return torch.cos(math.pi / 2 * r)
+    return math.cos(math.pi / 2 * r)
+
+
+def guided_logits(l_c, l_u, w):
+    """Classifier-free guidance in MaskSR's convention.
+
+    ``l = (1 + w) * l_c - w * l_u``: ``w = 0`` is the conditional model,
+    ``w = 2`` (MaskSR default) equals a guidance scale of 3 in the
+    ``l_u + s * (l_c - l_u)`` convention (``s = 1 + w``).
+
+    Arguments
+    ---------
+    l_c : torch.Tensor
+        Conditional logits.
+    l_u : torch.Tensor
+        Unconditional logits (null conditioning), same shape.
+    w : float
+        Guidance weight.
+
+    Returns
+    -------
+    logits : torch.Tensor
+        Guided logits.
+
+    Example
+    -------
+    >>> guided_logits(torch.tensor([1.0]), torch.tensor([0.5]), 2.0)
+    tensor([2.])
+    """
+    return (1.0 + w) * l_c - w * l_u
+
+
+def num_still_masked(n_total, n_remaining, step, steps):
+    """Number of positions that stay masked after ``step`` (0-based).
+
+    ``floor(n_total * cos(pi / 2 * (step + 1) / steps))``, clamped to
+    ``[0, n_remaining - 1]`` (at least one token is fixed per step while
+    some remain) and 0 after the last step.
+
+    Arguments
+    ---------
+    n_total : torch.Tensor
+        Long ``[batch]``: positions to generate in total.
+    n_remaining : torch.Tensor
+        Long ``[batch]``: positions masked before this step.
+    step : int
+        Step index ``0 .. steps - 1``.
+    steps : int
+        Number of steps.
+
+    Returns
+    -------
+    n_masked : torch.Tensor
+        Long ``[batch]``.
+
+    Example
+    -------
+    >>> n = torch.tensor([100])
+    >>> [int(num_still_masked(n, n, i, 4)) for i in range(4)]
+    [92, 70, 38, 0]
+    """
+    if step >= steps - 1:
+        return torch.zeros_like(n_total)
+    ratio = math.cos(math.pi / 2 * (step + 1) / steps)
+    keep = torch.floor(n_total.double() * ratio).long()
+    return torch.minimum(keep, n_remaining - 1).clamp(min=0)
+
+
+def _gumbel(shape, generator, device):
+    u = torch.rand(shape, generator=generator, device=device)
+    u = u.clamp(torch.finfo(u.dtype).tiny, 1.0 - 1e-7)
+    return -torch.log(-torch.log(u))
+
+
+def _check_sampling_args(steps, temperature, noise):
+    if int(steps) < 1:
+        raise ValueError(f"steps must be >= 1, got {steps}")
+    if temperature < 0:
+        raise ValueError(f"temperature must be >= 0, got {temperature}")
+    if noise not in NOISE_TYPES:
+        raise ValueError(f"noise must be one of {NOISE_TYPES}, got {noise!r}")
+
+
+def maskgit_fill(
+    logits_fn,
+    tokens,
+    active,
+    steps,
+    temperature=1.0,
+    noise="gaussian",
+    noise_variance=4.0,
+    choice_temperature=4.5,
+    generator=None,
+):
+    """Fill the ``active`` positions of ``tokens`` by iterative decoding.
+
+    Only active positions are sampled and ranked: the re-masking schedule
+    counts and ranks within them (this is what makes the hierarchical
+    sampler rank within one level only). Exactly ``steps`` calls to
+    ``logits_fn`` are made.
+
+    Arguments
+    ---------
+    logits_fn : callable
+        ``logits_fn(tokens[batch, Q, T]) -> logits[batch, Q, T, V]``
+        (guidance already applied).
+    tokens : torch.Tensor
+        Long ``[batch, Q, T]``; active positions must hold the mask id.
+    active : torch.Tensor
+        Bool ``[batch, Q, T]``: positions to generate.
+    steps : int
+        Number of decoding steps (model calls).
+    temperature : float
+        Sampling temperature (0 = argmax).
+    noise : str
+        ``"gaussian"``, ``"gumbel"`` or ``"none"`` (see module docstring).
+    noise_variance : float
+        Initial variance of the Gaussian score noise (4 in MaskSR).
+    choice_temperature : float
+        Initial Gumbel scale of the MaskGIT rule (4.5 in MaskGIT).
+    generator : torch.Generator, optional
+        Random generator (on the tokens' device) for reproducibility.
+
+    Returns
+    -------
+    tokens : torch.Tensor
+        New tensor with every active position filled.
+
+    Example
+    -------
+    >>> target = torch.randint(0, 8, (1, 2, 5))
+    >>> fn = lambda t: torch.nn.functional.one_hot(target, 8).float() * 50
+    >>> start = torch.full((1, 2, 5), 8)
+    >>> out = maskgit_fill(fn, start, start == 8, steps=3)
+    >>> bool((out == target).all())
+    True
+    """
+    _check_sampling_args(steps, temperature, noise)
+    tokens = tokens.clone()
+    masked = active.clone()
+    batch = tokens.shape[0]
+    n_total = masked.flatten(1).sum(1)
+    n_pos = masked[0].numel()
+    positions = torch.arange(n_pos, device=tokens.device).expand(batch, -1)
+    for step in range(steps):
+        logits = logits_fn(tokens)
+        r = (step + 1) / steps
+        sel = masked.nonzero(as_tuple=True)
+        if sel[0].numel() == 0:
+            continue
+        logits = logits[sel].float()
+        if temperature > 0:
+            logp = torch.log_softmax(logits / temperature, dim=-1)
+            sampled = (
+                logp + _gumbel(logp.shape, generator, logp.device)
+            ).argmax(-1)
+        else:
+            logp = torch.log_softmax(logits, dim=-1)
+            sampled = logp.argmax(-1)
+        score = logp.gather(-1, sampled[:, None]).squeeze(-1)
+        if noise == "gaussian" and noise_variance * (1 - r) > 0:
+            std = math.sqrt(noise_variance * (1 - r))
+            score = score + std * torch.randn(
+                score.shape, generator=generator, device=score.device
+            )
+        elif noise == "gumbel" and choice_temperature * (1 - r) > 0:
+            score = score + choice_temperature * (1 - r) * _gumbel(
+                score.shape, generator, score.device
+            )
+        scores = torch.full(masked.shape, math.inf, device=tokens.device)
+        scores[sel] = score
+        keep = num_still_masked(n_total, masked.flatten(1).sum(1), step, steps)
+        order = scores.flatten(1).argsort(dim=1, stable=True)
+        ranks = torch.empty_like(order).scatter_(1, order, positions)
+        still = (ranks < keep[:, None]).view_as(masked) & masked
+        candidates = tokens.clone()
+        candidates[sel] = sampled
+        tokens = torch.where(masked & ~still, candidates, tokens)
+        masked = still
+    return tokens
+
+
+def maskgit_sample(
+    logits_fn,
+    batch,
+    n_codebooks,
+    n_frames,
+    mask_id,
+    steps=40,
+    temperature=1.0,
+    noise="gaussian",
+    noise_variance=4.0,
+    choice_temperature=4.5,
+    valid=None,
+    generator=None,
+    device=None,
+    pad_value=0,
+):
+    """Flat MaskGIT decoding of a whole codegram (all codebooks at once).
+
+    Arguments
+    ---------
+    logits_fn : callable
+        ``logits_fn(tokens[batch, Q, T]) -> logits[batch, Q, T, V]``.
+    batch : int
+        Batch size.
+    n_codebooks : int
+        Number of codebooks ``Q``.
+    n_frames : int
+        Number of frames ``T``.
+    mask_id : int
+        Id of the mask token (``V``).
+    steps : int
+        Decoding steps = model calls (40 in MaskSR).
+    temperature : float
+        Sampling temperature.
+    noise : str
+        ``"gaussian"`` (MaskSR), ``"gumbel"`` (MaskGIT) or ``"none"``.
+    noise_variance : float
+        Initial Gaussian noise variance.
+    choice_temperature : float
+        Initial MaskGIT choice temperature.
+    valid : torch.Tensor, optional
+        Bool ``[batch, T]`` valid frames; padded frames are not generated.
+    generator : torch.Generator, optional
+        Random generator for reproducibility.
+    device : torch.device, optional
+        Device of the codegram.
+    pad_value : int
+        Token written at padded frames of the result.
+
+    Returns
+    -------
+    tokens : torch.Tensor
+        Long ``[batch, Q, T]`` without mask ids.
+
+    Example
+    -------
+    >>> calls = []
+    >>> def fn(tokens):
+    ...     calls.append(1)
+    ...     return torch.randn(*tokens.shape, 16)
+    >>> out = maskgit_sample(fn, 2, 3, 10, mask_id=16, steps=5)
+    >>> out.shape, len(calls), bool((out < 16).all())
+    (torch.Size([2, 3, 10]), 5, True)
+    """
+    tokens = torch.full(
+        (batch, n_codebooks, n_frames), mask_id, dtype=torch.long, device=device
+    )
+    if valid is None:
+        valid = torch.ones(batch, n_frames, dtype=torch.bool, device=device)
+    active = valid[:, None, :].expand_as(tokens)
+    tokens = maskgit_fill(
+        logits_fn,
+        tokens,
+        active,
+        steps,
+        temperature=temperature,
+        noise=noise,
+        noise_variance=noise_variance,
+        choice_temperature=choice_temperature,
+        generator=generator,
+    )
+    return tokens.masked_fill(~active, pad_value)
+
+
+def default_level_steps(steps, n_codebooks):
+    """Default step split of the hierarchical sampler.
+
+    Level 0 gets ``steps`` iterations and every higher level
+    ``max(1, steps // 10)`` (SoundStorm spends most iterations on the
+    first level).
+
+    Arguments
+    ---------
+    steps : int
+        Iterations of the first level.
+    n_codebooks : int
+        Number of levels.
+
+    Returns
+    -------
+    level_steps : list of int
+        Iterations per level.
+
+    Example
+    -------
+    >>> default_level_steps(40, 4)
+    [40, 4, 4, 4]
+    """
+    return [int(steps)] + [max(1, int(steps) // 10)] * (n_codebooks - 1)
+
+
+def hierarchical_sample(
+    logits_fn,
+    batch,
+    n_codebooks,
+    n_frames,
+    mask_id,
+    level_steps,
+    temperature=1.0,
+    noise="gaussian",
+    noise_variance=4.0,
+    choice_temperature=4.5,
+    valid=None,
+    generator=None,
+    device=None,
+    pad_value=0,
+):
+    """SoundStorm-style decoding, one codebook level after the other.
+
+    Level ``q`` is generated with ``level_steps[q]`` MaskGIT iterations
+    while levels ``< q`` are given (already generated) and levels ``> q``
+    stay fully masked, as in hierarchical training. Re-masking ranks tokens
+    within the active level only. The model is called
+    ``sum(level_steps)`` times.
+
+    Arguments
+    ---------
+    logits_fn : callable
+        ``logits_fn(tokens[batch, Q, T]) -> logits[batch, Q, T, V]``.
+    batch : int
+        Batch size.
+    n_codebooks : int
+        Number of codebooks ``Q``.
+    n_frames : int
+        Number of frames ``T``.
+    mask_id : int
+        Id of the mask token.
+    level_steps : sequence of int
+        Iterations for each level (length ``Q``).
+    temperature : float
+        Sampling temperature.
+    noise : str
+        ``"gaussian"``, ``"gumbel"`` or ``"none"``.
+    noise_variance : float
+        Initial Gaussian noise variance.
+    choice_temperature : float
+        Initial MaskGIT choice temperature.
+    valid : torch.Tensor, optional
+        Bool ``[batch, T]`` valid frames.
+    generator : torch.Generator, optional
+        Random generator.
+    device : torch.device, optional
+        Device of the codegram.
+    pad_value : int
+        Token written at padded frames of the result.
+
+    Returns
+    -------
+    tokens : torch.Tensor
+        Long ``[batch, Q, T]``.
+
+    Example
+    -------
+    >>> seen = []
+    >>> def fn(tokens):
+    ...     seen.append((tokens == 16).sum(dim=(0, 2)).tolist())
+    ...     return torch.randn(*tokens.shape, 16)
+    >>> out = hierarchical_sample(fn, 1, 2, 4, 16, level_steps=[2, 1])
+    >>> seen[0], seen[2]  # level 1 starts once level 0 is complete
+    ([4, 4], [0, 4])
+    """
+    if len(level_steps) != n_codebooks:
+        raise ValueError(
+            f"level_steps needs one entry per codebook ({n_codebooks}), "
+            f"got {list(level_steps)}"
+        )
+    tokens = torch.full(
+        (batch, n_codebooks, n_frames), mask_id, dtype=torch.long, device=device
+    )
+    if valid is None:
+        valid = torch.ones(batch, n_frames, dtype=torch.bool, device=device)
+    for level, steps in enumerate(level_steps):
+        active = torch.zeros_like(tokens, dtype=torch.bool)
+        active[:, level] = valid
+        tokens = maskgit_fill(
+            logits_fn,
+            tokens,
+            active,
+            steps,
+            temperature=temperature,
+            noise=noise,
+            noise_variance=noise_variance,
+            choice_temperature=choice_temperature,
+            generator=generator,
+        )
+    return tokens.masked_fill(~valid[:, None, :], pad_value)

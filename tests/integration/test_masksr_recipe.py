@@ -1,0 +1,199 @@
+"""End-to-end runs of the MaskSR DNS recipe on a tiny generated corpus.
+
+Both tests run ``recipes/DNS/train.py hparams/masksr.yaml`` as a user would
+(from the repository root, in a subprocess) on a mini DNS-layout corpus, a
+tiny random DAC and a tiny model: one in SpeechBrain's ``--debug`` mode,
+one under ``torchrun`` with two CPU processes (gloo).
+
+Authors
+ * speechbrain-masksr contributors 2026
+"""
+
+import json
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import torch
+
+from speechbrain_masksr.dataio import load_audio
+
+ROOT = Path(__file__).resolve().parents[2]
+TRAIN = "recipes/DNS/train.py"
+HPARAMS = "hparams/masksr.yaml"
+
+#: Tiny model and fast evaluation (no DNSMOS / speaker model in tests).
+TINY = [
+    "--d_model=32",
+    "--nhead=4",
+    "--encoder_layers=1",
+    "--lm_layers=1",
+    "--n_fft=256",
+    "--segment_seconds=0.5",
+    "--batch_size=2",
+    "--num_workers=0",
+    "--number_of_epochs=1",
+    "--valid_ratio=0.2",
+    "--test_ratio=0.2",
+    "--valid_restore_clips=1",
+    "--sampling_steps=3",
+    "--valid_metrics=[lsd]",
+    "--test_metrics=[lsd,estoi]",
+    "--noprogressbar",
+]
+
+
+@pytest.fixture(scope="module")
+def assets(tmp_path_factory):
+    """Mini corpus, tiny DAC weights and a token folder shared by the runs."""
+    from speechbrain_masksr.codecs.dac import save_tiny_dac
+    from speechbrain_masksr.data.mini_corpus import make_mini_corpus
+
+    root = tmp_path_factory.mktemp("masksr_recipe")
+    make_mini_corpus(
+        root / "corpus",
+        n_speech=6,
+        n_noise=2,
+        n_rir=2,
+        n_test=1,
+        n_real=1,
+        min_duration=1.1,
+        max_duration=1.3,
+        seed=0,
+    )
+    dac = save_tiny_dac(root / "dac.pth")
+    return {
+        "data": str(root / "corpus"),
+        "dac": dac,
+        "tokens": str(root / "tokens"),
+    }
+
+
+def _run(cmd, timeout=600):
+    env = dict(os.environ, HF_HUB_OFFLINE="1", OMP_NUM_THREADS="1")
+    proc = subprocess.run(
+        cmd,
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
+    assert proc.returncode == 0, (
+        f"{' '.join(cmd)}\nexit {proc.returncode}\n"
+        f"stdout:\n{proc.stdout[-4000:]}\nstderr:\n{proc.stderr[-6000:]}"
+    )
+    return proc
+
+
+def _common(assets, out):
+    return [
+        f"--data_folder={assets['data']}",
+        f"--output_folder={out}",
+        f"--codec_path={assets['dac']}",
+        f"--token_folder={assets['tokens']}",
+        *TINY,
+    ]
+
+
+def _metrics_rows(table_text):
+    rows = {}
+    for line in table_text.splitlines():
+        cells = [c.strip() for c in line.strip().strip("|").split("|")]
+        if len(cells) > 1 and cells[0] in ("Unprocessed", "MaskSR", "Target"):
+            rows.setdefault(cells[0], cells[1:])
+    return rows
+
+
+def test_debug_run_trains_validates_and_restores(assets, tmp_path):
+    out = tmp_path / "out"
+    _run(
+        [
+            sys.executable,
+            TRAIN,
+            HPARAMS,
+            *_common(assets, out),
+            "--debug",
+            "--debug_persistently",
+            "--test_sets=[test,test_no_reverb]",
+        ]
+    )
+    # SpeechBrain experiment folder + our logs
+    for name in ("hyperparams.yaml", "log.txt", "env.log", "train.py"):
+        assert (out / name).is_file(), name
+    log = (out / "train_log.txt").read_text()
+    epoch_line = next(
+        ln for ln in log.splitlines() if ln.startswith("epoch: 1")
+    )
+    assert "train loss" in epoch_line and "valid loss" in epoch_line
+    for q in range(1, 10):  # per-codebook token accuracy of the 9 codebooks
+        acc = re.search(rf"valid acc_q{q}: ([0-9.e+-]+)", epoch_line)
+        assert acc and 0.0 <= float(acc.group(1)) <= 1.0
+    # restored-audio metrics of the validation clip (model and input)
+    assert "valid masksr_lsd" in epoch_line
+    assert "valid unprocessed_lsd" in epoch_line
+    assert "test set: test_no_reverb" in log
+
+    # checkpoint with the MaskSR module stored as `model`
+    ckpts = sorted((out / "save").glob("CKPT+*"))
+    assert len(ckpts) == 1
+    state = torch.load(ckpts[0] / "model.ckpt", weights_only=True)
+    assert any(k.startswith("lm.heads.") for k in state)
+    assert state["lm.null_embedding"].shape == (32,)
+
+    # clean tokens cached once per clean file (train/valid/test + paired)
+    cached = list(Path(assets["tokens"]).glob("codec-*/*.npy"))
+    n_clean = sum(
+        len(json.loads((out / "save" / f"{s}.json").read_text()))
+        for s in ("train", "valid", "test", "test_no_reverb")
+    )
+    assert len(cached) >= n_clean
+
+    # restored files of both test sets: 44.1 kHz, whole frames, not silent
+    test_ids = json.loads((out / "save" / "test.json").read_text())
+    for uid in test_ids:
+        wav, sr = load_audio(out / "restored" / "test" / f"{uid}.wav")
+        assert sr == 44100 and wav.shape[0] % 512 == 0
+        assert float(wav.abs().max()) > 0
+        assert (
+            out / "restored" / "test" / "unprocessed" / f"{uid}.wav"
+        ).is_file()
+    assert list((out / "restored" / "test_no_reverb").glob("fileid_*.wav"))
+
+    # metrics table: rows for the input, the model and the clean target
+    table = (out / "test_metrics.md").read_text()
+    assert "## test (" in table and "## test_no_reverb (" in table
+    rows = _metrics_rows(table)
+    assert set(rows) == {"Unprocessed", "MaskSR", "Target"}
+    assert rows["Target"][:2] == ["0.000", "1.000"]  # lsd, estoi of ref
+    results = json.loads((out / "test_metrics.json").read_text())
+    assert set(results) == {"test", "test_no_reverb"}
+    assert len(results["test"]["accuracy"]) == 9
+
+
+def test_torchrun_two_cpu_processes(assets, tmp_path):
+    out = tmp_path / "ddp"
+    _run(
+        [
+            sys.executable,
+            "-m",
+            "torch.distributed.run",
+            "--standalone",
+            "--nproc_per_node=2",
+            TRAIN,
+            HPARAMS,
+            *_common(assets, out),
+            "--device=cpu",
+            "--distributed_backend=gloo",
+        ]
+    )
+    ckpts = sorted((out / "save").glob("CKPT+*"))
+    assert len(ckpts) == 1  # saved once, by the main process
+    assert (ckpts[0] / "model.ckpt").is_file()
+    log = (out / "train_log.txt").read_text()
+    assert len([ln for ln in log.splitlines() if ln.startswith("epoch:")]) == 1
+    assert "valid acc_q9" in log
+    assert (out / "test_metrics.md").is_file()

@@ -1,0 +1,253 @@
+"""SpeechRestoration: save a tiny model folder, load it, restore audio.
+
+Authors
+ * speechbrain-masksr contributors 2026
+"""
+
+import importlib.util
+from pathlib import Path
+
+import pytest
+import torch
+from hyperpyyaml import load_hyperpyyaml
+from speechbrain.dataio import audio_io
+
+from speechbrain_masksr.codecs.dac import save_tiny_dac
+from speechbrain_masksr.dataio import AudioError, save_audio
+from speechbrain_masksr.inference import SpeechRestoration
+from speechbrain_masksr.inference.restoration import (
+    ModelFileError,
+    crossfade_weights,
+    overlap_add,
+    window_starts,
+    write_model_folder,
+)
+from speechbrain_masksr.lobes.codec_lm import MaskedCodecLM
+from speechbrain_masksr.lobes.masksr import MaskSR
+from speechbrain_masksr.lobes.speech_encoder import SpeechEncoder
+
+SR = 44100
+CONFIG = dict(
+    sample_rate=SR,
+    segment_seconds=0.5,
+    d_model=32,
+    nhead=4,
+    encoder_layers=1,
+    lm_layers=1,
+    n_codebooks=9,
+    codebook_size=1024,
+    variant="flat",
+    cond_dropout=0.1,
+    sampling_steps=2,
+    guidance=2.0,
+    overlap_seconds=0.1,
+)
+
+
+def tiny_masksr(seed=0, d_model=32):
+    """A randomly initialised tiny MaskSR."""
+    torch.manual_seed(seed)
+    encoder = SpeechEncoder(d_model=d_model, num_layers=1, nhead=4)
+    lm = MaskedCodecLM(9, 1024, d_model=d_model, num_layers=1, nhead=4)
+    return MaskSR(encoder, lm)
+
+
+@pytest.fixture(scope="module")
+def folder(tmp_path_factory):
+    """A model folder written by write_model_folder (+ the model)."""
+    root = tmp_path_factory.mktemp("masksr_model")
+    codec = save_tiny_dac(root / "codec" / "weights.pth")
+    model = tiny_masksr()
+    out = write_model_folder(root / "model", model, CONFIG, codec)
+    return out, model
+
+
+@pytest.fixture(scope="module")
+def restorer(folder, tmp_path_factory):
+    """The interface loaded from the folder."""
+    savedir = tmp_path_factory.mktemp("savedir")
+    return SpeechRestoration.from_hparams(
+        source=str(folder[0]), savedir=str(savedir)
+    )
+
+
+def test_round_trip_weights_and_files(folder, restorer):
+    out, model = folder
+    names = sorted(p.name for p in out.iterdir())
+    assert names == ["codec.pth", "hyperparams.yaml", "model.ckpt"]
+    loaded = restorer.mods.model.state_dict()
+    for key, value in model.state_dict().items():
+        assert torch.equal(loaded[key], value), key
+    assert restorer.hparams.sample_rate == SR
+    assert restorer.mods.codec.hop_length == 512
+    assert not any(p.requires_grad for p in restorer.mods.parameters())
+
+
+def test_restore_batch_lengths_seed(restorer):
+    wavs = 0.1 * torch.randn(2, 12000)
+    lens = torch.tensor([1.0, 0.6])
+    a = restorer.restore_batch(wavs, lens, seed=3)
+    b = restorer(wavs, lens, seed=3)  # forward is restore_batch
+    c = restorer.restore_batch(wavs, lens, seed=4, steps=1, guidance=0.0)
+    assert a.shape == wavs.shape
+    assert torch.isfinite(a).all()
+    assert torch.equal(a, b)  # same seed, same output
+    assert not torch.equal(a, c)
+    assert a[0].abs().sum() > 0
+    assert torch.all(a[1, 7200:] == 0)  # zero past the relative length
+    assert a[1, :7200].abs().sum() > 0
+
+
+def test_windowing_identity_and_weights(restorer, monkeypatch):
+    # With an identity "restoration", the windowed path must give the
+    # input back exactly: windows, padding, cross-fade and trimming.
+    monkeypatch.setattr(
+        restorer, "generate_windows", lambda chunks, seed=None, **kw: chunks
+    )
+    wavs = torch.randn(2, 70001)
+    lens = torch.tensor([1.0, 0.5])
+    out = restorer.restore_batch(wavs, lens)
+    assert torch.allclose(out[0], wavs[0], atol=1e-5)
+    assert torch.allclose(out[1, :35000], wavs[1, :35000], atol=1e-5)
+    assert torch.all(out[1, 35000:] == 0)
+
+
+def test_crossfade_seven_seconds_three_second_windows():
+    length, window, overlap = 7 * SR, 3 * SR // 512 * 512, 22016
+    starts = window_starts(length, window, overlap)
+    assert starts[0] == 0 and len(starts) == 3
+    assert all(s % 512 == 0 for s in starts)
+    assert starts[-1] + window >= length > starts[-1] + window - 512
+    for shape in ("hann", "linear"):
+        w = crossfade_weights(starts, window, length, shape)
+        total = torch.zeros(length, dtype=w.dtype)
+        for s, wi in zip(starts, w):
+            n = min(window, length - s)
+            total[s : s + n] += wi[:n]
+        assert torch.allclose(total, torch.ones_like(total))
+        assert (w >= 0).all()
+        # a real fade: the second window rises over its overlap
+        rise = w[1, : starts[0] + window - starts[1]]
+        assert rise[0] < 0.05 and rise[-1] > 0.95
+    chunks = torch.ones(len(starts), window)
+    assert overlap_add(chunks, starts, length).shape == (length,)
+
+
+def test_long_input_seven_seconds(folder, tmp_path):
+    restorer = SpeechRestoration.from_hparams(
+        source=str(folder[0]),
+        savedir=str(tmp_path),
+        overrides={"window_seconds": 3.0, "sampling_steps": 1},
+    )
+    wav = 0.1 * torch.randn(1, 7 * SR)
+    out = restorer.restore_batch(wav, seed=0)
+    assert out.shape == (1, 7 * SR)
+    assert torch.isfinite(out).all()
+    assert out[0, -SR:].abs().sum() > 0  # the tail was restored too
+
+
+def test_restore_file_any_rate_and_channels(restorer, tmp_path):
+    src = tmp_path / "stereo16k.flac"
+    t = torch.arange(16000 * 3 // 5) / 16000
+    stereo = torch.stack([0.3 * torch.sin(2 * 3.14 * 200 * t), 0.1 * t])
+    save_audio(src, stereo, 16000)
+    before = src.read_bytes()
+    dst = tmp_path / "out" / "restored.wav"
+    wav = restorer.restore_file(src, dst, seed=0)
+    assert wav.dim() == 1 and wav.shape[0] == round(0.6 * SR)
+    data, sr = audio_io.load(str(dst))
+    assert sr == SR and data.shape == (1, round(0.6 * SR))
+    assert torch.isfinite(data).all()
+    assert src.read_bytes() == before
+    with pytest.raises(ValueError, match="refusing to overwrite"):
+        restorer.restore_file(src, tmp_path / "." / "stereo16k.flac")
+    assert src.read_bytes() == before
+
+
+def test_bad_inputs(restorer, tmp_path):
+    with pytest.raises(AudioError, match="NaN"):
+        restorer.restore_batch(torch.full((1, 5000), float("nan")))
+    with pytest.raises(AudioError, match="at least"):
+        restorer.restore_batch(torch.zeros(1, 100))
+    with pytest.raises(ValueError, match=r"\[batch, time\]"):
+        restorer.restore_batch(torch.zeros(5000))
+    bad = tmp_path / "bad.wav"
+    bad.write_text("not audio")
+    with pytest.raises(AudioError, match="bad.wav"):
+        restorer.restore_file(bad)
+    short = tmp_path / "short.wav"
+    save_audio(short, torch.zeros(200), SR)
+    with pytest.raises(AudioError, match="short.wav"):
+        restorer.restore_file(short)
+
+
+def test_missing_files_and_strict_weights(folder, tmp_path):
+    out, _ = folder
+    # a folder lacking codec.pth: the error names the file and the source
+    partial = tmp_path / "partial"
+    partial.mkdir()
+    for name in ("hyperparams.yaml", "model.ckpt"):
+        (partial / name).write_bytes((out / name).read_bytes())
+    with pytest.raises(ModelFileError, match=r"codec\.pth.*partial"):
+        SpeechRestoration.from_hparams(source=str(partial))
+    (partial / "model.ckpt").unlink()
+    with pytest.raises(ModelFileError, match=r"model\.ckpt.*partial"):
+        SpeechRestoration.from_hparams(source=str(partial))
+    # weights that do not fit the YAML's model are refused, not half-loaded
+    wrong = write_model_folder(
+        tmp_path / "wrong", tiny_masksr(d_model=16), CONFIG, out / "codec.pth"
+    )
+    with pytest.raises(ModelFileError, match="shape mismatch"):
+        SpeechRestoration.from_hparams(source=str(wrong))
+
+
+def _export_module():
+    """recipes/DNS/export_model.py as a module (recipes are not a package)."""
+    path = Path(__file__).resolve().parents[2] / "recipes/DNS/export_model.py"
+    spec = importlib.util.spec_from_file_location("export_model", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_export_from_training_yaml(folder, tmp_path):
+    """The recipe's own YAML -> checkpoint -> export -> SpeechRestoration."""
+    root = Path(__file__).resolve().parents[2]
+    overrides = {
+        "data_folder": str(tmp_path / "data"),
+        "codec_path": str(folder[0] / "codec.pth"),
+        "output_folder": str(tmp_path / "results"),
+        "d_model": 32,
+        "nhead": 4,
+        "encoder_layers": 1,
+        "lm_layers": 1,
+        "n_fft": 1024,
+        "segment_seconds": 0.5,
+        "sampling_steps": 3,
+    }
+    with open(root / "hparams" / "masksr.yaml", encoding="utf-8") as fin:
+        hparams = load_hyperpyyaml(fin, overrides)
+    with torch.no_grad():  # "trained" weights differ from a fresh init
+        for p in hparams["model"].parameters():
+            p.add_(0.01 * torch.randn_like(p))
+    hparams["checkpointer"].save_checkpoint(meta={"loss": 1.0})
+    export = _export_module()
+    out = export.export(
+        root / "hparams" / "masksr.yaml",
+        tmp_path / "exported",
+        overrides=overrides,
+    )
+    restorer = SpeechRestoration.from_hparams(source=str(out))
+    loaded = restorer.mods.model.state_dict()
+    for key, value in hparams["model"].state_dict().items():
+        assert torch.equal(loaded[key], value), key
+    assert restorer.mods.model.encoder.n_fft == 1024
+    assert restorer.hparams.sampling_steps == 3
+    assert restorer.hparams.window_seconds == 0.5
+    # weights that do not fit the YAML are refused, naming the problem
+    bad = dict(overrides, d_model=16, nhead=2)
+    with pytest.raises(ModelFileError, match="shape mismatch"):
+        export.export(
+            root / "hparams" / "masksr.yaml", tmp_path / "bad", overrides=bad
+        )
+    assert not (tmp_path / "bad").exists()
