@@ -34,6 +34,7 @@ from speechbrain_masksr.data.token_cache import (
     TokenCache,
     manifest_cache_entries,
 )
+from speechbrain_masksr.distributed import ddp_finish
 
 logger = get_logger(__name__)
 
@@ -94,6 +95,7 @@ def main(argv=None):
         len(entries),
         cache.folder,
     )
+    ddp_finish()
     return n_done
 
 

@@ -47,6 +47,7 @@ from speechbrain_masksr.data.token_cache import (
     manifest_cache_entries,
     random_frame_offset,
 )
+from speechbrain_masksr.distributed import ddp_finish
 
 logger = get_logger(__name__)
 
@@ -342,3 +343,4 @@ if __name__ == "__main__":
             name, datasets[name], hparams["test_dataloader_opts"]
         )
     brain.write_metrics_table(hparams["metrics_file"])
+    ddp_finish()

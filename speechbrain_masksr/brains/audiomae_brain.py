@@ -1,0 +1,712 @@
+"""Brains for Audio-MAE pretraining and AudioSet fine-tuning.
+
+:class:`AudioMAEPretrainBrain` trains the masked autoencoder (fbank ->
+``AudioMAE`` -> masked-patch MSE); :class:`AudioMAEClassifierBrain`
+fine-tunes the encoder as a multi-label classifier (fbank -> SpecAugment +
+mixup -> ``AudioMAEClassifierModel`` -> ``BCEWithLogits``) and reports mAP.
+Both follow the released recipes of facebookresearch/AudioMAE:
+
+* learning rate ``blr * effective_batch / 256``, linear warmup then a
+  half-cycle cosine, set every iteration (:class:`WarmupCosineSchedule`);
+* pretraining: AdamW (0.9, 0.95) without weight decay on biases and norms,
+  random roll + gain of the waveform (:func:`roll_mag_aug`);
+* fine-tuning: layer-wise learning-rate decay (``param_groups_lrd``),
+  waveform mixup with ``lambda ~ Beta(10, 10)`` on half of the examples
+  (``lobes.audio_mae.mixup``), one frequency mask of up to 48 bins and one
+  time mask of up to 192 frames (``lobes.audio_mae.SpecAugment``), mAP over
+  the classes with positives (:func:`mean_average_precision`).
+
+Both run under ``torchrun`` (DDP); the fbank front end stays outside
+``modules`` (it has no parameters) and runs in float32.
+
+Authors
+ * speechbrain-masksr contributors 2026
+"""
+
+import logging
+import math
+import os
+
+import numpy as np
+import speechbrain as sb
+import torch
+
+from speechbrain_masksr.lobes.audio_mae import mixup, param_groups_lrd
+
+logger = logging.getLogger(__name__)
+
+__all__ = [
+    "AudioMAEClassifierBrain",
+    "AudioMAEPretrainBrain",
+    "WarmupCosineSchedule",
+    "load_pretrained_encoder",
+    "mean_average_precision",
+    "multi_hot",
+    "roll_mag_aug",
+    "weight_decay_groups",
+]
+
+
+# ----------------------------------------------------------------------------
+# Augmentation, metrics, schedules and loading helpers
+# ----------------------------------------------------------------------------
+
+
+def multi_hot(labels, n_classes):
+    """Multi-hot float vector from a list of class indices.
+
+    Arguments
+    ---------
+    labels : list of int
+        Class indices.
+    n_classes : int
+        Number of classes.
+
+    Returns
+    -------
+    torch.Tensor
+        ``[n_classes]`` with ones at ``labels``.
+
+    Example
+    -------
+    >>> multi_hot([0, 2], 4).tolist()
+    [1.0, 0.0, 1.0, 0.0]
+    """
+    out = torch.zeros(n_classes)
+    labels = torch.as_tensor(list(labels), dtype=torch.long)
+    if labels.numel() and (labels.min() < 0 or labels.max() >= n_classes):
+        raise ValueError(f"labels {labels.tolist()} outside 0..{n_classes - 1}")
+    out[labels] = 1.0
+    return out
+
+
+def _lengths(wavs, wav_lens):
+    """Absolute lengths in samples from relative ones."""
+    if wav_lens is None:
+        return [wavs.shape[-1]] * wavs.shape[0]
+    return [max(1, int(round(float(r) * wavs.shape[-1]))) for r in wav_lens]
+
+
+def roll_mag_aug(wavs, wav_lens=None):
+    """Random circular shift and gain of each waveform (official pretraining
+    and fine-tuning augmentation).
+
+    Each example is rolled by a uniform offset within its own length and
+    scaled by ``Beta(10, 10) + 0.5``; padding stays zero. Uses the global
+    torch random state.
+
+    Arguments
+    ---------
+    wavs : torch.Tensor
+        ``[batch, time]``.
+    wav_lens : torch.Tensor, optional
+        ``[batch]`` relative lengths.
+
+    Returns
+    -------
+    torch.Tensor
+        ``[batch, time]``.
+
+    Example
+    -------
+    >>> wavs = torch.arange(1.0, 9.0).reshape(2, 4)
+    >>> out = roll_mag_aug(wavs, torch.tensor([1.0, 0.5]))
+    >>> bool(out[1, 2:].eq(0).all())
+    True
+    >>> gain = out[0].abs().sum() / wavs[0].sum()
+    >>> 0.5 <= float(gain) <= 1.5
+    True
+    """
+    out = torch.zeros_like(wavs)
+    lengths = _lengths(wavs, wav_lens)
+    gains = torch.distributions.Beta(10.0, 10.0).sample((len(lengths),)) + 0.5
+    for i, n in enumerate(lengths):
+        shift = int(torch.randint(n, (1,)))
+        out[i, :n] = torch.roll(wavs[i, :n], shift) * float(gains[i])
+    return out
+
+
+def mean_average_precision(scores, targets):
+    """Mean average precision over the classes that have a positive example.
+
+    Arguments
+    ---------
+    scores : array-like
+        ``[n_examples, n_classes]`` scores (any monotonic scale).
+    targets : array-like
+        ``[n_examples, n_classes]`` binary (or soft, thresholded at 0.5)
+        targets.
+
+    Returns
+    -------
+    mAP : float
+        Mean of the per-class average precisions (NaN if no class has a
+        positive example).
+    ap : numpy.ndarray
+        ``[n_classes]`` per-class AP, NaN for classes without positives.
+
+    Example
+    -------
+    >>> scores = [[0.9, 0.1], [0.2, 0.8], [0.7, 0.3]]
+    >>> targets = [[1, 0], [0, 1], [0, 0]]
+    >>> m, ap = mean_average_precision(scores, targets)
+    >>> float(m), ap.tolist()
+    (1.0, [1.0, 1.0])
+    >>> float(mean_average_precision([[0.9], [0.8]], [[0], [1]])[0])
+    0.5
+    """
+    from sklearn.metrics import average_precision_score
+
+    scores = np.asarray(scores, dtype=np.float64)
+    targets = np.asarray(targets) >= 0.5
+    ap = np.full(scores.shape[1], np.nan)
+    for k in range(scores.shape[1]):
+        if targets[:, k].any():
+            ap[k] = average_precision_score(targets[:, k], scores[:, k])
+    present = ~np.isnan(ap)
+    m = float(ap[present].mean()) if present.any() else float("nan")
+    return m, ap
+
+
+class WarmupCosineSchedule:
+    """Linear warmup, then half-cycle cosine decay, set per iteration.
+
+    ``lr(e) = lr * e / warmup`` for ``e < warmup`` and then
+    ``min_lr + (lr - min_lr) * (1 + cos(pi (e - warmup) / (epochs -
+    warmup))) / 2``, where ``e`` is the fractional epoch. Each parameter
+    group gets ``lr(e) * group["lr_scale"]`` (1 if absent), so layer-wise
+    decay groups are honoured (official ``util/lr_sched.py``).
+
+    Arguments
+    ---------
+    warmup_epochs : float
+        Warmup length in epochs.
+    total_epochs : float
+        Length of the schedule in epochs.
+    min_lr : float
+        Final learning rate.
+
+    Example
+    -------
+    >>> sched = WarmupCosineSchedule(warmup_epochs=1, total_epochs=3)
+    >>> opt = torch.optim.SGD([torch.nn.Parameter(torch.zeros(1))], lr=1.0)
+    >>> [round(sched(opt, 1.0, e), 3) for e in (0.0, 0.5, 1.0, 2.0, 3.0)]
+    [0.0, 0.5, 1.0, 0.5, 0.0]
+    """
+
+    def __init__(self, warmup_epochs, total_epochs, min_lr=0.0):
+        if total_epochs <= warmup_epochs:
+            raise ValueError(
+                f"total_epochs ({total_epochs}) must exceed warmup_epochs "
+                f"({warmup_epochs})"
+            )
+        self.warmup_epochs = float(warmup_epochs)
+        self.total_epochs = float(total_epochs)
+        self.min_lr = float(min_lr)
+
+    def value(self, lr, epoch):
+        """Learning rate at a fractional epoch.
+
+        Arguments
+        ---------
+        lr : float
+            Peak learning rate.
+        epoch : float
+            Fractional epoch (0-based).
+
+        Returns
+        -------
+        float
+            The learning rate.
+        """
+        if epoch < self.warmup_epochs:
+            return lr * epoch / self.warmup_epochs
+        progress = (epoch - self.warmup_epochs) / (
+            self.total_epochs - self.warmup_epochs
+        )
+        progress = min(progress, 1.0)
+        cosine = 0.5 * (1.0 + math.cos(math.pi * progress))
+        return self.min_lr + (lr - self.min_lr) * cosine
+
+    def __call__(self, optimizer, lr, epoch):
+        """Sets the learning rate of every group of ``optimizer``.
+
+        Arguments
+        ---------
+        optimizer : torch.optim.Optimizer
+            The optimizer.
+        lr : float
+            Peak learning rate.
+        epoch : float
+            Fractional epoch (0-based).
+
+        Returns
+        -------
+        float
+            The (unscaled) learning rate.
+        """
+        value = self.value(lr, epoch)
+        for group in optimizer.param_groups:
+            group["lr"] = value * group.get("lr_scale", 1.0)
+        return value
+
+
+def weight_decay_groups(module, weight_decay, skip=()):
+    """Two parameter groups: with weight decay, and without it for biases,
+    norms and other 1-D parameters (timm ``add_weight_decay``).
+
+    Arguments
+    ---------
+    module : torch.nn.Module
+        Model.
+    weight_decay : float
+        Decay of the first group.
+    skip : tuple of str
+        Extra parameter names without decay.
+
+    Returns
+    -------
+    list of dict
+        Optimizer parameter groups.
+
+    Example
+    -------
+    >>> groups = weight_decay_groups(torch.nn.Linear(3, 2), 0.05)
+    >>> [(len(g["params"]), g["weight_decay"]) for g in groups]
+    [(1, 0.05), (1, 0.0)]
+    """
+    decay, no_decay = [], []
+    for name, param in module.named_parameters():
+        if not param.requires_grad:
+            continue
+        if param.dim() <= 1 or name.endswith(".bias") or name in skip:
+            no_decay.append(param)
+        else:
+            decay.append(param)
+    return [
+        {"params": decay, "weight_decay": weight_decay},
+        {"params": no_decay, "weight_decay": 0.0},
+    ]
+
+
+def _load_state(path):
+    """``torch.load(weights_only=True)`` with a clear missing-file error."""
+    path = str(path)
+    if not os.path.isfile(path):
+        raise FileNotFoundError(
+            f"{path}: checkpoint not found. Point the recipe option that "
+            "names it (e.g. pretrained_path) to an Audio-MAE model.ckpt from "
+            "train.py or from `audiomae-convert pretrained.pth OUT_DIR`."
+        )
+    return torch.load(path, map_location="cpu", weights_only=True)
+
+
+def load_pretrained_encoder(model, path):
+    """Fill a classifier's encoder from an Audio-MAE checkpoint (strict).
+
+    Accepts a pretraining ``model.ckpt`` (``AudioMAE``: ``encoder.*`` keys
+    are used, ``decoder.*`` ignored; from ``train.py`` or from
+    ``audiomae-convert pretrained.pth``), a classifier ``model.ckpt`` or a
+    bare encoder state dict; every encoder key must be present (see
+    ``AudioMAEClassifierModel.load_pretrained_encoder``). Usable as a
+    ``Pretrainer`` custom hook.
+
+    Arguments
+    ---------
+    model : AudioMAEClassifierModel
+        The classifier whose encoder is filled.
+    path : str or Path
+        Checkpoint file.
+
+    Example
+    -------
+    >>> from speechbrain_masksr.lobes.audio_mae import (
+    ...     AudioMAEClassifierModel, AudioMAEEncoder)
+    >>> kw = dict(grid=(4, 2), embed_dim=32, depth=1, num_heads=2)
+    >>> src = AudioMAEEncoder(**kw)
+    >>> path = str(getfixture("tmpdir") / "model.ckpt")
+    >>> torch.save({"encoder." + k: v for k, v in src.state_dict().items()},
+    ...            path)
+    >>> clf = AudioMAEClassifierModel(AudioMAEEncoder(**kw), n_classes=3)
+    >>> load_pretrained_encoder(clf, path)
+    >>> torch.equal(clf.encoder.cls_token, src.cls_token)
+    True
+    """
+    model.load_pretrained_encoder(_load_state(path))
+
+
+# ----------------------------------------------------------------------------
+# Brains
+# ----------------------------------------------------------------------------
+
+
+class _AudioMAEBrainBase(sb.Brain):
+    """Shared parts: fbank front end, lr schedule, effective batch size."""
+
+    steps_per_epoch = None
+
+    def make_dataloader(self, dataset, stage, ckpt_prefix="dataloader-", **kw):
+        """Builds a loader and remembers the number of training batches.
+
+        Arguments
+        ---------
+        dataset : Dataset
+            Data.
+        stage : speechbrain.Stage
+            Stage.
+        ckpt_prefix : str
+            See ``speechbrain.Brain.make_dataloader``.
+        **kw : dict
+            Loader options.
+
+        Returns
+        -------
+        DataLoader
+            The loader.
+        """
+        loader = super().make_dataloader(dataset, stage, ckpt_prefix, **kw)
+        if stage == sb.Stage.TRAIN:
+            self.steps_per_epoch = len(loader)
+        return loader
+
+    def on_fit_start(self):
+        """Moves the front end to the device and fixes the peak lr."""
+        super().on_fit_start()
+        self.hparams.compute_fbank.to(self.device)
+        world = 1
+        if torch.distributed.is_available() and (
+            torch.distributed.is_initialized()
+        ):
+            world = torch.distributed.get_world_size()
+        eff_batch = (
+            self.hparams.batch_size * self.grad_accumulation_factor * world
+        )
+        self.peak_lr = self.hparams.blr * eff_batch / 256
+        logger.info(
+            "effective batch %d, base lr %.2e, peak lr %.2e",
+            eff_batch,
+            self.hparams.blr,
+            self.peak_lr,
+        )
+
+    def on_fit_batch_start(self, batch, should_step):
+        """Sets the learning rate for this iteration (before the step).
+
+        Arguments
+        ---------
+        batch : PaddedBatch
+            The batch.
+        should_step : bool
+            Whether the optimizer steps after this batch.
+        """
+        steps = self.steps_per_epoch or 1
+        epoch = self.hparams.epoch_counter.current - 1 + (self.step - 1) / steps
+        self.current_lr = self.hparams.lr_schedule(
+            self.optimizer, self.peak_lr, epoch
+        )
+
+    def fbank(self, wavs, wav_lens):
+        """Fbank features in float32 (outside autocast).
+
+        Arguments
+        ---------
+        wavs : torch.Tensor
+            ``[batch, time]`` at 16 kHz.
+        wav_lens : torch.Tensor
+            ``[batch]`` relative lengths.
+
+        Returns
+        -------
+        torch.Tensor
+            ``[batch, target_length, n_mels]``.
+        """
+        with torch.autocast(device_type=self.device_type, enabled=False):
+            return self.hparams.compute_fbank(wavs.float(), wav_lens)
+
+    def _log_epoch(self, stage, epoch, stats):
+        """Logs a stage summary (train stats are kept for the valid line)."""
+        if stage == sb.Stage.TRAIN:
+            self.train_stats = stats
+            return
+        meta = {"epoch": epoch}
+        if stage == sb.Stage.VALID:
+            meta["lr"] = getattr(self, "current_lr", 0.0)
+            self.hparams.train_logger.log_stats(
+                stats_meta=meta,
+                train_stats=getattr(self, "train_stats", None),
+                valid_stats=stats,
+            )
+        else:
+            self.hparams.train_logger.log_stats(
+                stats_meta={"Epoch loaded": self.hparams.epoch_counter.current},
+                test_stats=stats,
+            )
+
+
+class AudioMAEPretrainBrain(_AudioMAEBrainBase):
+    """Masked-autoencoder pretraining on fbank features.
+
+    Expects ``modules.model`` (an ``AudioMAE``) and hparams
+    ``compute_fbank``, ``roll_mag_aug`` (bool), ``blr``, ``batch_size``,
+    ``weight_decay``, ``lr_schedule``, ``epoch_counter``, ``train_logger``,
+    ``valid_seed``; the batch holds ``sig``. The best checkpoint is the one
+    with the lowest validation loss (masks drawn from ``valid_seed``, so the
+    validation loss is comparable across epochs).
+
+    Example
+    -------
+    >>> from speechbrain.dataio.batch import PaddedBatch
+    >>> from speechbrain_masksr.lobes.audio_mae import (
+    ...     AudioMAE, AudioMAEDecoder, AudioMAEEncoder, AudioMAEFbank)
+    >>> enc = AudioMAEEncoder(grid=(4, 2), embed_dim=16, depth=1, num_heads=2)
+    >>> dec = AudioMAEDecoder((4, 2), 16, 16, depth=1, num_heads=2)
+    >>> hparams = {"compute_fbank": AudioMAEFbank(num_mel_bins=32, target_length=64),
+    ...            "roll_mag_aug": True, "valid_seed": 0}
+    >>> brain = AudioMAEPretrainBrain({"model": AudioMAE(enc, dec)},
+    ...     hparams=hparams, run_opts={"device": "cpu"})
+    >>> batch = PaddedBatch([{"id": "a", "sig": torch.randn(8000)},
+    ...                      {"id": "b", "sig": torch.randn(6000)}])
+    >>> brain.on_stage_start(sb.Stage.VALID)
+    >>> first = brain.evaluate_batch(batch, sb.Stage.VALID)
+    >>> brain.on_stage_start(sb.Stage.VALID)  # same masks again
+    >>> bool(brain.evaluate_batch(batch, sb.Stage.VALID) == first)
+    True
+    """
+
+    def init_optimizers(self):
+        """AdamW groups without weight decay on biases and norms."""
+        groups = weight_decay_groups(
+            self.modules.model, self.hparams.weight_decay
+        )
+        self.optimizer = self.opt_class(groups)
+        self.optimizers_dict = {"opt_class": self.optimizer}
+        if self.checkpointer is not None:
+            self.checkpointer.add_recoverable("optimizer", self.optimizer)
+
+    def compute_forward(self, batch, stage):
+        """fbank -> masked autoencoder.
+
+        Arguments
+        ---------
+        batch : PaddedBatch
+            With ``sig``.
+        stage : speechbrain.Stage
+            Stage.
+
+        Returns
+        -------
+        dict
+            The model output (``loss``, ``pred``, ``mask``).
+        """
+        batch = batch.to(self.device)
+        wavs, wav_lens = batch.sig
+        if stage == sb.Stage.TRAIN and self.hparams.roll_mag_aug:
+            wavs = roll_mag_aug(wavs, wav_lens)
+        feats = self.fbank(wavs, wav_lens)
+        if stage == sb.Stage.TRAIN:
+            return self.modules.model(feats)
+        # Fixed masks for validation: same seed every epoch.
+        self.valid_batches += 1
+        device = torch.device(self.device)
+        devices = [device.index or 0] if device.type == "cuda" else []
+        with torch.random.fork_rng(devices=devices):
+            torch.manual_seed(self.hparams.valid_seed + self.valid_batches)
+            return self.modules.model(feats)
+
+    def compute_objectives(self, predictions, batch, stage):
+        """The reconstruction loss of the masked patches.
+
+        Arguments
+        ---------
+        predictions : dict
+            Output of :meth:`compute_forward`.
+        batch : PaddedBatch
+            The batch.
+        stage : speechbrain.Stage
+            Stage.
+
+        Returns
+        -------
+        torch.Tensor
+            Scalar loss.
+        """
+        return predictions["loss"]
+
+    def on_stage_start(self, stage, epoch=None):
+        """Resets the validation mask counter.
+
+        Arguments
+        ---------
+        stage : speechbrain.Stage
+            Stage.
+        epoch : int
+            Epoch.
+        """
+        self.valid_batches = 0
+
+    def on_stage_end(self, stage, stage_loss, epoch=None):
+        """Logs and keeps the checkpoint with the lowest valid loss.
+
+        Arguments
+        ---------
+        stage : speechbrain.Stage
+            Stage.
+        stage_loss : float
+            Average loss.
+        epoch : int
+            Epoch.
+        """
+        stats = {"loss": stage_loss}
+        self._log_epoch(stage, epoch, stats)
+        if stage == sb.Stage.VALID:
+            self.checkpointer.save_and_keep_only(
+                meta={"loss": stage_loss}, min_keys=["loss"]
+            )
+
+
+class AudioMAEClassifierBrain(_AudioMAEBrainBase):
+    """Multi-label fine-tuning of the Audio-MAE encoder; reports mAP.
+
+    Expects ``modules.model`` (an ``AudioMAEClassifierModel``) and hparams
+    ``compute_fbank``, ``roll_mag_aug``, ``mixup_prob``, ``mixup_alpha``,
+    ``spec_augment``, ``label_smoothing``, ``layer_decay``,
+    ``weight_decay``, ``blr``, ``batch_size``, ``lr_schedule``,
+    ``epoch_counter``, ``train_logger``; the batch holds ``sig`` and
+    ``targets`` (multi-hot). The best checkpoint has the highest valid mAP.
+
+    Example
+    -------
+    >>> from speechbrain.dataio.batch import PaddedBatch
+    >>> from speechbrain_masksr.lobes.audio_mae import (
+    ...     AudioMAEClassifierModel, AudioMAEEncoder, AudioMAEFbank)
+    >>> enc = AudioMAEEncoder(grid=(4, 2), embed_dim=16, depth=1, num_heads=2)
+    >>> hparams = {"compute_fbank": AudioMAEFbank(num_mel_bins=32, target_length=64),
+    ...            "label_smoothing": 0.0}
+    >>> brain = AudioMAEClassifierBrain(
+    ...     {"model": AudioMAEClassifierModel(enc, n_classes=3)},
+    ...     hparams=hparams, run_opts={"device": "cpu"})
+    >>> batch = PaddedBatch([
+    ...     {"id": "a", "sig": torch.randn(8000), "targets": multi_hot([0], 3)},
+    ...     {"id": "b", "sig": torch.randn(8000), "targets": multi_hot([2], 3)}])
+    >>> brain.on_stage_start(sb.Stage.TEST)
+    >>> loss = brain.evaluate_batch(batch, sb.Stage.TEST)
+    >>> round(float(loss), 2), brain.scores[0].shape  # ~log(2) at init
+    (0.69, torch.Size([2, 3]))
+    """
+
+    def init_optimizers(self):
+        """AdamW over layer-wise lr-decay groups (``lr_scale`` per group)."""
+        model = self.modules.model
+        model = getattr(model, "module", model)  # unwrap DDP
+        groups = param_groups_lrd(
+            model,
+            weight_decay=self.hparams.weight_decay,
+            layer_decay=self.hparams.layer_decay,
+        )
+        self.optimizer = self.opt_class(groups)
+        self.optimizers_dict = {"opt_class": self.optimizer}
+        if self.checkpointer is not None:
+            self.checkpointer.add_recoverable("optimizer", self.optimizer)
+
+    def compute_forward(self, batch, stage):
+        """(augment) -> fbank -> (SpecAugment) -> classifier.
+
+        Arguments
+        ---------
+        batch : PaddedBatch
+            With ``sig`` and ``targets``.
+        stage : speechbrain.Stage
+            Stage.
+
+        Returns
+        -------
+        logits : torch.Tensor
+            ``[batch, n_classes]``.
+        targets : torch.Tensor
+            ``[batch, n_classes]`` (mixed in training).
+        """
+        batch = batch.to(self.device)
+        wavs, wav_lens = batch.sig
+        targets = batch.targets.data.float()
+        if stage == sb.Stage.TRAIN:
+            if self.hparams.roll_mag_aug:
+                wavs = roll_mag_aug(wavs, wav_lens)
+            # Partner waveforms are zero-padded / cut to each example's
+            # length (the fbank reads only the first wav_lens samples).
+            wavs, targets, _ = mixup(
+                wavs,
+                targets,
+                alpha=self.hparams.mixup_alpha,
+                prob=self.hparams.mixup_prob,
+            )
+        feats = self.fbank(wavs, wav_lens)
+        if stage == sb.Stage.TRAIN:
+            feats = self.hparams.spec_augment(feats)
+        return self.modules.model(feats), targets
+
+    def compute_objectives(self, predictions, batch, stage):
+        """Binary cross-entropy; collects scores outside training.
+
+        Arguments
+        ---------
+        predictions : tuple
+            ``(logits, targets)``.
+        batch : PaddedBatch
+            The batch.
+        stage : speechbrain.Stage
+            Stage.
+
+        Returns
+        -------
+        torch.Tensor
+            Scalar loss.
+        """
+        logits, targets = predictions
+        smooth = self.hparams.label_smoothing
+        if stage == sb.Stage.TRAIN and smooth > 0:
+            targets = targets * (1 - smooth) + smooth / 2
+        loss = torch.nn.functional.binary_cross_entropy_with_logits(
+            logits.float(), targets
+        )
+        if stage != sb.Stage.TRAIN:
+            self.scores.append(torch.sigmoid(logits.float()).detach().cpu())
+            self.targets.append(targets.detach().cpu())
+        return loss
+
+    def on_stage_start(self, stage, epoch=None):
+        """Resets the score lists.
+
+        Arguments
+        ---------
+        stage : speechbrain.Stage
+            Stage.
+        epoch : int
+            Epoch.
+        """
+        self.scores, self.targets = [], []
+
+    def on_stage_end(self, stage, stage_loss, epoch=None):
+        """Computes mAP, logs, keeps the checkpoint with the best mAP.
+
+        Arguments
+        ---------
+        stage : speechbrain.Stage
+            Stage.
+        stage_loss : float
+            Average loss.
+        epoch : int
+            Epoch.
+        """
+        stats = {"loss": stage_loss}
+        if stage != sb.Stage.TRAIN and self.scores:
+            m, ap = mean_average_precision(
+                torch.cat(self.scores).numpy(), torch.cat(self.targets).numpy()
+            )
+            stats["mAP"] = m
+            self.last_ap = ap
+        self._log_epoch(stage, epoch, stats)
+        if stage == sb.Stage.VALID:
+            self.checkpointer.save_and_keep_only(
+                meta={"mAP": stats.get("mAP", 0.0)}, max_keys=["mAP"]
+            )
+        self.last_stats = stats

@@ -1,0 +1,487 @@
+"""``audiomae-convert``: official Audio-MAE checkpoints -> model folders.
+
+Converts the released facebookresearch/AudioMAE checkpoints
+
+* ``pretrained.pth`` (ViT-B encoder + 16-block shifted-window decoder) into
+  a folder for ``AudioMAEReconstruction.from_hparams(source=OUT_DIR)``;
+* ``finetuned.pth`` (ViT-B + 527-class AudioSet head) into a folder for
+  ``AudioMAEClassifier.from_hparams(source=OUT_DIR)``,
+
+writing ``hyperparams.yaml`` and ``model.ckpt``. The model configuration is
+read from the tensor shapes (width, depth, patch grid, decoder type, number
+of classes; heads = width / 64 for the encoder, the size of ``attn.tau``
+for local decoder blocks). Every official key must map onto the model and
+every model key must be filled, otherwise the conversion fails and lists
+them. The checkpoint's positional tables are kept: the official code built
+them on a transposed (8 x 64) grid, and only that table reproduces the
+official outputs.
+
+Checkpoints are read with ``torch.load(weights_only=True)``; training
+checkpoints that also pickle the run's ``argparse.Namespace`` are accepted
+by allowing that one class. Anything else that needs full unpickling is
+refused unless ``--trust-checkpoint`` is given (unpickling can run code: use
+it only for files from a source you trust).
+
+Class names come from ``--labels class_labels_indices.csv``; without it the
+classifier's classes are named ``class_000``, ``class_001``, ...
+
+Example::
+
+    audiomae-convert finetuned.pth models/audiomae-as2m \\
+        --labels class_labels_indices.csv
+
+Authors
+ * speechbrain-masksr contributors 2026
+"""
+
+import argparse
+import pickle
+import re
+import sys
+from pathlib import Path
+
+import torch
+
+from speechbrain_masksr.lobes.audio_mae import (
+    AudioMAE,
+    AudioMAEClassifierModel,
+    AudioMAEDecoder,
+    AudioMAEEncoder,
+    AudioMAEFbank,
+    load_official_state_dict,
+)
+
+__all__ = [
+    "ConversionError",
+    "build_model",
+    "convert_checkpoint",
+    "infer_config",
+    "load_checkpoint",
+    "main",
+]
+
+
+class ConversionError(RuntimeError):
+    """A checkpoint cannot be converted (unknown layout, key mismatch).
+
+    Example
+    -------
+    >>> raise ConversionError("x.pth: no encoder weights")
+    Traceback (most recent call last):
+    ...
+    speechbrain_masksr.cli.audiomae_convert.ConversionError: x.pth: no encoder weights
+    """
+
+
+def load_checkpoint(path, trust_checkpoint=False):
+    """Read an official checkpoint and return its model weights.
+
+    Arguments
+    ---------
+    path : str or Path
+        ``.pth`` file: a state dict or ``{"model": state_dict, ...}``.
+    trust_checkpoint : bool
+        Allow full unpickling (``weights_only=False``) when the safe loader
+        refuses the file.
+
+    Returns
+    -------
+    dict
+        The state dict (a DDP ``module.`` prefix removed).
+
+    Example
+    -------
+    >>> import argparse
+    >>> path = str(getfixture("tmpdir") / "ckpt.pth")
+    >>> torch.save({"model": {"cls_token": torch.zeros(1, 1, 4)},
+    ...             "args": argparse.Namespace(lr=1e-3)}, path)
+    >>> sorted(load_checkpoint(path))
+    ['cls_token']
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(
+            f"{path}: checkpoint not found. Download pretrained.pth or "
+            "finetuned.pth from the facebookresearch/AudioMAE README."
+        )
+    try:
+        ckpt = torch.load(path, map_location="cpu", weights_only=True)
+    except pickle.UnpicklingError:
+        # Training checkpoints also pickle the run's argparse.Namespace.
+        try:
+            with torch.serialization.safe_globals([argparse.Namespace]):
+                ckpt = torch.load(path, map_location="cpu", weights_only=True)
+        except pickle.UnpicklingError as err:
+            if not trust_checkpoint:
+                raise ConversionError(
+                    f"{path}: holds Python objects that safe loading "
+                    f"(weights_only=True) refuses ({err}). If the file comes "
+                    "from a source you trust, re-run with --trust-checkpoint "
+                    "(full unpickling can execute code)."
+                ) from err
+            ckpt = torch.load(path, map_location="cpu", weights_only=False)
+    if isinstance(ckpt, dict) and isinstance(ckpt.get("model"), dict):
+        ckpt = ckpt["model"]
+    if not isinstance(ckpt, dict) or not all(
+        torch.is_tensor(v) for v in ckpt.values()
+    ):
+        raise ConversionError(f"{path}: no state dict of tensors found")
+    if ckpt and all(k.startswith("module.") for k in ckpt):
+        ckpt = {k[len("module.") :]: v for k, v in ckpt.items()}
+    return ckpt
+
+
+def _block_indices(state, prefix):
+    """Sorted block indices of ``prefix.N.*`` keys."""
+    pattern = re.compile(re.escape(prefix) + r"\.(\d+)\.")
+    return sorted({int(m.group(1)) for k in state if (m := pattern.match(k))})
+
+
+def infer_config(
+    state,
+    kind="auto",
+    num_heads=None,
+    decoder_num_heads=16,
+    num_mel_bins=128,
+    target_length=None,
+):
+    """Read the model configuration from an official state dict.
+
+    Arguments
+    ---------
+    state : dict
+        Official weights.
+    kind : str
+        ``"pretrained"``, ``"finetuned"`` or ``"auto"`` (decoder keys ->
+        pretrained, ``head.*`` -> finetuned).
+    num_heads : int, optional
+        Encoder heads (default ``embed_dim // 64``: 6 / 12 / 16 for
+        ViT-S / B / L).
+    decoder_num_heads : int
+        Heads of a global decoder (local blocks store theirs in ``tau``).
+    num_mel_bins : int
+        Fbank bins (sets the frequency side of the patch grid).
+    target_length : int, optional
+        Frames of the input (default: from the positional table).
+
+    Returns
+    -------
+    dict
+        ``kind``, ``fbank``, ``encoder`` and ``decoder`` / ``classifier``
+        keyword arguments.
+
+    Example
+    -------
+    >>> state = {"patch_embed.proj.weight": torch.zeros(64, 1, 16, 16),
+    ...          "pos_embed": torch.zeros(1, 513, 64),
+    ...          "blocks.0.mlp.fc1.weight": torch.zeros(256, 64),
+    ...          "head.weight": torch.zeros(5, 64),
+    ...          "fc_norm.weight": torch.zeros(64)}
+    >>> cfg = infer_config(state)
+    >>> cfg["kind"], cfg["encoder"]["grid"], cfg["classifier"]["n_classes"]
+    ('finetuned', (64, 8), 5)
+    """
+    required = ("patch_embed.proj.weight", "pos_embed")
+    missing = [k for k in required if k not in state]
+    if missing:
+        raise ConversionError(
+            f"not an Audio-MAE/ViT checkpoint: keys {missing} are missing"
+        )
+    if kind == "auto":
+        if "decoder_embed.weight" in state:
+            kind = "pretrained"
+        elif "head.weight" in state:
+            kind = "finetuned"
+        else:
+            raise ConversionError(
+                "cannot tell the checkpoint kind (no decoder_embed.* and no "
+                "head.*); pass --kind"
+            )
+    proj = state["patch_embed.proj.weight"]
+    patch, in_chans = int(proj.shape[-1]), int(proj.shape[1])
+    if proj.shape[-2] != proj.shape[-1]:
+        raise ConversionError(f"non-square patches {tuple(proj.shape[-2:])}")
+    embed_dim = int(state["pos_embed"].shape[-1])
+    n_patches = int(state["pos_embed"].shape[1]) - 1
+    if target_length is not None:
+        n_time = int(target_length) // patch
+        n_freq = n_patches // max(n_time, 1)
+    else:
+        n_freq = num_mel_bins // patch
+        n_time = n_patches // max(n_freq, 1)
+    if n_time * n_freq != n_patches:
+        raise ConversionError(
+            f"{n_patches} positions do not form a patch grid with "
+            f"{num_mel_bins} mel bins / target_length {target_length}"
+        )
+    depth = len(_block_indices(state, "blocks"))
+    if depth == 0:
+        raise ConversionError("no encoder blocks (blocks.N.*) found")
+    fc1 = state.get("blocks.0.mlp.fc1.weight")
+    mlp_ratio = fc1.shape[0] / embed_dim if fc1 is not None else 4.0
+    config = {
+        "kind": kind,
+        "fbank": {
+            "num_mel_bins": n_freq * patch,
+            "target_length": n_time * patch,
+        },
+        "encoder": {
+            "grid": (n_time, n_freq),
+            "patch_size": patch,
+            "embed_dim": embed_dim,
+            "depth": depth,
+            "num_heads": int(num_heads or max(1, embed_dim // 64)),
+            "mlp_ratio": mlp_ratio,
+            "in_chans": in_chans,
+            "pos_layout": "official",
+        },
+    }
+    if kind == "pretrained":
+        config["decoder"] = _decoder_config(
+            state, config["encoder"], decoder_num_heads
+        )
+    elif kind == "finetuned":
+        if "head.weight" not in state:
+            raise ConversionError("finetuned checkpoint without head.weight")
+        pool = "fc_norm.weight" in state
+        config["classifier"] = {
+            "n_classes": int(state["head.weight"].shape[0]),
+            "global_pool": pool,
+            "pos_trainable": False,
+        }
+    else:
+        raise ConversionError(f"unknown kind {kind!r}")
+    return config
+
+
+def _decoder_config(state, encoder, decoder_num_heads):
+    """Decoder keyword arguments from ``decoder_*`` tensors."""
+    if "decoder_embed.weight" not in state:
+        raise ConversionError("pretrained checkpoint without decoder_embed")
+    dim = int(state["decoder_embed.weight"].shape[0])
+    blocks = _block_indices(state, "decoder_blocks")
+    if not blocks:
+        raise ConversionError("no decoder blocks (decoder_blocks.N.*) found")
+    local = [f"decoder_blocks.{i}.attn.tau" in state for i in blocks]
+    n_local = sum(local)
+    if n_local == 0:
+        mode = "global"
+    elif n_local == len(blocks):
+        mode = "local"
+    elif all(local[:n_local]):
+        mode = "hybrid"
+    else:
+        raise ConversionError("local blocks must precede global blocks")
+    if n_local:
+        heads = int(state["decoder_blocks.0.attn.tau"].shape[0])
+        hidden = int(
+            state["decoder_blocks.0.attn.meta_mlp.fc1.weight"].shape[0]
+        )
+        if hidden != 384:
+            raise ConversionError(
+                f"position-bias MLP width {hidden} (expected 384)"
+            )
+    else:
+        heads = int(decoder_num_heads)
+    fc1 = state.get(f"decoder_blocks.{blocks[0]}.mlp.fc1.weight")
+    config = {
+        "grid": encoder["grid"],
+        "embed_dim": encoder["embed_dim"],
+        "decoder_dim": dim,
+        "depth": len(blocks),
+        "num_heads": heads,
+        "mode": mode,
+        "patch_size": encoder["patch_size"],
+        "in_chans": encoder["in_chans"],
+        "mlp_ratio": fc1.shape[0] / dim if fc1 is not None else 4.0,
+        "pos_layout": "official",
+    }
+    if mode == "hybrid":
+        config["n_global"] = len(blocks) - n_local
+    return config
+
+
+def build_model(config):
+    """Build our model for an inferred configuration.
+
+    Arguments
+    ---------
+    config : dict
+        Output of :func:`infer_config`.
+
+    Returns
+    -------
+    tuple
+        ``(model, compute_fbank)``: an ``AudioMAE`` (pretrained) or
+        ``AudioMAEClassifierModel`` (finetuned), and the ``AudioMAEFbank``.
+
+    Example
+    -------
+    >>> cfg = {"kind": "finetuned",
+    ...        "fbank": {"num_mel_bins": 32, "target_length": 64},
+    ...        "encoder": {"grid": (4, 2), "embed_dim": 16, "depth": 1,
+    ...                    "num_heads": 2},
+    ...        "classifier": {"n_classes": 3}}
+    >>> model, fbank = build_model(cfg)
+    >>> type(model).__name__, fbank.target_length
+    ('AudioMAEClassifierModel', 64)
+    """
+    fbank = AudioMAEFbank(**config["fbank"])
+    encoder = AudioMAEEncoder(**config["encoder"])
+    if config["kind"] == "pretrained":
+        decoder = AudioMAEDecoder(**config["decoder"])
+        # The released model: norm_pix_loss on, 80% random masking.
+        model = AudioMAE(encoder, decoder, mask_ratio=0.8, norm_pix_loss=True)
+    else:
+        model = AudioMAEClassifierModel(encoder, **config["classifier"])
+    return model.eval(), fbank
+
+
+def convert_checkpoint(
+    checkpoint,
+    out_dir,
+    kind="auto",
+    labels=None,
+    trust_checkpoint=False,
+    num_heads=None,
+    target_length=None,
+):
+    """Convert an official checkpoint into a model folder.
+
+    Arguments
+    ---------
+    checkpoint : str or Path
+        Official ``pretrained.pth`` / ``finetuned.pth``.
+    out_dir : str or Path
+        Output folder (``hyperparams.yaml`` + ``model.ckpt``); must not be
+        the checkpoint's own path.
+    kind : str
+        ``"auto"``, ``"pretrained"`` or ``"finetuned"``.
+    labels : str or Path, optional
+        ``class_labels_indices.csv`` for the class names.
+    trust_checkpoint : bool
+        See :func:`load_checkpoint`.
+    num_heads : int, optional
+        Encoder heads (default ``embed_dim // 64``).
+    target_length : int, optional
+        Input frames (default: from the positional table).
+
+    Returns
+    -------
+    dict
+        The configuration used.
+
+    Example
+    -------
+    >>> from speechbrain_masksr.lobes.audio_mae import ours_to_official
+    >>> model, _ = build_model({"kind": "finetuned",
+    ...     "fbank": {"num_mel_bins": 128, "target_length": 64},
+    ...     "encoder": {"grid": (4, 8), "embed_dim": 64, "depth": 1,
+    ...                 "num_heads": 1}, "classifier": {"n_classes": 3}})
+    >>> tmp = Path(getfixture("tmpdir"))
+    >>> torch.save({"model": ours_to_official(model.state_dict(), "finetuned")},
+    ...            str(tmp / "ft.pth"))
+    >>> cfg = convert_checkpoint(tmp / "ft.pth", tmp / "out")
+    >>> cfg["kind"], sorted(p.name for p in (tmp / "out").iterdir())
+    ('finetuned', ['hyperparams.yaml', 'model.ckpt'])
+    """
+    from speechbrain_masksr.inference.audio_mae import (
+        read_label_names,
+        write_model_folder,
+    )
+
+    if Path(out_dir).resolve() == Path(checkpoint).resolve():
+        raise ConversionError(f"{out_dir}: would overwrite the checkpoint")
+    state = load_checkpoint(checkpoint, trust_checkpoint)
+    config = infer_config(
+        state, kind, num_heads=num_heads, target_length=target_length
+    )
+    model, fbank = build_model(config)
+    try:
+        load_official_state_dict(model, state, config["kind"])
+    except (KeyError, RuntimeError) as err:
+        raise ConversionError(f"{checkpoint}: {err}") from err
+    names = None
+    if config["kind"] == "finetuned":
+        n_classes = config["classifier"]["n_classes"]
+        if labels is not None:
+            names = read_label_names(labels)
+            if len(names) != n_classes:
+                raise ConversionError(
+                    f"{labels} names {len(names)} classes, the checkpoint "
+                    f"has {n_classes}"
+                )
+    write_model_folder(out_dir, model, fbank, label_names=names)
+    return config
+
+
+def main(argv=None):
+    """Command-line entry point of ``audiomae-convert``.
+
+    Arguments
+    ---------
+    argv : list of str, optional
+        Arguments (default ``sys.argv[1:]``).
+
+    Returns
+    -------
+    int
+        Exit status (0 on success, 1 on a conversion error).
+
+    Example
+    -------
+    >>> main([str(getfixture("tmpdir") / "missing.pth"), "out"])
+    error: ...missing.pth: checkpoint not found...
+    1
+    """
+    parser = argparse.ArgumentParser(
+        prog="audiomae-convert",
+        description="Convert an official Audio-MAE checkpoint into a "
+        "SpeechBrain model folder (hyperparams.yaml + model.ckpt).",
+    )
+    parser.add_argument("checkpoint", help="pretrained.pth or finetuned.pth")
+    parser.add_argument("out_dir", help="output model folder")
+    parser.add_argument(
+        "--kind", choices=("auto", "pretrained", "finetuned"), default="auto"
+    )
+    parser.add_argument(
+        "--labels", default=None, help="class_labels_indices.csv (names)"
+    )
+    parser.add_argument(
+        "--trust-checkpoint",
+        action="store_true",
+        help="allow full unpickling if safe loading refuses the file",
+    )
+    parser.add_argument("--num-heads", type=int, default=None)
+    parser.add_argument("--target-length", type=int, default=None)
+    args = parser.parse_args(argv)
+    try:
+        config = convert_checkpoint(
+            args.checkpoint,
+            args.out_dir,
+            kind=args.kind,
+            labels=args.labels,
+            trust_checkpoint=args.trust_checkpoint,
+            num_heads=args.num_heads,
+            target_length=args.target_length,
+        )
+    except (ConversionError, FileNotFoundError, ValueError) as err:
+        print(f"error: {err}", file=sys.stdout)
+        return 1
+    enc = config["encoder"]
+    what = (
+        f"{config['decoder']['depth']}-block {config['decoder']['mode']} "
+        "decoder"
+        if config["kind"] == "pretrained"
+        else f"{config['classifier']['n_classes']}-class head"
+    )
+    print(
+        f"converted {config['kind']} checkpoint: ViT {enc['embed_dim']}-d, "
+        f"{enc['depth']} blocks, {enc['num_heads']} heads, grid "
+        f"{enc['grid'][0]}x{enc['grid'][1]}, {what} -> {args.out_dir}"
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

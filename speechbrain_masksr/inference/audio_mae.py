@@ -1,0 +1,939 @@
+"""Pretrained interfaces for Audio-MAE: tagging and masked reconstruction.
+
+* :class:`AudioMAEClassifier` - AudioSet-style multi-label tagging with a
+  fine-tuned Audio-MAE: ``classify_batch`` gives the per-class sigmoid
+  scores and the top-k classes, ``encode_batch`` the clip and patch
+  embeddings. The 128-bin fbank input is computed from 16 kHz audio.
+* :class:`AudioMAEReconstruction` - masks a clip's spectrogram, reconstructs
+  it with the pretrained encoder + decoder, draws original / masked /
+  reconstructed spectrograms (as in Figure 6 of the paper) and renders the
+  reconstruction as audio with Griffin-Lim.
+
+A model folder holds ``hyperparams.yaml`` (written by
+:func:`write_model_folder`: the fbank front end, the model configuration,
+``label_names`` for classifiers) and ``model.ckpt`` (the state dict, loaded
+strictly). ``audiomae-convert`` writes such folders from the official
+checkpoints; the AudioSet recipes write them after training.
+
+Reconstruction with ``norm_pix_loss`` models: their predictions are
+per-patch standardised, and the statistics of a masked patch are unknown.
+``stats="visible"`` (default) gives each masked patch the mean / standard
+deviation of the visible patches of its frequency band (all visible patches
+if the band is fully masked); ``stats="oracle"`` uses the true statistics of
+the hidden patches, as the official visualisation does - an upper bound
+that peeks at the answer.
+
+Authors
+ * speechbrain-masksr contributors 2026
+"""
+
+import csv
+import os
+from pathlib import Path
+
+import torch
+import yaml
+from speechbrain.inference.interfaces import Pretrained
+from speechbrain.utils.fetching import FetchConfig, LocalStrategy, fetch
+
+from speechbrain_masksr.dataio import load_audio, save_audio
+from speechbrain_masksr.lobes.audio_mae import (
+    AudioMAE,
+    AudioMAEClassifierModel,
+)
+from speechbrain_masksr.lobes.patching import patchify, unpatchify
+
+__all__ = [
+    "AudioMAEClassifier",
+    "AudioMAEReconstruction",
+    "fbank_to_waveform",
+    "model_yaml",
+    "plot_reconstruction",
+    "read_label_names",
+    "write_model_folder",
+]
+
+HPARAMS_FILE = "hyperparams.yaml"
+MODEL_FILE = "model.ckpt"
+_MOD = "speechbrain_masksr.lobes.audio_mae"
+
+
+# ----------------------------------------------------------------------------
+# Model folders
+# ----------------------------------------------------------------------------
+
+
+def read_label_names(label_csv):
+    """Display names from an AudioSet ``class_labels_indices.csv``.
+
+    Arguments
+    ---------
+    label_csv : str or Path
+        File with the header ``index,mid,display_name``.
+
+    Returns
+    -------
+    list of str
+        Names in class-index order.
+
+    Example
+    -------
+    >>> path = Path(getfixture("tmpdir")) / "labels.csv"
+    >>> _ = path.write_text('index,mid,display_name\\n1,/m/b,"Dog, bark"\\n'
+    ...                     '0,/m/a,Speech\\n')
+    >>> read_label_names(path)
+    ['Speech', 'Dog, bark']
+    """
+    if not Path(label_csv).is_file():
+        raise FileNotFoundError(f"{label_csv}: label file not found")
+    with open(label_csv, newline="", encoding="utf-8") as fin:
+        rows = sorted(
+            (int(r["index"]), r["display_name"]) for r in csv.DictReader(fin)
+        )
+    if [i for i, _ in rows] != list(range(len(rows))):
+        raise ValueError(f"{label_csv}: indices are not 0..{len(rows) - 1}")
+    return [name for _, name in rows]
+
+
+def _fmt(value):
+    """A YAML scalar or flow list in the project's style."""
+    if isinstance(value, bool):
+        return "True" if value else "False"
+    if isinstance(value, (list, tuple)):
+        return "[" + ", ".join(_fmt(v) for v in value) + "]"
+    if isinstance(value, float):
+        return repr(float(value))
+    if isinstance(value, int):
+        return str(int(value))
+    text = str(value)
+    if not text.replace("_", "").replace("+", "").isalnum():
+        raise ValueError(f"unsupported config string {text!r}")
+    return text
+
+
+def _block(tag, params, indent=4):
+    """``!new:`` block with one ``key: value`` line per parameter."""
+    pad = " " * indent
+    lines = [tag]
+    for key, value in params.items():
+        text = value if isinstance(value, _Ref) else _fmt(value)
+        lines.append(f"{pad}{key}: {text}")
+    return "\n".join(lines)
+
+
+class _Ref(str):
+    """A ``!ref <name>`` value (written verbatim)."""
+
+
+def _fbank_config(fbank):
+    return {
+        "sample_rate": fbank.sample_rate,
+        "num_mel_bins": fbank.num_mel_bins,
+        "target_length": fbank.target_length,
+        "norm_mean": fbank.norm_mean,
+        "norm_std": fbank.norm_std,
+        "frame_length": fbank.frame_length,
+        "frame_shift": fbank.frame_shift,
+    }
+
+
+def _blocks_config(blocks, dim):
+    """Heads and MLP ratio of a block stack."""
+    first = blocks[0]
+    return first.attn.num_heads, first.mlp.fc1.out_features / dim
+
+
+def _encoder_config(encoder):
+    heads, ratio = _blocks_config(encoder.blocks, encoder.embed_dim)
+    return {
+        "grid": list(encoder.grid),
+        "patch_size": encoder.patch_size,
+        "embed_dim": encoder.embed_dim,
+        "depth": len(encoder.blocks),
+        "num_heads": heads,
+        "mlp_ratio": ratio,
+        "in_chans": encoder.patch_embed.in_chans,
+        "pos_layout": encoder.pos_layout,
+    }
+
+
+def _decoder_config(decoder, embed_dim):
+    blocks = decoder.decoder_blocks
+    heads, ratio = _blocks_config(blocks, decoder.decoder_dim)
+    config = {
+        "grid": list(decoder.grid),
+        "embed_dim": embed_dim,
+        "decoder_dim": decoder.decoder_dim,
+        "depth": len(blocks),
+        "num_heads": heads,
+        "mode": decoder.mode,
+        "patch_size": decoder.patch_size,
+        "in_chans": decoder.decoder_pred.out_features // decoder.patch_size**2,
+        "mlp_ratio": ratio,
+        "pos_layout": decoder.pos_layout,
+    }
+    local = [b for b in blocks if hasattr(b, "shift_size")]
+    if local:
+        config["window_size"] = list(local[0].window_size)
+        config["shift"] = any(any(b.shift_size) for b in local)
+        config["meta_drop"] = float(local[0].attn.meta_mlp.drop1.p)
+    if decoder.mode == "hybrid":
+        config["n_global"] = len(blocks) - len(local)
+    return config
+
+
+def model_yaml(model, compute_fbank, label_names=None):
+    """Text of the ``hyperparams.yaml`` that rebuilds ``model``.
+
+    Arguments
+    ---------
+    model : AudioMAE or AudioMAEClassifierModel
+        The model (its configuration is read from the modules).
+    compute_fbank : AudioMAEFbank
+        The front end used in training.
+    label_names : list of str, optional
+        Class names (classifiers); default ``class_000``, ``class_001``...
+
+    Returns
+    -------
+    str
+        YAML loadable by ``from_hparams``.
+
+    Example
+    -------
+    >>> from speechbrain_masksr.lobes.audio_mae import (
+    ...     AudioMAEClassifierModel, AudioMAEEncoder, AudioMAEFbank)
+    >>> enc = AudioMAEEncoder(grid=(2, 1), embed_dim=16, depth=1, num_heads=2)
+    >>> text = model_yaml(AudioMAEClassifierModel(enc, n_classes=2),
+    ...                   AudioMAEFbank(target_length=32, num_mel_bins=16))
+    >>> "AudioMAEClassifierModel" in text, "class_001" in text
+    (True, True)
+    """
+    lines = [
+        "# Audio-MAE model folder written by speechbrain_masksr",
+        "# (load with speechbrain_masksr.inference.AudioMAEClassifier or",
+        "# AudioMAEReconstruction.from_hparams(source=<this folder>)).",
+        "",
+        f"sample_rate: {int(compute_fbank.sample_rate)}",
+        "",
+        "compute_fbank: "
+        + _block(f"!new:{_MOD}.AudioMAEFbank", _fbank_config(compute_fbank)),
+        "",
+    ]
+    encoder = model.encoder
+    lines += [
+        "encoder: "
+        + _block(f"!new:{_MOD}.AudioMAEEncoder", _encoder_config(encoder)),
+        "",
+    ]
+    if isinstance(model, AudioMAE):
+        decoder_cfg = _decoder_config(model.decoder, encoder.embed_dim)
+        lines += [
+            "decoder: " + _block(f"!new:{_MOD}.AudioMAEDecoder", decoder_cfg),
+            "",
+            "model: "
+            + _block(
+                f"!new:{_MOD}.AudioMAE",
+                {
+                    "encoder": _Ref("!ref <encoder>"),
+                    "decoder": _Ref("!ref <decoder>"),
+                    "mask_ratio": model.mask_ratio,
+                    "norm_pix_loss": model.norm_pix_loss,
+                    "mask_mode": model.mask_mode,
+                    "mask_t_prob": model.mask_t_prob,
+                    "mask_f_prob": model.mask_f_prob,
+                },
+            ),
+            "",
+        ]
+    elif isinstance(model, AudioMAEClassifierModel):
+        n_classes = model.head.out_features
+        names = list(
+            label_names or [f"class_{i:03d}" for i in range(n_classes)]
+        )
+        if len(names) != n_classes:
+            raise ValueError(
+                f"{len(names)} label names for a {n_classes}-class model"
+            )
+        lines += [
+            "model: "
+            + _block(
+                f"!new:{_MOD}.AudioMAEClassifierModel",
+                {
+                    "encoder": _Ref("!ref <encoder>"),
+                    "n_classes": n_classes,
+                    "mask_t_prob": model.mask_t_prob,
+                    "mask_f_prob": model.mask_f_prob,
+                    "global_pool": model.global_pool,
+                    "pos_trainable": bool(encoder.pos_embed.requires_grad),
+                },
+            ),
+            "",
+            "label_names:",
+            yaml.safe_dump(names, allow_unicode=True, width=1000).rstrip(),
+            "",
+        ]
+    else:
+        raise TypeError(
+            f"expected AudioMAE or AudioMAEClassifierModel, got {type(model)}"
+        )
+    lines += [
+        "modules:",
+        "    model: !ref <model>",
+        "",
+        "pretrainer: !new:speechbrain.utils.parameter_transfer.Pretrainer",
+        "    loadables:",
+        "        model: !ref <model>",
+        "    custom_hooks:",
+        "        model: !name:speechbrain_masksr.inference.restoration."
+        "load_model_weights",
+        "",
+    ]
+    return "\n".join(lines)
+
+
+def write_model_folder(out_dir, model, compute_fbank, label_names=None):
+    """Write ``hyperparams.yaml`` + ``model.ckpt`` for the interfaces.
+
+    Arguments
+    ---------
+    out_dir : str or Path
+        Output folder (created).
+    model : AudioMAE or AudioMAEClassifierModel
+        Trained or converted model.
+    compute_fbank : AudioMAEFbank
+        Its front end.
+    label_names : list of str, optional
+        Class names of a classifier.
+
+    Returns
+    -------
+    Path
+        ``out_dir``.
+
+    Example
+    -------
+    >>> from speechbrain_masksr.lobes.audio_mae import (
+    ...     AudioMAEClassifierModel, AudioMAEEncoder, AudioMAEFbank)
+    >>> enc = AudioMAEEncoder(grid=(2, 1), embed_dim=16, depth=1, num_heads=2)
+    >>> out = write_model_folder(getfixture("tmpdir") / "m",
+    ...     AudioMAEClassifierModel(enc, n_classes=2),
+    ...     AudioMAEFbank(target_length=32, num_mel_bins=16), ["a", "b"])
+    >>> sorted(p.name for p in out.iterdir())
+    ['hyperparams.yaml', 'model.ckpt']
+    """
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    text = model_yaml(model, compute_fbank, label_names)
+    (out_dir / HPARAMS_FILE).write_text(text, encoding="utf-8")
+    state = {k: v.detach().cpu() for k, v in model.state_dict().items()}
+    torch.save(state, out_dir / MODEL_FILE)
+    return out_dir
+
+
+def _check_source(source, savedir, local_strategy, fetch_config):
+    """Fetch the two files of a model folder, naming any that is missing."""
+    for name in (HPARAMS_FILE, MODEL_FILE):
+        try:
+            path = fetch(
+                filename=name,
+                source=str(source),
+                savedir=savedir,
+                local_strategy=local_strategy,
+                fetch_config=fetch_config,
+            )
+        except Exception as err:  # hub, network and value errors alike
+            raise FileNotFoundError(
+                f"cannot fetch {name} from {source} ({err}). An Audio-MAE "
+                "model folder holds hyperparams.yaml and model.ckpt; write "
+                "one with `audiomae-convert CHECKPOINT OUT_DIR` or the "
+                "AudioSet recipes."
+            ) from err
+        if not Path(path).exists():
+            raise FileNotFoundError(f"{name} not found in {source}")
+
+
+class _AudioMAEInterface(Pretrained):
+    """Shared loading and input checks."""
+
+    HPARAMS_NEEDED = ["compute_fbank", "sample_rate"]
+    MODULES_NEEDED = ["model"]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.sample_rate = int(self.hparams.sample_rate)
+        self.compute_fbank = self.hparams.compute_fbank
+
+    @classmethod
+    def from_hparams(
+        cls,
+        source,
+        hparams_file=HPARAMS_FILE,
+        savedir=None,
+        local_strategy=LocalStrategy.SYMLINK,
+        fetch_config=None,
+        **kwargs,
+    ):
+        """Load a model folder (local path or hub repo).
+
+        Arguments
+        ---------
+        source : str or Path
+            Folder with ``hyperparams.yaml`` and ``model.ckpt``.
+        hparams_file : str
+            YAML file name.
+        savedir : str or Path, optional
+            Where files are linked / downloaded.
+        local_strategy : LocalStrategy
+            How files are placed in ``savedir``.
+        fetch_config : FetchConfig, optional
+            Fetching options.
+        **kwargs : dict
+            Passed on (``overrides``, ``run_opts``...).
+
+        Returns
+        -------
+        Pretrained
+            The interface, frozen, in eval mode.
+        """
+        fetch_config = fetch_config or FetchConfig()
+        if hparams_file == HPARAMS_FILE:
+            _check_source(source, savedir, local_strategy, fetch_config)
+        return super().from_hparams(
+            source=str(source),
+            hparams_file=hparams_file,
+            savedir=savedir,
+            local_strategy=local_strategy,
+            fetch_config=fetch_config,
+            **kwargs,
+        )
+
+    def _batch(self, wavs, wav_lens):
+        """Validates a batch ``[batch, time]`` and moves it to the device."""
+        wavs = torch.as_tensor(wavs)
+        if wavs.dim() == 1:
+            wavs = wavs[None]
+        if wavs.dim() != 2:
+            raise ValueError(
+                f"expected mono waveforms [batch, time] at {self.sample_rate}"
+                f" Hz, got shape {tuple(wavs.shape)}"
+            )
+        if wav_lens is not None:
+            wav_lens = torch.as_tensor(wav_lens, dtype=torch.float32)
+            wav_lens = wav_lens.to(self.device)
+        return wavs.float().to(self.device), wav_lens
+
+    def load_file(self, path):
+        """Read a file as mono audio at the model rate (clear errors).
+
+        Arguments
+        ---------
+        path : str or Path
+            Audio file (any rate and channel count).
+
+        Returns
+        -------
+        torch.Tensor
+            ``[time]`` on the device.
+        """
+        wav, _ = load_audio(
+            path,
+            sample_rate=self.sample_rate,
+            min_samples=self.compute_fbank.min_samples,
+        )
+        return wav.to(self.device)
+
+    def fbank(self, wavs, wav_lens=None):
+        """Normalised fbank features of a batch.
+
+        Arguments
+        ---------
+        wavs : torch.Tensor
+            ``[batch, time]`` at ``sample_rate``.
+        wav_lens : torch.Tensor, optional
+            ``[batch]`` relative lengths.
+
+        Returns
+        -------
+        torch.Tensor
+            ``[batch, target_length, n_mels]``.
+        """
+        wavs, wav_lens = self._batch(wavs, wav_lens)
+        return self.compute_fbank(wavs, wav_lens)
+
+
+class AudioMAEClassifier(_AudioMAEInterface):
+    """Audio tagging with a fine-tuned Audio-MAE.
+
+    The model folder's ``hyperparams.yaml`` defines ``compute_fbank``,
+    ``model`` (an ``AudioMAEClassifierModel``) and ``label_names``.
+
+    Example
+    -------
+    >>> from speechbrain_masksr.lobes.audio_mae import (
+    ...     AudioMAEClassifierModel, AudioMAEEncoder, AudioMAEFbank)
+    >>> enc = AudioMAEEncoder(grid=(2, 1), embed_dim=16, depth=1, num_heads=2)
+    >>> folder = write_model_folder(getfixture("tmpdir") / "clf",
+    ...     AudioMAEClassifierModel(enc, n_classes=3),
+    ...     AudioMAEFbank(target_length=32, num_mel_bins=16), ["a", "b", "c"])
+    >>> clf = AudioMAEClassifier.from_hparams(source=folder)
+    >>> scores, top_s, top_i, names = clf.classify_batch(torch.randn(2, 4000),
+    ...                                                  topk=2)
+    >>> scores.shape, top_i.shape, len(names[0])
+    (torch.Size([2, 3]), torch.Size([2, 2]), 2)
+    """
+
+    HPARAMS_NEEDED = ["compute_fbank", "sample_rate", "label_names"]
+
+    @property
+    def label_names(self):
+        """Class names, in output order."""
+        return list(self.hparams.label_names)
+
+    @torch.no_grad()
+    def classify_batch(self, wavs, wav_lens=None, topk=5):
+        """Per-class probabilities and the top-k classes.
+
+        Arguments
+        ---------
+        wavs : torch.Tensor
+            ``[batch, time]`` mono audio at ``sample_rate`` (16 kHz).
+        wav_lens : torch.Tensor, optional
+            ``[batch]`` relative lengths.
+        topk : int
+            Number of best classes returned per clip.
+
+        Returns
+        -------
+        scores : torch.Tensor
+            ``[batch, n_classes]`` sigmoid scores.
+        top_scores : torch.Tensor
+            ``[batch, k]`` best scores, descending.
+        top_indices : torch.Tensor
+            ``[batch, k]`` their class indices.
+        top_labels : list of list of str
+            Their names.
+        """
+        logits = self.mods.model(self.fbank(wavs, wav_lens))
+        scores = torch.sigmoid(logits.float())
+        k = max(1, min(int(topk), scores.shape[1]))
+        top_scores, top_indices = scores.topk(k, dim=1)
+        names = self.label_names
+        top_labels = [[names[i] for i in row] for row in top_indices.tolist()]
+        return scores, top_scores, top_indices, top_labels
+
+    def classify_file(self, path, topk=5):
+        """Classify one audio file (any rate, mono or not).
+
+        Arguments
+        ---------
+        path : str or Path
+            Audio file.
+        topk : int
+            Number of best classes returned.
+
+        Returns
+        -------
+        tuple
+            As :meth:`classify_batch`, for a batch of one.
+        """
+        wav = self.load_file(path)
+        return self.classify_batch(wav[None], torch.ones(1), topk=topk)
+
+    @torch.no_grad()
+    def encode_batch(self, wavs, wav_lens=None):
+        """Clip and patch embeddings.
+
+        Arguments
+        ---------
+        wavs : torch.Tensor
+            ``[batch, time]`` at ``sample_rate``.
+        wav_lens : torch.Tensor, optional
+            ``[batch]`` relative lengths.
+
+        Returns
+        -------
+        clip : torch.Tensor
+            ``[batch, embed_dim]``: what the head sees (``fc_norm`` of the
+            mean patch embedding, or the cls token).
+        patches : torch.Tensor
+            ``[batch, T * F, embed_dim]`` last-block patch embeddings in
+            time-major patch order.
+        """
+        model = self.mods.model
+        tokens = model.encoder(self.fbank(wavs, wav_lens))
+        patches = tokens[:, 1:]
+        if model.global_pool:
+            clip = model.fc_norm(patches.mean(dim=1))
+        else:
+            clip = tokens[:, 0]
+        return clip, patches
+
+    def forward(self, wavs, wav_lens=None, topk=5):
+        """Same as :meth:`classify_batch`.
+
+        Arguments
+        ---------
+        wavs : torch.Tensor
+            ``[batch, time]``.
+        wav_lens : torch.Tensor, optional
+            ``[batch]`` relative lengths.
+        topk : int
+            Number of best classes.
+
+        Returns
+        -------
+        tuple
+            See :meth:`classify_batch`.
+        """
+        return self.classify_batch(wavs, wav_lens, topk)
+
+
+# ----------------------------------------------------------------------------
+# Reconstruction
+# ----------------------------------------------------------------------------
+
+
+def _visible_stats(target, mask, grid):
+    """Per-patch mean / std estimated from the visible patches.
+
+    Each patch gets the average statistics of the visible patches in its
+    frequency column (all visible patches when the column is fully masked).
+    """
+    batch = target.shape[0]
+    n_time, n_freq = grid
+    mean = target.mean(dim=-1)
+    std = (target.var(dim=-1) + 1e-6).sqrt()
+    visible = (1 - mask).reshape(batch, n_time, n_freq)
+    out = []
+    for stat in (mean, std):
+        stat = stat.reshape(batch, n_time, n_freq)
+        total = (stat * visible).sum(dim=1)  # [batch, n_freq]
+        count = visible.sum(dim=1)
+        overall = (stat * visible).sum(dim=(1, 2)) / visible.sum(dim=(1, 2))
+        col = torch.where(
+            count > 0, total / count.clamp(min=1), overall[:, None]
+        )
+        out.append(col[:, None, :].expand(batch, n_time, n_freq))
+    return [s.reshape(batch, -1, 1) for s in out]
+
+
+def fbank_to_waveform(feats, compute_fbank, n_iter=32, nnls_iter=100):
+    """Render normalised fbank features as audio with Griffin-Lim.
+
+    The features are de-normalised to Kaldi log-mel energies, mapped to a
+    power spectrogram by non-negative least squares against the Kaldi mel
+    filterbank (multiplicative updates), then phase is estimated with
+    ``torchaudio.transforms.GriffinLim`` (512-point FFT, 25 ms Hann window,
+    10 ms hop) and Kaldi's 0.97 pre-emphasis is undone. An approximation:
+    the mel projection drops fine spectral detail.
+
+    Arguments
+    ---------
+    feats : torch.Tensor
+        ``[frames, n_mels]`` normalised features.
+    compute_fbank : AudioMAEFbank
+        The front end that made them (rate, bins, normalisation).
+    n_iter : int
+        Griffin-Lim iterations.
+    nnls_iter : int
+        Iterations of the mel inversion.
+
+    Returns
+    -------
+    torch.Tensor
+        ``[time]`` waveform at ``compute_fbank.sample_rate``, peak <= 0.9.
+
+    Example
+    -------
+    >>> from speechbrain_masksr.lobes.audio_mae import AudioMAEFbank
+    >>> fb = AudioMAEFbank(target_length=64)
+    >>> t = torch.arange(16000) / 16000
+    >>> feats = fb(torch.sin(2 * torch.pi * 440 * t)[None])[0, :50]
+    >>> wav = fbank_to_waveform(feats, fb, n_iter=4)
+    >>> wav.shape[0] >= 49 * 160, round(float(wav.abs().max()), 3)
+    (True, 0.9)
+    """
+    import scipy.signal
+    import torchaudio
+    from torchaudio.compliance import kaldi
+
+    sr = compute_fbank.sample_rate
+    win = int(round(sr * compute_fbank.frame_length / 1000))
+    hop = int(round(sr * compute_fbank.frame_shift / 1000))
+    n_fft = 1 << (win - 1).bit_length()
+    feats = feats.detach().float().cpu()
+    mel = compute_fbank.denormalize(feats).exp()  # [frames, n_mels]
+    banks, _ = kaldi.get_mel_banks(
+        compute_fbank.num_mel_bins,
+        n_fft,
+        float(sr),
+        20.0,
+        0.0,
+        100.0,
+        -500.0,
+        1.0,
+    )
+    banks = torch.nn.functional.pad(banks, (0, 1))  # [n_mels, n_fft/2 + 1]
+    numer = mel @ banks  # [frames, bins]
+    gram = banks.T @ banks
+    power = numer / banks.sum(dim=0).clamp(min=1e-8) ** 2 + 1e-10
+    for _ in range(nnls_iter):  # min ||power @ banks.T - mel||, power >= 0
+        power = power * numer / (power @ gram + 1e-10)
+    griffin_lim = torchaudio.transforms.GriffinLim(
+        n_fft=n_fft,
+        n_iter=n_iter,
+        win_length=win,
+        hop_length=hop,
+        power=1.0,
+        window_fn=torch.hann_window,
+        wkwargs={"periodic": False},
+    )
+    gen_state = torch.random.get_rng_state()
+    torch.manual_seed(0)  # Griffin-Lim's random initial phase
+    wav = griffin_lim(power.sqrt().T)
+    torch.random.set_rng_state(gen_state)
+    # Undo the pre-emphasis: y[n] = x[n] + 0.97 y[n - 1].
+    wav = torch.from_numpy(
+        scipy.signal.lfilter([1.0], [1.0, -0.97], wav.numpy()).astype("float32")
+    )
+    wav = wav - wav.mean()
+    peak = float(wav.abs().max())
+    return wav * (0.9 / peak) if peak > 0 else wav
+
+
+def plot_reconstruction(path, fbank, mask, reconstruction, title=None):
+    """Save original / masked / reconstructed spectrograms (paper Fig. 6).
+
+    Arguments
+    ---------
+    path : str or Path
+        PNG file.
+    fbank : torch.Tensor
+        ``[frames, n_mels]`` input features.
+    mask : torch.Tensor
+        ``[frames, n_mels]``, 1 where the input was hidden.
+    reconstruction : torch.Tensor
+        ``[frames, n_mels]``.
+    title : str, optional
+        Figure title.
+
+    Example
+    -------
+    >>> path = Path(getfixture("tmpdir")) / "fig.png"
+    >>> x = torch.randn(64, 32)
+    >>> plot_reconstruction(path, x, (x > 0).float(), x)
+    >>> path.stat().st_size > 0
+    True
+    """
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fbank = fbank.detach().float().cpu()
+    masked = fbank.masked_fill(mask.detach().cpu() > 0.5, float("nan"))
+    recon = reconstruction.detach().float().cpu()
+    vmin, vmax = float(fbank.min()), float(fbank.max())
+    cmap = plt.get_cmap("magma").with_extremes(bad="lightgray")
+    fig, axes = plt.subplots(3, 1, figsize=(10, 7), sharex=True)
+    panels = (
+        ("Original", fbank),
+        ("Masked", masked),
+        ("Reconstruction", recon),
+    )
+    for ax, (name, image) in zip(axes, panels):
+        ax.imshow(
+            image.T.numpy(),
+            origin="lower",
+            aspect="auto",
+            cmap=cmap,
+            vmin=vmin,
+            vmax=vmax,
+            interpolation="nearest",
+        )
+        ax.set_ylabel("mel bin")
+        ax.set_title(name)
+    axes[-1].set_xlabel("frame (10 ms)")
+    if title:
+        fig.suptitle(title)
+    fig.tight_layout()
+    Path(path).parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(str(path), dpi=100)
+    plt.close(fig)
+
+
+class AudioMAEReconstruction(_AudioMAEInterface):
+    """Masked spectrogram reconstruction with a pretrained Audio-MAE.
+
+    The model folder's ``hyperparams.yaml`` defines ``compute_fbank`` and
+    ``model`` (an ``AudioMAE`` with its decoder).
+
+    Example
+    -------
+    >>> from speechbrain_masksr.lobes.audio_mae import (
+    ...     AudioMAE, AudioMAEDecoder, AudioMAEEncoder, AudioMAEFbank)
+    >>> enc = AudioMAEEncoder(grid=(4, 2), embed_dim=16, depth=1, num_heads=2)
+    >>> dec = AudioMAEDecoder((4, 2), 16, 16, depth=1, num_heads=2)
+    >>> folder = write_model_folder(getfixture("tmpdir") / "mae",
+    ...     AudioMAE(enc, dec), AudioMAEFbank(target_length=64, num_mel_bins=32))
+    >>> mae = AudioMAEReconstruction.from_hparams(source=folder)
+    >>> out = mae.reconstruct_batch(torch.randn(1, 8000), mask_ratio=0.5)
+    >>> out["reconstruction"].shape, int(out["mask_patches"].sum())
+    (torch.Size([1, 64, 32]), 4)
+    """
+
+    @torch.no_grad()
+    def reconstruct_batch(
+        self,
+        wavs,
+        wav_lens=None,
+        mask_ratio=0.8,
+        seed=0,
+        stats="visible",
+        paste_visible=True,
+    ):
+        """Mask and reconstruct the fbank of a batch.
+
+        Arguments
+        ---------
+        wavs : torch.Tensor
+            ``[batch, time]`` at ``sample_rate``.
+        wav_lens : torch.Tensor, optional
+            ``[batch]`` relative lengths.
+        mask_ratio : float
+            Fraction of patches hidden.
+        seed : int
+            Seed of the mask.
+        stats : str
+            ``"visible"`` or ``"oracle"`` patch statistics for
+            ``norm_pix_loss`` models (see the module docstring).
+        paste_visible : bool
+            Copy the visible patches of the input into the output.
+
+        Returns
+        -------
+        dict
+            ``fbank`` ``[batch, frames, n_mels]``, ``mask`` (same shape,
+            1 = hidden), ``mask_patches`` ``[batch, n_patches]``, ``pred``
+            (raw decoder output) and ``reconstruction``.
+        """
+        if stats not in ("visible", "oracle"):
+            raise ValueError(
+                f"stats must be 'visible' or 'oracle', not {stats}"
+            )
+        model = self.mods.model
+        feats = self.fbank(wavs, wav_lens)
+        grid, patch = model.grid, model.encoder.patch_size
+        gen = torch.Generator().manual_seed(int(seed))
+        noise = torch.rand(feats.shape[0], grid[0] * grid[1], generator=gen)
+        device = torch.device(self.device)
+        devices = [device.index or 0] if device.type == "cuda" else []
+        with torch.random.fork_rng(devices=devices):
+            torch.manual_seed(int(seed))  # structured mask modes
+            out = model(feats, mask_ratio=mask_ratio, noise=noise.to(feats))
+        pred, mask = out["pred"], out["mask"]
+        target = patchify(feats, patch)
+        if model.norm_pix_loss and stats == "oracle":
+            recon = model.reconstruct(feats, pred, mask, paste_visible)
+        else:
+            if model.norm_pix_loss:
+                mean, std = _visible_stats(target, mask, grid)
+                pred = pred * std + mean
+            if paste_visible:
+                pred = torch.where(mask[..., None] < 0.5, target, pred)
+            recon = unpatchify(pred, grid, patch)
+        pixel_mask = unpatchify(
+            mask[..., None].expand(-1, -1, patch * patch), grid, patch
+        )
+        return {
+            "fbank": feats,
+            "mask": pixel_mask,
+            "mask_patches": mask,
+            "pred": out["pred"],
+            "reconstruction": recon,
+        }
+
+    def reconstruct_file(
+        self,
+        path,
+        png_path=None,
+        wav_path=None,
+        mask_ratio=0.8,
+        seed=0,
+        stats="visible",
+        n_iter=32,
+    ):
+        """Mask and reconstruct a file; optionally save a figure and audio.
+
+        Arguments
+        ---------
+        path : str or Path
+            Audio file (any rate / channels; resampled to 16 kHz).
+        png_path : str or Path, optional
+            Where the original / masked / reconstructed figure is saved.
+        wav_path : str or Path, optional
+            Where the Griffin-Lim rendering of the reconstruction is saved.
+        mask_ratio : float
+            Fraction of patches hidden.
+        seed : int
+            Seed of the mask.
+        stats : str
+            ``"visible"`` or ``"oracle"`` (see the module docstring).
+        n_iter : int
+            Griffin-Lim iterations.
+
+        Returns
+        -------
+        dict
+            As :meth:`reconstruct_batch` for one clip (batch dimension
+            removed), plus ``n_frames`` (frames holding audio) and
+            ``waveform`` when ``wav_path`` is given.
+        """
+        wav = self.load_file(path)
+        out = self.reconstruct_batch(
+            wav[None], None, mask_ratio=mask_ratio, seed=seed, stats=stats
+        )
+        out = {k: v[0].cpu() for k, v in out.items()}
+        fb = self.compute_fbank
+        hop = int(round(fb.sample_rate * fb.frame_shift / 1000))
+        n_frames = 1 + (wav.numel() - fb.min_samples) // hop
+        out["n_frames"] = min(n_frames, fb.target_length)
+        if png_path is not None:
+            plot_reconstruction(
+                png_path,
+                out["fbank"],
+                out["mask"],
+                out["reconstruction"],
+                title=f"{Path(path).name}: {int(mask_ratio * 100)}% masked",
+            )
+        if wav_path is not None:
+            render = fbank_to_waveform(
+                out["reconstruction"][: out["n_frames"]], fb, n_iter=n_iter
+            )
+            if os.path.abspath(str(wav_path)) == os.path.abspath(str(path)):
+                raise ValueError(f"{wav_path}: would overwrite the input")
+            save_audio(wav_path, render, fb.sample_rate)
+            out["waveform"] = render
+        return out
+
+    def forward(self, wavs, wav_lens=None, mask_ratio=0.8, seed=0):
+        """Same as :meth:`reconstruct_batch`.
+
+        Arguments
+        ---------
+        wavs : torch.Tensor
+            ``[batch, time]``.
+        wav_lens : torch.Tensor, optional
+            ``[batch]`` relative lengths.
+        mask_ratio : float
+            Fraction of patches hidden.
+        seed : int
+            Seed of the mask.
+
+        Returns
+        -------
+        dict
+            See :meth:`reconstruct_batch`.
+        """
+        return self.reconstruct_batch(wavs, wav_lens, mask_ratio, seed)

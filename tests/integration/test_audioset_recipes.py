@@ -1,0 +1,257 @@
+"""AudioSet recipes end to end on a tiny generated AudioSet-format corpus.
+
+``audioset_prepare`` (missing / unreadable clips, labels, AS-2M weights),
+tiny Audio-MAE pretraining (the loss goes down), fine-tuning from its
+export (the toy tone-tagging task is learnt: validation loss, eval mAP and
+the exported interface's top-1 class on fresh clips), and a two-process
+``torchrun`` (gloo) fine-tuning run with the AS-2M weighted sampler.
+
+Authors
+ * speechbrain-masksr contributors 2026
+"""
+
+import json
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import torch
+
+ROOT = Path(__file__).resolve().parents[2]
+RECIPE = ROOT / "recipes" / "AudioSet"
+sys.path.insert(0, str(RECIPE))
+
+from audioset_prepare import (  # noqa: E402
+    make_toy_audioset,
+    prepare_audioset,
+    sample_weights,
+)
+
+N_CLASSES = 4
+# Tiny model and input: 64 frames x 64 mel bins -> a 4 x 4 patch grid.
+TINY = [
+    "--num_mel_bins=64",
+    "--target_length=64",
+    "--embed_dim=32",
+    "--encoder_depth=2",
+    "--encoder_heads=2",
+    "--num_workers=0",
+    "--device=cpu",
+]
+
+
+@pytest.fixture(scope="module")
+def toy(tmp_path_factory):
+    """Toy corpus: 20 balanced + 20 unbalanced training clips, 12 eval."""
+    out = tmp_path_factory.mktemp("audioset")
+    make_toy_audioset(
+        out,
+        n_train=20,
+        n_eval=12,
+        n_classes=N_CLASSES,
+        duration=0.64,
+        sample_rate=16000,
+    )
+    return out
+
+
+def run_recipe(script, hparams, output, *args, nproc=None):
+    """Runs a recipe script in a subprocess; fails with its log tail."""
+    cmd = [sys.executable]
+    if nproc:
+        cmd += ["-m", "torch.distributed.run", "--standalone"]
+        cmd += [f"--nproc_per_node={nproc}"]
+    cmd += [str(RECIPE / script), str(ROOT / "hparams" / hparams)]
+    cmd += [f"--output_folder={output}", *TINY, *args]
+    env = dict(os.environ, OMP_NUM_THREADS="1", HF_HUB_OFFLINE="1")
+    proc = subprocess.run(cmd, capture_output=True, text=True, env=env)
+    assert proc.returncode == 0, (proc.stdout + proc.stderr)[-4000:]
+    return proc
+
+
+def read_log(path):
+    """Per-epoch stats of a FileTrainLogger file."""
+    rows = []
+    for line in Path(path).read_text(encoding="utf-8").splitlines():
+        stats = dict(re.findall(r"(\w+ \w+|\w+): ([-+.\deE]+)", line))
+        rows.append({k: float(v) for k, v in stats.items()})
+    return rows
+
+
+def tone(k, seconds=0.64, sample_rate=16000):
+    """A fresh clip of toy class ``k``."""
+    t = torch.arange(int(seconds * sample_rate)) / sample_rate
+    gen = torch.Generator().manual_seed(k)
+    noise = 0.02 * torch.randn(len(t), generator=gen)  # the corpus' floor
+    return 0.3 * torch.sin(2 * torch.pi * 250.0 * 2.2**k * t) + noise
+
+
+# ----------------------------------------------------------------------------
+# Data preparation
+# ----------------------------------------------------------------------------
+
+
+def test_prepare_counts_and_weights(toy, tmp_path):
+    report = prepare_audioset(
+        toy / "audio", tmp_path / "bal", csv_folder=toy, train_set="balanced"
+    )
+    counts = [report["train"][k] for k in ("listed", "found", "missing")]
+    assert counts == [21, 20, 1] and report["train"]["unreadable"] == 0
+    assert report["train"]["missing_ids"] == ["balgone"]
+    assert (report["eval"]["found"], report["eval"]["unreadable"]) == (12, 1)
+    train = json.loads((tmp_path / "bal" / "train.json").read_text())
+    entry = train["bal001"]  # stored as Ybal001.wav, labels "/m/toy1,..."
+    assert entry["wav"].endswith("Ybal001.wav") and 1 in entry["labels"]
+    assert abs(entry["duration"] - 0.64) < 1e-3
+    weights = sample_weights([e["labels"] for e in train.values()], N_CLASSES)
+    assert [e["weight"] for e in train.values()] == pytest.approx(weights)
+    # valid = eval when valid_ratio is 0
+    valid = json.loads((tmp_path / "bal" / "valid.json").read_text())
+    assert sorted(valid) == sorted(
+        json.loads((tmp_path / "bal" / "eval.json").read_text())
+    )
+
+    # AS-2M list, held-out validation, 16 kHz copies of 22.05 kHz files
+    src = make_toy_audioset(
+        tmp_path / "src", 4, 2, N_CLASSES, 0.2, sample_rate=22050
+    )
+    report = prepare_audioset(
+        src / "audio",
+        tmp_path / "full",
+        csv_folder=src,
+        train_set="full",
+        valid_ratio=0.25,
+        resample_folder=tmp_path / "16k",
+    )
+    train = json.loads((tmp_path / "full" / "train.json").read_text())
+    valid = json.loads((tmp_path / "full" / "valid.json").read_text())
+    assert len(train) + len(valid) == 8 and len(valid) == 2
+    assert not set(train) & set(valid)
+    assert all(e["sample_rate"] == 16000 for e in train.values())
+    assert all(
+        Path(e["wav"]).parent == tmp_path / "16k" for e in train.values()
+    )
+    # Same options: nothing is redone.
+    (tmp_path / "16k" / "Yunb000.wav").unlink()
+    again = prepare_audioset(
+        src / "audio",
+        tmp_path / "full",
+        csv_folder=src,
+        train_set="full",
+        valid_ratio=0.25,
+        resample_folder=tmp_path / "16k",
+    )
+    assert again == json.loads(json.dumps(report))
+
+
+def test_prepare_errors(toy, tmp_path):
+    with pytest.raises(ValueError, match="train_set"):
+        prepare_audioset(toy / "audio", tmp_path, csv_folder=toy, train_set="x")
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    with pytest.raises(FileNotFoundError, match="no train clip"):
+        prepare_audioset(empty, tmp_path / "o", csv_folder=toy)
+
+
+# ----------------------------------------------------------------------------
+# Recipes
+# ----------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def pretrained(toy, tmp_path_factory):
+    """Tiny pretraining run; returns its output folder."""
+    out = tmp_path_factory.mktemp("pretrain")
+    run_recipe(
+        "train.py",
+        "audiomae_pretrain.yaml",
+        out,
+        f"--data_folder={toy / 'audio'}",
+        f"--csv_folder={toy}",
+        "--train_set=balanced",
+        "--valid_ratio=0.2",
+        "--decoder_dim=32",
+        "--decoder_depth=2",
+        "--decoder_heads=2",
+        "--number_of_epochs=4",
+        "--warmup_epochs=1",
+        "--batch_size=4",
+        "--blr=0.064",
+    )
+    return out
+
+
+def test_pretraining_lowers_the_loss(pretrained):
+    from speechbrain_masksr.inference import AudioMAEReconstruction
+
+    log = read_log(pretrained / "train_log.txt")
+    assert len(log) == 4  # no test stage in pretraining
+    assert log[-1]["train loss"] < 0.9 * log[0]["train loss"]
+    assert log[-1]["valid loss"] < log[0]["valid loss"]
+    mae = AudioMAEReconstruction.from_hparams(source=str(pretrained / "model"))
+    assert mae.mods.model.decoder.mode == "local"
+    out = mae.reconstruct_batch(tone(1)[None], mask_ratio=0.5)
+    assert out["reconstruction"].shape == (1, 64, 64)
+
+
+def test_finetuning_learns_toy_task(pretrained, toy, tmp_path):
+    from speechbrain_masksr.inference import AudioMAEClassifier
+
+    run_recipe(
+        "finetune.py",
+        "audiomae_finetune.yaml",
+        tmp_path,
+        f"--data_folder={toy / 'audio'}",
+        f"--csv_folder={toy}",
+        f"--pretrained_path={pretrained / 'model' / 'model.ckpt'}",
+        f"--n_classes={N_CLASSES}",
+        "--number_of_epochs=6",
+        "--warmup_epochs=0",
+        "--batch_size=2",
+        "--blr=1.28",  # lr 1e-2 at batch 2, kept constant by min_lr
+        "--min_lr=0.01",
+        "--mixup_prob=0.0",
+        "--freq_mask=0",
+        "--time_mask=0",
+        "--mask_f_prob=0.0",  # a tone lives in one frequency column
+        "--drop_path=0.0",
+        "--roll_mag_aug=False",
+    )
+    *epochs, test = read_log(tmp_path / "train_log.txt")
+    assert len(epochs) == 6
+    assert epochs[-1]["valid loss"] < 0.7 * epochs[0]["valid loss"]
+    assert test["test mAP"] >= 0.75
+    clf = AudioMAEClassifier.from_hparams(source=str(tmp_path / "model"))
+    assert clf.label_names == [f"Tone {k}" for k in range(N_CLASSES)]
+    wavs = torch.stack([tone(k) for k in range(N_CLASSES)])
+    scores, _, top, _ = clf.classify_batch(wavs, topk=1)
+    assert scores.shape == (N_CLASSES, N_CLASSES)
+    assert int((top[:, 0] == torch.arange(N_CLASSES)).sum()) >= 3
+
+
+def test_finetuning_ddp_two_processes(pretrained, toy, tmp_path):
+    run_recipe(
+        "finetune.py",
+        "audiomae_finetune.yaml",
+        tmp_path,
+        f"--data_folder={toy / 'audio'}",
+        f"--csv_folder={toy}",
+        f"--pretrained_path={pretrained / 'model' / 'model.ckpt'}",
+        f"--n_classes={N_CLASSES}",
+        "--train_set=full",
+        "--weighted_sampler=True",
+        "--epoch_len=16",
+        "--number_of_epochs=2",
+        "--warmup_epochs=1",
+        "--batch_size=4",
+        "--freq_mask=8",
+        "--time_mask=16",
+        "--distributed_backend=gloo",
+        nproc=2,
+    )
+    log = read_log(tmp_path / "train_log.txt")
+    assert len(log) == 3 and 0.0 <= log[-1]["test mAP"] <= 1.0
+    assert (tmp_path / "model" / "model.ckpt").is_file()
