@@ -17,13 +17,16 @@ The formula is the one of ``AudioMetrics.lsd`` in ``haoheliu/ssr_eval``
   available as ``pad_mode="reflect"``; it changes only the first and last
   frame, by about 0.005 on 6 s clips), on float32 audio as ``librosa.load``
   returns it.
-* **Rate**: the STFT runs at the signals' own rate with ``ssr_eval``'s
-  rule ``hop = int(sr / 100)``, ``n_fft = int(2048 / (44100 / sr))``: at
-  44.1 kHz n_fft 2048 / hop 441, at 16 kHz n_fft 743 / hop 160 (also
-  VoiceFixer's 16 kHz setting), i.e. always a 46.4 ms window and 10 ms hop.
-  Nothing is resampled: upsampling a 16 kHz file to 44.1 kHz would leave an
-  empty 8-22 kHz band whose ratio of numerical noise floors dominates the
-  value. To compare with VoiceFixer / MaskSR tables, evaluate 44.1 kHz files.
+* **Rate**: like every metric here, LSD resamples to its own rate,
+  44.1 kHz (``librosa.resample``, soxr_hq, i.e. what
+  ``librosa.load(path, sr=44100)`` gives), then uses n_fft 2048 / hop 441.
+  ``rate=None`` keeps the signals' own rate with ``ssr_eval``'s rule
+  ``hop = int(sr / 100)``, ``n_fft = int(2048 / (44100 / sr))`` (n_fft 743 /
+  hop 160 at 16 kHz, VoiceFixer's 16 kHz setting). For band-limited inputs
+  (e.g. 16 kHz files) the two differ: upsampling leaves an empty 8-22 kHz
+  band whose ratio of numerical floors enters the mean, so compare LSD only
+  between systems evaluated the same way, ideally on 44.1 kHz files as in
+  the VoiceFixer / MaskSR tables.
 * **Length**: both signals are truncated to the shorter one (at the end).
 * Frames where both signals are digital silence count with
   ``log10(eps)**2 = 144`` per bin, as in the reference.
@@ -34,10 +37,12 @@ Authors
 
 import numpy as np
 
-from speechbrain_masksr.metrics._utils import check_pair
+from speechbrain_masksr.metrics._utils import check_pair, resample_np
 
 #: The eps of ``ssr_eval`` (``EPS = 1e-12``).
 LSD_EPS = 1e-12
+#: The rate at which VoiceFixer's protocol defines the LSD.
+LSD_RATE = 44100
 
 
 def lsd_stft_params(sample_rate):
@@ -137,7 +142,14 @@ def lsd_from_spectrograms(ref_mag, est_mag, eps=LSD_EPS):
     return float(np.mean(np.sqrt(np.mean(dist, axis=0))))
 
 
-def lsd(ref, est, sample_rate=44100, eps=LSD_EPS, pad_mode="constant"):
+def lsd(
+    ref,
+    est,
+    sample_rate=44100,
+    eps=LSD_EPS,
+    pad_mode="constant",
+    rate=LSD_RATE,
+):
     """Log-spectral distance in Bels (VoiceFixer's formula, see module doc).
 
     Arguments
@@ -147,12 +159,16 @@ def lsd(ref, est, sample_rate=44100, eps=LSD_EPS, pad_mode="constant"):
     est : torch.Tensor or numpy.ndarray
         Estimated (processed) audio ``[time]`` at the same rate.
     sample_rate : int
-        Rate of both signals; fixes the STFT (:func:`lsd_stft_params`).
+        Rate of both signals.
     eps : float
         Stabiliser, 1e-12 as in the reference.
     pad_mode : str
         ``librosa.stft`` padding: ``"constant"`` (librosa >= 0.9 default)
         or ``"reflect"`` (librosa 0.8 default).
+    rate : int or None
+        Rate the LSD is computed at (44.1 kHz, VoiceFixer's protocol);
+        ``None`` keeps ``sample_rate``. Fixes the STFT
+        (:func:`lsd_stft_params`).
 
     Returns
     -------
@@ -169,6 +185,10 @@ def lsd(ref, est, sample_rate=44100, eps=LSD_EPS, pad_mode="constant"):
     2.0
     """
     ref, est = check_pair(ref, est, dtype=np.float32)
+    if rate is not None and int(rate) != int(sample_rate):
+        ref = resample_np(ref, sample_rate, rate).astype(np.float32)
+        est = resample_np(est, sample_rate, rate).astype(np.float32)
+        sample_rate = rate
     n_fft, hop_length = lsd_stft_params(sample_rate)
     ref_mag = magnitude_spectrogram(ref, n_fft, hop_length, pad_mode)
     est_mag = magnitude_spectrogram(est, n_fft, hop_length, pad_mode)

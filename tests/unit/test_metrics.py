@@ -105,9 +105,9 @@ def test_lsd_stft_params_follow_voicefixer():
 def test_lsd_identical_is_zero(clean):
     # Not exactly 0: eps is added to the estimate's magnitude (reference
     # formula), which matters only in bins ~1e-9 below full scale.
-    assert lsd(clean, clean, SR) < 1e-4
-    x = np.random.RandomState(0).randn(SR)
-    assert lsd(x, x, SR) < 1e-8
+    assert lsd(clean, clean, SR, rate=None) < 1e-4
+    x = np.random.RandomState(0).randn(44100)
+    assert lsd(x, x, 44100) < 1e-8
 
 
 @pytest.mark.parametrize("sr", [44100, 16000])
@@ -119,13 +119,34 @@ def test_lsd_matches_independent_numpy(sr):
     n_fft, hop = lsd_stft_params(sr)
     expected = numpy_lsd(ref, est, n_fft, hop)
     assert expected > 0.1
-    assert lsd(ref, est, sr) == pytest.approx(expected, abs=1e-5)
+    assert lsd(ref, est, sr, rate=None) == pytest.approx(expected, abs=1e-5)
+    if sr == 44100:
+        assert lsd(ref, est, sr) == pytest.approx(expected, abs=1e-5)
+
+
+def test_lsd_resamples_to_44k_by_default():
+    """A 16 kHz pair is scored as librosa.load(sr=44100) + n_fft 2048/441."""
+    import librosa
+
+    rng = np.random.RandomState(4)
+    ref = speech_like(sr=16000, dur=0.7)
+    est = scipy.signal.lfilter([0.6, 0.3], [1.0], ref)
+    est = est + 1e-3 * rng.randn(len(ref))
+    up = [
+        librosa.resample(x.astype(np.float32), orig_sr=16000, target_sr=44100)
+        for x in (ref, est)
+    ]
+    expected = numpy_lsd(up[0], up[1], 2048, 441)
+    assert lsd(ref, est, 16000) == pytest.approx(expected, abs=1e-5)
+    assert lsd(ref, est, 16000) != pytest.approx(
+        lsd(ref, est, 16000, rate=None), abs=1e-3
+    )
 
 
 def test_lsd_scaled_signal_is_two_bels(clean):
     # |log10(S^2 / (10 S)^2)| = 2 in every bin: the unit is Bels, not dB.
-    assert lsd(clean, 10 * clean, SR) == pytest.approx(2.0, abs=1e-4)
-    assert lsd(10 * clean, clean, SR) == pytest.approx(2.0, abs=1e-4)
+    assert lsd(clean, 10 * clean, SR, rate=None) == pytest.approx(2.0, abs=1e-4)
+    assert lsd(10 * clean, clean, SR, rate=None) == pytest.approx(2.0, abs=1e-4)
 
 
 def test_lsd_truncates_to_shorter_and_warns_on_large_mismatch(clean):
