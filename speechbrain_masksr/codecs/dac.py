@@ -47,7 +47,7 @@ TINY_DAC_KWARGS = dict(
 
 _OPTION_HINT = (
     "pass its path with `load_path` (DACTokenizer(load_path=...); YAML key "
-    "`codec_path`; command line `--codec-path`)"
+    "`codec_path`; recipes: `--codec_path=...`)"
 )
 
 
