@@ -4,29 +4,56 @@
 Times a full training step - forward (80% random masking, encoder on the
 visible patches, 16-block shifted-window decoder, norm-pix MSE), backward
 and an AdamW update - on 1024 x 128 fbank inputs, and reports samples per
-second and peak memory (GPU: ``torch.cuda.max_memory_allocated``; CPU: the
-process's peak resident set size, ``ru_maxrss``, and its growth during the
-run). The fbank front end is not timed (``--with-fbank`` adds it, from 10 s
-waveforms), as in the official recipe, where it runs in the data loader.
+second, seconds per step, peak memory and parameter counts. The fbank front
+end is not timed (``--with-fbank`` adds it, from 10 s waveforms), as in the
+official recipe, where it runs in the data loader.
 
 ``--official-repo PATH`` also times the official ``MaskedAutoencoderViT``
-(facebookresearch/AudioMAE, needs timm with its ``timm_patch`` Swin block;
-CUDA only, since its forward builds a ``.cuda()`` tensor) on the same
-inputs, for a side-by-side comparison in one run.
+(facebookresearch/AudioMAE ``models_mae.py``, with timm 0.3.2 carrying the
+repository's ``timm_patch``) with the same settings, the same batch, the
+same number of threads and the same step loop, and prints both side by
+side. ``PATH`` is either the clone itself (timm 0.3.2 then has to be
+importable, e.g. through ``--official-path``) or a folder holding the clone
+as ``audiomae/`` next to a ``pip install --target`` copy of timm 0.3.2 (see
+``benchmarks/README.md``). The official files are not edited: the few
+incompatibilities of that code with current numpy / torch are bridged
+inside this process (see :func:`import_official`), and on CPU the
+``.cuda()`` call of its ``forward`` is made a no-op for the duration of
+that forward only (see :func:`cuda_call_stays_on_cpu`).
+
+With ``--official-repo`` each model runs in a fresh child process of this
+script, one after the other (ours first), so that the CPU peak-memory
+figure of one model is not hidden by the other's. Memory is:
+
+* GPU: ``torch.cuda.max_memory_allocated`` over the timed steps;
+* CPU: the peak resident set size of the process (``ru_maxrss``, which
+  covers model building, warm-up and timed steps) and, in brackets, its
+  growth over the resident size just before the model was built (imports
+  and the input batch excluded). tracemalloc is not used: it does not see
+  the allocations of torch's CPU allocator.
 
 Examples::
 
-    python benchmarks/audiomae_train_step.py --device cpu --batch-size 2 --steps 3
-    python benchmarks/audiomae_train_step.py --device cuda --batch-size 64 --amp bf16
+    python benchmarks/audiomae_train_step.py --device cpu --batch-size 2 \
+        --steps 3 --official-repo /path/to/ref
+    python benchmarks/audiomae_train_step.py --device cuda --batch-size 64 \
+        --amp bf16 --official-repo /path/to/ref
 
 Authors
  * speechbrain-masksr contributors 2026
 """
 
 import argparse
+import contextlib
+import importlib.util
+import json
+import math
+import os
 import resource
+import subprocess
 import sys
 import time
+import types
 
 import torch
 
@@ -38,6 +65,9 @@ from speechbrain_masksr.lobes.audio_mae import (
     vit_config,
 )
 from speechbrain_masksr.lobes.patching import grid_size
+
+RESULT_TAG = "@@RESULT "
+OFFICIAL_NAMES = {384: "small", 768: "base", 1024: "large"}
 
 
 def build_ours(args):
@@ -67,32 +97,232 @@ def build_ours(args):
     return AudioMAE(encoder, decoder, mask_ratio=args.mask_ratio)
 
 
-def build_official(args):
-    """The official model, imported from a clone of the official repo.
+def official_sys_paths(path, extra=()):
+    """Folders to put in front of ``sys.path`` for the official code.
+
+    Arguments
+    ---------
+    path : str
+        The AudioMAE clone, or a folder holding it as ``audiomae/`` next to
+        a ``pip install --target`` copy of timm 0.3.2.
+    extra : sequence of str
+        More folders (e.g. where timm 0.3.2 is installed), searched first.
+
+    Returns
+    -------
+    list of str
+        Folders, first searched first.
+    """
+    path = os.path.abspath(path)
+    if os.path.isfile(os.path.join(path, "models_mae.py")):
+        repo, roots = path, []
+    elif os.path.isfile(os.path.join(path, "audiomae", "models_mae.py")):
+        repo, roots = os.path.join(path, "audiomae"), [path]
+    else:
+        raise SystemExit(
+            f"--official-repo {path}: no models_mae.py there nor in "
+            f"{os.path.join(path, 'audiomae')} (clone "
+            "facebookresearch/AudioMAE; see benchmarks/README.md)"
+        )
+    return [os.path.abspath(p) for p in extra] + roots + [repo]
+
+
+def install_compat_shims():
+    """Bridge the official code's old-library assumptions, in this process.
+
+    The official repository targets torch 1.8 / numpy < 1.24 / timm 0.3.2.
+    Instead of editing its files, three gaps are filled here (only in the
+    child process that runs the official model):
+
+    * ``torch._six`` (removed in torch 2.0; ``util/misc.py`` imports
+      ``inf`` from it): a module with the few names it used to hold;
+    * ``numpy.float`` (removed in numpy 1.24; ``util/pos_embed.py`` uses it
+      as a dtype): an alias of ``float``, which is what it always was;
+    * ``torchvision`` (imported by timm 0.3.2's data-augmentation modules,
+      which the model never uses), only when it is not installed: empty
+      placeholder modules whose attributes are dummy classes.
+
+    Returns
+    -------
+    list of str
+        What was installed, for the log.
+    """
+    import collections.abc
+
+    import numpy
+
+    done = []
+    if "torch._six" not in sys.modules:
+        try:
+            importlib.import_module("torch._six")
+        except ImportError:
+            six = types.ModuleType("torch._six")
+            six.inf = math.inf
+            six.nan = math.nan
+            six.string_classes = (str, bytes)
+            six.int_classes = int
+            six.container_abcs = collections.abc
+            sys.modules["torch._six"] = six
+            torch._six = six
+            done.append("torch._six")
+    if "float" not in numpy.__dict__:
+        numpy.float = float
+        done.append("numpy.float")
+    if importlib.util.find_spec("torchvision") is None:
+
+        def dummy(attr):
+            if attr.startswith("__"):
+                raise AttributeError(attr)
+            return type(attr, (), {})
+
+        def placeholder(name):
+            module = types.ModuleType(name)
+            module.__getattr__ = dummy
+            sys.modules[name] = module
+            return module
+
+        vision = placeholder("torchvision")
+        vision.transforms = placeholder("torchvision.transforms")
+        vision.transforms.functional = placeholder(
+            "torchvision.transforms.functional"
+        )
+        done.append("torchvision placeholder")
+    return done
+
+
+def import_official(args):
+    """Import the official ``models_mae`` and check the timm it got.
 
     Arguments
     ---------
     args : argparse.Namespace
-        Parsed options (``official_repo``).
+        Parsed options (``official_repo``, ``official_path``).
+
+    Returns
+    -------
+    module
+        The official ``models_mae`` module.
+    """
+    paths = official_sys_paths(args.official_repo, args.official_path)
+    if "timm" in sys.modules:
+        raise SystemExit("timm was imported before the official code")
+    sys.path[:0] = paths
+    shims = install_compat_shims()
+    try:
+        import models_mae  # the official module, from the clone
+    except ImportError as err:
+        raise SystemExit(
+            f"Cannot import the official models_mae from {paths}: {err}. "
+            "It needs timm==0.3.2 with AudioMAE's timm_patch applied "
+            "(timm/models/swin_transformer.py, layers/helpers.py); see "
+            "benchmarks/README.md."
+        ) from err
+    import timm
+
+    print(
+        f"official code: {models_mae.__file__}; timm {timm.__version__} "
+        f"from {os.path.dirname(timm.__file__)}; compatibility shims: "
+        f"{', '.join(shims) or 'none'}",
+        file=sys.stderr,
+    )
+    if timm.__version__ != "0.3.2":
+        print(
+            f"warning: the official code was written for timm 0.3.2, got "
+            f"{timm.__version__}",
+            file=sys.stderr,
+        )
+    return models_mae
+
+
+def build_official(args):
+    """The official model with the same settings as :func:`build_ours`.
+
+    Arguments
+    ---------
+    args : argparse.Namespace
+        Parsed options.
 
     Returns
     -------
     torch.nn.Module
-        ``models_mae.mae_vit_base_patch16`` with the local decoder.
+        ``models_mae.mae_vit_<size>_patch16``: 1 input channel, audio mode,
+        ``target_length x 128`` input, norm-pix loss, random (not 2-D)
+        masking, decoder 512-d (local: the 16 shifted-window blocks the
+        official code hard-wires; global: ``--decoder-depth`` ViT blocks).
     """
-    sys.path.insert(0, args.official_repo)
-    import models_mae  # noqa: E402 (from the official repository)
-
-    return models_mae.mae_vit_base_patch16(
+    if args.decoder not in ("local", "global"):
+        raise SystemExit("the official model has local / global decoders")
+    if args.decoder == "local" and (
+        args.decoder_depth != 16 or args.target_length != 1024
+    ):
+        raise SystemExit(
+            "the official local decoder is fixed to 16 blocks on a 64 x 8 "
+            "grid: use --decoder-depth 16 --target-length 1024"
+        )
+    size = OFFICIAL_NAMES.get(vit_config(args.vit)["embed_dim"])
+    models_mae = import_official(args)
+    return getattr(models_mae, f"mae_vit_{size}_patch16")(
         in_chans=1,
         audio_exp=True,
         img_size=(args.target_length, 128),
         decoder_mode={"global": 0, "local": 1}[args.decoder],
+        decoder_depth=args.decoder_depth,
         norm_pix_loss=True,
+        mask_2d=False,
     )
 
 
-def rss_mib():
+@contextlib.contextmanager
+def cuda_call_stays_on_cpu(enabled=True):
+    """Make ``Tensor.cuda()`` return the tensor unchanged, temporarily.
+
+    The official ``MaskedAutoencoderViT.forward`` ends with
+    ``loss_contrastive = torch.FloatTensor([0.0]).cuda()``, an unused
+    constant that fails on a machine without CUDA. While this context is
+    active (the official forward on CPU, nothing else) ``.cuda()`` is a
+    no-op; the class attribute is restored on exit.
+
+    Arguments
+    ---------
+    enabled : bool
+        False makes this context do nothing (GPU runs).
+
+    Yields
+    ------
+    None
+    """
+    if not enabled:
+        yield
+        return
+    had_own = "cuda" in torch.Tensor.__dict__
+    original = torch.Tensor.__dict__.get("cuda")
+    torch.Tensor.cuda = lambda self, *args, **kwargs: self
+    try:
+        yield
+    finally:
+        if had_own:
+            torch.Tensor.cuda = original
+        else:
+            del torch.Tensor.cuda
+
+
+def rss_now_mib():
+    """Current resident set size of this process in MiB (Linux).
+
+    Returns
+    -------
+    float
+        From ``/proc/self/statm``; ``nan`` where that is missing.
+    """
+    try:
+        with open("/proc/self/statm") as f:
+            pages = int(f.read().split()[1])
+    except OSError:
+        return float("nan")
+    return pages * os.sysconf("SC_PAGE_SIZE") / 2**20
+
+
+def rss_peak_mib():
     """Peak resident set size of this process so far, in MiB.
 
     Returns
@@ -103,17 +333,41 @@ def rss_mib():
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
-def time_steps(name, model, step_fn, args, device):
-    """Run warmup + timed steps; return a result row.
+def make_batch(args, device):
+    """The input batch, identical for every model (seeded generator).
+
+    Arguments
+    ---------
+    args : argparse.Namespace
+        Parsed options.
+    device : torch.device
+        Device.
+
+    Returns
+    -------
+    torch.Tensor
+        ``[batch, time, freq]`` fbanks, or ``[batch, samples]`` waveforms
+        with ``--with-fbank``.
+    """
+    gen = torch.Generator().manual_seed(0)
+    if args.with_fbank:
+        shape = (args.batch_size, 10 * 16000)
+        return (0.1 * torch.randn(*shape, generator=gen)).to(device)
+    shape = (args.batch_size, args.target_length, 128)
+    return torch.randn(*shape, generator=gen).to(device)
+
+
+def time_steps(name, build, step_fn, args, device):
+    """Build a model, run warm-up + timed steps; return a result row.
 
     Arguments
     ---------
     name : str
         Row label.
-    model : torch.nn.Module
-        Model to train.
+    build : callable
+        ``build(args) -> torch.nn.Module``.
     step_fn : callable
-        ``step_fn(model, batch) -> loss``.
+        ``step_fn(model, feats) -> loss`` with feats ``[batch, time, freq]``.
     args : argparse.Namespace
         Parsed options.
     device : torch.device
@@ -122,25 +376,26 @@ def time_steps(name, model, step_fn, args, device):
     Returns
     -------
     dict
-        ``name``, ``samples_per_s``, ``step_ms``, ``peak_mib``.
+        ``name``, parameter counts, ``samples_per_s``, ``step_s`` (mean),
+        ``step_s_min``, memory figures, last ``loss``, load averages.
     """
-    model = model.to(device).train()
+    torch.manual_seed(0)
+    batch = make_batch(args, device)
+    fbank = AudioMAEFbank(target_length=args.target_length).to(device)
+    rss_before = rss_now_mib()
+    model = build(args).to(device).train()
+    n_params = sum(p.numel() for p in model.parameters())
     params = [p for p in model.parameters() if p.requires_grad]
+    n_trainable = sum(p.numel() for p in params)
     opt = torch.optim.AdamW(params, lr=1e-4, betas=(0.9, 0.95))
     amp_dtype = {"bf16": torch.bfloat16, "fp16": torch.float16}.get(args.amp)
     scaler = torch.amp.GradScaler(
         device.type, enabled=args.amp == "fp16" and device.type == "cuda"
     )
-    fbank = AudioMAEFbank(target_length=args.target_length)
-    gen = torch.Generator().manual_seed(0)
-    if args.with_fbank:
-        n = int(10.0 * 16000)
-        batch = 0.1 * torch.randn(args.batch_size, n, generator=gen)
-    else:
-        batch = torch.randn(
-            args.batch_size, args.target_length, 128, generator=gen
-        )
-    batch = batch.to(device)
+
+    def sync():
+        if device.type == "cuda":
+            torch.cuda.synchronize(device)
 
     def one_step():
         feats = fbank(batch) if args.with_fbank else batch
@@ -154,31 +409,185 @@ def time_steps(name, model, step_fn, args, device):
         opt.zero_grad(set_to_none=True)
         return loss
 
-    for _ in range(args.warmup):
+    load_start = os.getloadavg()[0]
+    for i in range(args.warmup):
+        start = time.perf_counter()
         one_step()
+        sync()
+        took = time.perf_counter() - start
+        print(f"[{name}] warm-up {i + 1}: {took:.2f} s", file=sys.stderr)
     if device.type == "cuda":
-        torch.cuda.synchronize()
-        torch.cuda.reset_peak_memory_stats()
-    rss_before = rss_mib()
-    start = time.perf_counter()
-    for _ in range(args.steps):
+        torch.cuda.reset_peak_memory_stats(device)
+    times = []
+    for i in range(args.steps):
+        start = time.perf_counter()
         loss = one_step()
-    if device.type == "cuda":
-        torch.cuda.synchronize()
-    elapsed = time.perf_counter() - start
-    if device.type == "cuda":
-        peak = torch.cuda.max_memory_allocated() / 2**20
-        mem = f"{peak:.0f} MiB allocated"
-    else:
-        peak = rss_mib()
-        mem = f"{peak:.0f} MiB RSS (+{peak - rss_before:.0f})"
-    return {
+        sync()
+        times.append(time.perf_counter() - start)
+        print(f"[{name}] step {i + 1}: {times[-1]:.2f} s", file=sys.stderr)
+    row = {
         "name": name,
-        "samples_per_s": args.batch_size * args.steps / elapsed,
-        "step_ms": 1000 * elapsed / args.steps,
-        "memory": mem,
-        "loss": float(loss.detach()),
+        "params": n_params,
+        "trainable": n_trainable,
+        "samples_per_s": args.batch_size * len(times) / sum(times),
+        "step_s": sum(times) / len(times),
+        "step_s_min": min(times),
+        "loss": float(loss.detach().float()),
+        "load": [load_start, os.getloadavg()[0]],
     }
+    if device.type == "cuda":
+        peak = torch.cuda.max_memory_allocated(device) / 2**20
+        row["memory"] = f"{peak:.0f} MiB allocated"
+    else:
+        peak = rss_peak_mib()
+        row["memory"] = f"{peak:.0f} MiB RSS (+{peak - rss_before:.0f})"
+    return row
+
+
+def run_one(which, args, device):
+    """Time one implementation in this process.
+
+    Arguments
+    ---------
+    which : str
+        ``"ours"`` or ``"official"``.
+    args : argparse.Namespace
+        Parsed options.
+    device : torch.device
+        Device.
+
+    Returns
+    -------
+    dict
+        The result row of :func:`time_steps`.
+    """
+    if which == "ours":
+        size = vit_config(args.vit)["embed_dim"]
+        name = f"speechbrain_masksr ViT-{OFFICIAL_NAMES[size][0].upper()}"
+        return time_steps(
+            f"{name} + {args.decoder}",
+            build_ours,
+            lambda m, x: m(x)["loss"],
+            args,
+            device,
+        )
+
+    def official_step(model, feats):
+        # official input layout is [batch, 1, time, freq]
+        with cuda_call_stays_on_cpu(enabled=device.type != "cuda"):
+            return model(feats[:, None], mask_ratio=args.mask_ratio)[0]
+
+    return time_steps(
+        "official MaskedAutoencoderViT",
+        build_official,
+        official_step,
+        args,
+        device,
+    )
+
+
+def run_child(which, argv, threads):
+    """Run one implementation in a fresh process of this script.
+
+    Arguments
+    ---------
+    which : str
+        ``"ours"`` or ``"official"``.
+    argv : list of str
+        This run's command-line arguments.
+    threads : int
+        Torch threads for the child (the same for every model).
+
+    Returns
+    -------
+    dict
+        The child's result row.
+    """
+    cmd = [sys.executable, os.path.abspath(__file__), *argv]
+    cmd += ["--only", which, "--threads", str(threads)]
+    proc = subprocess.run(cmd, stdout=subprocess.PIPE, text=True)
+    rows = []
+    for line in proc.stdout.splitlines():
+        if line.startswith(RESULT_TAG):
+            rows.append(json.loads(line[len(RESULT_TAG) :]))
+        else:
+            print(line)
+    if proc.returncode != 0 or not rows:
+        raise SystemExit(f"{which} run failed (exit {proc.returncode})")
+    return rows[0]
+
+
+def print_table(rows, args, device):
+    """Print the side-by-side table.
+
+    Arguments
+    ---------
+    rows : list of dict
+        Result rows.
+    args : argparse.Namespace
+        Parsed options.
+    device : torch.device
+        Device.
+    """
+    if device.type == "cuda":
+        dev = torch.cuda.get_device_name(device)
+        mem = "torch.cuda.max_memory_allocated over the timed steps"
+    else:
+        dev = f"CPU ({os.cpu_count()} cores), {args.threads} torch threads"
+        mem = (
+            "peak RSS of the process running the model (ru_maxrss), in "
+            "brackets its growth over the RSS before the model was built"
+        )
+    print(
+        f"Audio-MAE training step (fwd + bwd + AdamW): "
+        f"{args.target_length}x128 fbank, mask {args.mask_ratio}, "
+        f"{args.decoder} decoder, batch {args.batch_size}, {args.steps} "
+        f"timed steps (+{args.warmup} warm-up), amp {args.amp}, {dev}"
+        + (", fbank included" if args.with_fbank else "")
+    )
+    print(f"memory: {mem}")
+    cols = (
+        "model",
+        "params (trainable)",
+        "samples/s",
+        "s/step",
+        "min s/step",
+        "peak memory",
+        "last loss",
+        "load avg",
+    )
+    table = [cols]
+    for r in rows:
+        table.append(
+            (
+                r["name"],
+                f"{r['params']:,} ({r['trainable']:,})",
+                f"{r['samples_per_s']:.3f}",
+                f"{r['step_s']:.2f}",
+                f"{r['step_s_min']:.2f}",
+                r["memory"],
+                f"{r['loss']:.4f}",
+                f"{r['load'][0]:.2f}->{r['load'][1]:.2f}",
+            )
+        )
+    widths = [max(len(row[i]) for row in table) for i in range(len(cols))]
+    for i, row in enumerate(table):
+        cells = (c.ljust(w) for c, w in zip(row, widths))
+        print("| " + " | ".join(cells) + " |")
+        if i == 0:
+            print("|" + "|".join("-" * (w + 2) for w in widths) + "|")
+    if len(rows) == 2:
+        ours, ref = rows
+        same = (ours["params"], ours["trainable"]) == (
+            ref["params"],
+            ref["trainable"],
+        )
+        print(
+            "parameter counts "
+            + ("identical" if same else "DIFFER")
+            + f"; speed ours / official: "
+            f"{ours['samples_per_s'] / ref['samples_per_s']:.2f}x"
+        )
 
 
 def main(argv=None):
@@ -213,54 +622,44 @@ def main(argv=None):
     parser.add_argument("--target-length", type=int, default=1024)
     parser.add_argument("--with-fbank", action="store_true")
     parser.add_argument("--threads", type=int, default=None)
-    parser.add_argument("--official-repo", default=None)
+    parser.add_argument(
+        "--official-repo",
+        default=None,
+        help="AudioMAE clone, or a folder with it as audiomae/ + timm 0.3.2",
+    )
+    parser.add_argument(
+        "--official-path",
+        action="append",
+        default=[],
+        help="extra folder for sys.path of the official run (e.g. timm)",
+    )
+    parser.add_argument(
+        "--only", choices=("ours", "official"), help=argparse.SUPPRESS
+    )
+    argv = list(sys.argv[1:] if argv is None else argv)
     args = parser.parse_args(argv)
     device = torch.device(args.device)
+    if device.type == "cuda" and not torch.cuda.is_available():
+        raise SystemExit("--device cuda: no CUDA device here")
     if args.batch_size is None:
         args.batch_size = 2 if device.type == "cpu" else 32
     if args.threads:
         torch.set_num_threads(args.threads)
-    torch.manual_seed(0)
+    args.threads = torch.get_num_threads()
 
-    rows = [
-        time_steps(
-            f"speechbrain_masksr ViT-{args.vit[0].upper()} + {args.decoder}",
-            build_ours(args),
-            lambda m, x: m(x)["loss"],
-            args,
-            device,
-        )
-    ]
+    if args.only:
+        row = run_one(args.only, args, device)
+        print(RESULT_TAG + json.dumps(row), flush=True)
+        return [row]
     if args.official_repo:
-        rows.append(
-            time_steps(
-                "official MaskedAutoencoderViT",
-                build_official(args),
-                lambda m, x: m(x[:, None], mask_ratio=args.mask_ratio)[0],
-                args,
-                device,
-            )
-        )
-
-    dev = (
-        torch.cuda.get_device_name(device)
-        if device.type == "cuda"
-        else (f"CPU, {torch.get_num_threads()} threads")
-    )
-    print(
-        f"Audio-MAE training step: {args.target_length}x128 fbank, mask "
-        f"{args.mask_ratio}, batch {args.batch_size}, {args.steps} steps "
-        f"(+{args.warmup} warmup), amp {args.amp}, {dev}"
-        + (", fbank included" if args.with_fbank else "")
-    )
-    header = f"| {'model':<40} | samples/s | step (ms) | peak memory |"
-    print(header)
-    print("|" + "-" * 42 + "|-----------|-----------|-------------|")
-    for row in rows:
-        print(
-            f"| {row['name']:<40} | {row['samples_per_s']:9.2f} | "
-            f"{row['step_ms']:9.0f} | {row['memory']} |"
-        )
+        official_sys_paths(args.official_repo, args.official_path)
+        rows = [
+            run_child(which, argv, args.threads)
+            for which in ("ours", "official")
+        ]
+    else:
+        rows = [run_one("ours", args, device)]
+    print_table(rows, args, device)
     return rows
 
 
