@@ -36,6 +36,8 @@ demo: install
 test: install
 	$(BIN)/python -m pytest -q tests
 	$(BIN)/python -m pytest -q --doctest-modules speechbrain_masksr
+	# recipes import their sibling *_prepare.py: one folder per run
+	for d in recipes/*/; do $(BIN)/python -m pytest -q --doctest-modules $$d || exit 1; done
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/yamllint -s hparams .yamllint.yaml

@@ -21,9 +21,14 @@ inside this process (see :func:`import_official`), and on CPU the
 ``.cuda()`` call of its ``forward`` is made a no-op for the duration of
 that forward only (see :func:`cuda_call_stays_on_cpu`).
 
-With ``--official-repo`` each model runs in a fresh child process of this
-script, one after the other (ours first), so that the CPU peak-memory
-figure of one model is not hidden by the other's. Memory is:
+With ``--official-repo`` each model lives in its own child process of this
+script (so that one model's CPU peak memory is not hidden by the other's),
+and the steps are interleaved: every round runs one step of each model,
+alternating which goes first, so both see the same machine load. Reported:
+samples/s and mean seconds per step (wall clock), the fastest step (least
+disturbed by other load), CPU seconds per step (all threads of the process;
+with several threads on a busy machine this grows too, as OpenMP threads
+spin while they wait for each other) and memory:
 
 * GPU: ``torch.cuda.max_memory_allocated`` over the timed steps;
 * CPU: the peak resident set size of the process (``ru_maxrss``, which
@@ -66,6 +71,8 @@ from speechbrain_masksr.lobes.audio_mae import (
 )
 from speechbrain_masksr.lobes.patching import grid_size
 
+READY_TAG = "@@READY"
+STEP_TAG = "@@STEP "
 RESULT_TAG = "@@RESULT "
 OFFICIAL_NAMES = {384: "small", 768: "base", 1024: "large"}
 
@@ -234,6 +241,31 @@ def import_official(args):
     return models_mae
 
 
+def check_official_settings(args):
+    """Refuse settings the official model cannot reproduce.
+
+    Arguments
+    ---------
+    args : argparse.Namespace
+        Parsed options.
+
+    Returns
+    -------
+    str
+        The official size name (``"base"`` for ViT-B).
+    """
+    if args.decoder not in ("local", "global"):
+        raise SystemExit("the official model has local / global decoders")
+    if args.decoder == "local" and (
+        args.decoder_depth != 16 or args.target_length != 1024
+    ):
+        raise SystemExit(
+            "the official local decoder is fixed to 16 blocks on a 64 x 8 "
+            "grid: use --decoder-depth 16 --target-length 1024"
+        )
+    return OFFICIAL_NAMES[vit_config(args.vit)["embed_dim"]]
+
+
 def build_official(args):
     """The official model with the same settings as :func:`build_ours`.
 
@@ -250,16 +282,7 @@ def build_official(args):
         masking, decoder 512-d (local: the 16 shifted-window blocks the
         official code hard-wires; global: ``--decoder-depth`` ViT blocks).
     """
-    if args.decoder not in ("local", "global"):
-        raise SystemExit("the official model has local / global decoders")
-    if args.decoder == "local" and (
-        args.decoder_depth != 16 or args.target_length != 1024
-    ):
-        raise SystemExit(
-            "the official local decoder is fixed to 16 blocks on a 64 x 8 "
-            "grid: use --decoder-depth 16 --target-length 1024"
-        )
-    size = OFFICIAL_NAMES.get(vit_config(args.vit)["embed_dim"])
+    size = check_official_settings(args)
     models_mae = import_official(args)
     return getattr(models_mae, f"mae_vit_{size}_patch16")(
         in_chans=1,
@@ -357,8 +380,8 @@ def make_batch(args, device):
     return torch.randn(*shape, generator=gen).to(device)
 
 
-def time_steps(name, build, step_fn, args, device):
-    """Build a model, run warm-up + timed steps; return a result row.
+class StepRunner:
+    """One model with its optimiser and batch, stepped on request.
 
     Arguments
     ---------
@@ -372,80 +395,110 @@ def time_steps(name, build, step_fn, args, device):
         Parsed options.
     device : torch.device
         Device.
-
-    Returns
-    -------
-    dict
-        ``name``, parameter counts, ``samples_per_s``, ``step_s`` (mean),
-        ``step_s_min``, memory figures, last ``loss``, load averages.
     """
-    torch.manual_seed(0)
-    batch = make_batch(args, device)
-    fbank = AudioMAEFbank(target_length=args.target_length).to(device)
-    rss_before = rss_now_mib()
-    model = build(args).to(device).train()
-    n_params = sum(p.numel() for p in model.parameters())
-    params = [p for p in model.parameters() if p.requires_grad]
-    n_trainable = sum(p.numel() for p in params)
-    opt = torch.optim.AdamW(params, lr=1e-4, betas=(0.9, 0.95))
-    amp_dtype = {"bf16": torch.bfloat16, "fp16": torch.float16}.get(args.amp)
-    scaler = torch.amp.GradScaler(
-        device.type, enabled=args.amp == "fp16" and device.type == "cuda"
-    )
 
-    def sync():
-        if device.type == "cuda":
-            torch.cuda.synchronize(device)
+    def __init__(self, name, build, step_fn, args, device):
+        torch.manual_seed(0)
+        self.name, self.args, self.device = name, args, device
+        self.step_fn = step_fn
+        self.batch = make_batch(args, device)
+        self.fbank = AudioMAEFbank(target_length=args.target_length)
+        self.fbank = self.fbank.to(device)
+        self.rss_before = rss_now_mib()
+        self.model = build(args).to(device).train()
+        self.n_params = sum(p.numel() for p in self.model.parameters())
+        params = [p for p in self.model.parameters() if p.requires_grad]
+        self.n_trainable = sum(p.numel() for p in params)
+        self.opt = torch.optim.AdamW(params, lr=1e-4, betas=(0.9, 0.95))
+        self.amp_dtype = {"bf16": torch.bfloat16, "fp16": torch.float16}.get(
+            args.amp
+        )
+        self.scaler = torch.amp.GradScaler(
+            device.type, enabled=args.amp == "fp16" and device.type == "cuda"
+        )
+        self.warm, self.wall, self.cpu, self.loss = [], [], [], float("nan")
 
-    def one_step():
-        feats = fbank(batch) if args.with_fbank else batch
+    def step(self, timed=True):
+        """Run one training step (fwd + bwd + AdamW) and time it.
+
+        Arguments
+        ---------
+        timed : bool
+            False for a warm-up step (not counted; the GPU peak-memory
+            counter is reset before the first timed step).
+
+        Returns
+        -------
+        tuple
+            (wall-clock seconds, CPU seconds of this process).
+        """
+        cuda = self.device.type == "cuda"
+        if timed and not self.wall and cuda:
+            torch.cuda.reset_peak_memory_stats(self.device)
+        wall0, cpu0 = time.perf_counter(), time.process_time()
+        args = self.args
+        feats = self.fbank(self.batch) if args.with_fbank else self.batch
         with torch.autocast(
-            device.type, dtype=amp_dtype, enabled=bool(amp_dtype)
+            self.device.type,
+            dtype=self.amp_dtype,
+            enabled=bool(self.amp_dtype),
         ):
-            loss = step_fn(model, feats)
-        scaler.scale(loss).backward()
-        scaler.step(opt)
-        scaler.update()
-        opt.zero_grad(set_to_none=True)
-        return loss
+            loss = self.step_fn(self.model, feats)
+        self.scaler.scale(loss).backward()
+        self.scaler.step(self.opt)
+        self.scaler.update()
+        self.opt.zero_grad(set_to_none=True)
+        if cuda:
+            torch.cuda.synchronize(self.device)
+        took = (time.perf_counter() - wall0, time.process_time() - cpu0)
+        self.loss = float(loss.detach().float())
+        if timed:
+            self.wall.append(took[0])
+            self.cpu.append(took[1])
+        else:
+            self.warm.append(took[0])
+        kind = f"step {len(self.wall)}" if timed else "warm-up"
+        print(
+            f"[{self.name}] {kind}: {took[0]:.2f} s wall, {took[1]:.2f} s CPU",
+            file=sys.stderr,
+        )
+        return took
 
-    load_start = os.getloadavg()[0]
-    for i in range(args.warmup):
-        start = time.perf_counter()
-        one_step()
-        sync()
-        took = time.perf_counter() - start
-        print(f"[{name}] warm-up {i + 1}: {took:.2f} s", file=sys.stderr)
-    if device.type == "cuda":
-        torch.cuda.reset_peak_memory_stats(device)
-    times = []
-    for i in range(args.steps):
-        start = time.perf_counter()
-        loss = one_step()
-        sync()
-        times.append(time.perf_counter() - start)
-        print(f"[{name}] step {i + 1}: {times[-1]:.2f} s", file=sys.stderr)
-    row = {
-        "name": name,
-        "params": n_params,
-        "trainable": n_trainable,
-        "samples_per_s": args.batch_size * len(times) / sum(times),
-        "step_s": sum(times) / len(times),
-        "step_s_min": min(times),
-        "loss": float(loss.detach().float()),
-        "load": [load_start, os.getloadavg()[0]],
-    }
-    if device.type == "cuda":
-        peak = torch.cuda.max_memory_allocated(device) / 2**20
-        row["memory"] = f"{peak:.0f} MiB allocated"
-    else:
-        peak = rss_peak_mib()
-        row["memory"] = f"{peak:.0f} MiB RSS (+{peak - rss_before:.0f})"
-    return row
+    def result(self):
+        """The result row of the timed steps.
+
+        Returns
+        -------
+        dict
+            ``name``, ``params``, ``trainable``, ``samples_per_s``,
+            ``step_s`` (mean), ``step_s_min``, ``cpu_s`` (mean CPU seconds
+            per step), ``memory``, last ``loss``.
+        """
+        if not self.wall:
+            raise RuntimeError("no timed step was run")
+        steps = len(self.wall)
+        row = {
+            "name": self.name,
+            "params": self.n_params,
+            "trainable": self.n_trainable,
+            "samples_per_s": self.args.batch_size * steps / sum(self.wall),
+            "step_s": sum(self.wall) / steps,
+            "step_s_min": min(self.wall),
+            "cpu_s": sum(self.cpu) / steps,
+            "loss": self.loss,
+        }
+        if self.device.type == "cuda":
+            peak = torch.cuda.max_memory_allocated(self.device) / 2**20
+            row["memory"] = f"{peak:.0f} MiB allocated"
+        else:
+            peak = rss_peak_mib()
+            growth = peak - self.rss_before
+            row["memory"] = f"{peak:.0f} MiB RSS (+{growth:.0f})"
+        return row
 
 
-def run_one(which, args, device):
-    """Time one implementation in this process.
+def make_runner(which, args, device):
+    """Build the :class:`StepRunner` of one implementation.
 
     Arguments
     ---------
@@ -458,14 +511,13 @@ def run_one(which, args, device):
 
     Returns
     -------
-    dict
-        The result row of :func:`time_steps`.
+    StepRunner
+        Ready to step.
     """
     if which == "ours":
-        size = vit_config(args.vit)["embed_dim"]
-        name = f"speechbrain_masksr ViT-{OFFICIAL_NAMES[size][0].upper()}"
-        return time_steps(
-            f"{name} + {args.decoder}",
+        size = OFFICIAL_NAMES[vit_config(args.vit)["embed_dim"]]
+        return StepRunner(
+            f"speechbrain_masksr ViT-{size[0].upper()} + {args.decoder}",
             build_ours,
             lambda m, x: m(x)["loss"],
             args,
@@ -477,8 +529,8 @@ def run_one(which, args, device):
         with cuda_call_stays_on_cpu(enabled=device.type != "cuda"):
             return model(feats[:, None], mask_ratio=args.mask_ratio)[0]
 
-    return time_steps(
-        "official MaskedAutoencoderViT",
+    return StepRunner(
+        f"official MaskedAutoencoderViT ({args.decoder})",
         build_official,
         official_step,
         args,
@@ -486,8 +538,34 @@ def run_one(which, args, device):
     )
 
 
-def run_child(which, argv, threads):
-    """Run one implementation in a fresh process of this script.
+def serve(which, args, device):
+    """Child-process loop: build one model, step it when told to.
+
+    Reads ``warmup`` / ``step`` / ``done`` lines on stdin and answers on
+    stdout with tagged lines (``READY_TAG``, ``STEP_TAG``, ``RESULT_TAG``).
+
+    Arguments
+    ---------
+    which : str
+        ``"ours"`` or ``"official"``.
+    args : argparse.Namespace
+        Parsed options.
+    device : torch.device
+        Device.
+    """
+    runner = make_runner(which, args, device)
+    print(READY_TAG, flush=True)
+    for line in sys.stdin:
+        command = line.strip()
+        if command == "done":
+            break
+        took = runner.step(timed=command == "step")
+        print(STEP_TAG + json.dumps(took), flush=True)
+    print(RESULT_TAG + json.dumps(runner.result()), flush=True)
+
+
+class Child:
+    """A child process of this script serving one model (see :func:`serve`).
 
     Arguments
     ---------
@@ -497,27 +575,105 @@ def run_child(which, argv, threads):
         This run's command-line arguments.
     threads : int
         Torch threads for the child (the same for every model).
+    """
+
+    def __init__(self, which, argv, threads):
+        self.which = which
+        cmd = [sys.executable, os.path.abspath(__file__), *argv]
+        cmd += ["--only", which, "--threads", str(threads)]
+        self.proc = subprocess.Popen(
+            cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True
+        )
+        self.expect(READY_TAG)
+
+    def expect(self, tag):
+        """Read the child's stdout up to the next line starting with tag.
+
+        Arguments
+        ---------
+        tag : str
+            Expected tag.
+
+        Returns
+        -------
+        str
+            The rest of that line.
+        """
+        for line in self.proc.stdout:
+            if line.startswith(tag):
+                return line[len(tag) :].strip()
+            print(line, end="")
+        code = self.proc.wait()
+        raise SystemExit(f"the {self.which} run failed (exit {code})")
+
+    def send(self, command, tag):
+        """Send a command line and wait for the tagged answer.
+
+        Arguments
+        ---------
+        command : str
+            ``warmup``, ``step`` or ``done``.
+        tag : str
+            Tag of the answer.
+
+        Returns
+        -------
+        str
+            The answer.
+        """
+        self.proc.stdin.write(command + "\n")
+        self.proc.stdin.flush()
+        return self.expect(tag)
+
+    def finish(self):
+        """Ask for the result row and wait for the child to exit.
+
+        Returns
+        -------
+        dict
+            The result row.
+        """
+        row = json.loads(self.send("done", RESULT_TAG))
+        self.proc.stdin.close()
+        self.proc.wait()
+        return row
+
+
+def run_interleaved(argv, args):
+    """Time ours and the official model, one step of each in turn.
+
+    Each model lives in its own child process (built one after the other);
+    then every round runs one step of each, alternating which goes first,
+    so both see the same machine load.
+
+    Arguments
+    ---------
+    argv : list of str
+        This run's command-line arguments.
+    args : argparse.Namespace
+        Parsed options.
 
     Returns
     -------
-    dict
-        The child's result row.
+    list of dict
+        Result rows, ours first.
     """
-    cmd = [sys.executable, os.path.abspath(__file__), *argv]
-    cmd += ["--only", which, "--threads", str(threads)]
-    proc = subprocess.run(cmd, stdout=subprocess.PIPE, text=True)
-    rows = []
-    for line in proc.stdout.splitlines():
-        if line.startswith(RESULT_TAG):
-            rows.append(json.loads(line[len(RESULT_TAG) :]))
-        else:
-            print(line)
-    if proc.returncode != 0 or not rows:
-        raise SystemExit(f"{which} run failed (exit {proc.returncode})")
-    return rows[0]
+    children = []
+    try:
+        for which in ("ours", "official"):
+            children.append(Child(which, argv, args.threads))
+        rounds = ["warmup"] * args.warmup + ["step"] * args.steps
+        for i, command in enumerate(rounds):
+            for child in children[:: 1 if i % 2 == 0 else -1]:
+                child.send(command, STEP_TAG)
+        return [child.finish() for child in children]
+    finally:
+        for child in children:
+            if child.proc.poll() is None:
+                child.proc.kill()
 
 
-def print_table(rows, args, device):
+def print_table(rows, args, device, load):
     """Print the side-by-side table.
 
     Arguments
@@ -528,6 +684,8 @@ def print_table(rows, args, device):
         Parsed options.
     device : torch.device
         Device.
+    load : tuple
+        1-minute load average before and after the run.
     """
     if device.type == "cuda":
         dev = torch.cuda.get_device_name(device)
@@ -545,16 +703,20 @@ def print_table(rows, args, device):
         f"timed steps (+{args.warmup} warm-up), amp {args.amp}, {dev}"
         + (", fbank included" if args.with_fbank else "")
     )
-    print(f"memory: {mem}")
+    print(
+        f"memory: {mem}; 1-min load average {load[0]:.2f} before, "
+        f"{load[1]:.2f} after"
+        + ("; steps interleaved" if len(rows) > 1 else "")
+    )
     cols = (
         "model",
         "params (trainable)",
         "samples/s",
         "s/step",
         "min s/step",
+        "CPU s/step",
         "peak memory",
         "last loss",
-        "load avg",
     )
     table = [cols]
     for r in rows:
@@ -565,9 +727,9 @@ def print_table(rows, args, device):
                 f"{r['samples_per_s']:.3f}",
                 f"{r['step_s']:.2f}",
                 f"{r['step_s_min']:.2f}",
+                f"{r['cpu_s']:.2f}",
                 r["memory"],
                 f"{r['loss']:.4f}",
-                f"{r['load'][0]:.2f}->{r['load'][1]:.2f}",
             )
         )
     widths = [max(len(row[i]) for row in table) for i in range(len(cols))]
@@ -583,10 +745,12 @@ def print_table(rows, args, device):
             ref["trainable"],
         )
         print(
-            "parameter counts "
+            "parameter counts: "
             + ("identical" if same else "DIFFER")
-            + f"; speed ours / official: "
-            f"{ours['samples_per_s'] / ref['samples_per_s']:.2f}x"
+            + "; ours / official: "
+            f"samples/s {ours['samples_per_s'] / ref['samples_per_s']:.2f}x, "
+            f"min s/step {ref['step_s_min'] / ours['step_s_min']:.2f}x "
+            f"faster, CPU s/step {ref['cpu_s'] / ours['cpu_s']:.2f}x less"
         )
 
 
@@ -641,6 +805,8 @@ def main(argv=None):
     device = torch.device(args.device)
     if device.type == "cuda" and not torch.cuda.is_available():
         raise SystemExit("--device cuda: no CUDA device here")
+    if args.steps < 1:
+        raise SystemExit("--steps must be at least 1")
     if args.batch_size is None:
         args.batch_size = 2 if device.type == "cpu" else 32
     if args.threads:
@@ -648,18 +814,21 @@ def main(argv=None):
     args.threads = torch.get_num_threads()
 
     if args.only:
-        row = run_one(args.only, args, device)
-        print(RESULT_TAG + json.dumps(row), flush=True)
-        return [row]
+        serve(args.only, args, device)
+        return []
+    load_before = os.getloadavg()[0]
     if args.official_repo:
         official_sys_paths(args.official_repo, args.official_path)
-        rows = [
-            run_child(which, argv, args.threads)
-            for which in ("ours", "official")
-        ]
+        check_official_settings(args)
+        rows = run_interleaved(argv, args)
     else:
-        rows = [run_one("ours", args, device)]
-    print_table(rows, args, device)
+        runner = make_runner("ours", args, device)
+        for _ in range(args.warmup):
+            runner.step(timed=False)
+        for _ in range(args.steps):
+            runner.step()
+        rows = [runner.result()]
+    print_table(rows, args, device, (load_before, os.getloadavg()[0]))
     return rows
 
 

@@ -255,6 +255,19 @@ def maskgit_fill(
     return tokens
 
 
+def _masked_codegram(batch, n_codebooks, n_frames, mask_id, valid, device):
+    """Fully masked ``[batch, Q, T]`` codegram and the valid-frame mask.
+
+    ``valid`` (bool ``[batch, T]``) defaults to all frames.
+    """
+    tokens = torch.full(
+        (batch, n_codebooks, n_frames), mask_id, dtype=torch.long, device=device
+    )
+    if valid is None:
+        valid = torch.ones(batch, n_frames, dtype=torch.bool, device=device)
+    return tokens, valid
+
+
 def maskgit_sample(
     logits_fn,
     batch,
@@ -319,11 +332,9 @@ def maskgit_sample(
     >>> out.shape, len(calls), bool((out < 16).all())
     (torch.Size([2, 3, 10]), 5, True)
     """
-    tokens = torch.full(
-        (batch, n_codebooks, n_frames), mask_id, dtype=torch.long, device=device
+    tokens, valid = _masked_codegram(
+        batch, n_codebooks, n_frames, mask_id, valid, device
     )
-    if valid is None:
-        valid = torch.ones(batch, n_frames, dtype=torch.bool, device=device)
     active = valid[:, None, :].expand_as(tokens)
     tokens = maskgit_fill(
         logits_fn,
@@ -441,11 +452,9 @@ def hierarchical_sample(
             f"level_steps needs one entry per codebook ({n_codebooks}), "
             f"got {list(level_steps)}"
         )
-    tokens = torch.full(
-        (batch, n_codebooks, n_frames), mask_id, dtype=torch.long, device=device
+    tokens, valid = _masked_codegram(
+        batch, n_codebooks, n_frames, mask_id, valid, device
     )
-    if valid is None:
-        valid = torch.ones(batch, n_frames, dtype=torch.bool, device=device)
     for level, steps in enumerate(level_steps):
         active = torch.zeros_like(tokens, dtype=torch.bool)
         active[:, level] = valid

@@ -47,6 +47,8 @@ from pathlib import Path
 
 import torch
 from speechbrain.dataio import audio_io
+from speechbrain.utils.data_pipeline import provides, takes
+from speechbrain.utils.distributed import run_on_main
 
 from speechbrain_masksr.dataio import (
     AUDIO_EXTENSIONS,
@@ -551,6 +553,90 @@ def make_toy_audioset(
     write_list(SEGMENT_FILES["unbalanced"], "unb", n_train)
     write_list(SEGMENT_FILES["eval"], "eval", n_eval, broken=True)
     return out_dir
+
+
+def prepare_from_hparams(hparams):
+    """Run :func:`prepare_audioset` (main process only) from recipe hparams.
+
+    The shared preparation step of ``train.py`` and ``finetune.py``.
+
+    Arguments
+    ---------
+    hparams : dict
+        Loaded recipe hyperparameters: ``data_folder``, ``manifest_folder``,
+        ``csv_folder``, ``train_set``, ``valid_ratio``, ``resample_folder``,
+        ``sample_rate``, ``seed`` and ``skip_prep``.
+
+    Example
+    -------
+    >>> tmp = Path(getfixture("tmpdir"))
+    >>> _ = make_toy_audioset(tmp / "as", n_train=2, n_eval=1, duration=0.5)
+    >>> hparams = {"data_folder": tmp / "as" / "audio",
+    ...     "manifest_folder": tmp / "m", "csv_folder": tmp / "as",
+    ...     "train_set": "balanced", "valid_ratio": 0.0,
+    ...     "resample_folder": None, "sample_rate": 16000, "seed": 1,
+    ...     "skip_prep": False}
+    >>> prepare_from_hparams(hparams)
+    >>> sorted(json.loads((tmp / "m" / "train.json").read_text()))
+    ['bal000', 'bal001']
+    """
+    run_on_main(
+        prepare_audioset,
+        kwargs={
+            "data_folder": hparams["data_folder"],
+            "save_folder": hparams["manifest_folder"],
+            "csv_folder": hparams["csv_folder"],
+            "train_set": hparams["train_set"],
+            "valid_ratio": hparams["valid_ratio"],
+            "resample_folder": hparams["resample_folder"],
+            "sample_rate": hparams["sample_rate"],
+            "seed": hparams["seed"],
+            "skip_prep": hparams["skip_prep"],
+        },
+    )
+
+
+def clip_pipeline(hparams):
+    """The recipes' ``wav -> sig`` pipeline: mono clips cut to the fbank.
+
+    Clips are loaded at ``sample_rate`` and cut to the samples that the
+    ``compute_fbank`` frames cover (``target_length`` frames); the rest
+    would be dropped by the fbank anyway.
+
+    Arguments
+    ---------
+    hparams : dict
+        Loaded recipe hyperparameters: ``sample_rate`` and
+        ``compute_fbank`` (an ``AudioMAEFbank``).
+
+    Returns
+    -------
+    DynamicItem
+        Takes ``wav`` (a path), provides ``sig`` (``[time]``).
+
+    Example
+    -------
+    >>> from speechbrain_masksr.lobes.audio_mae import AudioMAEFbank
+    >>> fbank = AudioMAEFbank(sample_rate=16000, target_length=10)
+    >>> path = str(getfixture("tmpdir") / "a.wav")
+    >>> save_audio(path, 0.1 * torch.randn(8000), 8000)
+    >>> pipeline = clip_pipeline(
+    ...     {"sample_rate": 16000, "compute_fbank": fbank})
+    >>> pipeline(path).shape
+    torch.Size([1840])
+    """
+    sample_rate = hparams["sample_rate"]
+    fbank = hparams["compute_fbank"]
+    hop = int(round(fbank.sample_rate * fbank.frame_shift / 1000))
+    limit = (fbank.target_length - 1) * hop + fbank.min_samples  # longer: cut
+
+    @takes("wav")
+    @provides("sig")
+    def audio_pipeline(wav):
+        sig, _ = load_audio(wav, sample_rate=sample_rate)
+        return sig[:limit]
+
+    return audio_pipeline
 
 
 def main(argv=None):

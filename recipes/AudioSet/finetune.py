@@ -39,12 +39,14 @@ from speechbrain_masksr.brains.audiomae_brain import (
     AudioMAEClassifierBrain,
     multi_hot,
 )
-from speechbrain_masksr.dataio import load_audio
 from speechbrain_masksr.distributed import ddp_finish
 from speechbrain_masksr.inference.audio_mae import write_model_folder
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from audioset_prepare import prepare_audioset  # noqa: E402
+from audioset_prepare import (  # noqa: E402
+    clip_pipeline,
+    prepare_from_hparams,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -64,16 +66,7 @@ def dataio_prep(hparams):
         and ``targets``.
     """
     n_classes = hparams["n_classes"]
-    sample_rate = hparams["sample_rate"]
-    fbank = hparams["compute_fbank"]
-    hop = int(round(fbank.sample_rate * fbank.frame_shift / 1000))
-    limit = (fbank.target_length - 1) * hop + fbank.min_samples  # longer: cut
-
-    @sb.utils.data_pipeline.takes("wav")
-    @sb.utils.data_pipeline.provides("sig")
-    def audio_pipeline(wav):
-        sig, _ = load_audio(wav, sample_rate=sample_rate)
-        return sig[:limit]
+    audio_pipeline = clip_pipeline(hparams)
 
     @sb.utils.data_pipeline.takes("labels")
     @sb.utils.data_pipeline.provides("targets")
@@ -138,20 +131,7 @@ if __name__ == "__main__":
         hyperparams_to_save=hparams_file,
         overrides=overrides,
     )
-    run_on_main(
-        prepare_audioset,
-        kwargs={
-            "data_folder": hparams["data_folder"],
-            "save_folder": hparams["manifest_folder"],
-            "csv_folder": hparams["csv_folder"],
-            "train_set": hparams["train_set"],
-            "valid_ratio": hparams["valid_ratio"],
-            "resample_folder": hparams["resample_folder"],
-            "sample_rate": hparams["sample_rate"],
-            "seed": hparams["seed"],
-            "skip_prep": hparams["skip_prep"],
-        },
-    )
+    prepare_from_hparams(hparams)
     with open(hparams["labels_file"], encoding="utf-8") as fin:
         label_names = json.load(fin)
     if len(label_names) != hparams["n_classes"]:

@@ -27,15 +27,17 @@ from pathlib import Path
 
 import speechbrain as sb
 from hyperpyyaml import load_hyperpyyaml
-from speechbrain.utils.distributed import if_main_process, run_on_main
+from speechbrain.utils.distributed import if_main_process
 
 from speechbrain_masksr.brains.audiomae_brain import AudioMAEPretrainBrain
-from speechbrain_masksr.dataio import load_audio
 from speechbrain_masksr.distributed import ddp_finish
 from speechbrain_masksr.inference.audio_mae import write_model_folder
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from audioset_prepare import prepare_audioset  # noqa: E402
+from audioset_prepare import (  # noqa: E402
+    clip_pipeline,
+    prepare_from_hparams,
+)
 
 
 def dataio_prep(hparams):
@@ -51,16 +53,7 @@ def dataio_prep(hparams):
     dict
         ``train`` and ``valid`` datasets with keys ``id`` and ``sig``.
     """
-    sample_rate = hparams["sample_rate"]
-    fbank = hparams["compute_fbank"]
-    hop = int(round(fbank.sample_rate * fbank.frame_shift / 1000))
-    limit = (fbank.target_length - 1) * hop + fbank.min_samples  # longer: cut
-
-    @sb.utils.data_pipeline.takes("wav")
-    @sb.utils.data_pipeline.provides("sig")
-    def audio_pipeline(wav):
-        sig, _ = load_audio(wav, sample_rate=sample_rate)
-        return sig[:limit]
+    audio_pipeline = clip_pipeline(hparams)
 
     manifests = {
         "train": hparams["train_annotation"],
@@ -87,20 +80,7 @@ if __name__ == "__main__":
         hyperparams_to_save=hparams_file,
         overrides=overrides,
     )
-    run_on_main(
-        prepare_audioset,
-        kwargs={
-            "data_folder": hparams["data_folder"],
-            "save_folder": hparams["manifest_folder"],
-            "csv_folder": hparams["csv_folder"],
-            "train_set": hparams["train_set"],
-            "valid_ratio": hparams["valid_ratio"],
-            "resample_folder": hparams["resample_folder"],
-            "sample_rate": hparams["sample_rate"],
-            "seed": hparams["seed"],
-            "skip_prep": hparams["skip_prep"],
-        },
-    )
+    prepare_from_hparams(hparams)
     datasets = dataio_prep(hparams)
 
     brain = AudioMAEPretrainBrain(

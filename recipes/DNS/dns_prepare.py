@@ -50,6 +50,7 @@ import logging
 import sys
 from pathlib import Path
 
+from speechbrain.utils.distributed import run_on_main
 from speechbrain.utils.logger import get_logger
 
 from speechbrain_masksr.data.manifest import (
@@ -66,6 +67,7 @@ from speechbrain_masksr.data.manifest import (
     split_ids,
     write_manifest,
 )
+from speechbrain_masksr.data.token_cache import TokenCache
 
 logger = get_logger(__name__)
 
@@ -240,6 +242,83 @@ def prepare_dns(
 
     mark_prepare_done(save_folder, "dns", options, written)
     return written
+
+
+def prepare_from_hparams(hparams):
+    """Prepare the manifests (main process only) from recipe hparams.
+
+    The shared preparation step of ``train.py`` and ``extract_tokens.py``:
+    :func:`prepare_dns` runs on the main process, then every process reads
+    the list of manifests written.
+
+    Arguments
+    ---------
+    hparams : dict
+        Loaded recipe hyperparameters: ``data_folder``, ``save_folder``,
+        ``skip_prep``, ``valid_ratio``, ``test_ratio``, ``seed`` and
+        ``segment_seconds`` (the shortest clean file kept).
+
+    Returns
+    -------
+    dict
+        ``{name: path}`` of the manifests (see :func:`prepare_dns`).
+
+    Example
+    -------
+    >>> import torch
+    >>> from speechbrain_masksr.dataio import save_audio
+    >>> root = getfixture("tmpdir") / "dns"
+    >>> for i in range(4):
+    ...     save_audio(str(root / "datasets/clean" / f"u{i}.wav"),
+    ...                0.1 * torch.randn(1600), 16000)
+    >>> hparams = {"data_folder": str(root), "save_folder": str(root / "s"),
+    ...     "skip_prep": False, "valid_ratio": 0.25, "test_ratio": 0.25,
+    ...     "seed": 1, "segment_seconds": 0.05}
+    >>> sorted(prepare_from_hparams(hparams))
+    ['test', 'train', 'valid']
+    """
+    prep_kwargs = {
+        "data_folder": hparams["data_folder"],
+        "save_folder": hparams["save_folder"],
+        "skip_prep": hparams["skip_prep"],
+        "valid_ratio": hparams["valid_ratio"],
+        "test_ratio": hparams["test_ratio"],
+        "seed": hparams["seed"],
+        "min_duration": hparams["segment_seconds"],
+    }
+    run_on_main(prepare_dns, kwargs=prep_kwargs)
+    return prepare_dns(**dict(prep_kwargs, skip_prep=True))
+
+
+def token_cache_from_hparams(hparams):
+    """The recipe's token cache of the clean speech, from its hparams.
+
+    Arguments
+    ---------
+    hparams : dict
+        Loaded recipe hyperparameters: ``token_folder``, ``codec_path``,
+        ``sample_rate`` and ``codec`` (its ``hop_length`` is used).
+
+    Returns
+    -------
+    TokenCache
+        The cache (nothing is extracted).
+
+    Example
+    -------
+    >>> from types import SimpleNamespace
+    >>> cache = token_cache_from_hparams({"token_folder": "/tokens",
+    ...     "codec_path": None, "sample_rate": 44100,
+    ...     "codec": SimpleNamespace(hop_length=512)})
+    >>> str(cache.folder), cache.hop_length
+    ('/tokens/codec-default', 512)
+    """
+    return TokenCache(
+        hparams["token_folder"],
+        codec_path=hparams["codec_path"],
+        sample_rate=hparams["sample_rate"],
+        hop_length=hparams["codec"].hop_length,
+    )
 
 
 def _prepare_test_set(test_dir, data_folder, save_folder):

@@ -39,27 +39,13 @@ from hyperpyyaml import load_hyperpyyaml
 from speechbrain.utils.checkpoints import Checkpointer
 
 from speechbrain_masksr.inference.restoration import (
+    CONFIG_KEYS,
     MODEL_FILE,
     SpeechRestoration,
     load_model_weights,
     write_model_folder,
 )
 
-# Training-YAML keys copied into the inference YAML (see contracts.md).
-CONFIG_KEYS = (
-    "sample_rate",
-    "segment_seconds",
-    "d_model",
-    "nhead",
-    "encoder_layers",
-    "lm_layers",
-    "n_codebooks",
-    "codebook_size",
-    "variant",
-    "cond_dropout",
-    "sampling_steps",
-    "guidance",
-)
 # Speech-encoder settings read from the instantiated encoder.
 ENCODER_ATTRS = ("n_fft", "hop_length", "power")
 AUTO_MIN_KEYS = ("loss", "valid_loss")

@@ -25,15 +25,11 @@ import os
 import sys
 
 import speechbrain as sb
-from dns_prepare import prepare_dns
+from dns_prepare import prepare_from_hparams, token_cache_from_hparams
 from hyperpyyaml import load_hyperpyyaml
-from speechbrain.utils.distributed import run_on_main
 from speechbrain.utils.logger import get_logger
 
-from speechbrain_masksr.data.token_cache import (
-    TokenCache,
-    manifest_cache_entries,
-)
+from speechbrain_masksr.data.token_cache import manifest_cache_entries
 from speechbrain_masksr.distributed import ddp_finish
 
 logger = get_logger(__name__)
@@ -61,28 +57,13 @@ def main(argv=None):
     rank = int(os.environ.get("RANK", 0))
     world = int(os.environ.get("WORLD_SIZE", 1))
 
-    prep_kwargs = {
-        "data_folder": hparams["data_folder"],
-        "save_folder": hparams["save_folder"],
-        "skip_prep": hparams["skip_prep"],
-        "valid_ratio": hparams["valid_ratio"],
-        "test_ratio": hparams["test_ratio"],
-        "seed": hparams["seed"],
-        "min_duration": hparams["segment_seconds"],
-    }
-    run_on_main(prepare_dns, kwargs=prep_kwargs)
-    manifests = prepare_dns(**dict(prep_kwargs, skip_prep=True))
+    manifests = prepare_from_hparams(hparams)
     names = ["train", "valid"] + list(hparams["test_sets"])
     entries = manifest_cache_entries(
         manifests, names, data_root=hparams["data_folder"]
     )
     codec = hparams["codec"]
-    cache = TokenCache(
-        hparams["token_folder"],
-        codec_path=hparams["codec_path"],
-        sample_rate=hparams["sample_rate"],
-        hop_length=codec.hop_length,
-    )
+    cache = token_cache_from_hparams(hparams)
     device = run_opts.get("device") or sb.utils.distributed.infer_device()
     codec.to(device)
     n_done = cache.extract(codec, entries, shard=(rank, world))

@@ -32,14 +32,13 @@ import sys
 
 import speechbrain as sb
 import torch
-from dns_prepare import prepare_dns
+from dns_prepare import prepare_from_hparams, token_cache_from_hparams
 from hyperpyyaml import load_hyperpyyaml
 from speechbrain.utils.distributed import run_on_main
 from speechbrain.utils.logger import get_logger
 
 from speechbrain_masksr.brains.masksr_brain import MaskSRBrain
 from speechbrain_masksr.data.token_cache import (
-    TokenCache,
     cache_key,
     crop_tokens,
     frames_to_samples,
@@ -283,25 +282,10 @@ if __name__ == "__main__":
         overrides=overrides,
     )
 
-    prep_kwargs = {
-        "data_folder": hparams["data_folder"],
-        "save_folder": hparams["save_folder"],
-        "skip_prep": hparams["skip_prep"],
-        "valid_ratio": hparams["valid_ratio"],
-        "test_ratio": hparams["test_ratio"],
-        "seed": hparams["seed"],
-        "min_duration": hparams["segment_seconds"],
-    }
-    run_on_main(prepare_dns, kwargs=prep_kwargs)
-    manifests = prepare_dns(**dict(prep_kwargs, skip_prep=True))
+    manifests = prepare_from_hparams(hparams)
 
     codec = hparams["codec"]
-    cache = TokenCache(
-        hparams["token_folder"],
-        codec_path=hparams["codec_path"],
-        sample_rate=hparams["sample_rate"],
-        hop_length=codec.hop_length,
-    )
+    cache = token_cache_from_hparams(hparams)
     debug_items = None
     if run_opts.get("debug", False):
         batches = run_opts.get("debug_batches", 2)

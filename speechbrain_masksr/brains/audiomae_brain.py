@@ -423,6 +423,13 @@ class _AudioMAEBrainBase(sb.Brain):
         with torch.autocast(device_type=self.device_type, enabled=False):
             return self.hparams.compute_fbank(wavs.float(), wav_lens)
 
+    def _set_optimizer(self, groups):
+        """Builds ``opt_class`` over ``groups`` and checkpoints it."""
+        self.optimizer = self.opt_class(groups)
+        self.optimizers_dict = {"opt_class": self.optimizer}
+        if self.checkpointer is not None:
+            self.checkpointer.add_recoverable("optimizer", self.optimizer)
+
     def _log_epoch(self, stage, epoch, stats):
         """Logs a stage summary (train stats are kept for the valid line)."""
         if stage == sb.Stage.TRAIN:
@@ -478,10 +485,7 @@ class AudioMAEPretrainBrain(_AudioMAEBrainBase):
         groups = weight_decay_groups(
             self.modules.model, self.hparams.weight_decay
         )
-        self.optimizer = self.opt_class(groups)
-        self.optimizers_dict = {"opt_class": self.optimizer}
-        if self.checkpointer is not None:
-            self.checkpointer.add_recoverable("optimizer", self.optimizer)
+        self._set_optimizer(groups)
 
     def compute_forward(self, batch, stage):
         """fbank -> masked autoencoder.
@@ -603,10 +607,7 @@ class AudioMAEClassifierBrain(_AudioMAEBrainBase):
             weight_decay=self.hparams.weight_decay,
             layer_decay=self.hparams.layer_decay,
         )
-        self.optimizer = self.opt_class(groups)
-        self.optimizers_dict = {"opt_class": self.optimizer}
-        if self.checkpointer is not None:
-            self.checkpointer.add_recoverable("optimizer", self.optimizer)
+        self._set_optimizer(groups)
 
     def compute_forward(self, batch, stage):
         """(augment) -> fbank -> (SpecAugment) -> classifier.

@@ -300,7 +300,9 @@ def load_model_weights(obj, path):
     obj.load_state_dict(state, strict=True)
 
 
-_CONFIG_KEYS = (
+# Model-config keys every inference YAML must define (export_model.py copies
+# them from the training YAML).
+CONFIG_KEYS = (
     "sample_rate",
     "segment_seconds",
     "d_model",
@@ -370,18 +372,17 @@ def inference_yaml(model_config):
     >>> print(inference_yaml(cfg).splitlines()[0])
     # MaskSR speech restoration model (inference).
     """
-    missing = [k for k in _CONFIG_KEYS if k not in model_config]
+    missing = [k for k in CONFIG_KEYS if k not in model_config]
     if missing:
         raise KeyError(f"model_config lacks {missing}")
-    unknown = set(model_config) - set(_CONFIG_KEYS) - set(_CONFIG_DEFAULTS)
+    unknown = set(model_config) - set(CONFIG_KEYS) - set(_CONFIG_DEFAULTS)
     if unknown:
         raise KeyError(f"unknown model_config keys {sorted(unknown)}")
     cfg = {**_CONFIG_DEFAULTS, **model_config}
     if cfg["window_seconds"] is None:
         cfg["window_seconds"] = cfg["segment_seconds"]
     scalars = "\n".join(
-        f"{k}: {_yaml_value(cfg[k])}"
-        for k in (*_CONFIG_KEYS, *_CONFIG_DEFAULTS)
+        f"{k}: {_yaml_value(cfg[k])}" for k in (*CONFIG_KEYS, *_CONFIG_DEFAULTS)
     )
     return f"""# MaskSR speech restoration model (inference).
 # Written by speechbrain_masksr.inference.restoration.write_model_folder

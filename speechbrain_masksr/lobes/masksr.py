@@ -103,13 +103,21 @@ def random_subset(candidates, counts, generator=None):
     return (ranks < counts[:, None]) & candidates
 
 
-def _cosine_ratios(batch, ratios, generator, device):
+def _cosine_counts(n_valid, ratios, generator):
+    """Positions to mask per example: ``ratio * n_valid`` in ``[1, n_valid]``.
+
+    ``ratio = cos(pi r / 2)``, ``r ~ U(0, 1)``, unless ``ratios`` is given.
+    """
+    batch, device = n_valid.shape[0], n_valid.device
     if ratios is None:
         r = torch.rand(batch, generator=generator, device=device)
-        return torch.cos(math.pi / 2 * r)
-    return torch.as_tensor(ratios, dtype=torch.float, device=device).expand(
-        batch
-    )
+        ratios = torch.cos(math.pi / 2 * r)
+    else:
+        ratios = torch.as_tensor(
+            ratios, dtype=torch.float, device=device
+        ).expand(batch)
+    counts = torch.round(ratios * n_valid).long().clamp(min=1)
+    return torch.minimum(counts, n_valid)
 
 
 def cosine_flat_mask(
@@ -158,10 +166,7 @@ def cosine_flat_mask(
     if valid is None:
         valid = torch.ones(batch, n_frames, dtype=torch.bool, device=device)
     cand = valid[:, None, :].expand(batch, n_codebooks, n_frames).flatten(1)
-    ratios = _cosine_ratios(batch, ratios, generator, cand.device)
-    n_valid = cand.sum(1)
-    counts = torch.round(ratios * n_valid).long().clamp(min=1)
-    counts = torch.minimum(counts, n_valid)
+    counts = _cosine_counts(cand.sum(1), ratios, generator)
     mask = random_subset(cand, counts, generator)
     return mask.view(batch, n_codebooks, n_frames)
 
@@ -225,10 +230,7 @@ def hierarchical_mask(
             0, n_codebooks, (batch,), generator=generator, device=device
         )
     levels = torch.as_tensor(levels, device=device).long()
-    ratios = _cosine_ratios(batch, ratios, generator, device)
-    n_valid = valid.sum(1)
-    counts = torch.round(ratios * n_valid).long().clamp(min=1)
-    counts = torch.minimum(counts, n_valid)
+    counts = _cosine_counts(valid.sum(1), ratios, generator)
     level_mask = random_subset(valid, counts, generator)
     q = torch.arange(n_codebooks, device=device)[None, :, None]
     lvl = levels[:, None, None]
