@@ -33,25 +33,25 @@ DEMO = ROOT / "demo"
 
 # Tiny overrides of hparams/masksr.yaml: a few minutes on 2 CPU cores.
 TRAIN_OVERRIDES = {
-    "number_of_epochs": 15,
+    "number_of_epochs": 80,
     "batch_size": 4,
-    "num_workers": 0,
-    "d_model": 64,
+    "num_workers": 1,
+    "d_model": 96,
     "nhead": 4,
     "encoder_layers": 2,
-    "lm_layers": 2,
+    "lm_layers": 3,
     "dropout": 0.0,
-    "segment_seconds": 1.0,
+    "segment_seconds": 1.5,
     "lr": 0.002,
     "warmup_steps": 20,
     "total_steps": 1000,
     "sampling_steps": 8,
     "valid_restore_clips": 1,
-    "valid_restore_every": 5,
+    "valid_restore_every": 20,
     "valid_metrics": "[lsd,estoi]",
     "test_sets": "[]",  # the demo scores its own restored file (step 6)
 }
-CORPUS = dict(n_speech=16, n_noise=6, n_rir=4, n_test=2, n_real=1, seed=0)
+CORPUS = dict(n_speech=32, n_noise=6, n_rir=4, n_test=2, n_real=1, seed=0)
 METRICS = ("lsd", "pesq", "estoi", "si_sdr", "dnsmos", "spk_sim")
 FALLBACK_METRICS = ("lsd", "pesq", "estoi", "si_sdr")
 
