@@ -4,7 +4,8 @@
 tiny Audio-MAE pretraining (the loss goes down), fine-tuning from its
 export (the toy tone-tagging task is learnt: validation loss, eval mAP and
 the exported interface's top-1 class on fresh clips), and a two-process
-``torchrun`` (gloo) fine-tuning run with the AS-2M weighted sampler.
+``torchrun`` (gloo) pretraining run and fine-tuning run with the AS-2M
+weighted sampler.
 
 Authors
  * speechbrain-masksr contributors 2026
@@ -255,3 +256,28 @@ def test_finetuning_ddp_two_processes(pretrained, toy, tmp_path):
     log = read_log(tmp_path / "train_log.txt")
     assert len(log) == 3 and 0.0 <= log[-1]["test mAP"] <= 1.0
     assert (tmp_path / "model" / "model.ckpt").is_file()
+
+
+def test_pretraining_ddp_two_processes(toy, tmp_path):
+    run_recipe(
+        "train.py",
+        "audiomae_pretrain.yaml",
+        tmp_path,
+        f"--data_folder={toy / 'audio'}",
+        f"--csv_folder={toy}",
+        "--train_set=balanced",
+        "--valid_ratio=0.2",
+        "--decoder_dim=32",
+        "--decoder_depth=2",
+        "--decoder_heads=2",
+        "--number_of_epochs=2",
+        "--warmup_epochs=1",
+        "--batch_size=4",
+        "--distributed_backend=gloo",
+        nproc=2,
+    )
+    log = read_log(tmp_path / "train_log.txt")
+    assert len(log) == 2  # written once (main process), no test stage
+    assert all(torch.isfinite(torch.tensor(r["train loss"])) for r in log)
+    ckpts = list((tmp_path / "save").glob("CKPT+*/model.ckpt"))
+    assert ckpts and (tmp_path / "model" / "model.ckpt").is_file()
