@@ -62,10 +62,10 @@ def build_parser():
         description=(
             "Score estimated audio against references, pairing files by "
             "identical relative path. Prints a Markdown table of means; "
-            "--csv writes per-file scores. LSD is VoiceFixer's (in Bels, at "
-            "the reference's rate: n_fft 2048/hop 441 at 44.1 kHz, 743/160 "
-            "at 16 kHz); PESQ, DNSMOS and speaker similarity run at 16 kHz; "
-            "ESTOI via pystoi at the file rate."
+            "--csv writes per-file scores. LSD is VoiceFixer's (in Bels, "
+            "resampled to 44.1 kHz: n_fft 2048, hop 441); PESQ, DNSMOS and "
+            "speaker similarity run at 16 kHz; ESTOI via pystoi at the file "
+            "rate."
         ),
     )
     parser.add_argument(
@@ -304,6 +304,12 @@ def main(argv=None):
     except (ValueError, AudioError) as error:
         print(f"masksr-eval: error: {error}", file=err)
         return 2
+    if args.spk_weights is not None and not Path(args.spk_weights).is_file():
+        print(
+            f"masksr-eval: error: --spk-weights {args.spk_weights} not found",
+            file=err,
+        )
+        return 2
     if args.csv is not None:
         inputs = {p.resolve() for _, r, e in pairs for p in (r, e)}
         if Path(args.csv).resolve() in inputs:
@@ -336,7 +342,7 @@ def main(argv=None):
             skipped.append(key)
             tqdm.write(f"skipping {key}: {error}", file=err)
             continue
-        except ImportError as error:
+        except (ImportError, FileNotFoundError) as error:
             bar.close()
             print(
                 f"masksr-eval: error: {error} (or leave that metric out "

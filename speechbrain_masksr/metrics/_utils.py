@@ -40,7 +40,8 @@ def as_mono_numpy(wav, name="audio", dtype=np.float64):
     Arguments
     ---------
     wav : torch.Tensor or numpy.ndarray
-        Audio ``[time]`` or ``[1, time]``.
+        Audio ``[time]`` or ``[1, time]``; signed integer PCM (e.g.
+        ``int16``) is scaled to [-1, 1) like ``soundfile`` does.
     name : str
         Used in error messages.
     dtype : numpy dtype
@@ -60,13 +61,21 @@ def as_mono_numpy(wav, name="audio", dtype=np.float64):
     -------
     >>> as_mono_numpy(torch.ones(1, 4)).shape
     (4,)
+    >>> as_mono_numpy(np.array([16384, -32768], dtype=np.int16))
+    array([ 0.5, -1. ])
     >>> as_mono_numpy(torch.ones(2, 4), "x.wav")
     Traceback (most recent call last):
     ...
     speechbrain_masksr.dataio.AudioError: x.wav: expected mono audio [time], got shape (2, 4); average the channels first
     """
     if torch.is_tensor(wav):
-        wav = wav.detach().cpu().double().numpy()
+        wav = wav.detach().cpu()
+        wav = (wav.double() if wav.is_floating_point() else wav).numpy()
+    wav = np.asarray(wav)
+    if np.issubdtype(wav.dtype, np.signedinteger):
+        # integer PCM (e.g. int16 from scipy.io.wavfile): full scale = 1.0
+        scale = float(np.iinfo(wav.dtype).max) + 1.0
+        wav = wav.astype(np.float64) / scale
     wav = np.asarray(wav, dtype=np.float64)
     while wav.ndim > 1 and wav.shape[0] == 1:
         wav = wav[0]

@@ -11,10 +11,11 @@ Authors
 """
 
 import math
+import warnings
 
 import numpy as np
 
-from speechbrain_masksr.metrics._utils import check_pair
+from speechbrain_masksr.metrics._utils import MetricWarning, check_pair
 
 #: Columns of the per-file CSV written by ``masksr-eval``.
 CSV_COLUMNS = (
@@ -102,6 +103,25 @@ def expand_metrics(metrics):
     return tuple(c for c in METRIC_COLUMNS if c in wanted)
 
 
+def _guarded(name, fn, *args, **kwargs):
+    """Run one metric; any failure gives NaN and a :class:`MetricWarning`.
+
+    Missing packages or model files (``ImportError``,
+    ``FileNotFoundError``) are set-up errors and are raised.
+    """
+    try:
+        return fn(*args, **kwargs)
+    except (ImportError, FileNotFoundError):
+        raise
+    except Exception as err:
+        warnings.warn(
+            f"{name}: failed ({type(err).__name__}: {err}); returning NaN",
+            MetricWarning,
+            stacklevel=3,
+        )
+        return math.nan
+
+
 def compute_metrics(
     ref,
     est,
@@ -114,8 +134,10 @@ def compute_metrics(
 
     Lengths are matched first (truncation to the shorter signal); every
     metric then resamples internally to its own rate (PESQ, DNSMOS and
-    speaker similarity at 16 kHz; LSD, ESTOI and SI-SDR at
-    ``sample_rate``). DNSMOS scores ``est`` only.
+    speaker similarity at 16 kHz; LSD at 44.1 kHz; ESTOI and SI-SDR at
+    ``sample_rate``). DNSMOS scores ``est`` only. A metric that fails on
+    the pair gives NaN and a :class:`MetricWarning` (the other metrics are
+    still computed); missing packages or model files raise.
 
     Arguments
     ---------
@@ -161,23 +183,36 @@ def compute_metrics(
     ref, est = check_pair(ref, est)
     out = {}
     if "lsd" in columns:
-        out["lsd"] = lsd(ref, est, sample_rate)
+        out["lsd"] = _guarded("lsd", lsd, ref, est, sample_rate)
     if "pesq" in columns:
-        out["pesq"] = pesq_wb(ref, est, sample_rate)
+        out["pesq"] = _guarded("pesq", pesq_wb, ref, est, sample_rate)
     if "estoi" in columns:
-        out["estoi"] = estoi(ref, est, sample_rate)
+        out["estoi"] = _guarded("estoi", estoi, ref, est, sample_rate)
     if "pesq_nb" in columns:
-        out["pesq_nb"] = pesq_nb(ref, est, sample_rate)
+        out["pesq_nb"] = _guarded("pesq_nb", pesq_nb, ref, est, sample_rate)
     if "si_sdr" in columns:
-        out["si_sdr"] = si_sdr(ref, est)
+        out["si_sdr"] = _guarded("si_sdr", si_sdr, ref, est)
     if any(c.startswith("dnsmos_") for c in columns):
-        scores = dnsmos(est, sample_rate, personalized=dnsmos_personalized)
+        scores = _guarded(
+            "dnsmos",
+            dnsmos,
+            est,
+            sample_rate,
+            personalized=dnsmos_personalized,
+        )
         for key in ("sig", "bak", "ovrl", "p808"):
             if f"dnsmos_{key}" in columns:
-                out[f"dnsmos_{key}"] = scores[key]
+                out[f"dnsmos_{key}"] = (
+                    math.nan if isinstance(scores, float) else scores[key]
+                )
     if "spk_sim" in columns:
-        out["spk_sim"] = speaker_similarity(
-            ref, est, sample_rate, weights_fpath=spk_weights
+        out["spk_sim"] = _guarded(
+            "spk_sim",
+            speaker_similarity,
+            ref,
+            est,
+            sample_rate,
+            weights_fpath=spk_weights,
         )
     return {c: out[c] for c in columns}
 

@@ -159,6 +159,35 @@ def test_cli_bad_arguments(folders, tmp_path, capsys):
     assert "no such file or folder" in capsys.readouterr().err
     assert main(["--ref", str(ref), "--est", str(est), "--metrics", "x"]) == 2
     assert "unknown metric" in capsys.readouterr().err
+    missing = str(tmp_path / "nope.pt")
+    args = ["--ref", str(ref), "--est", str(est), "--spk-weights", missing]
+    assert main(args + ["--metrics", "spk_sim"]) == 2
+    assert f"--spk-weights {missing} not found" in capsys.readouterr().err
+
+
+def test_cli_keeps_going_on_a_clip_too_short_to_score(tmp_path, capsys):
+    ref, est = tmp_path / "ref", tmp_path / "est"
+    for name, n in (("long.wav", SR), ("tiny.wav", 200)):
+        save_audio(ref / name, speech_like(0)[:n], SR)
+        save_audio(est / name, speech_like(0)[:n], SR)
+    out_csv = tmp_path / "s.csv"
+    code = main(
+        [
+            "--ref",
+            str(ref),
+            "--est",
+            str(est),
+            "--metrics",
+            "estoi,si_sdr",
+            "--csv",
+            str(out_csv),
+            "--no-progress",
+        ]
+    )
+    assert code == 0
+    assert "tiny.wav: estoi: clip too short" in capsys.readouterr().err
+    rows = {r[0]: r for r in read_csv(out_csv)[1:]}
+    assert rows["tiny.wav"][3] == "nan" and float(rows["long.wav"][3]) > 0.99
 
 
 def test_console_script_is_declared_and_runs(folders):

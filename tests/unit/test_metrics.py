@@ -226,6 +226,34 @@ def test_estoi_too_short_gives_nan(clean):
         assert math.isnan(estoi(clean[:2000], clean[:2000], SR))
 
 
+def test_estoi_under_one_frame_gives_nan_and_warning(clean):
+    # pystoi raises an AxisError inside its framing for clips this short
+    with pytest.warns(MetricWarning, match="estoi: clip too short"):
+        assert math.isnan(estoi(clean[:300], clean[:300], SR))
+
+
+def test_compute_metrics_isolates_a_failing_metric(clean, monkeypatch):
+    import sys
+
+    lsd_module = sys.modules["speechbrain_masksr.metrics.lsd"]
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr(lsd_module, "lsd", broken)
+    with pytest.warns(MetricWarning, match="lsd: failed .*boom"):
+        out = compute_metrics(clean, clean, SR, metrics=("lsd", "si_sdr"))
+    assert math.isnan(out["lsd"]) and out["si_sdr"] > 100
+
+
+def test_int16_arrays_are_scaled_like_float_audio(clean):
+    pcm = np.round(clean * 32767).astype(np.int16)
+    as_float = pcm.astype(np.float64) / 32768.0
+    # unscaled, the int16 copy was 90 dB louder: LSD about 9 Bels
+    assert lsd(pcm, as_float, SR, rate=None) == pytest.approx(0.0, abs=1e-6)
+    assert si_sdr(torch.from_numpy(pcm), as_float) > 100
+
+
 # -------------------------------------------------------------- DNSMOS
 
 
