@@ -11,8 +11,9 @@ Decoding starts from a fully masked codegram. At step ``i`` of ``S``
    perturbation:
 
    * ``noise="gaussian"`` (MaskSR paper rule): ``N(0, sigma^2)`` with
-     ``sigma^2 = noise_variance * (1 - r)``, i.e. the variance falls
-     linearly from 4 towards 0 and is exactly 0 at the last step;
+     ``sigma^2 = noise_variance * (1 - i / (S - 1))`` at step ``i`` of
+     ``S``, i.e. the variance falls linearly from exactly 4 at the first
+     step to exactly 0 at the last;
    * ``noise="gumbel"`` (MaskGIT choice-temperature rule):
      ``choice_temperature * (1 - r) * Gumbel(0, 1)``;
    * ``noise="none"``: pure confidence ranking;
@@ -141,8 +142,26 @@ def num_still_masked(n_total, n_remaining, step, steps):
     return torch.minimum(keep, n_remaining - 1).clamp(min=0)
 
 
-def _gumbel(shape, generator, device):
-    u = torch.rand(shape, generator=generator, device=device)
+def _draw(draw_fn, rows, tail, generator, device):
+    """Random draws for the selected positions (``rows``: their batch index).
+
+    ``generator`` is one ``torch.Generator`` (or None) shared by the whole
+    batch, or a sequence with one generator per batch item: then each item
+    draws only for its own positions, so its result does not depend on the
+    other items of the batch (``rows`` is sorted, as ``nonzero`` returns).
+    """
+    if isinstance(generator, (list, tuple)):
+        counts = torch.bincount(rows, minlength=len(generator)).tolist()
+        parts = [
+            draw_fn((n, *tail), generator=g, device=device)
+            for n, g in zip(counts, generator)
+        ]
+        return torch.cat(parts)
+    return draw_fn((rows.numel(), *tail), generator=generator, device=device)
+
+
+def _gumbel(rows, tail, generator, device):
+    u = _draw(torch.rand, rows, tail, generator, device)
     u = u.clamp(torch.finfo(u.dtype).tiny, 1.0 - 1e-7)
     return -torch.log(-torch.log(u))
 
@@ -154,6 +173,36 @@ def _check_sampling_args(steps, temperature, noise):
         raise ValueError(f"temperature must be >= 0, got {temperature}")
     if noise not in NOISE_TYPES:
         raise ValueError(f"noise must be one of {NOISE_TYPES}, got {noise!r}")
+
+
+def gaussian_noise_variance(step, steps, noise_variance=4.0):
+    """Variance of MaskSR's Gaussian score noise at a decoding step.
+
+    It falls linearly from ``noise_variance`` at the first step to 0 at the
+    last one (the MaskSR paper: 4 to 0).
+
+    Arguments
+    ---------
+    step : int
+        0-based step index.
+    steps : int
+        Number of decoding steps.
+    noise_variance : float
+        Variance at the first step.
+
+    Returns
+    -------
+    float
+        ``noise_variance * (1 - step / (steps - 1))`` (0 when ``steps == 1``).
+
+    Example
+    -------
+    >>> [gaussian_noise_variance(i, 5) for i in range(5)]
+    [4.0, 3.0, 2.0, 1.0, 0.0]
+    """
+    if steps <= 1:
+        return 0.0
+    return noise_variance * (1 - step / (steps - 1))
 
 
 def maskgit_fill(
@@ -193,8 +242,11 @@ def maskgit_fill(
         Initial variance of the Gaussian score noise (4 in MaskSR).
     choice_temperature : float
         Initial Gumbel scale of the MaskGIT rule (4.5 in MaskGIT).
-    generator : torch.Generator, optional
-        Random generator (on the tokens' device) for reproducibility.
+    generator : torch.Generator or list of torch.Generator, optional
+        Random generator (on the tokens' device) for reproducibility, or
+        one generator per batch item: each item then only draws from its
+        own generator, so its result is the same whatever else is in the
+        batch.
 
     Returns
     -------
@@ -226,21 +278,21 @@ def maskgit_fill(
         logits = logits[sel].float()
         if temperature > 0:
             logp = torch.log_softmax(logits / temperature, dim=-1)
-            sampled = (
-                logp + _gumbel(logp.shape, generator, logp.device)
-            ).argmax(-1)
+            gumbel = _gumbel(sel[0], logp.shape[1:], generator, logp.device)
+            sampled = (logp + gumbel).argmax(-1)
         else:
             logp = torch.log_softmax(logits, dim=-1)
             sampled = logp.argmax(-1)
         score = logp.gather(-1, sampled[:, None]).squeeze(-1)
-        if noise == "gaussian" and noise_variance * (1 - r) > 0:
-            std = math.sqrt(noise_variance * (1 - r))
-            score = score + std * torch.randn(
-                score.shape, generator=generator, device=score.device
+        variance = gaussian_noise_variance(step, steps, noise_variance)
+        if noise == "gaussian" and variance > 0:
+            std = math.sqrt(variance)
+            score = score + std * _draw(
+                torch.randn, sel[0], (), generator, score.device
             )
         elif noise == "gumbel" and choice_temperature * (1 - r) > 0:
             score = score + choice_temperature * (1 - r) * _gumbel(
-                score.shape, generator, score.device
+                sel[0], (), generator, score.device
             )
         scores = torch.full(masked.shape, math.inf, device=tokens.device)
         scores[sel] = score
@@ -310,8 +362,8 @@ def maskgit_sample(
         Initial MaskGIT choice temperature.
     valid : torch.Tensor, optional
         Bool ``[batch, T]`` valid frames; padded frames are not generated.
-    generator : torch.Generator, optional
-        Random generator for reproducibility.
+    generator : torch.Generator or list of torch.Generator, optional
+        Random generator, or one per batch item (see :func:`maskgit_fill`).
     device : torch.device, optional
         Device of the codegram.
     pad_value : int
@@ -425,8 +477,8 @@ def hierarchical_sample(
         Initial MaskGIT choice temperature.
     valid : torch.Tensor, optional
         Bool ``[batch, T]`` valid frames.
-    generator : torch.Generator, optional
-        Random generator.
+    generator : torch.Generator or list of torch.Generator, optional
+        Random generator, or one per batch item (see :func:`maskgit_fill`).
     device : torch.device, optional
         Device of the codegram.
     pad_value : int

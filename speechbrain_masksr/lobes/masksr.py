@@ -561,7 +561,8 @@ class MaskSR(nn.Module):
         temperature : float
             Token sampling temperature (0 = argmax).
         seed : int, optional
-            Seed of a private ``torch.Generator``: same seed, same tokens.
+            Seed of private ``torch.Generator`` objects, one per item: same
+            seed, same tokens, whatever else is in the batch.
         lengths : torch.Tensor, optional
             Relative lengths ``[batch]``; padded frames are returned as 0.
         noise_variance : float
@@ -588,8 +589,12 @@ class MaskSR(nn.Module):
         try:
             generator = None
             if seed is not None:
-                generator = torch.Generator(device=wavs.device)
-                generator.manual_seed(int(seed))
+                # One generator per item, all with the same seed: an item's
+                # tokens do not depend on the rest of the batch.
+                generator = [
+                    torch.Generator(device=wavs.device).manual_seed(int(seed))
+                    for _ in range(wavs.shape[0])
+                ]
             n_frames, valid = self._frames(wavs, lengths)
             cond = self.encoder(wavs, lengths)
             logits_fn = self.guided_logits_fn(cond, valid, guidance)

@@ -39,7 +39,7 @@ def tiny_model(variant="flat", q=3, v=16, d=32, dropout=0.0, **kw):
 def test_encoder_frames_match_dac(tmp_path):
     codec = DACTokenizer(load_path=save_tiny_dac(tmp_path / "w.pth"))
     enc = SpeechEncoder(d_model=16, num_layers=1, nhead=2)
-    for n in (1, 300, 511, 512, 513, 1024, 5000):
+    for n in (1, 300, 511, 512, 513, 1024, 1025, 2048, 2049, 5120, 5121):
         wav = torch.randn(1, n)
         frames = math.ceil(n / 512)
         assert enc(wav).shape == (1, frames, 16)
@@ -81,6 +81,12 @@ def test_padded_batch_matches_single_examples():
     out = model.generate(batch, lengths=lengths, **kw)
     assert torch.equal(out[1, :, :6], model.generate(short[None], **kw)[0])
     assert (out[1, :, 6:] == 0).all()
+    # seeded random decoding: each item gets the tokens it gets alone
+    for noise in ("gaussian", "gumbel"):
+        kw = dict(steps=4, seed=5, noise=noise)
+        out = model.generate(batch, lengths=lengths, **kw)
+        assert torch.equal(out[1, :, :6], model.generate(short[None], **kw)[0])
+        assert torch.equal(out[0], model.generate(long[None], **kw)[0])
 
 
 def test_flat_mask_ratio_and_counts():

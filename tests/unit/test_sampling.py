@@ -150,6 +150,52 @@ def test_seeded_reproducibility():
         assert not torch.equal(run(0, noise), run(1, noise))
 
 
+def test_per_item_generators_make_items_independent():
+    # with one generator per item, an item's tokens do not depend on the
+    # other items of the batch (nor on the padded length of the batch)
+    logits = torch.randn(2, 3, 12, V)
+    valid = torch.tensor([[True] * 12, [True] * 5 + [False] * 7])
+
+    def gens(n):
+        return [torch.Generator().manual_seed(7) for _ in range(n)]
+
+    for noise in ("gaussian", "gumbel"):
+        kw = dict(steps=5, noise=noise)
+        both = maskgit_sample(
+            lambda t: logits, 2, 3, 12, V, valid=valid, generator=gens(2), **kw
+        )
+        short = maskgit_sample(
+            lambda t: logits[1:, :, :5], 1, 3, 5, V, generator=gens(1), **kw
+        )
+        long = maskgit_sample(
+            lambda t: logits[:1], 1, 3, 12, V, generator=gens(1), **kw
+        )
+        assert torch.equal(both[1, :, :5], short[0])
+        assert torch.equal(both[0], long[0])
+        hier = hierarchical_sample(
+            lambda t: logits,
+            2,
+            3,
+            12,
+            V,
+            [3, 1, 1],
+            noise=noise,
+            valid=valid,
+            generator=gens(2),
+        )
+        hier_short = hierarchical_sample(
+            lambda t: logits[1:, :, :5],
+            1,
+            3,
+            5,
+            V,
+            [3, 1, 1],
+            noise=noise,
+            generator=gens(1),
+        )
+        assert torch.equal(hier[1, :, :5], hier_short[0])
+
+
 def test_hierarchical_ranks_within_level():
     logits = torch.randn(1, 3, 10, V)
     rec = Recorder(logits)
@@ -199,3 +245,13 @@ def test_bad_arguments():
         maskgit_sample(lambda t: None, 1, 1, 1, V, noise="laplace")
     with pytest.raises(ValueError, match="temperature"):
         maskgit_sample(lambda t: None, 1, 1, 1, V, temperature=-1.0)
+
+
+def test_gaussian_noise_variance_falls_linearly_from_4_to_0():
+    from speechbrain_masksr.sampling import gaussian_noise_variance
+
+    var = [gaussian_noise_variance(i, 40) for i in range(40)]
+    assert var[0] == 4.0 and var[-1] == 0.0
+    steps = [a - b for a, b in zip(var, var[1:])]
+    assert max(steps) - min(steps) < 1e-12  # linear
+    assert gaussian_noise_variance(0, 1) == 0.0
