@@ -60,7 +60,7 @@ def resample(wav, orig_sr, new_sr):
     return torchaudio.functional.resample(wav, int(orig_sr), int(new_sr))
 
 
-def check_waveform(wav, name="audio", min_samples=1):
+def check_waveform(wav, name="audio", min_samples=1, sample_rate=None):
     """Validate a waveform tensor and return it as float32.
 
     Arguments
@@ -71,6 +71,8 @@ def check_waveform(wav, name="audio", min_samples=1):
         Used in the error message (a file name, say).
     min_samples : int
         Shortest accepted length.
+    sample_rate : int, optional
+        Rate of ``wav``; when given, a too-short error states durations.
 
     Returns
     -------
@@ -96,9 +98,15 @@ def check_waveform(wav, name="audio", min_samples=1):
     if wav.numel() == 0 or wav.shape[-1] == 0:
         raise AudioError(f"{name}: audio is empty")
     if wav.shape[-1] < min_samples:
+        rate = ""
+        if sample_rate:
+            rate = (
+                f" ({wav.shape[-1] / sample_rate:.3g} s at {sample_rate} Hz,"
+                f" the minimum is {min_samples / sample_rate:.3g} s)"
+            )
         raise AudioError(
             f"{name}: audio has {wav.shape[-1]} samples, "
-            f"at least {min_samples} are needed"
+            f"at least {min_samples} are needed{rate}"
         )
     wav = wav.float()
     if not torch.isfinite(wav).all():
@@ -147,6 +155,8 @@ def load_audio(path, sample_rate=None, mono=True, min_samples=1):
     speechbrain_masksr.dataio.AudioError: ...missing.wav: file not found
     """
     path = str(path)
+    if os.path.isdir(path):
+        raise AudioError(f"{path}: is a folder, not an audio file")
     if not os.path.isfile(path):
         raise AudioError(f"{path}: file not found")
     try:
@@ -161,7 +171,7 @@ def load_audio(path, sample_rate=None, mono=True, min_samples=1):
     if sample_rate is not None:
         wav = resample(wav, sr, sample_rate)
         sr = sample_rate
-    return check_waveform(wav, path, min_samples=min_samples), int(sr)
+    return check_waveform(wav, path, min_samples, sample_rate=sr), int(sr)
 
 
 def save_audio(path, wav, sample_rate):

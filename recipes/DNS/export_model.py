@@ -300,8 +300,21 @@ def export(
     hparams_file = Path(hparams_file)
     if not hparams_file.is_file():
         raise ExportError(f"{hparams_file}: hparams file not found")
-    with open(hparams_file, encoding="utf-8") as fin:
-        hparams = load_hyperpyyaml(fin, overrides or {})
+    try:
+        with open(hparams_file, encoding="utf-8") as fin:
+            hparams = load_hyperpyyaml(fin, overrides or {})
+    except (ExportError, OSError):
+        raise
+    except Exception as err:  # YAML syntax, bad !new: targets, overrides
+        raise ExportError(
+            f"{hparams_file}: cannot load the training YAML "
+            f"({type(err).__name__}: {err})"
+        ) from err
+    if not isinstance(hparams, dict):
+        raise ExportError(f"{hparams_file}: not a YAML mapping of hparams")
+    output = Path(output)
+    if output.exists() and not output.is_dir():
+        raise ExportError(f"--output {output} exists and is not a folder")
     config = model_config(hparams)
 
     if checkpoint is None:
@@ -322,7 +335,6 @@ def export(
 
     # Write into a staging folder next to the output, verify, then move the
     # files in: a failed export never leaves a half-valid model folder.
-    output = Path(output)
     output.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=".export-", dir=output.parent))
     try:
@@ -365,7 +377,7 @@ def main(argv=None):
             max_key=args.max_key,
             overrides=args.overrides,
         )
-    except (ExportError, FileNotFoundError, KeyError) as err:
+    except (ExportError, OSError, KeyError) as err:
         print(f"export_model.py: error: {err}", file=sys.stderr)
         return 1
     return 0

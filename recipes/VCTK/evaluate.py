@@ -320,11 +320,16 @@ def main(argv=None):
     Returns
     -------
     int
-        Exit status.
+        Exit status: 0 done, 1 for a reported error (missing data or
+        model files, unreadable audio, unavailable device).
     """
     args = parse_args(argv)
-    with torch.no_grad():
-        evaluate(args)
+    try:
+        with torch.no_grad():
+            evaluate(args)
+    except (OSError, ValueError) as err:  # AudioError, ModelFileError...
+        print(f"evaluate.py: error: {err}", file=sys.stderr)
+        return 1
     return 0
 
 

@@ -25,6 +25,13 @@ it only for files from a source you trust).
 Class names come from ``--labels class_labels_indices.csv``; without it the
 classifier's classes are named ``class_000``, ``class_001``, ...
 
+``OUT_DIR`` may exist; other files in it are left alone. If it already
+holds a model folder (``hyperparams.yaml`` or ``model.ckpt``) the conversion
+is refused unless ``--overwrite`` is given, and both files are then
+replaced together (a folder converted from a 527-class checkpoint becomes a
+consistent 10-class one, say). Nothing is written when the conversion
+fails. Exit status: 0 converted, 1 conversion error, 2 usage error.
+
 Example::
 
     audiomae-convert finetuned.pth models/audiomae-as2m \\
@@ -38,6 +45,7 @@ import argparse
 import pickle
 import re
 import sys
+import zipfile
 from pathlib import Path
 
 import torch
@@ -104,13 +112,20 @@ def load_checkpoint(path, trust_checkpoint=False):
             f"{path}: checkpoint not found. Download pretrained.pth or "
             "finetuned.pth from the facebookresearch/AudioMAE README."
         )
+    with open(path, "rb") as fin:
+        magic = fin.read(4)
+    # torch.save writes a zip archive (legacy files: a pickle, 0x80 first)
+    if not (zipfile.is_zipfile(path) or magic[:1] == b"\x80"):
+        raise ConversionError(
+            _not_a_checkpoint(path, ValueError(f"starts with {magic!r}"))
+        )
     try:
-        ckpt = torch.load(path, map_location="cpu", weights_only=True)
+        ckpt = _torch_load(path)
     except pickle.UnpicklingError:
         # Training checkpoints also pickle the run's argparse.Namespace.
         try:
             with torch.serialization.safe_globals([argparse.Namespace]):
-                ckpt = torch.load(path, map_location="cpu", weights_only=True)
+                ckpt = _torch_load(path)
         except pickle.UnpicklingError as err:
             if not trust_checkpoint:
                 raise ConversionError(
@@ -119,7 +134,7 @@ def load_checkpoint(path, trust_checkpoint=False):
                     "from a source you trust, re-run with --trust-checkpoint "
                     "(full unpickling can execute code)."
                 ) from err
-            ckpt = torch.load(path, map_location="cpu", weights_only=False)
+            ckpt = _torch_load(path, weights_only=False)
     if isinstance(ckpt, dict) and isinstance(ckpt.get("model"), dict):
         ckpt = ckpt["model"]
     if not isinstance(ckpt, dict) or not all(
@@ -129,6 +144,26 @@ def load_checkpoint(path, trust_checkpoint=False):
     if ckpt and all(k.startswith("module.") for k in ckpt):
         ckpt = {k[len("module.") :]: v for k, v in ckpt.items()}
     return ckpt
+
+
+def _torch_load(path, weights_only=True):
+    """``torch.load`` that reports a file that is no checkpoint at all."""
+    try:
+        return torch.load(path, map_location="cpu", weights_only=weights_only)
+    except pickle.UnpicklingError as err:
+        if weights_only and "Weights only load failed" in str(err):
+            raise  # a real checkpoint holding pickled objects
+        raise ConversionError(_not_a_checkpoint(path, err)) from err
+    except Exception as err:  # zip / EOF / key errors from torch.load
+        raise ConversionError(_not_a_checkpoint(path, err)) from err
+
+
+def _not_a_checkpoint(path, err):
+    return (
+        f"{path}: not a PyTorch checkpoint, or a corrupt / truncated one "
+        f"({type(err).__name__}: {err}). Expected the official Audio-MAE "
+        "pretrained.pth or finetuned.pth."
+    )
 
 
 def _block_indices(state, prefix):
@@ -345,6 +380,7 @@ def convert_checkpoint(
     trust_checkpoint=False,
     num_heads=None,
     target_length=None,
+    overwrite=False,
 ):
     """Convert an official checkpoint into a model folder.
 
@@ -365,6 +401,9 @@ def convert_checkpoint(
         Encoder heads (default ``embed_dim // 64``).
     target_length : int, optional
         Input frames (default: from the positional table).
+    overwrite : bool
+        Replace the ``hyperparams.yaml`` / ``model.ckpt`` of an existing
+        model folder in ``out_dir`` (other files are never touched).
 
     Returns
     -------
@@ -392,6 +431,7 @@ def convert_checkpoint(
 
     if Path(out_dir).resolve() == Path(checkpoint).resolve():
         raise ConversionError(f"{out_dir}: would overwrite the checkpoint")
+    _check_out_dir(out_dir, overwrite)
     state = load_checkpoint(checkpoint, trust_checkpoint)
     config = infer_config(
         state, kind, num_heads=num_heads, target_length=target_length
@@ -400,7 +440,8 @@ def convert_checkpoint(
     try:
         load_official_state_dict(model, state, config["kind"])
     except (KeyError, RuntimeError) as err:
-        raise ConversionError(f"{checkpoint}: {err}") from err
+        text = err.args[0] if isinstance(err, KeyError) and err.args else err
+        raise ConversionError(f"{checkpoint}: {text}") from err
     names = None
     if config["kind"] == "finetuned":
         n_classes = config["classifier"]["n_classes"]
@@ -415,6 +456,28 @@ def convert_checkpoint(
     return config
 
 
+def _check_out_dir(out_dir, overwrite):
+    """Refuse an ``out_dir`` that is a file or already holds a model."""
+    from speechbrain_masksr.inference.audio_mae import (
+        HPARAMS_FILE,
+        MODEL_FILE,
+    )
+
+    out_dir = Path(out_dir)
+    if out_dir.exists() and not out_dir.is_dir():
+        raise ConversionError(f"{out_dir}: exists and is not a folder")
+    taken = [
+        name
+        for name in (HPARAMS_FILE, MODEL_FILE)
+        if (out_dir / name).exists() or (out_dir / name).is_symlink()
+    ]
+    if taken and not overwrite:
+        raise ConversionError(
+            f"{out_dir} already holds {' and '.join(taken)}; pass "
+            "--overwrite to replace them, or choose another OUT_DIR"
+        )
+
+
 def main(argv=None):
     """Command-line entry point of ``audiomae-convert``.
 
@@ -426,7 +489,8 @@ def main(argv=None):
     Returns
     -------
     int
-        Exit status (0 on success, 1 on a conversion error).
+        Exit status (0 on success, 1 on a conversion error; argparse
+        exits with 2 on usage errors).
 
     Example
     -------
@@ -454,6 +518,11 @@ def main(argv=None):
     )
     parser.add_argument("--num-heads", type=int, default=None)
     parser.add_argument("--target-length", type=int, default=None)
+    parser.add_argument(
+        "--overwrite",
+        action="store_true",
+        help="replace hyperparams.yaml / model.ckpt already in OUT_DIR",
+    )
     args = parser.parse_args(argv)
     try:
         config = convert_checkpoint(
@@ -464,8 +533,9 @@ def main(argv=None):
             trust_checkpoint=args.trust_checkpoint,
             num_heads=args.num_heads,
             target_length=args.target_length,
+            overwrite=args.overwrite,
         )
-    except (ConversionError, FileNotFoundError, ValueError) as err:
+    except (ConversionError, OSError, ValueError) as err:
         print(f"error: {err}", file=sys.stdout)
         return 1
     enc = config["encoder"]

@@ -4,20 +4,31 @@ Usage::
 
     masksr-restore INPUT... -o OUT_DIR --source MODEL \\
         [--savedir DIR] [--steps N] [--guidance W] [--seed S] \\
-        [--noise gaussian|gumbel] [--device D] [--suffix SUFFIX]
+        [--noise gaussian|gumbel] [--device D] [--suffix SUFFIX] \\
+        [--overwrite]
 
 ``INPUT`` is any mix of audio files and folders (searched recursively; the
 folder structure is kept under ``OUT_DIR``). Every output is a 44.1 kHz mono
 16-bit WAV with the duration of its input. Inputs are never overwritten: an
 ``OUT_DIR`` that is an input folder, or an output path that is an input
-file, is refused. A file that cannot be read is reported (naming it) and
-skipped; the exit status is then 1 (2 for usage or model errors).
+file, is refused. ``OUT_DIR`` may lie inside an input folder: files already
+under ``OUT_DIR`` are then not taken as inputs. Existing files that lie in
+an input folder or next to an input file (where originals live) are not
+replaced unless ``--overwrite`` is given; an input is never replaced. In a
+separate output folder, earlier outputs are replaced (re-runs). A file
+that cannot be read is reported (naming it) and skipped.
+
+Exit status: 0 if every file was restored, 1 if some failed, 2 for usage
+errors (bad options, missing inputs, outputs that would overwrite files)
+and model errors (missing or unusable model folder, unavailable device);
+nothing is written in the last case.
 
 Authors
  * speechbrain-masksr contributors 2026
 """
 
 import argparse
+import math
 import sys
 from pathlib import Path
 
@@ -80,10 +91,13 @@ def parse_args(argv=None):
         "--savedir", default=None, help="where to link/download model files"
     )
     parser.add_argument(
-        "--steps", type=int, default=None, help="sampling steps"
+        "--steps", type=_positive_int, default=None, help="sampling steps"
     )
     parser.add_argument(
-        "--guidance", type=float, default=None, help="guidance weight w"
+        "--guidance",
+        type=_non_negative_float,
+        default=None,
+        help="guidance weight w (>= 0)",
     )
     parser.add_argument(
         "--seed", type=int, default=0, help="sampling seed (default 0)"
@@ -104,14 +118,38 @@ def parse_args(argv=None):
         default="",
         help="added to each output file stem (default: none)",
     )
+    parser.add_argument(
+        "--overwrite",
+        action="store_true",
+        help="replace existing output files (inputs are never replaced)",
+    )
     return parser.parse_args(argv)
 
 
-def plan_outputs(inputs, out_dir, suffix=""):
+def _positive_int(text):
+    """``--steps`` values: integers >= 1."""
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be >= 1, got {value}")
+    return value
+
+
+def _non_negative_float(text):
+    """``--guidance`` values: finite floats >= 0."""
+    value = float(text)
+    if not math.isfinite(value) or value < 0:
+        raise argparse.ArgumentTypeError(
+            f"must be a finite number >= 0, got {text}"
+        )
+    return value
+
+
+def plan_outputs(inputs, out_dir, suffix="", overwrite=False):
     """Map every input audio file to its output path.
 
     A file maps to ``OUT_DIR/<stem><suffix>.wav``; a folder's audio files
-    map to the same names under ``OUT_DIR``, keeping their sub-folders.
+    map to the same names under ``OUT_DIR``, keeping their sub-folders
+    (files already inside ``OUT_DIR`` are not inputs).
 
     Arguments
     ---------
@@ -121,6 +159,9 @@ def plan_outputs(inputs, out_dir, suffix=""):
         Output folder.
     suffix : str
         Added to each output file stem.
+    overwrite : bool
+        Allow replacing existing files (never inputs) in an input folder
+        or next to an input file; elsewhere existing files are replaced.
 
     Returns
     -------
@@ -131,8 +172,9 @@ def plan_outputs(inputs, out_dir, suffix=""):
     ------
     UsageError
         Missing inputs, no audio found, ``out_dir`` equal to an input
-        folder, two inputs mapping to one output, or an output that would
-        overwrite an input file.
+        folder, two inputs mapping to one output, an output that would
+        overwrite an input file, or (without ``overwrite``) an output that
+        already exists where the inputs live.
 
     Example
     -------
@@ -160,7 +202,9 @@ def plan_outputs(inputs, out_dir, suffix=""):
             files = sorted(
                 p
                 for p in path.rglob("*")
-                if p.is_file() and p.suffix.lower() in AUDIO_EXTENSIONS
+                if p.is_file()
+                and p.suffix.lower() in AUDIO_EXTENSIONS
+                and not p.resolve().is_relative_to(out_dir)
             )
             if not files:
                 raise UsageError(f"{path}: no audio files found")
@@ -172,13 +216,15 @@ def plan_outputs(inputs, out_dir, suffix=""):
         else:
             raise UsageError(f"{path}: no such file or folder")
     plan = [(src, dst.with_name(dst.name + ".wav")) for src, dst in plan]
-    resolved_inputs = {src.resolve() for src, _ in plan}
-    seen = {}
+    resolved_inputs = {src.resolve(): src for src, _ in plan}
+    protected = [Path(i).resolve() for i in inputs if Path(i).is_dir()]
+    protected += [src.parent for src in resolved_inputs]
+    seen, existing = {}, []
     for src, dst in plan:
         if dst.resolve() in resolved_inputs:
             raise UsageError(
-                f"output {dst} would overwrite the input {src}; use another "
-                "-o or --suffix"
+                f"output {dst} (from {src}) would overwrite the input "
+                f"{resolved_inputs[dst.resolve()]}; use another -o or --suffix"
             )
         if dst in seen:
             raise UsageError(
@@ -186,6 +232,18 @@ def plan_outputs(inputs, out_dir, suffix=""):
                 "restore them into different output folders"
             )
         seen[dst] = src
+        if dst.exists() or dst.is_symlink():
+            if dst.is_dir():
+                raise UsageError(f"output {dst} is an existing folder")
+            where = dst.resolve()
+            if any(where.is_relative_to(root) for root in protected):
+                existing.append(dst)
+    if existing and not overwrite:
+        raise UsageError(
+            f"{len(existing)} output file(s) already exist among the "
+            f"inputs' files (first: {existing[0]}); pass --overwrite to "
+            "replace them, or use another -o or --suffix"
+        )
     return plan
 
 
@@ -210,17 +268,30 @@ def main(argv=None):
     """
     args = parse_args(argv)
     try:
-        plan = plan_outputs(args.inputs, args.out_dir, args.suffix)
+        plan = plan_outputs(
+            args.inputs, args.out_dir, args.suffix, args.overwrite
+        )
     except UsageError as err:
         print(f"masksr-restore: error: {err}", file=sys.stderr)
         return 2
 
+    import torch
     from tqdm import tqdm
 
-    from speechbrain_masksr.inference.restoration import SpeechRestoration
+    from speechbrain_masksr.inference.restoration import (
+        SpeechRestoration,
+        check_device,
+    )
 
+    device = args.device
+    if device is None:
+        device = "cuda:0" if torch.cuda.is_available() else "cpu"
     try:
-        run_opts = {} if args.device is None else {"device": args.device}
+        run_opts = {"device": check_device(device)}
+    except ValueError as err:
+        print(f"masksr-restore: error: {err}", file=sys.stderr)
+        return 2
+    try:
         model = SpeechRestoration.from_hparams(
             source=args.source, savedir=args.savedir, run_opts=run_opts
         )

@@ -28,7 +28,6 @@ Authors
 """
 
 import csv
-import os
 from pathlib import Path
 
 import torch
@@ -36,7 +35,12 @@ import yaml
 from speechbrain.inference.interfaces import Pretrained
 from speechbrain.utils.fetching import FetchConfig, LocalStrategy, fetch
 
-from speechbrain_masksr.dataio import load_audio, save_audio
+from speechbrain_masksr.dataio import (
+    AudioError,
+    check_waveform,
+    load_audio,
+    save_audio,
+)
 from speechbrain_masksr.lobes.audio_mae import (
     AudioMAE,
     AudioMAEClassifierModel,
@@ -86,10 +90,22 @@ def read_label_names(label_csv):
     """
     if not Path(label_csv).is_file():
         raise FileNotFoundError(f"{label_csv}: label file not found")
-    with open(label_csv, newline="", encoding="utf-8") as fin:
-        rows = sorted(
-            (int(r["index"]), r["display_name"]) for r in csv.DictReader(fin)
-        )
+    try:
+        with open(label_csv, newline="", encoding="utf-8") as fin:
+            reader = csv.DictReader(fin)
+            fields = reader.fieldnames or []
+            if "index" not in fields or "display_name" not in fields:
+                raise ValueError(
+                    f"{label_csv}: expected the columns index,mid,"
+                    f"display_name of class_labels_indices.csv, got {fields}"
+                )
+            rows = sorted((int(r["index"]), r["display_name"]) for r in reader)
+    except UnicodeDecodeError as err:
+        raise ValueError(f"{label_csv}: not a UTF-8 CSV file ({err})") from err
+    except (TypeError, ValueError) as err:
+        if str(label_csv) in str(err):
+            raise
+        raise ValueError(f"{label_csv}: bad class index ({err})") from err
     if [i for i, _ in rows] != list(range(len(rows))):
         raise ValueError(f"{label_csv}: indices are not 0..{len(rows) - 1}")
     return [name for _, name in rows]
@@ -397,6 +413,12 @@ class _AudioMAEInterface(Pretrained):
             The interface, frozen, in eval mode.
         """
         fetch_config = fetch_config or FetchConfig()
+        run_opts = dict(kwargs.pop("run_opts", None) or {})
+        if run_opts.get("device") is not None:
+            from speechbrain_masksr.inference.restoration import check_device
+
+            run_opts["device"] = check_device(run_opts["device"])
+        kwargs["run_opts"] = run_opts
         if hparams_file == HPARAMS_FILE:
             _check_source(source, savedir, local_strategy, fetch_config)
         return super().from_hparams(
@@ -418,10 +440,33 @@ class _AudioMAEInterface(Pretrained):
                 f"expected mono waveforms [batch, time] at {self.sample_rate}"
                 f" Hz, got shape {tuple(wavs.shape)}"
             )
+        if not wavs.is_floating_point():
+            raise ValueError(
+                f"expected floating-point audio in [-1, 1], got {wavs.dtype}"
+                " (integer PCM: divide by 32768 first)"
+            )
+        min_samples = self.compute_fbank.min_samples
+        wavs = check_waveform(wavs, "wavs", min_samples)
+        batch, time = wavs.shape
         if wav_lens is not None:
-            wav_lens = torch.as_tensor(wav_lens, dtype=torch.float32)
+            wav_lens = torch.as_tensor(wav_lens, dtype=torch.float32).cpu()
+            if (
+                wav_lens.shape != (batch,)
+                or not ((wav_lens > 0) & (wav_lens <= 1)).all()
+            ):
+                raise ValueError(
+                    f"wav_lens must be [batch] = [{batch}] relative lengths "
+                    f"in (0, 1], got shape {tuple(wav_lens.shape)}: "
+                    f"{wav_lens.tolist()}"
+                )
+            for b, rel in enumerate(wav_lens.tolist()):
+                if round(rel * time) < min_samples:
+                    raise AudioError(
+                        f"wavs[{b}]: {round(rel * time)} samples, shorter "
+                        f"than one fbank frame ({min_samples} samples)"
+                    )
             wav_lens = wav_lens.to(self.device)
-        return wavs.float().to(self.device), wav_lens
+        return wavs.to(self.device), wav_lens
 
     def load_file(self, path):
         """Read a file as mono audio at the model rate (clear errors).
@@ -890,6 +935,12 @@ class AudioMAEReconstruction(_AudioMAEInterface):
             removed), plus ``n_frames`` (frames holding audio) and
             ``waveform`` when ``wav_path`` is given.
         """
+        for out_path in (png_path, wav_path):
+            if (
+                out_path is not None
+                and Path(out_path).resolve() == Path(path).resolve()
+            ):
+                raise ValueError(f"{out_path}: would overwrite the input")
         wav = self.load_file(path)
         out = self.reconstruct_batch(
             wav[None], None, mask_ratio=mask_ratio, seed=seed, stats=stats
@@ -911,8 +962,6 @@ class AudioMAEReconstruction(_AudioMAEInterface):
             render = fbank_to_waveform(
                 out["reconstruction"][: out["n_frames"]], fb, n_iter=n_iter
             )
-            if os.path.abspath(str(wav_path)) == os.path.abspath(str(path)):
-                raise ValueError(f"{wav_path}: would overwrite the input")
             save_audio(wav_path, render, fb.sample_rate)
             out["waveform"] = render
         return out

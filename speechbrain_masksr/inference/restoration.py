@@ -55,6 +55,7 @@ __all__ = [
     "MODEL_FILE",
     "ModelFileError",
     "SpeechRestoration",
+    "check_device",
     "crossfade_weights",
     "inference_yaml",
     "load_model_weights",
@@ -67,6 +68,7 @@ HPARAMS_FILE = "hyperparams.yaml"
 MODEL_FILE = "model.ckpt"
 CODEC_FILE = "codec.pth"
 HOP = 512  # DAC 44.1 kHz frame hop; windows are aligned to it
+OUTPUT_EXTENSIONS = (".wav", ".flac")  # what save_audio writes as PCM_16
 
 
 class ModelFileError(FileNotFoundError):
@@ -79,6 +81,67 @@ class ModelFileError(FileNotFoundError):
     ...
     speechbrain_masksr.inference.restoration.ModelFileError: model.ckpt not found in 'x'
     """
+
+
+def check_device(device):
+    """Check that a torch device string names a device this machine has.
+
+    Arguments
+    ---------
+    device : str
+        ``"cpu"``, ``"cuda"``, ``"cuda:1"``, ``"mps"``...
+
+    Returns
+    -------
+    device : str
+        The normalised device (``"cuda"`` becomes ``"cuda:0"``).
+
+    Raises
+    ------
+    ValueError
+        An unknown device string, or CUDA / MPS asked for on a machine (or
+        a torch build) without it, or a GPU index that does not exist.
+
+    Example
+    -------
+    >>> check_device("cpu")
+    'cpu'
+    >>> check_device("gpu")
+    Traceback (most recent call last):
+    ...
+    ValueError: unknown device 'gpu': use cpu, cuda or cuda:N
+    """
+    try:
+        dev = torch.device(str(device))
+    except (RuntimeError, ValueError):
+        raise ValueError(
+            f"unknown device {device!r}: use cpu, cuda or cuda:N"
+        ) from None
+    if dev.type == "cuda":
+        if not torch.cuda.is_available():
+            build = torch.version.cuda or "none (CPU-only build)"
+            raise ValueError(
+                f"device {device!r} asked for, but CUDA is not available "
+                f"on this machine (torch {torch.__version__}, CUDA "
+                f"{build}); use --device cpu"
+            )
+        index = dev.index or 0
+        if index >= torch.cuda.device_count():
+            raise ValueError(
+                f"device {device!r}: only {torch.cuda.device_count()} "
+                "CUDA device(s) here"
+            )
+        return f"cuda:{index}"
+    if dev.type == "mps":
+        mps = getattr(torch.backends, "mps", None)
+        if mps is None or not mps.is_available():
+            raise ValueError(
+                f"device {device!r} asked for, but MPS is not available; "
+                "use --device cpu"
+            )
+    elif dev.type != "cpu":
+        raise ValueError(f"unsupported device {device!r}: use cpu or cuda")
+    return str(dev)
 
 
 # --------------------------------------------------------------------------
@@ -280,7 +343,11 @@ def load_model_weights(obj, path):
     try:
         state = torch.load(path, map_location="cpu", weights_only=True)
     except Exception as err:
-        raise ModelFileError(f"{path}: cannot read checkpoint ({err})") from err
+        raise ModelFileError(
+            f"{path}: cannot read the checkpoint: the file is corrupt, "
+            "truncated or not a torch.save state dict "
+            f"({type(err).__name__}: {err})"
+        ) from err
     if not isinstance(state, dict):
         raise ModelFileError(f"{path}: not a state dict")
     own = obj.state_dict()
@@ -525,6 +592,54 @@ def _fetch_required(filename, source, savedir, local_strategy, fetch_config):
     return Path(path)
 
 
+def _check_local_source(source):
+    """Clear errors for a ``source`` meant as a local folder but unusable.
+
+    A source that exists must be a folder; one that does not exist but is
+    written like a path (absolute, ``./``, ``~``, more than one ``/``) is
+    reported as a missing folder instead of being tried on the hub.
+    """
+    path = Path(source).expanduser()
+    if path.exists():
+        if not path.is_dir():
+            raise ModelFileError(
+                f"source '{source}' is a file; give the model folder that "
+                f"holds {HPARAMS_FILE}, {MODEL_FILE} and {CODEC_FILE}"
+            )
+        return
+    looks_local = (
+        path.is_absolute()
+        or source.startswith((".", "~"))
+        or source.count("/") > 1
+        or "\\" in source
+    )
+    if looks_local:
+        raise ModelFileError(
+            f"model folder '{source}' does not exist. A MaskSR model folder "
+            f"holds {HPARAMS_FILE}, {MODEL_FILE} and {CODEC_FILE}; write one "
+            "with recipes/DNS/export_model.py."
+        )
+
+
+def _check_output_path(path, output_path):
+    """Refuse an output that is the input, a folder or not WAV/FLAC."""
+    out = Path(output_path)
+    same = out.resolve() == Path(path).resolve()
+    if not same and out.exists() and Path(path).exists():
+        same = os.path.samefile(out, path)
+    if same:
+        raise ValueError(
+            f"refusing to overwrite the input file {path}: give a "
+            "different output path"
+        )
+    if out.is_dir():
+        raise ValueError(f"output path {out} is a folder, not a file")
+    if out.suffix.lower() not in OUTPUT_EXTENSIONS:
+        raise ValueError(
+            f"output path {out}: use a .wav or .flac name (16-bit PCM)"
+        )
+
+
 # --------------------------------------------------------------------------
 # The interface
 # --------------------------------------------------------------------------
@@ -630,6 +745,11 @@ class SpeechRestoration(Pretrained):
             The loaded interface (modules frozen, in eval mode).
         """
         source = str(source)
+        _check_local_source(source)
+        run_opts = dict(kwargs.pop("run_opts", None) or {})
+        if run_opts.get("device") is not None:
+            run_opts["device"] = check_device(run_opts["device"])
+        kwargs["run_opts"] = run_opts
         overrides = dict(overrides or {})
         fetch_kw = dict(
             savedir=savedir,
@@ -676,7 +796,9 @@ class SpeechRestoration(Pretrained):
         wav = self.audio_normalizer(wav.t().contiguous(), sr)
         if wav.dim() > 1:  # an audio_normalizer that keeps channels
             wav = wav.mean(dim=-1)
-        wav = check_waveform(wav, str(path), self.min_samples)
+        wav = check_waveform(
+            wav, str(path), self.min_samples, sample_rate=self.sample_rate
+        )
         return wav.to(self.device)
 
     def _settings(self, steps, guidance, noise):
@@ -756,7 +878,8 @@ class SpeechRestoration(Pretrained):
         Arguments
         ---------
         wavs : torch.Tensor
-            ``[batch, time]`` at the model's sample rate (44.1 kHz).
+            ``[batch, time]`` floating-point audio in [-1, 1] at the
+            model's sample rate (44.1 kHz).
         wav_lens : torch.Tensor, optional
             Relative lengths ``[batch]`` in ``(0, 1]``; ``None`` = all full.
         steps : int, optional
@@ -780,19 +903,26 @@ class SpeechRestoration(Pretrained):
                 f"Hz, got {shape} (use restore_file for files, "
                 "wav.unsqueeze(0) for one waveform)"
             )
+        if not wavs.is_floating_point():
+            raise ValueError(
+                f"wavs must be a floating-point tensor in [-1, 1], got "
+                f"{wavs.dtype} (integer PCM: divide by 32768 first, e.g. "
+                "wavs.float() / 32768)"
+            )
         wavs = check_waveform(wavs, "wavs", self.min_samples).to(self.device)
         batch, time = wavs.shape
         if wav_lens is None:
             lengths = [time] * batch
         else:
-            wav_lens = torch.as_tensor(wav_lens, dtype=torch.float32)
+            wav_lens = torch.as_tensor(wav_lens, dtype=torch.float32).cpu()
             if (
                 wav_lens.shape != (batch,)
                 or not ((wav_lens > 0) & (wav_lens <= 1)).all()
             ):
                 raise ValueError(
-                    f"wav_lens must be [batch] relative lengths in (0, 1], "
-                    f"got {wav_lens.tolist()}"
+                    f"wav_lens must be [batch] = [{batch}] relative lengths "
+                    f"in (0, 1], got shape {tuple(wav_lens.shape)}: "
+                    f"{wav_lens.tolist()}"
                 )
             lengths = [int(round(float(r) * time)) for r in wav_lens]
         for b, n in enumerate(lengths):
@@ -844,8 +974,9 @@ class SpeechRestoration(Pretrained):
         path : str or Path
             Input file.
         output_path : str or Path, optional
-            Where to write the restored 44.1 kHz mono 16-bit audio; must
-            not be the input file itself.
+            Where to write the restored 44.1 kHz mono 16-bit audio
+            (``.wav`` or ``.flac``); must not be the input file itself.
+            It is checked before any work is done.
         **kwargs : dict
             ``steps``, ``guidance``, ``seed``, ``noise`` (see
             :meth:`restore_batch`).
@@ -856,11 +987,7 @@ class SpeechRestoration(Pretrained):
             ``[time]`` at 44.1 kHz (same duration as the input).
         """
         if output_path is not None:
-            if Path(output_path).resolve() == Path(path).resolve():
-                raise ValueError(
-                    f"refusing to overwrite the input file {path}: give a "
-                    "different output path"
-                )
+            _check_output_path(path, output_path)
         wav = self.load_audio(path)
         restored = self.restore_batch(wav.unsqueeze(0), **kwargs)[0]
         if output_path is not None:

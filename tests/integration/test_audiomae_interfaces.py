@@ -5,6 +5,7 @@ Authors
 """
 
 import pytest
+import soundfile
 import torch
 
 from speechbrain_masksr.dataio import AudioError, load_audio, save_audio
@@ -14,6 +15,7 @@ from speechbrain_masksr.inference import (
 )
 from speechbrain_masksr.inference.audio_mae import (
     _visible_stats,
+    read_label_names,
     write_model_folder,
 )
 from speechbrain_masksr.lobes.audio_mae import (
@@ -191,3 +193,55 @@ def test_reconstruct_file_figure_and_audio(reconstruction, tmp_path):
     with pytest.raises(ValueError, match="overwrite"):
         reconstruction.reconstruct_file(path, wav_path=path, n_iter=1)
     assert path.read_bytes() == before
+
+
+def test_batch_checks_every_entry_point(classifier, reconstruction):
+    clf, _ = classifier
+    x = torch.stack([tone(440.0), tone(880.0)])
+    calls = (
+        clf.classify_batch,
+        clf.encode_batch,
+        reconstruction.reconstruct_batch,
+    )
+    for call in calls:
+        for lens in (torch.ones(3), torch.ones(2, 1), torch.tensor([1.5, 1])):
+            with pytest.raises(ValueError, match=r"\[batch\] = \[2\]"):
+                call(x, lens)
+        with pytest.raises(AudioError, match=r"wavs\[0\].*fbank frame"):
+            call(x, torch.tensor([0.01, 1.0]))  # 160 samples < 400
+        with pytest.raises(ValueError, match="floating-point"):
+            call((x * 32767).short())
+        with pytest.raises(AudioError, match="at least 400"):
+            call(torch.zeros(1, 399))
+    # Silence and clips longer than target_length give finite outputs.
+    for wav in (torch.zeros(1, SR), tone(300.0, 3.0)[None]):
+        scores = clf.classify_batch(wav)[0]
+        out = reconstruction.reconstruct_batch(wav)
+        assert torch.isfinite(scores).all()
+        assert torch.isfinite(out["reconstruction"]).all()
+
+
+def test_reconstruct_file_refuses_input_as_figure(reconstruction, tmp_path):
+    path = tmp_path / "clip.wav"
+    save_audio(path, torch.stack([tone(700.0, 0.5, 44100)] * 2), 44100)
+    before = path.read_bytes()
+    with pytest.raises(ValueError, match="overwrite"):
+        reconstruction.reconstruct_file(path, png_path=path)
+    assert path.read_bytes() == before
+    short = tmp_path / "short.wav"
+    soundfile.write(str(short), tone(500.0, 0.02, 44100).numpy(), 44100)
+    with pytest.raises(AudioError, match=r"short\.wav.*16000 Hz"):
+        reconstruction.reconstruct_file(short)
+
+
+def test_label_file_errors(tmp_path):
+    bad = tmp_path / "bad.csv"
+    bad.write_text("foo,bar\n1,2\n")
+    with pytest.raises(ValueError, match="display_name"):
+        read_label_names(bad)
+    bad.write_text("index,mid,display_name\nx,/m/a,A\n")
+    with pytest.raises(ValueError, match="bad class index"):
+        read_label_names(bad)
+    bad.write_bytes(b"\x80\x81\x82")
+    with pytest.raises(ValueError, match="UTF-8"):
+        read_label_names(bad)

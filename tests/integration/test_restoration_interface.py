@@ -5,6 +5,8 @@ Authors
 """
 
 import importlib.util
+import os
+import shutil
 from pathlib import Path
 
 import pytest
@@ -17,6 +19,7 @@ from speechbrain_masksr.dataio import AudioError, save_audio
 from speechbrain_masksr.inference import SpeechRestoration
 from speechbrain_masksr.inference.restoration import (
     ModelFileError,
+    check_device,
     crossfade_weights,
     overlap_add,
     window_starts,
@@ -251,3 +254,58 @@ def test_export_from_training_yaml(folder, tmp_path):
             root / "hparams" / "masksr.yaml", tmp_path / "bad", overrides=bad
         )
     assert not (tmp_path / "bad").exists()
+
+
+def test_batch_input_checks_and_window_edges(restorer, monkeypatch):
+    with pytest.raises(ValueError, match="floating-point"):
+        restorer.restore_batch((3000 * torch.randn(1, 5000)).short())
+    with pytest.raises(ValueError, match=r"\[batch, time\]"):
+        restorer.restore_batch(torch.zeros(1, 1, 5000))
+    for lens in (torch.ones(2), torch.ones(1, 1), torch.tensor([1.5])):
+        with pytest.raises(ValueError, match=r"\[batch\] = \[1\]"):
+            restorer.restore_batch(torch.zeros(1, 5000), lens)
+    # Identity "restoration": lengths one hop around one window come back
+    # whole (window = 0.5 s -> 22016 samples).
+    monkeypatch.setattr(
+        restorer, "generate_windows", lambda chunks, seed=None, **kw: chunks
+    )
+    for n in (22015, 22016, 22017, 22050, 3 * 22016 + 1):
+        x = torch.randn(1, n)
+        assert torch.allclose(restorer.restore_batch(x), x, atol=1e-5), n
+
+
+def test_restore_file_output_checked_first(restorer, tmp_path, monkeypatch):
+    src = tmp_path / "in.wav"
+    save_audio(src, 0.1 * torch.randn(5000), SR)
+    before = src.read_bytes()
+    link = tmp_path / "hard.wav"
+    os.link(src, link)
+    monkeypatch.setattr(restorer, "restore_batch", None)  # never reached
+    for dst, match in (
+        (link, "refusing to overwrite"),
+        (tmp_path, "is a folder"),
+        (tmp_path / "x.mp3", r"\.wav or \.flac"),
+    ):
+        with pytest.raises(ValueError, match=match):
+            restorer.restore_file(src, dst)
+    assert src.read_bytes() == before
+
+
+def test_devices_and_sources(folder, tmp_path):
+    assert check_device("cpu") == "cpu"
+    with pytest.raises(ValueError, match="unknown device"):
+        check_device("gpu0")
+    if not torch.cuda.is_available():
+        with pytest.raises(ValueError, match="CUDA is not available"):
+            SpeechRestoration.from_hparams(
+                source=str(folder[0]), run_opts={"device": "cuda"}
+            )
+    with pytest.raises(ModelFileError, match="does not exist"):
+        SpeechRestoration.from_hparams(source=str(tmp_path / "none"))
+    with pytest.raises(ModelFileError, match="is a file"):
+        SpeechRestoration.from_hparams(source=str(folder[0] / "model.ckpt"))
+    bad = tmp_path / "bad"
+    shutil.copytree(folder[0], bad)
+    (bad / "model.ckpt").write_text("not a checkpoint")
+    with pytest.raises(ModelFileError, match="corrupt"):
+        SpeechRestoration.from_hparams(source=str(bad))

@@ -139,3 +139,104 @@ def test_cli_clear_errors(model_dir, tmp_path, capsys):
     err = capsys.readouterr().err
     assert "cannot load the model" in err and "hyperparams.yaml" in err
     assert not out.exists()
+
+
+def test_cli_every_kind_of_input_file(model_dir, tmp_path, capsys):
+    """Rates, channels, sample formats and containers are converted; empty,
+    too short, NaN and non-audio files are named and skipped (status 1)."""
+    inp = tmp_path / "mixed"
+    (inp / "deep" / "er").mkdir(parents=True)
+    gen = torch.Generator().manual_seed(0)
+
+    def noise(*shape):
+        return (0.1 * torch.randn(*shape, generator=gen)).numpy()
+
+    good = {  # name: (samples, rate, subtype)
+        "stereo8k.wav": ((1600, 2), 8000, "PCM_16"),
+        "r96k.wav": ((19200,), 96000, "PCM_24"),
+        "float.wav": ((8820,), SR, "FLOAT"),
+        "a.flac": ((4000,), 22050, "PCM_16"),
+        "b.ogg": ((8820,), SR, "VORBIS"),
+        "deep/er/n.wav": ((3200,), 16000, "PCM_16"),
+    }
+    for name, (shape, sr, subtype) in good.items():
+        soundfile.write(str(inp / name), noise(*shape), sr, subtype=subtype)
+    soundfile.write(str(inp / "zero.wav"), noise(0), SR)
+    soundfile.write(str(inp / "ten.wav"), noise(10), SR)
+    bad = noise(8820).astype("float32")
+    bad[50] = float("nan")
+    soundfile.write(str(inp / "nan.wav"), bad, SR, subtype="FLOAT")
+    (inp / "text.wav").write_text("not audio")
+    before = digest(inp)
+    out = tmp_path / "out"
+    code = main(
+        [str(inp), "-o", str(out), "--source", str(model_dir)]
+        + ["--steps", "1", "--device", "cpu"]
+    )
+    err = capsys.readouterr().err
+    assert code == 1
+    assert "zero.wav: audio is empty" in err
+    assert "ten.wav: audio has 10 samples" in err
+    assert "nan.wav: audio contains NaN" in err
+    assert "text.wav: not a readable audio file" in err
+    assert "restored 6/10" in err
+    assert digest(inp) == before
+    for name, (shape, sr, _) in good.items():
+        dst = (out / name).with_suffix(".wav")
+        data, rate = audio_io.load(str(dst))
+        assert rate == SR and data.shape == (1, round(shape[0] * SR / sr))
+        assert torch.isfinite(data).all() and data.abs().sum() > 0
+    assert sorted(p.name for p in out.rglob("*.wav")) == sorted(
+        Path(n).with_suffix(".wav").name for n in good
+    )
+
+
+def test_cli_existing_outputs_and_out_dir_inside_input(model_dir, tmp_path):
+    inp = tmp_path / "in"
+    save_audio(inp / "a.flac", 0.1 * torch.randn(6000), SR)
+    save_audio(inp / "a.wav", 0.1 * torch.randn(5000), SR)  # not an input
+    before = digest(inp)
+    args = ["--source", str(model_dir), "--steps", "1"]
+    # a.flac -> in/a.wav would replace a file that is not an input
+    assert main([str(inp / "a.flac"), "-o", str(inp), *args]) == 2
+    assert digest(inp) == before
+    # an output folder inside the input folder: outputs are never inputs
+    (inp / "a.flac").unlink()
+    out = inp / "restored"
+    assert main([str(inp), "-o", str(out), *args]) == 0
+    assert sorted(p.name for p in out.iterdir()) == ["a.wav"]
+    assert main([str(inp), "-o", str(out), *args]) == 2  # exist already
+    assert main([str(inp), "-o", str(out), *args, "--overwrite"]) == 0
+    assert not (out / "restored").exists()
+    assert digest(inp)["a.wav"] == before["a.wav"]
+    # a separate output folder: a re-run replaces the earlier outputs
+    other = tmp_path / "elsewhere"
+    assert main([str(inp / "a.wav"), "-o", str(other), *args]) == 0
+    assert main([str(inp / "a.wav"), "-o", str(other), *args]) == 0
+
+
+def test_cli_model_and_option_errors(model_dir, tmp_path, capsys):
+    save_audio(tmp_path / "x.wav", 0.1 * torch.randn(5000), SR)
+    base = [str(tmp_path / "x.wav"), "-o", str(tmp_path / "out")]
+    good = ["--source", str(model_dir)]
+    for bad in (["--steps", "0"], ["--guidance", "-1"], ["--guidance", "nan"]):
+        with pytest.raises(SystemExit) as exc:
+            main(base + good + bad)
+        assert exc.value.code == 2
+        assert bad[0] in capsys.readouterr().err
+    if not torch.cuda.is_available():
+        assert main(base + good + ["--device", "cuda"]) == 2
+        assert "CUDA is not available" in capsys.readouterr().err
+    assert main(base + good + ["--device", "gpu"]) == 2
+    assert "unknown device" in capsys.readouterr().err
+    missing = str(tmp_path / "no" / "model")
+    assert main(base + ["--source", missing]) == 2
+    assert "does not exist" in capsys.readouterr().err
+    assert main(base + ["--source", str(model_dir / "model.ckpt")]) == 2
+    assert "is a file" in capsys.readouterr().err
+    corrupt = tmp_path / "corrupt"
+    shutil.copytree(model_dir, corrupt)
+    (corrupt / "model.ckpt").write_bytes(b"garbage")
+    assert main(base + ["--source", str(corrupt)]) == 2
+    assert "corrupt" in capsys.readouterr().err
+    assert not (tmp_path / "out").exists()

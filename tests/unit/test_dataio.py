@@ -55,3 +55,12 @@ def test_find_audio_files(tmp_path):
     assert names == ["1.wav", "2.flac"]
     with pytest.raises(AudioError):
         find_audio_files(tmp_path / "nope")
+
+
+def test_folder_and_rate_in_messages(tmp_path):
+    with pytest.raises(AudioError, match="is a folder"):
+        load_audio(tmp_path)
+    path = tmp_path / "short.wav"
+    save_audio(path, torch.zeros(441), 44100)  # 10 ms -> 160 at 16 kHz
+    with pytest.raises(AudioError, match=r"160 samples.*16000 Hz.*0\.025 s"):
+        load_audio(path, sample_rate=16000, min_samples=400)
