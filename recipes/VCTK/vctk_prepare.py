@@ -18,11 +18,14 @@ data_folder})``):
 * :func:`prepare_voicebank_demand`: VoiceBank-DEMAND (Valentini), folders
   ``clean_trainset_28spk_wav``, ``noisy_trainset_28spk_wav``,
   ``clean_testset_wav``, ``noisy_testset_wav`` (or SpeechBrain's resampled
-  ``*_16k`` versions); noisy and clean paired by identical file name.
-  Validation speakers ``p226 p287`` as in SpeechBrain's
-  ``recipes/Voicebank/voicebank_prepare.py``. Writes ``vbd_train.json``,
-  ``vbd_valid.json``, ``vbd_test.json``; entries ``{"noisy_wav",
-  "clean_wav", "duration", "sample_rate", "clean_sample_rate", "speaker"}``.
+  ``*_16k`` versions, or the ``56spk`` training set); noisy and clean paired
+  by identical file name. Validation speakers ``p226 p287`` as in
+  SpeechBrain's ``recipes/Voicebank/voicebank_prepare.py``. Writes
+  ``vbd_train.json``, ``vbd_valid.json``, ``vbd_test.json``; entries
+  ``{"noisy_wav", "clean_wav", "duration", "sample_rate",
+  "clean_sample_rate", "speaker"}``. It lives in
+  :mod:`speechbrain_masksr.data.voicebank` and is imported here (also used
+  by ``recipes/VoiceBank/voicebank_prepare.py``).
 * :func:`prepare_voicefixer_testsets`: VoiceFixer's GSR/SSR test sets
   (zenodo 5528144, 44.1 kHz), one manifest per condition, entries
   ``{"noisy_wav", "clean_wav", "duration", "sample_rate",
@@ -78,6 +81,11 @@ from speechbrain_masksr.data.manifest import (
     unique_ids,
     write_manifest,
 )
+from speechbrain_masksr.data.voicebank import (  # noqa: F401 (re-exported)
+    VBD_LAYOUT,
+    VBD_VALID_SPEAKERS,
+    prepare_voicebank_demand,
+)
 
 logger = get_logger(__name__)
 
@@ -94,8 +102,6 @@ VOICEFIXER_TEST_SPEAKERS = (
     "s5",
 )
 VOICEFIXER_EXCLUDED_SPEAKERS = ("p280", "p315")
-# SpeechBrain recipes/Voicebank/voicebank_prepare.py: TRAIN_SPEAKERS[:2]
-VBD_VALID_SPEAKERS = ("p226", "p287")
 
 VCTK_WAV_FOLDERS = ("wav48_silence_trimmed", "wav48", ".")
 VCTK_NAME = re.compile(r"^([ps]\d+)_(\d+)(?:_(mic\d))?$")
@@ -105,11 +111,6 @@ VCTK_LAYOUT = (
     "Expected VCTK-Corpus-0.92 (<data_folder>/wav48_silence_trimmed/<spk>/"
     "<spk>_<utt>_mic1.flac) or the older <data_folder>/wav48/<spk>/"
     "<spk>_<utt>.wav."
-)
-VBD_LAYOUT = (
-    "Expected VoiceBank-DEMAND folders clean_trainset_28spk_wav, "
-    "noisy_trainset_28spk_wav, clean_testset_wav, noisy_testset_wav (or "
-    "their *_16k versions) in <data_folder>."
 )
 VF_LAYOUT = (
     "Expected VoiceFixer's TestSets folder with ALL_GSR/{simulated,target}, "
@@ -300,132 +301,6 @@ def prepare_vctk(
     return written
 
 
-def _vbd_speaker(noisy, clean):
-    return {"speaker": Path(noisy).stem.split("_")[0]}
-
-
-def prepare_voicebank_demand(
-    data_folder,
-    save_folder,
-    skip_prep=False,
-    valid_speakers=VBD_VALID_SPEAKERS,
-    min_duration=0.0,
-):
-    """Write VoiceBank-DEMAND manifests (noisy/clean pairs by file name).
-
-    Arguments
-    ---------
-    data_folder : str or Path
-        Folder holding ``clean_trainset_28spk_wav`` etc.
-    save_folder : str or Path
-        Where ``vbd_train.json``, ``vbd_valid.json``, ``vbd_test.json`` go.
-    skip_prep : bool
-        If True, do nothing.
-    valid_speakers : tuple of str
-        Training speakers moved to ``vbd_valid.json``.
-    min_duration : float
-        Training/validation pairs shorter than this (seconds) are skipped.
-
-    Returns
-    -------
-    dict
-        ``{name: path}`` for the manifests written.
-
-    Raises
-    ------
-    FileNotFoundError
-        If neither the training nor the test folders exist.
-
-    Example
-    -------
-    >>> import torch
-    >>> from speechbrain_masksr.dataio import save_audio
-    >>> root = getfixture("tmpdir") / "vbd"
-    >>> for d in ["clean_testset_wav", "noisy_testset_wav"]:
-    ...     save_audio(str(root / d / "p232_001.wav"), torch.zeros(160), 16000)
-    >>> out = prepare_voicebank_demand(str(root), str(root / "save"))
-    >>> from speechbrain_masksr.data.manifest import load_manifest
-    >>> load_manifest(out["vbd_test"])["p232_001"]["clean_wav"]
-    '{data_root}/clean_testset_wav/p232_001.wav'
-    """
-    if skip_prep:
-        return _existing(save_folder, "vbd")
-    data_folder, save_folder = Path(data_folder), Path(save_folder)
-    if not data_folder.is_dir():
-        raise FileNotFoundError(
-            f"VoiceBank-DEMAND folder not found: {data_folder}. {VBD_LAYOUT}"
-        )
-    options = {
-        "data_folder": str(data_folder.resolve()),
-        "valid_speakers": list(valid_speakers),
-        "min_duration": min_duration,
-    }
-    if prepare_done(save_folder, "vbd", options):
-        logger.info("VoiceBank-DEMAND manifests up to date in %s", save_folder)
-        return _existing(save_folder, "vbd")
-
-    def folder(name):
-        return find_subfolder(data_folder, [name, name + "_16k"])
-
-    sets = {
-        "train": (
-            folder("noisy_trainset_28spk_wav"),
-            folder("clean_trainset_28spk_wav"),
-        ),
-        "test": (folder("noisy_testset_wav"), folder("clean_testset_wav")),
-    }
-    if all(None in dirs for dirs in sets.values()):
-        raise FileNotFoundError(
-            f"No VoiceBank-DEMAND train or test folders in {data_folder}. "
-            f"{VBD_LAYOUT}"
-        )
-    stem = name_key(r"^(.+)$")
-    written = {}
-    for name, (noisy_dir, clean_dir) in sets.items():
-        if noisy_dir is None or clean_dir is None:
-            logger.warning(
-                "VoiceBank-DEMAND: %s noisy/clean folders missing in %s",
-                name,
-                data_folder,
-            )
-            continue
-        what = f"VoiceBank-DEMAND {name}"
-        pairs, _, _ = pair_files(
-            scan_audio(noisy_dir), scan_audio(clean_dir), stem, what
-        )
-        entries = paired_entries(
-            pairs, data_folder, what=what, extra=_vbd_speaker
-        )
-        if name == "test":
-            subsets = {"vbd_test": entries}
-        else:
-            n_short = 0
-            subsets = {"vbd_train": {}, "vbd_valid": {}}
-            for uid, entry in entries.items():
-                if entry["duration"] < min_duration:
-                    n_short += 1
-                    continue
-                key = (
-                    "vbd_valid"
-                    if entry["speaker"] in valid_speakers
-                    else "vbd_train"
-                )
-                subsets[key][uid] = entry
-            if n_short:
-                logger.info(
-                    "%s: skipped %d pairs shorter than %.3f s",
-                    what,
-                    n_short,
-                    min_duration,
-                )
-        for key, subset in subsets.items():
-            path = save_folder / f"{key}.json"
-            write_manifest(subset, path)
-            written[key] = str(path)
-    mark_prepare_done(save_folder, "vbd", options, written)
-    return written
-
-
 def _voicefixer_conditions(root):
     """List ``(manifest name, noisy dir, clean dir, key)`` found under root."""
     conds = []
@@ -553,10 +428,7 @@ def _existing(save_folder, name):
     """Manifests of the last preparation, else the standard names present."""
     record = read_prepare_record(save_folder, name)
     if not record:
-        pattern = {
-            "vctk": ("train", "valid", "test"),
-            "vbd": ("vbd_train", "vbd_valid", "vbd_test"),
-        }.get(name)
+        pattern = {"vctk": ("train", "valid", "test")}.get(name)
         if pattern is None:  # voicefixer: one manifest per condition
             files = sorted(Path(save_folder).glob("test_*.json"))
         else:

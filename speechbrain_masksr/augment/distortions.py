@@ -33,8 +33,8 @@ from speechbrain_masksr.augment.levels import (
     active_power,
     length_mask,
 )
-from speechbrain_masksr.augment.rir import align_rir, simulate_rir
-from speechbrain_masksr.augment.sources import AudioBank
+from speechbrain_masksr.augment.rir import align_rir, set_drr, simulate_rir
+from speechbrain_masksr.augment.sources import AudioBank, crop_or_pad
 
 FILTER_FAMILIES = ("butter", "cheby1", "ellip", "bessel", "stft", "resample")
 
@@ -344,12 +344,29 @@ class AddNoise(Distortion):
 
 
 class InterferingSpeaker(Distortion):
-    """Add another talker at a random signal-to-interference ratio.
+    """Add one or several other talkers at a random SIR, optionally farther.
 
-    An excerpt of a random interfering utterance (random crop if longer,
-    random position in silence if shorter) is scaled so that the
-    active-frame power ratio of target to interferer equals an SIR drawn from
-    ``[sir_low, sir_high]`` dB (measured like :class:`AddNoise`).
+    For each example an SIR is drawn from ``[sir_low, sir_high]`` dB and a
+    number of talkers from ``[n_speakers_low, n_speakers_high]``. Each talker
+    is an independent excerpt of an utterance of the bank (random crop if
+    longer, random position in silence if shorter); with several talkers the
+    utterances are distinct clips of the bank when it holds enough of them.
+    The *sum* of the talkers is scaled so that the active-frame power ratio
+    of target to interference equals the SIR (measured like
+    :class:`AddNoise`).
+
+    With ``drr_low``/``drr_high`` given, each talker is first convolved with
+    its own room impulse response (aligned with :func:`~.rir.align_rir`,
+    drawn like :class:`AddReverb`: measured ``rirs`` or simulated ones with
+    an RT60 in ``[rt60_low, rt60_high]``) whose direct-to-reverberant ratio
+    is set (:func:`~.rir.set_drr`) to a value drawn per talker from
+    ``[drr_low, drr_high]`` dB. Choosing DRRs below the target's makes the
+    interferers sound farther from the microphone, so the target is the
+    closest talker (as in the MAE universal speech enhancer pretraining),
+    without permutation-invariant training.
+
+    With the defaults (one talker, no DRR) the random draws, and hence the
+    output for a given generator, are those of a single dry interferer.
 
     Arguments
     ---------
@@ -369,6 +386,26 @@ class InterferingSpeaker(Distortion):
         Placeholders for manifests.
     generator : torch.Generator, optional
         Default random generator.
+    n_speakers_low : int
+        Fewest interfering talkers per example (>= 1).
+    n_speakers_high : int
+        Most interfering talkers per example.
+    drr_low : float, optional
+        Lowest DRR in dB of the interferers' RIRs; ``None`` (with
+        ``drr_high``) leaves the interferers dry.
+    drr_high : float, optional
+        Highest DRR in dB.
+    rirs : tensor, path, list, or None
+        Measured RIRs for the interferers (used only with a DRR range);
+        ``None`` simulates them (:func:`~.rir.simulate_rir`).
+    rt60_low : float
+        Shortest simulated RT60 in seconds.
+    rt60_high : float
+        Longest simulated RT60 in seconds.
+    max_rir_seconds : float
+        RIRs are cut to this length after alignment.
+    direct_ms : float
+        Half-width of the direct-path window of the DRR, in milliseconds.
 
     Example
     -------
@@ -376,6 +413,12 @@ class InterferingSpeaker(Distortion):
     >>> target = torch.sin(torch.arange(4000.0) / 3).unsqueeze(0)
     >>> other = torch.sin(torch.arange(6000.0) / 7)
     >>> mix = InterferingSpeaker(other, 5, 5, sample_rate=8000)(target)
+    >>> round(float(measure_snr(target, mix - target, frame_length=160)), 3)
+    5.0
+    >>> far = InterferingSpeaker(torch.randn(3, 6000), 5, 5, sample_rate=8000,
+    ...                          n_speakers_low=2, n_speakers_high=3,
+    ...                          drr_low=-6, drr_high=0)
+    >>> mix = far(target, generator=torch.Generator().manual_seed(0))
     >>> round(float(measure_snr(target, mix - target, frame_length=160)), 3)
     5.0
     """
@@ -390,25 +433,111 @@ class InterferingSpeaker(Distortion):
         frame_ms=20.0,
         replacements=None,
         generator=None,
+        *,
+        n_speakers_low=1,
+        n_speakers_high=1,
+        drr_low=None,
+        drr_high=None,
+        rirs=None,
+        rt60_low=0.2,
+        rt60_high=1.0,
+        max_rir_seconds=2.0,
+        direct_ms=2.5,
     ):
         super().__init__(generator)
         _check_range("sir", sir_low, sir_high)
         if speakers is None:
             raise ValueError("InterferingSpeaker needs speech clips (speakers)")
+        _check_range("n_speakers", n_speakers_low, n_speakers_high)
+        if int(n_speakers_low) != n_speakers_low or n_speakers_low < 1:
+            raise ValueError(
+                f"n_speakers_low must be an integer >= 1, got {n_speakers_low}"
+            )
+        if int(n_speakers_high) != n_speakers_high:
+            raise ValueError(
+                f"n_speakers_high must be an integer, got {n_speakers_high}"
+            )
+        if (drr_low is None) != (drr_high is None):
+            raise ValueError("give both drr_low and drr_high, or neither")
+        if drr_low is None and rirs is not None:
+            raise ValueError(
+                "rirs are only used for interferers with a DRR range: pass "
+                "drr_low and drr_high"
+            )
         self.sir_low, self.sir_high = float(sir_low), float(sir_high)
+        self.n_speakers_low = int(n_speakers_low)
+        self.n_speakers_high = int(n_speakers_high)
         self.sample_rate = int(sample_rate)
         self.bank = AudioBank(
             speakers, self.sample_rate, "speaker", replacements
         )
         self.threshold_db = float(threshold_db)
         self.frame_length = max(1, round(frame_ms * self.sample_rate / 1000))
+        self.drr_low = self.drr_high = self.reverb = None
+        self.direct_ms = float(direct_ms)
+        if drr_low is not None:
+            _check_range("drr", drr_low, drr_high)
+            self.drr_low, self.drr_high = float(drr_low), float(drr_high)
+            self.reverb = AddReverb(
+                rirs,
+                self.sample_rate,
+                rt60_low,
+                rt60_high,
+                max_rir_seconds,
+                replacements,
+            )
+
+    def _excerpts(self, batch, time, generator):
+        """Interferer excerpts ``[batch, slots, time]`` and slot mask."""
+        if self.n_speakers_high == 1:
+            other = self.bank.sample(batch, time, generator, tile=False)
+            return other.unsqueeze(1), torch.ones(batch, 1, dtype=torch.bool)
+        if self.n_speakers_low == self.n_speakers_high:
+            counts = torch.full((batch,), self.n_speakers_low)
+        else:
+            counts = _randint(
+                batch, self.n_speakers_low, self.n_speakers_high, generator
+            )
+        slots = int(counts.max())
+        out = torch.zeros(batch, slots, time)
+        used = torch.arange(slots).unsqueeze(0) < counts.unsqueeze(1)
+        n_clips = len(self.bank)
+        for row, count in enumerate(counts.tolist()):
+            if count <= n_clips:
+                picks = torch.randperm(n_clips, generator=generator)[:count]
+                picks = picks.tolist()
+            else:
+                picks = self.bank.choose(count, generator)
+            for slot, index in enumerate(picks):
+                out[row, slot] = crop_or_pad(
+                    self.bank.get(index), time, generator, tile=False
+                )
+        return out, used
 
     def _distort(self, wavs, abs_lengths, generator):
         batch, time = wavs.shape
         sir = _uniform(batch, self.sir_low, self.sir_high, generator)
-        other = self.bank.sample(batch, time, generator, tile=False)
+        other, used = self._excerpts(batch, time, generator)
+        other = other.to(wavs.device, wavs.dtype)
+        if self.reverb is not None:
+            rows, slots = used.nonzero(as_tuple=True)
+            n = rows.numel()
+            rirs = self.reverb.draw_rirs(n, generator)
+            drr = _uniform(n, self.drr_low, self.drr_high, generator)
+            rirs = set_drr(
+                rirs, drr, self.sample_rate, self.direct_ms, direct_index=0
+            )
+            dev_rows, dev_slots = rows.to(wavs.device), slots.to(wavs.device)
+            wet = fft_convolve(other[dev_rows, dev_slots], rirs, time)
+            other = torch.zeros_like(other)
+            other[dev_rows, dev_slots] = wet
         return _mix_at_ratio(
-            wavs, other, abs_lengths, sir, self.frame_length, self.threshold_db
+            wavs,
+            other.sum(dim=1),
+            abs_lengths,
+            sir,
+            self.frame_length,
+            self.threshold_db,
         )
 
 

@@ -5,7 +5,9 @@ bandwidth limitation at the same time, following the VoiceFixer recipe
 (``haoheliu/voicefixer_main``). :class:`GSRPipeline` applies, per example and
 each with its own probability:
 
-1. an interfering talker (off by default; for the MAE universal enhancer),
+1. one or several interfering talkers (off by default; for the MAE
+   universal enhancer), optionally made farther from the microphone than
+   the target through reverberation at a lower direct-to-reverberant ratio,
 2. reverberation (p = 0.3, VoiceFixer's ``reverb_rir``),
 3. clipping at 0.1–0.5 of the peak (p = 0.2, VoiceFixer's ``clip``),
 4. a low-pass with random cutoff / filter family / order (p = 1.0, like
@@ -145,7 +147,15 @@ class GSRPipeline(Distortion):
     sir_low, sir_high : float
         Signal-to-interferer ratio range in dB.
     interferer_prob : float
-        Probability of adding an interfering talker.
+        Probability of adding interfering talkers.
+    interferer_speakers_low, interferer_speakers_high : int
+        Range of the number of interfering talkers per example; the SIR
+        applies to their sum.
+    interferer_drr_low, interferer_drr_high : float, optional
+        DRR range in dB of the room impulse responses the interferers are
+        convolved with (same source as the reverberation: ``rirs``, or
+        simulated with ``rt60_low``..``rt60_high``); ``None`` keeps them
+        dry. See :class:`~.distortions.InterferingSpeaker`.
     replacements : dict, optional
         Placeholders for manifests (``{"data_root": ...}``).
     generator : torch.Generator, optional
@@ -189,6 +199,10 @@ class GSRPipeline(Distortion):
         sir_low=0.0,
         sir_high=15.0,
         interferer_prob=0.0,
+        interferer_speakers_low=1,
+        interferer_speakers_high=1,
+        interferer_drr_low=None,
+        interferer_drr_high=None,
         replacements=None,
         generator=None,
     ):
@@ -223,6 +237,7 @@ class GSRPipeline(Distortion):
 
         self.interferer = None
         if probs["interferer_prob"] > 0:
+            far = interferer_drr_low is not None
             self.interferer = maybe(
                 InterferingSpeaker(
                     speakers,
@@ -230,6 +245,13 @@ class GSRPipeline(Distortion):
                     sir_high,
                     self.sample_rate,
                     replacements=replacements,
+                    n_speakers_low=interferer_speakers_low,
+                    n_speakers_high=interferer_speakers_high,
+                    drr_low=interferer_drr_low,
+                    drr_high=interferer_drr_high,
+                    rirs=rirs if far else None,
+                    rt60_low=rt60_low,
+                    rt60_high=rt60_high,
                 ),
                 probs["interferer_prob"],
             )

@@ -6,7 +6,10 @@ rate matches a requested RT60 (time for the energy to fall by 60 dB). It is
 used when no measured RIR files are available (tests, the mini corpus, and the
 ``AddReverb`` fallback). :func:`align_rir` moves a measured or simulated RIR so
 that its direct path sits at index 0, which keeps reverberant speech
-time-aligned with the dry target.
+time-aligned with the dry target. :func:`measure_drr` and :func:`set_drr`
+measure and set the direct-to-reverberant ratio (direct path = +-2.5 ms
+around the peak), used to place interfering talkers farther from the
+microphone than the target.
 
 Authors
  * speechbrain-masksr contributors 2026
@@ -140,3 +143,158 @@ def align_rir(rir, direct_index=None):
     if float(peak) == 0.0:
         raise ValueError("RIR is all zeros")
     return rir[direct_index:] / peak
+
+
+def _direct_window(rir, sample_rate, direct_ms, direct_index):
+    """Direct-path index per row and the sample offsets from it.
+
+    Returns ``(offset, half)``: ``offset[..., time]`` is each sample's
+    distance from its row's direct path and ``half`` the half-width of the
+    direct window in samples.
+    """
+    if rir.dim() not in (1, 2) or rir.shape[-1] == 0:
+        raise ValueError(
+            "RIR must be a non-empty [time] or [batch, time] tensor, got "
+            f"shape {tuple(rir.shape)}"
+        )
+    if not torch.isfinite(rir).all():
+        raise ValueError("RIR contains NaN or Inf values")
+    if not direct_ms >= 0:
+        raise ValueError(f"direct_ms must be >= 0, got {direct_ms}")
+    half = int(round(float(direct_ms) * int(sample_rate) / 1000.0))
+    if direct_index is None:
+        peak = rir.abs().argmax(dim=-1, keepdim=True)
+    else:
+        peak = torch.as_tensor(direct_index, dtype=torch.long)
+        peak = peak.expand(rir.shape[:-1]).unsqueeze(-1)
+        if bool(((peak < 0) | (peak >= rir.shape[-1])).any()):
+            raise ValueError(
+                f"direct_index out of range for an RIR of {rir.shape[-1]} "
+                "samples"
+            )
+    idx = torch.arange(rir.shape[-1])
+    return idx - peak.to(idx.device), half
+
+
+def measure_drr(rir, sample_rate, direct_ms=2.5, direct_index=None):
+    """Direct-to-reverberant ratio of a room impulse response, in dB.
+
+    ``DRR = 10 log10(E_direct / E_reverb)`` where ``E_direct`` is the energy
+    of the samples within ``direct_ms`` of the direct path (the standard
+    +-2.5 ms window) and ``E_reverb`` the energy of all other samples. The
+    direct path is the largest-magnitude sample unless ``direct_index`` is
+    given. A response with no energy outside the window has a DRR of
+    ``+inf``.
+
+    Arguments
+    ---------
+    rir : torch.Tensor
+        Impulse response ``[time]`` or a batch of them ``[batch, time]``.
+    sample_rate : int
+        Sampling rate of the response in Hz.
+    direct_ms : float
+        Half-width of the direct-path window in milliseconds.
+    direct_index : int or torch.Tensor, optional
+        Index of the direct path (per row for a batch); default the peak of
+        ``|rir|``.
+
+    Returns
+    -------
+    torch.Tensor
+        DRR in dB (float64): a scalar for ``[time]``, ``[batch]`` otherwise.
+
+    Example
+    -------
+    >>> rir = torch.zeros(1000)
+    >>> rir[10], rir[500] = 1.0, 0.1  # direct path and one late reflection
+    >>> round(float(measure_drr(rir, 8000)), 3)
+    20.0
+    >>> rir[12] = 0.5  # 0.25 ms after the direct path: counted as direct
+    >>> round(float(measure_drr(rir, 8000)), 3)
+    20.969
+    """
+    offset, half = _direct_window(rir, sample_rate, direct_ms, direct_index)
+    energy = rir.detach().double().cpu().pow(2)
+    direct = offset.abs() <= half
+    e_direct = (energy * direct).sum(dim=-1)
+    e_reverb = (energy * ~direct).sum(dim=-1)
+    return 10.0 * torch.log10(e_direct / e_reverb)
+
+
+def set_drr(rir, drr_db, sample_rate, direct_ms=2.5, direct_index=None):
+    """Rescale the direct path of a room impulse response to a given DRR.
+
+    The direct part is the ``+-direct_ms`` window around the direct path
+    (as in :func:`measure_drr`); the reverberant part outside it is kept.
+    As in Bryan (ICASSP 2020, "Impulse response data augmentation and deep
+    neural networks for blind room acoustic parameter estimation"), the
+    gain is applied through a Hann window spanning the direct window
+    (``h' = (a * w + 1 - w) * h``, ``w = 1`` at the direct path and
+    falling to 0 at the window's edges), so the response has no step; ``a``
+    is the root of a quadratic that makes ``measure_drr(h')`` equal
+    ``drr_db``. Targets below what the taper allows (``a < 0``, i.e. the
+    window edges alone already hold more than the wanted direct energy)
+    fall back to one gain over the whole window, which reaches any DRR.
+
+    Arguments
+    ---------
+    rir : torch.Tensor
+        Impulse response ``[time]`` or a batch of them ``[batch, time]``.
+    drr_db : float or torch.Tensor
+        Wanted DRR in dB (one value, or one per row).
+    sample_rate : int
+        Sampling rate of the response in Hz.
+    direct_ms : float
+        Half-width of the direct-path window in milliseconds.
+    direct_index : int or torch.Tensor, optional
+        Index of the direct path (per row for a batch); default the peak of
+        ``|rir|``. Pass it to :func:`measure_drr` too when lowering the DRR
+        a lot, since the reduced direct path may no longer be the peak.
+
+    Returns
+    -------
+    torch.Tensor
+        The rescaled response, same shape and dtype as ``rir``.
+
+    Example
+    -------
+    >>> from speechbrain_masksr.augment.rir import simulate_rir
+    >>> g = torch.Generator().manual_seed(0)
+    >>> rir = simulate_rir(16000, 0.5, generator=g)
+    >>> out = set_drr(rir, -6.0, 16000)
+    >>> round(float(measure_drr(out, 16000)), 3)
+    -6.0
+    >>> bool(torch.equal(out[200:], rir[200:]))  # the tail is kept
+    True
+    """
+    offset, half = _direct_window(rir, sample_rate, direct_ms, direct_index)
+    h = rir.detach().double().cpu()
+    energy = h.pow(2)
+    inside = offset.abs() <= half
+    e_reverb = (energy * ~inside).sum(dim=-1)
+    if bool((e_reverb <= 0).any()):
+        raise ValueError(
+            "RIR has no energy outside the direct-path window "
+            f"(+-{direct_ms} ms), so its DRR cannot be set"
+        )
+    e_direct = (energy * inside).sum(dim=-1)
+    if bool((e_direct <= 0).any()):
+        raise ValueError("RIR has no energy in the direct-path window")
+    drr = torch.as_tensor(drr_db, dtype=torch.float64)
+    if not bool(torch.isfinite(drr).all()):
+        raise ValueError(f"drr_db must be finite, got {drr_db}")
+    target = e_reverb * 10.0 ** (drr / 10.0)
+    # Hann taper: 1 at the direct path, 0 just outside the window
+    taper = 0.5 * (1.0 + torch.cos(math.pi * offset.double() / (half + 1)))
+    taper = torch.where(inside, taper, 0.0)
+    a2 = (energy * taper.pow(2)).sum(dim=-1)
+    b = (energy * taper * (1.0 - taper) * inside).sum(dim=-1)
+    c = (energy * (1.0 - taper).pow(2) * inside).sum(dim=-1)
+    disc = (b.pow(2) + a2 * (target - c)).clamp(min=0.0)
+    gain = (disc.sqrt() - b) / a2
+    # fall back to a flat gain over the window when the taper cannot reach
+    flat = target < c
+    weight = torch.where(flat.unsqueeze(-1), inside.double(), taper)
+    gain = torch.where(flat, (target / e_direct).sqrt(), gain)
+    scale = 1.0 + (gain.unsqueeze(-1) - 1.0) * weight
+    return (h * scale).to(rir.device, rir.dtype)

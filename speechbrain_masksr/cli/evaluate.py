@@ -1,6 +1,6 @@
-"""``masksr-eval``: score a folder of estimates against a folder of references.
+"""``masksr-eval``: score estimates against references, or on their own.
 
-Files are paired by identical relative path (recursive; for flat folders
+**Paired mode** (``--ref`` and ``--est``): files are paired by identical relative path (recursive; for flat folders
 this is the file name). Files without a partner are listed on stderr in both
 directions, never silently dropped. Every pair is scored with
 :func:`speechbrain_masksr.metrics.compute_metrics` at the reference's rate
@@ -11,14 +11,29 @@ with the columns ``file,lsd,pesq,estoi,si_sdr,dnsmos_sig,dnsmos_bak,
 dnsmos_ovrl,spk_sim`` (metrics not selected are left empty, failed ones are
 ``nan``).
 
+**Reference-free mode** (``--est`` alone): every audio file under ``--est``
+(recursive) is scored with
+:func:`speechbrain_masksr.metrics.compute_nonintrusive_metrics`, i.e.
+DNSMOS P.835 SIG/BAK/OVRL and P.808 at 16 kHz. ``--metrics`` may then only
+name reference-free metrics (``dnsmos``, ``dnsmos_sig``, ``dnsmos_bak``,
+``dnsmos_ovrl``, ``dnsmos_p808``; default ``dnsmos,dnsmos_p808``, all four
+columns). The means are printed as the same Markdown table (``files``
+counts the files scored); ``--csv`` writes one row per readable file with
+the columns ``file,dnsmos_sig,dnsmos_bak,dnsmos_ovrl,dnsmos_p808``. Files
+that cannot be read or scored are named on stderr and counted.
+
 Example::
 
     masksr-eval --ref data/clean --est results/enhanced --csv scores.csv
     masksr-eval --ref clean --est noisy --metrics lsd,pesq,estoi,si_sdr
+    masksr-eval --est results/enhanced --csv dnsmos.csv --name model
 
-Exit status: 0 when at least one pair was scored, 1 when none was, 2 for
-bad arguments (missing folder, unknown metric) or a missing optional
-dependency (``resemblyzer`` for ``spk_sim``).
+Exit status: 2 for bad arguments (missing folder, unknown metric, an
+intrusive metric without ``--ref``) or a missing optional dependency
+(``resemblyzer`` for ``spk_sim``, ``speechmos``/``onnxruntime`` for
+DNSMOS). Otherwise, paired mode: 0 when at least one pair was scored, 1
+when none was; reference-free mode: 0 when every file was scored, 1 when
+any file could not be (or there was none).
 
 Authors
  * speechbrain-masksr contributors 2026
@@ -36,11 +51,18 @@ from speechbrain_masksr.metrics.compute import (
     CSV_COLUMNS,
     DEFAULT_METRICS,
     METRIC_GROUPS,
+    NONINTRUSIVE_COLUMNS,
+    NONINTRUSIVE_METRICS,
     compute_metrics,
+    compute_nonintrusive_metrics,
     expand_metrics,
+    expand_nonintrusive_metrics,
     mean_metrics,
     metrics_table,
 )
+
+#: Columns of the per-file CSV in reference-free mode.
+NONINTRUSIVE_CSV_COLUMNS = ("file",) + NONINTRUSIVE_COLUMNS
 
 
 def build_parser():
@@ -56,32 +78,52 @@ def build_parser():
     >>> args = build_parser().parse_args(["--ref", "a", "--est", "b"])
     >>> args.ref, args.est, args.csv
     ('a', 'b', None)
+    >>> build_parser().parse_args(["--est", "b"]).ref is None
+    True
     """
     parser = argparse.ArgumentParser(
         prog="masksr-eval",
         description=(
             "Score estimated audio against references, pairing files by "
-            "identical relative path. Prints a Markdown table of means; "
-            "--csv writes per-file scores. LSD is VoiceFixer's (in Bels, "
-            "resampled to 44.1 kHz: n_fft 2048, hop 441); PESQ, DNSMOS and "
-            "speaker similarity run at 16 kHz; ESTOI via pystoi at the file "
-            "rate."
+            "identical relative path, or, without --ref, score every file "
+            "of --est reference-free with DNSMOS (P.835 SIG/BAK/OVRL and "
+            "P.808). Prints a Markdown table of means; --csv writes "
+            "per-file scores. LSD is VoiceFixer's (in Bels, resampled to "
+            "44.1 kHz: n_fft 2048, hop 441); PESQ, DNSMOS and speaker "
+            "similarity run at 16 kHz; ESTOI via pystoi at the file rate. "
+            "Exit status: 0 ok; 1 nothing scored (paired) or any file not "
+            "scored (reference-free); 2 bad usage."
         ),
     )
     parser.add_argument(
-        "--ref", required=True, help="reference (clean) folder or file"
+        "--ref",
+        default=None,
+        help=(
+            "reference (clean) folder or file; omit it to score --est "
+            "reference-free (DNSMOS only)"
+        ),
     )
     parser.add_argument(
         "--est", required=True, help="estimated (processed) folder or file"
     )
-    parser.add_argument("--csv", default=None, help="write per-file scores")
+    parser.add_argument(
+        "--csv",
+        default=None,
+        help=(
+            "write per-file scores (without --ref: file,dnsmos_sig,"
+            "dnsmos_bak,dnsmos_ovrl,dnsmos_p808)"
+        ),
+    )
     parser.add_argument(
         "--metrics",
-        default=",".join(DEFAULT_METRICS),
+        default=None,
         help=(
             "comma-separated subset of: "
             + ", ".join(METRIC_GROUPS)
-            + " (default: %(default)s); e.g. skip dnsmos,spk_sim for speed"
+            + " (default: "
+            + ",".join(DEFAULT_METRICS)
+            + "; e.g. skip dnsmos,spk_sim for speed). Without --ref only "
+            "the dnsmos ones (default: " + ",".join(NONINTRUSIVE_METRICS) + ")"
         ),
     )
     parser.add_argument(
@@ -199,11 +241,60 @@ def score_pair(ref_path, est_path, metrics, **kwargs):
     est = est.double().numpy()
     if est_sr != ref_sr:
         est = resample_np(est, est_sr, ref_sr)
+    return _with_messages(
+        compute_metrics,
+        ref.double().numpy(),
+        est,
+        ref_sr,
+        metrics=metrics,
+        **kwargs,
+    )
+
+
+def score_file(est_path, metrics=NONINTRUSIVE_METRICS, **kwargs):
+    """Load one file and compute its reference-free metrics at its rate.
+
+    Arguments
+    ---------
+    est_path : str or Path
+        Audio file.
+    metrics : iterable of str
+        Reference-free metric names (see ``compute_nonintrusive_metrics``).
+    **kwargs
+        Passed to ``compute_nonintrusive_metrics``.
+
+    Returns
+    -------
+    scores : dict
+        ``{column: float}``.
+    messages : list of str
+        Warnings raised while scoring.
+
+    Example
+    -------
+    >>> import torch
+    >>> from speechbrain_masksr.dataio import save_audio
+    >>> tmp = getfixture("tmpdir")
+    >>> save_audio(str(tmp / "e.wav"), 0.05 * torch.randn(8000), 8000)
+    >>> scores, msgs = score_file(tmp / "e.wav", ["dnsmos_p808"])
+    >>> list(scores), 1 <= scores["dnsmos_p808"] <= 5, msgs
+    (['dnsmos_p808'], True, [])
+    """
+    est, sample_rate = load_audio(est_path)
+    return _with_messages(
+        compute_nonintrusive_metrics,
+        est.double().numpy(),
+        sample_rate,
+        metrics=metrics,
+        **kwargs,
+    )
+
+
+def _with_messages(fn, *args, **kwargs):
+    """Call ``fn``; return its result and the distinct warnings it raised."""
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        scores = compute_metrics(
-            ref.double().numpy(), est, ref_sr, metrics=metrics, **kwargs
-        )
+        result = fn(*args, **kwargs)
     messages = []
     for w in caught:
         if issubclass(w.category, (DeprecationWarning, FutureWarning)):
@@ -211,7 +302,7 @@ def score_pair(ref_path, est_path, metrics, **kwargs):
         text = str(w.message)
         if text not in messages:
             messages.append(text)
-    return scores, messages
+    return result, messages
 
 
 def _csv_cell(row, column):
@@ -226,7 +317,7 @@ def _csv_cell(row, column):
     return f"{value:.6f}"
 
 
-def write_csv(path, rows, extra_columns=()):
+def write_csv(path, rows, extra_columns=(), columns=CSV_COLUMNS):
     """Write per-file scores with the ``masksr-eval`` columns.
 
     Arguments
@@ -236,8 +327,11 @@ def write_csv(path, rows, extra_columns=()):
     rows : list of dict
         ``{"file": key, column: value, ...}``.
     extra_columns : tuple of str
-        Columns appended after :data:`CSV_COLUMNS` (``pesq_nb``,
-        ``dnsmos_p808`` when selected).
+        Columns appended after ``columns`` (``pesq_nb``, ``dnsmos_p808``
+        when selected).
+    columns : tuple of str
+        The fixed columns (:data:`NONINTRUSIVE_CSV_COLUMNS` in
+        reference-free mode); unselected metrics are left empty.
 
     Example
     -------
@@ -247,7 +341,7 @@ def write_csv(path, rows, extra_columns=()):
     file,lsd,pesq,estoi,si_sdr,dnsmos_sig,dnsmos_bak,dnsmos_ovrl,spk_sim
     a.wav,,3.000000,,,,,,
     """
-    columns = list(CSV_COLUMNS) + [c for c in extra_columns]
+    columns = list(columns) + [c for c in extra_columns]
     Path(path).parent.mkdir(parents=True, exist_ok=True)
     with open(path, "w", newline="", encoding="utf-8") as handle:
         writer = csv.writer(handle)
@@ -279,7 +373,9 @@ def main(argv=None):
     Returns
     -------
     int
-        Exit status (0: scored at least one pair; 1: none; 2: bad usage).
+        Exit status. 2: bad usage. With ``--ref``: 0 when at least one
+        pair was scored, 1 when none was. Without: 0 when every file was
+        scored, 1 when any could not be (or there was none).
 
     Example
     -------
@@ -295,9 +391,19 @@ def main(argv=None):
     |---|---|---|
     | copy | 1 | 0.000 |
     0
+    >>> main(["--est", str(tmp / "est"), "--metrics", "dnsmos_p808",
+    ...       "--no-progress", "--name", "copy"])  # doctest: +ELLIPSIS
+    | system | files | dnsmos_p808 ↑ |
+    |---|---|---|
+    | copy | 1 | ... |
+    0
     """
     args = build_parser().parse_args(argv)
+    if args.ref is None:
+        return _main_nonintrusive(args)
     err = sys.stderr
+    if args.metrics is None:
+        args.metrics = ",".join(DEFAULT_METRICS)
     try:
         columns = expand_metrics(args.metrics)
         pairs, ref_only, est_only = pair_files(args.ref, args.est)
@@ -374,6 +480,93 @@ def main(argv=None):
         )
     )
     return 0
+
+
+def _main_nonintrusive(args):
+    """``masksr-eval --est`` without ``--ref``: DNSMOS of every file."""
+    err = sys.stderr
+    metrics = args.metrics or ",".join(NONINTRUSIVE_METRICS)
+    try:
+        expand_metrics(metrics)
+    except ValueError as error:
+        print(f"masksr-eval: error: {error}", file=err)
+        return 2
+    try:
+        columns = expand_nonintrusive_metrics(metrics)
+    except ValueError as error:
+        print(
+            f"masksr-eval: error: {error}; give --ref to score against "
+            "references",
+            file=err,
+        )
+        return 2
+    try:
+        files = find_audio_files(args.est)
+    except AudioError as error:
+        print(f"masksr-eval: error: {error}", file=err)
+        return 2
+    if args.csv is not None:
+        if Path(args.csv).resolve() in {p.resolve() for p in files}:
+            print(f"masksr-eval: error: --csv {args.csv} is an input", file=err)
+            return 2
+    if not files:
+        print(f"masksr-eval: no audio files in {args.est}", file=err)
+        return 1
+
+    from tqdm import tqdm
+
+    rows, failed = [], []
+    bar = tqdm(
+        files,
+        desc="masksr-eval",
+        unit="file",
+        file=err,
+        disable=args.no_progress,
+    )
+    for path in bar:
+        key = _relative_key(path, args.est)
+        try:
+            scores, messages = score_file(
+                path,
+                columns,
+                dnsmos_personalized=args.dnsmos_personalized,
+            )
+        except AudioError as error:
+            failed.append(key)
+            tqdm.write(f"could not score {key}: {error}", file=err)
+            continue
+        except (ImportError, FileNotFoundError) as error:
+            bar.close()
+            print(f"masksr-eval: error: {error}", file=err)
+            return 2
+        for text in messages:
+            tqdm.write(f"{key}: {text}", file=err)
+        if all(math.isnan(v) for v in scores.values()):
+            failed.append(key)
+            tqdm.write(f"could not score {key} (see above)", file=err)
+        rows.append({"file": key, **scores})
+    bar.close()
+    if failed:
+        print(f"{len(failed)} file(s) could not be scored:", file=err)
+        for key in failed:
+            print(f"  {key}", file=err)
+    if args.csv is not None and rows:
+        write_csv(args.csv, rows, columns=NONINTRUSIVE_CSV_COLUMNS)
+        print(f"per-file scores written to {args.csv}", file=err)
+    scored = [r for r in rows if r["file"] not in failed]
+    if not scored:
+        print("masksr-eval: no file could be scored", file=err)
+        return 1
+    name = args.name or Path(args.est).resolve().name
+    means = {"files": len(scored), **mean_metrics(scored)}
+    print(
+        metrics_table(
+            {name: means},
+            precision=args.precision,
+            columns=["files"] + list(columns),
+        )
+    )
+    return 1 if failed else 0
 
 
 if __name__ == "__main__":

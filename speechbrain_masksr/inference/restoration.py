@@ -59,7 +59,9 @@ __all__ = [
     "crossfade_weights",
     "inference_yaml",
     "load_model_weights",
+    "load_state_dict_strict",
     "overlap_add",
+    "read_state_dict",
     "window_starts",
     "write_model_folder",
 ]
@@ -337,6 +339,34 @@ def load_model_weights(obj, path):
     ...
     speechbrain_masksr.inference.restoration.ModelFileError: ...shape mismatch...
     """
+    load_state_dict_strict(obj, read_state_dict(path), path)
+
+
+def read_state_dict(path):
+    """Read a ``torch.save``-d dict with ``weights_only=True``.
+
+    Arguments
+    ---------
+    path : str or Path
+        The file.
+
+    Returns
+    -------
+    dict
+        What the file holds.
+
+    Raises
+    ------
+    ModelFileError
+        If the file is missing, unreadable or not a dict.
+
+    Example
+    -------
+    >>> path = str(getfixture("tmpdir") / "w.ckpt")
+    >>> torch.save({"a": torch.ones(1)}, path)
+    >>> read_state_dict(path)
+    {'a': tensor([1.])}
+    """
     path = str(path)
     if not os.path.isfile(path):
         raise ModelFileError(f"{path}: checkpoint file not found")
@@ -350,6 +380,35 @@ def load_model_weights(obj, path):
         ) from err
     if not isinstance(state, dict):
         raise ModelFileError(f"{path}: not a state dict")
+    return state
+
+
+def load_state_dict_strict(obj, state, path):
+    """Load ``state`` into ``obj`` strictly, naming every key mismatch.
+
+    Arguments
+    ---------
+    obj : torch.nn.Module
+        Module to load into.
+    state : dict
+        State dict.
+    path : str or Path
+        Where it came from (for the error message).
+
+    Raises
+    ------
+    ModelFileError
+        If keys or shapes do not match.
+
+    Example
+    -------
+    >>> lin = torch.nn.Linear(2, 3)
+    >>> load_state_dict_strict(lin, torch.nn.Linear(2, 3).state_dict(), "x")
+    >>> load_state_dict_strict(lin, {}, "x")
+    Traceback (most recent call last):
+    ...
+    speechbrain_masksr.inference.restoration.ModelFileError: x does not ...
+    """
     own = obj.state_dict()
     missing = sorted(set(own) - set(state))
     unexpected = sorted(set(state) - set(own))

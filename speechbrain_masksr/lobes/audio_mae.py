@@ -669,6 +669,13 @@ class AudioMAE(nn.Module):
         Time-row ratio of the ``time+freq`` mode.
     mask_f_prob : float
         Frequency-column ratio of the ``time+freq`` mode.
+    loss_on : str
+        ``"masked"`` (MAE pretraining: masked patches only) or ``"all"``
+        (restoration: every patch, visible ones included).
+
+    Restoration: ``forward(noisy, target=clean)`` regresses a target other
+    than the input; per-patch target normalisation is refused there, since
+    it would remove the level an enhancer must output.
 
     Example
     -------
@@ -689,14 +696,21 @@ class AudioMAE(nn.Module):
         mask_mode="random",
         mask_t_prob=0.6,
         mask_f_prob=0.5,
+        loss_on="masked",
     ):
         super().__init__()
+        if loss_on not in ("masked", "all"):
+            raise ValueError(f"loss_on must be 'masked' or 'all': {loss_on!r}")
         if tuple(encoder.grid) != tuple(decoder.grid):
             raise ValueError(
                 f"Encoder grid {encoder.grid} != decoder grid {decoder.grid}"
             )
         if mask_mode not in MASK_MODES:
             raise ValueError(f"mask_mode must be one of {MASK_MODES}")
+        if mask_mode == "none" and loss_on == "masked":
+            raise ValueError(
+                "mask_mode 'none' masks nothing: use loss_on='all'"
+            )
         self.encoder = encoder
         self.decoder = decoder
         self.mask_ratio = float(mask_ratio)
@@ -704,6 +718,7 @@ class AudioMAE(nn.Module):
         self.mask_mode = mask_mode
         self.mask_t_prob = float(mask_t_prob)
         self.mask_f_prob = float(mask_f_prob)
+        self.loss_on = loss_on
 
     @property
     def grid(self):
@@ -744,8 +759,8 @@ class AudioMAE(nn.Module):
         )
         return self.encoder.forward_tokens(visible), mask, ids_restore
 
-    def forward_loss(self, fbank, pred, mask):
-        """MSE between predicted and target patches, masked patches only.
+    def forward_loss(self, fbank, pred, mask, target=None):
+        """MSE between predicted and target patches.
 
         Arguments
         ---------
@@ -755,20 +770,34 @@ class AudioMAE(nn.Module):
             ``[batch, T * F, patch_size ** 2]``.
         mask : torch.Tensor
             ``[batch, T * F]``, 1 = masked.
+        target : torch.Tensor, optional
+            ``[batch, time, freq]`` restoration target (default: the input,
+            i.e. MAE reconstruction).
 
         Returns
         -------
         torch.Tensor
-            Scalar loss: mean over pixels, averaged over masked patches.
+            Scalar loss: mean over pixels, averaged over the masked patches
+            (``loss_on="masked"``) or over all patches (``"all"``).
         """
-        target = patchify(fbank, self.encoder.patch_size)
+        if target is not None and self.norm_pix_loss:
+            raise ValueError(
+                "norm_pix_loss normalises each target patch by its own "
+                "statistics, which removes the level a restoration target "
+                "carries; build AudioMAE(norm_pix_loss=False) for targets "
+                "other than the input"
+            )
+        target = patchify(
+            fbank if target is None else target, self.encoder.patch_size
+        )
         if self.norm_pix_loss:
             mean, std = _patch_stats(target)
             target = (target - mean) / std
         loss = ((pred - target) ** 2).mean(dim=-1)
-        return (loss * mask).sum() / mask.sum()
+        weights = mask if self.loss_on == "masked" else torch.ones_like(mask)
+        return (loss * weights).sum() / weights.sum().clamp(min=1)
 
-    def forward(self, fbank, mask_ratio=None, noise=None):
+    def forward(self, fbank, mask_ratio=None, noise=None, target=None):
         """Runs masking, encoder, decoder and loss.
 
         Arguments
@@ -779,6 +808,8 @@ class AudioMAE(nn.Module):
             Overrides ``self.mask_ratio``.
         noise : torch.Tensor, optional
             ``[batch, T * F]`` random-masking scores (for reproducibility).
+        target : torch.Tensor, optional
+            ``[batch, time, freq]`` restoration target (default: ``fbank``).
 
         Returns
         -------
@@ -790,7 +821,7 @@ class AudioMAE(nn.Module):
             fbank, mask_ratio, noise
         )
         pred = self.decoder(latent, ids_restore)
-        loss = self.forward_loss(fbank, pred, mask)
+        loss = self.forward_loss(fbank, pred, mask, target)
         return {"loss": loss, "pred": pred, "mask": mask}
 
     def reconstruct(self, fbank, pred, mask, paste_visible=True):

