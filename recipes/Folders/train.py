@@ -17,9 +17,25 @@ To run this recipe (from the repository root)::
         --speech_folder=/data/LibriSpeech/train-clean-100 \\
         --noise_folder=/data/noise --rir_folder=/data/rirs
 
-Mel-to-mel with the HiFi-GAN vocoder: ``hparams/mae_se_mel_multiplicative_small.yaml``.
-Fine-tuning a pretrained (e.g. universal-enhancer) model:
-``--pretrained_path=<pretraining run>/model/enhancer.ckpt``. Multi-GPU::
+Mel-to-mel with the HiFi-GAN vocoder: ``hparams/mae_se_mel_multiplicative_small.yaml``,
+``hparams/mae_se_additive_small.yaml``, ``hparams/mae_se_vanilla_small.yaml``.
+
+Universal-enhancer fine-tuning (``recipes/UniversalSE``): the encoder of a
+pretraining run (``--pretrained_path=<pretraining run>/model/enhancer.ckpt``)
+trained on ``train_items`` paired utterances, for denoising
+(``hparams/mae_universal_finetune_denoise_small.yaml``) or dereverberation
+(``hparams/mae_universal_finetune_dereverb_small.yaml``, simulated RIRs
+unless ``--rir_folder``); the same without pretraining:
+``hparams/mae_universal_scratch_denoise_small.yaml``,
+``hparams/mae_universal_scratch_dereverb_small.yaml``::
+
+    python recipes/Folders/train.py \
+        hparams/mae_universal_finetune_denoise_small.yaml \
+        --pretrained_path=results/mae_universal_pretrain_small/1234/model/enhancer.ckpt \
+        --speech_folder=/data/LibriSpeech/train-clean-100 \
+        --noise_folder=/data/noise
+
+Multi-GPU::
 
     torchrun --standalone --nproc_per_node=2 recipes/Folders/train.py ...
 
@@ -35,10 +51,7 @@ import speechbrain as sb
 from folders_prepare import prepare_from_hparams
 from hyperpyyaml import load_hyperpyyaml
 
-from speechbrain_masksr.brains.enhance_brain import (
-    MAEEnhanceBrain,
-    export_and_report,
-)
+from speechbrain_masksr.brains.enhance_brain import fit_enhancer
 from speechbrain_masksr.data.enhancement import enhancement_dataset
 from speechbrain_masksr.distributed import ddp_finish
 
@@ -56,6 +69,12 @@ if __name__ == "__main__":
     distortion = hparams["distortion"](
         noises=manifests.get("noise"), rirs=manifests.get("rir")
     )
+    # optional caps: train_items (small paired sets), test_items (debug)
+    max_items = {
+        "train": hparams.get("train_items"),
+        "valid": None,
+        "test": hparams["test_items"],
+    }
     datasets = {
         stage: enhancement_dataset(
             manifests["train" if stage == "train" else "valid"],
@@ -65,23 +84,9 @@ if __name__ == "__main__":
             hparams["segment_samples"],
             distortion=distortion,
             eval_seed=hparams["eval_seed"],
-            max_items=hparams["test_items"] if stage == "test" else None,
+            max_items=max_items[stage],
         )
         for stage in ("train", "valid", "test")
     }
-    brain = MAEEnhanceBrain(
-        modules=hparams["modules"],
-        opt_class=hparams["opt_class"],
-        hparams=hparams,
-        run_opts=run_opts,
-        checkpointer=hparams["checkpointer"],
-    )
-    brain.fit(
-        hparams["epoch_counter"],
-        datasets["train"],
-        datasets["valid"],
-        train_loader_kwargs=hparams["train_dataloader_opts"],
-        valid_loader_kwargs=hparams["valid_dataloader_opts"],
-    )
-    export_and_report(brain, hparams, datasets["test"])
+    fit_enhancer(hparams, run_opts, datasets)
     ddp_finish()

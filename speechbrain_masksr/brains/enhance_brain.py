@@ -38,7 +38,12 @@ from speechbrain_masksr.inference.restoration import (
 )
 from speechbrain_masksr.metrics.stats import metric_stats
 
-__all__ = ["MAEEnhanceBrain", "export_and_report", "load_pretrained_parts"]
+__all__ = [
+    "MAEEnhanceBrain",
+    "export_and_report",
+    "fit_enhancer",
+    "load_pretrained_parts",
+]
 
 PARTS = ("encoder", "decoder")
 DEFAULT_SCORES = ("pesq", "estoi", "si_sdr", "dnsmos_ovrl")
@@ -355,3 +360,51 @@ def export_and_report(brain, hparams, test_set):
     )
     print(f"model folder: {folder}")
     return scores
+
+
+def fit_enhancer(hparams, run_opts, datasets):
+    """Train on ``datasets["train"]``, validate, then export and report.
+
+    The whole training part of the enhancement recipes: builds
+    :class:`MAEEnhanceBrain` from the recipe YAML (``modules``,
+    ``opt_class``, ``checkpointer``, ``epoch_counter``,
+    ``train_dataloader_opts``, ``valid_dataloader_opts``), fits it and runs
+    :func:`export_and_report` on ``datasets["test"]``.
+
+    Arguments
+    ---------
+    hparams : dict
+        Loaded recipe YAML.
+    run_opts : dict
+        SpeechBrain run options.
+    datasets : dict
+        ``train``, ``valid`` and ``test`` datasets of
+        :func:`speechbrain_masksr.data.enhancement.enhancement_dataset`.
+
+    Returns
+    -------
+    MAEEnhanceBrain
+        The trained Brain.
+
+    Example
+    -------
+    >>> # In a recipe: fit_enhancer(hparams, run_opts, datasets)
+    >>> callable(fit_enhancer)
+    True
+    """
+    brain = MAEEnhanceBrain(
+        modules=hparams["modules"],
+        opt_class=hparams["opt_class"],
+        hparams=hparams,
+        run_opts=run_opts,
+        checkpointer=hparams["checkpointer"],
+    )
+    brain.fit(
+        hparams["epoch_counter"],
+        datasets["train"],
+        datasets["valid"],
+        train_loader_kwargs=hparams["train_dataloader_opts"],
+        valid_loader_kwargs=hparams["valid_dataloader_opts"],
+    )
+    export_and_report(brain, hparams, datasets["test"])
+    return brain

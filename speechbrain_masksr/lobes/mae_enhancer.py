@@ -14,12 +14,17 @@ these output heads:
                      log-mel; STFT front end: compressed magnitude, noisy
                      phase)
 ``additive``         a correction added to the noisy features
-``multiplicative``   a mask in ``[0, mask_bound]`` on the noisy linear
-                     magnitude (mel or STFT)
-``complex_mask``     ViT-AE-iSTFT: a bounded complex mask on the STFT
-                     (magnitude ``mask_bound * tanh(|m|)``, predicted
-                     phase); STFT front end only
+``multiplicative``   a mask ``mask_bound * sigmoid(p + logit(0.9 /
+                     mask_bound))`` in ``[0, mask_bound]`` on the noisy
+                     linear magnitude (mel or STFT)
+``complex_mask``     ViT-AE-iSTFT: a complex mask ``m = 1 + p`` on the STFT
+                     with magnitude bounded as ``mask_bound * tanh(|m| /
+                     mask_bound)`` (predicted phase); STFT front end only
 ===================  =======================================================
+
+The decoder's output layer starts at zero, so every head starts near the
+identity (correction 0, masks about 0.9 - 1): training refines the noisy
+input instead of first learning to reproduce it.
 
 Features are normalised with fixed scalars (``(x - feat_mean) /
 feat_std``), never per patch, so the level stays in the target. The time
@@ -78,6 +83,7 @@ class MAEEnhancer(nn.Module):
 
     Example
     -------
+    >>> from speechbrain_masksr.lobes.spectral import HifiganMel
     >>> model = build_mae_enhancer(
     ...     HifiganMel(), segment_samples=8192, variant="multiplicative",
     ...     embed_dim=32, depth=1, num_heads=2, decoder_dim=16,
@@ -131,6 +137,11 @@ class MAEEnhancer(nn.Module):
                 f"variant {variant!r} needs a decoder with "
                 f"in_chans={self.out_chans}"
             )
+        if variant == "multiplicative" and self.mask_bound <= 0.9:
+            raise ValueError("multiplicative masks need mask_bound > 0.9")
+        pred_layer = mae.decoder.decoder_pred
+        nn.init.zeros_(pred_layer.weight)
+        nn.init.zeros_(pred_layer.bias)
         if self.grid[1] * self.patch_size != front_end.n_bins:
             raise ValueError(
                 f"grid {self.grid} does not cover {front_end.n_bins} bins"
@@ -254,14 +265,15 @@ class MAEEnhancer(nn.Module):
         elif self.variant == "additive":
             out = feats + pred[:, 0]
         elif self.variant == "multiplicative":
-            gain = self.mask_bound * torch.sigmoid(pred[:, 0])
+            offset = math.log(0.9 / (self.mask_bound - 0.9))  # gain 0.9 at 0
+            gain = self.mask_bound * torch.sigmoid(pred[:, 0] + offset)
             lin = self.front_end.decompress(self.denormalize(feats))
             out = self.normalize(self.front_end.compress(gain * lin))
         else:  # complex mask, bounded magnitude, predicted phase
-            m = torch.complex(pred[:, 0], pred[:, 1])
-            mag = m.abs()
-            gain = self.mask_bound * torch.tanh(mag) / mag.clamp(min=1e-8)
-            spec = spec * (gain * m)
+            m = torch.complex(1.0 + pred[:, 0], pred[:, 1])
+            mag = m.abs().clamp(min=1e-8)
+            bound = self.mask_bound
+            spec = spec * (bound * torch.tanh(mag / bound) / mag * m)
             out = self.normalize(self.front_end.compress(spec.abs()))
         if self.is_stft and self.variant != "complex_mask":
             mag = self.front_end.decompress(self.denormalize(out))
@@ -339,6 +351,7 @@ class MAEEnhancer(nn.Module):
 
         Example
         -------
+        >>> from speechbrain_masksr.lobes.spectral import HifiganMel
         >>> model = build_mae_enhancer(
         ...     HifiganMel(), 4096, embed_dim=32, depth=3, num_heads=2,
         ...     decoder_dim=16, decoder_depth=1, decoder_num_heads=2)

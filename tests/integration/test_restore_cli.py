@@ -240,3 +240,123 @@ def test_cli_model_and_option_errors(model_dir, tmp_path, capsys):
     assert main(base + ["--source", str(corrupt)]) == 2
     assert "corrupt" in capsys.readouterr().err
     assert not (tmp_path / "out").exists()
+
+
+# --------------------------------------------------------------------------
+# MAE speech enhancer folders (model_type: mae_enhancer)
+# --------------------------------------------------------------------------
+ENH_SR = 16000  # the tiny folder's rate (exported enhancers: 22.05 kHz)
+
+
+@pytest.fixture(scope="module")
+def enhancer_dir(tmp_path_factory):
+    """A tiny MAE enhancer model folder."""
+    from speechbrain_masksr.inference.enhancement import write_enhancer_folder
+    from speechbrain_masksr.lobes.mae_enhancer import build_mae_enhancer
+    from speechbrain_masksr.lobes.spectral import CompressedSTFT
+
+    arch = dict(
+        embed_dim=32,
+        depth=1,
+        num_heads=2,
+        decoder_dim=16,
+        decoder_depth=1,
+        decoder_num_heads=2,
+    )
+    values = dict(
+        sample_rate=ENH_SR,
+        n_fft=512,
+        hop_length=128,
+        segment_samples=4096,
+        variant="complex_mask",
+        **arch,
+    )
+    torch.manual_seed(0)
+    model = build_mae_enhancer(
+        CompressedSTFT(512, 128), 4096, "complex_mask", **arch
+    )
+    root = tmp_path_factory.mktemp("cli_enhancer")
+    return write_enhancer_folder(root / "enh", model, values)
+
+
+def test_cli_enhancer_folder(enhancer_dir, tmp_path, capsys):
+    from speechbrain_masksr.inference.enhancement import MAEEnhancement
+
+    inp = tmp_path / "in"
+    save_audio(inp / "stereo8k.wav", 0.1 * torch.randn(2, 6000), 8000)
+    save_audio(inp / "sub" / "mono16k.flac", 0.1 * torch.randn(9000), ENH_SR)
+    (inp / "sub" / "broken.wav").write_text("not audio")
+    before = digest(inp)
+    out = tmp_path / "out"
+    code = main(
+        [str(inp), "-o", str(out), "--source", str(enhancer_dir)]
+        + ["--device", "cpu"]
+    )
+    err = capsys.readouterr().err
+    assert code == 1  # the broken file, named
+    assert "broken.wav" in err and "restored 2/3" in err
+    assert "100%" in err and "file" in err  # progress bar
+    assert digest(inp) == before  # inputs untouched
+    written = sorted(str(p.relative_to(out)) for p in out.rglob("*.wav"))
+    assert written == ["stereo8k.wav", "sub/mono16k.wav"]
+    for name, n in (("stereo8k.wav", 12000), ("sub/mono16k.wav", 9000)):
+        data, sr = audio_io.load(str(out / name))
+        assert sr == ENH_SR and data.shape == (1, n)  # model rate, mono
+        assert torch.isfinite(data).all() and data.abs().sum() > 0
+    assert soundfile.info(str(out / "stereo8k.wav")).subtype == "PCM_16"
+    # the same result as the interface itself
+    enhancer = MAEEnhancement.from_hparams(
+        source=str(enhancer_dir), run_opts={"device": "cpu"}
+    )
+    ref = tmp_path / "ref"
+    ref.mkdir()
+    for name in ("stereo8k.wav", "sub/mono16k.flac"):
+        dst = ref / Path(name).with_suffix(".wav").name
+        enhancer.enhance_file(str(inp / name), str(dst))
+        got, _ = audio_io.load(str(out / Path(name).with_suffix(".wav")))
+        expected, _ = audio_io.load(str(dst))
+        assert torch.allclose(got, expected, atol=1e-4)
+    assert digest(inp) == before
+
+
+def test_cli_enhancer_refuses_masksr_options(enhancer_dir, tmp_path, capsys):
+    save_audio(tmp_path / "x.wav", 0.1 * torch.randn(5000), ENH_SR)
+    out = tmp_path / "out"
+    base = [str(tmp_path / "x.wav"), "-o", str(out)]
+    base += ["--source", str(enhancer_dir)]
+    for option in (
+        ["--steps", "8"],
+        ["--guidance", "1"],
+        ["--seed", "3"],
+        ["--noise", "gumbel"],
+    ):
+        assert main(base + option) == 2
+        err = capsys.readouterr().err
+        assert option[0] in err and "MAE speech enhancer" in err
+        assert not out.exists()  # nothing written
+    # the safety rules hold for enhancer folders too
+    code = main(
+        [str(tmp_path / "x.wav"), "-o", str(tmp_path)]
+        + ["--source", str(enhancer_dir)]
+    )
+    assert code == 2
+    assert "would overwrite the input" in capsys.readouterr().err
+
+
+def test_cli_unknown_model_folder(tmp_path, capsys):
+    save_audio(tmp_path / "x.wav", 0.1 * torch.randn(5000), ENH_SR)
+    out = tmp_path / "out"
+    folder = tmp_path / "other"
+    folder.mkdir()
+    (folder / "hyperparams.yaml").write_text(
+        "sample_rate: 16000\nmodules:\n    model: !new:torch.nn.Identity\n"
+    )
+    base = [str(tmp_path / "x.wav"), "-o", str(out), "--source", str(folder)]
+    assert main(base) == 2
+    err = capsys.readouterr().err
+    assert "cannot load the model" in err
+    assert "neither a MaskSR nor an MAE enhancer" in err
+    (folder / "hyperparams.yaml").write_text("model_type: vocoder\n")
+    assert main(base) == 2
+    assert "unknown model_type 'vocoder'" in capsys.readouterr().err
+    assert not out.exists()
