@@ -267,11 +267,11 @@ def masksr_check(args):
 
 ASSETS = ROOT / "tools" / "demo_assets"
 ENHANCER_YAML = "hparams/mae_se_istft_small.yaml"
-# CPU-sized overrides: about 6 minutes of training on 2 cores.
+# About 7 minutes of training on 2 CPU cores (45 utterances: 6 steps/epoch).
 ENHANCER_OVERRIDES = {
-    "number_of_epochs": 14,
+    "number_of_epochs": 100,
     "batch_size": 8,
-    "num_workers": 1,
+    "num_workers": 0,
     "test_items": 2,
 }
 

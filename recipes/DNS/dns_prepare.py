@@ -46,11 +46,9 @@ Authors
 """
 
 import argparse
-import logging
 import sys
 from pathlib import Path
 
-from speechbrain.utils.distributed import run_on_main
 from speechbrain.utils.logger import get_logger
 
 from speechbrain_masksr.data.manifest import (
@@ -67,6 +65,7 @@ from speechbrain_masksr.data.manifest import (
     split_ids,
     write_manifest,
 )
+from speechbrain_masksr.data.prepare import prepare_on_main, run_prepare_cli
 from speechbrain_masksr.data.token_cache import TokenCache
 
 logger = get_logger(__name__)
@@ -277,17 +276,16 @@ def prepare_from_hparams(hparams):
     >>> sorted(prepare_from_hparams(hparams))
     ['test', 'train', 'valid']
     """
-    prep_kwargs = {
-        "data_folder": hparams["data_folder"],
-        "save_folder": hparams["save_folder"],
-        "skip_prep": hparams["skip_prep"],
-        "valid_ratio": hparams["valid_ratio"],
-        "test_ratio": hparams["test_ratio"],
-        "seed": hparams["seed"],
-        "min_duration": hparams["segment_seconds"],
-    }
-    run_on_main(prepare_dns, kwargs=prep_kwargs)
-    return prepare_dns(**dict(prep_kwargs, skip_prep=True))
+    return prepare_on_main(
+        prepare_dns,
+        data_folder=hparams["data_folder"],
+        save_folder=hparams["save_folder"],
+        skip_prep=hparams["skip_prep"],
+        valid_ratio=hparams["valid_ratio"],
+        test_ratio=hparams["test_ratio"],
+        seed=hparams["seed"],
+        min_duration=hparams["segment_seconds"],
+    )
 
 
 def token_cache_from_hparams(hparams):
@@ -421,26 +419,20 @@ def main(argv=None):
     parser.add_argument("--rir-folder", action="append")
     parser.add_argument("--test-folder", action="append")
     args = parser.parse_args(argv)
-    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(message)s")
-    try:
-        written = prepare_dns(
-            args.data_folder,
-            args.save_folder,
-            valid_ratio=args.valid_ratio,
-            test_ratio=args.test_ratio,
-            seed=args.seed,
-            min_duration=args.min_duration,
-            clean_folders=args.clean_folder or CLEAN_FOLDERS,
-            noise_folders=args.noise_folder or NOISE_FOLDERS,
-            rir_folders=args.rir_folder or RIR_FOLDERS,
-            test_folders=args.test_folder or TEST_FOLDERS,
-        )
-    except FileNotFoundError as err:
-        print(f"error: {err}", file=sys.stderr)
-        return 2
-    for name, path in written.items():
-        print(f"{name}: {path}")
-    return 0
+    return run_prepare_cli(
+        prepare_dns,
+        args.data_folder,
+        args.save_folder,
+        errors=(FileNotFoundError,),
+        valid_ratio=args.valid_ratio,
+        test_ratio=args.test_ratio,
+        seed=args.seed,
+        min_duration=args.min_duration,
+        clean_folders=args.clean_folder or CLEAN_FOLDERS,
+        noise_folders=args.noise_folder or NOISE_FOLDERS,
+        rir_folders=args.rir_folder or RIR_FOLDERS,
+        test_folders=args.test_folder or TEST_FOLDERS,
+    )
 
 
 if __name__ == "__main__":

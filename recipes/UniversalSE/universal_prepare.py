@@ -25,16 +25,25 @@ Authors
 """
 
 import argparse
-import logging
 import sys
 from pathlib import Path
 
-from speechbrain.utils.distributed import run_on_main
-
-from speechbrain_masksr.data.folders import prepare_folders
+from speechbrain_masksr.data.folders import (
+    add_folder_arguments,
+    folder_hparams_kwargs,
+    prepare_folders,
+)
+from speechbrain_masksr.data.prepare import prepare_on_main, run_prepare_cli
 
 DEFAULT_VALID_RATIO = 0.05
 SPEAKER_SUBFOLDER = "speakers"
+#: Help of the command-line arguments that differ from ``folders_prepare``.
+ARGUMENT_HELP = {
+    "speech": "folder of noisy-only speech",
+    "speaker": "folder of interfering speech (speakers/train.json)",
+    "valid": "folder of validation audio (else a random split)",
+    "min_duration": "skip pretraining audio shorter than this (seconds)",
+}
 
 
 def prepare_universal(
@@ -151,23 +160,11 @@ def prepare_from_hparams(hparams):
     >>> sorted(prepare_from_hparams(hparams))
     ['train', 'valid']
     """
-    valid_ratio = hparams.get("valid_ratio")
-    prep_kwargs = {
-        "save_folder": hparams["save_folder"],
-        "speech_folder": hparams["speech_folder"],
-        "noise_folder": hparams.get("noise_folder") or None,
-        "rir_folder": hparams.get("rir_folder") or None,
-        "speaker_folder": hparams.get("speaker_folder") or None,
-        "valid_folder": hparams.get("valid_folder") or None,
-        "valid_ratio": DEFAULT_VALID_RATIO
-        if valid_ratio is None
-        else valid_ratio,
-        "seed": hparams.get("seed", 1234),
-        "min_duration": hparams.get("min_duration") or 0.0,
-        "skip_prep": hparams["skip_prep"],
-    }
-    run_on_main(prepare_universal, kwargs=prep_kwargs)
-    return prepare_universal(**dict(prep_kwargs, skip_prep=True))
+    return prepare_on_main(
+        prepare_universal,
+        speaker_folder=hparams.get("speaker_folder") or None,
+        **folder_hparams_kwargs(hparams, DEFAULT_VALID_RATIO),
+    )
 
 
 def main(argv=None):
@@ -190,48 +187,14 @@ def main(argv=None):
     2
     """
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("save_folder", help="where the manifests go")
-    parser.add_argument(
-        "--speech", required=True, help="folder of noisy-only speech"
-    )
-    parser.add_argument("--noise", help="folder of noises (noise.json)")
-    parser.add_argument("--rir", help="folder of impulse responses (rir.json)")
-    parser.add_argument(
-        "--speaker", help="folder of interfering speech (speakers/train.json)"
-    )
-    parser.add_argument(
-        "--valid", help="folder of validation audio (else a random split)"
-    )
-    parser.add_argument(
-        "--valid-ratio", type=float, default=DEFAULT_VALID_RATIO
-    )
-    parser.add_argument("--seed", type=int, default=1234)
-    parser.add_argument(
-        "--min-duration",
-        type=float,
-        default=0.0,
-        help="skip pretraining audio shorter than this (seconds)",
+    add_folder_arguments(
+        parser,
+        DEFAULT_VALID_RATIO,
+        helps=ARGUMENT_HELP,
+        extra_folders=("speaker",),
     )
     args = parser.parse_args(argv)
-    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(message)s")
-    try:
-        written = prepare_universal(
-            args.save_folder,
-            args.speech,
-            noise_folder=args.noise,
-            rir_folder=args.rir,
-            speaker_folder=args.speaker,
-            valid_folder=args.valid,
-            valid_ratio=args.valid_ratio,
-            seed=args.seed,
-            min_duration=args.min_duration,
-        )
-    except (FileNotFoundError, ValueError) as err:
-        print(f"error: {err}", file=sys.stderr)
-        return 2
-    for name, path in written.items():
-        print(f"{name}: {path}")
-    return 0
+    return run_prepare_cli(prepare_universal, **vars(args))
 
 
 if __name__ == "__main__":

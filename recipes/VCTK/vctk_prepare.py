@@ -59,7 +59,6 @@ Authors
 """
 
 import argparse
-import logging
 import random
 import re
 import sys
@@ -81,6 +80,7 @@ from speechbrain_masksr.data.manifest import (
     unique_ids,
     write_manifest,
 )
+from speechbrain_masksr.data.prepare import run_prepare_cli
 from speechbrain_masksr.data.voicebank import (  # noqa: F401 (re-exported)
     VBD_LAYOUT,
     VBD_VALID_SPEAKERS,
@@ -470,33 +470,22 @@ def main(argv=None):
     parser.add_argument("--mic", default="mic1")
     parser.add_argument("--min-duration", type=float, default=0.0)
     args = parser.parse_args(argv)
-    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(message)s")
-    try:
-        if args.dataset == "vctk":
-            written = prepare_vctk(
-                args.data_folder,
-                args.save_folder,
-                test_speakers=tuple(args.test_speakers),
-                valid_speakers=args.valid_speakers,
-                mic=args.mic,
-                min_duration=args.min_duration,
-            )
-        elif args.dataset == "vbd":
-            written = prepare_voicebank_demand(
-                args.data_folder,
-                args.save_folder,
-                min_duration=args.min_duration,
-            )
-        else:
-            written = prepare_voicefixer_testsets(
-                args.data_folder, args.save_folder
-            )
-    except (FileNotFoundError, ValueError) as err:
-        print(f"error: {err}", file=sys.stderr)
-        return 2
-    for name, path in written.items():
-        print(f"{name}: {path}")
-    return 0
+    if args.dataset == "vctk":
+        prepare = prepare_vctk
+        options = {
+            "test_speakers": tuple(args.test_speakers),
+            "valid_speakers": args.valid_speakers,
+            "mic": args.mic,
+            "min_duration": args.min_duration,
+        }
+    elif args.dataset == "vbd":
+        prepare = prepare_voicebank_demand
+        options = {"min_duration": args.min_duration}
+    else:
+        prepare, options = prepare_voicefixer_testsets, {}
+    return run_prepare_cli(
+        prepare, args.data_folder, args.save_folder, **options
+    )
 
 
 if __name__ == "__main__":

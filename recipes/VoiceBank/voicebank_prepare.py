@@ -20,11 +20,9 @@ Authors
 """
 
 import argparse
-import logging
 import sys
 
-from speechbrain.utils.distributed import run_on_main
-
+from speechbrain_masksr.data.prepare import prepare_on_main, run_prepare_cli
 from speechbrain_masksr.data.voicebank import prepare_voicebank_demand
 
 
@@ -58,13 +56,12 @@ def prepare_from_hparams(hparams):
     >>> sorted(prepare_from_hparams(hparams))
     ['vbd_test']
     """
-    prep_kwargs = {
-        "data_folder": hparams["data_folder"],
-        "save_folder": hparams["save_folder"],
-        "skip_prep": hparams["skip_prep"],
-    }
-    run_on_main(prepare_voicebank_demand, kwargs=prep_kwargs)
-    return prepare_voicebank_demand(**dict(prep_kwargs, skip_prep=True))
+    return prepare_on_main(
+        prepare_voicebank_demand,
+        data_folder=hparams["data_folder"],
+        save_folder=hparams["save_folder"],
+        skip_prep=hparams["skip_prep"],
+    )
 
 
 def main(argv=None):
@@ -96,17 +93,7 @@ def main(argv=None):
         help="skip training/validation pairs shorter than this (seconds)",
     )
     args = parser.parse_args(argv)
-    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(message)s")
-    try:
-        written = prepare_voicebank_demand(
-            args.data_folder, args.save_folder, min_duration=args.min_duration
-        )
-    except (FileNotFoundError, ValueError) as err:
-        print(f"error: {err}", file=sys.stderr)
-        return 2
-    for name, path in written.items():
-        print(f"{name}: {path}")
-    return 0
+    return run_prepare_cli(prepare_voicebank_demand, **vars(args))
 
 
 if __name__ == "__main__":

@@ -30,6 +30,7 @@ from pathlib import Path
 import numpy as np
 import speechbrain as sb
 import torch
+from speechbrain.utils.logger import get_logger
 
 from speechbrain_masksr.brains.masksr_brain import rank_seed
 from speechbrain_masksr.inference.restoration import (
@@ -44,6 +45,8 @@ __all__ = [
     "fit_enhancer",
     "load_pretrained_parts",
 ]
+
+logger = get_logger(__name__)
 
 PARTS = ("encoder", "decoder")
 DEFAULT_SCORES = ("pesq", "estoi", "si_sdr", "dnsmos_ovrl")
@@ -124,11 +127,18 @@ class MAEEnhanceBrain(sb.Brain):
         np.random.seed(seed % 2**32)
         random.seed(seed)
         path = getattr(self.hparams, "pretrained_path", None)
+        parts = getattr(self.hparams, "pretrained_parts", ["encoder"])
         if path:
-            parts = getattr(self.hparams, "pretrained_parts", ["encoder"])
             load_pretrained_parts(self.raw_enhancer, path, parts)
         self.raw_enhancer.set_trainable_encoder(
             getattr(self.hparams, "trainable_encoder_blocks", None)
+        )
+        params = list(self.raw_enhancer.parameters())
+        logger.info(
+            "enhancer: %s; %.2f M of %.2f M parameters trainable",
+            f"{parts} from {path}" if path else "trained from scratch",
+            sum(p.numel() for p in params if p.requires_grad) / 1e6,
+            sum(p.numel() for p in params) / 1e6,
         )
         super().on_fit_start()
 

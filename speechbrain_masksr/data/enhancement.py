@@ -146,8 +146,9 @@ def enhancement_dataset(
         return load_audio(path, sample_rate=sample_rate)[0]
 
     def shape(wavs, generator):
-        if stage == "test":
-            return wavs
+        if stage == "test":  # whole files, trimmed to the shorter one
+            length = min(w.shape[0] for w in wavs)
+            return [w[:length] for w in wavs]
         return _crop(wavs, segment, generator, random=stage == "train")
 
     if layout == "paired":

@@ -49,11 +49,25 @@ from speechbrain_masksr.data.manifest import (
     write_manifest,
 )
 
-__all__ = ["FOLDER_MANIFESTS", "prepare_folders"]
+__all__ = [
+    "FOLDER_MANIFESTS",
+    "add_folder_arguments",
+    "folder_hparams_kwargs",
+    "prepare_folders",
+]
 
 logger = get_logger(__name__)
 
 FOLDER_MANIFESTS = ("train", "valid", "noise", "rir")
+
+#: Help of the command-line arguments of :func:`add_folder_arguments`.
+FOLDER_ARGUMENT_HELP = {
+    "speech": "folder of speech (searched recursively)",
+    "noise": "folder of noises (noise.json)",
+    "rir": "folder of impulse responses (rir.json)",
+    "valid": "folder of validation speech (else a random split)",
+    "min_duration": "skip speech shorter than this (seconds)",
+}
 
 
 def _absolute_entries(report, folder):
@@ -233,3 +247,108 @@ def prepare_folders(
     )
     mark_prepare_done(save_folder, "folders", options, written)
     return written
+
+
+def folder_hparams_kwargs(hparams, valid_ratio=0.1):
+    """Keyword arguments of :func:`prepare_folders` from recipe hparams.
+
+    Arguments
+    ---------
+    hparams : dict
+        Loaded recipe hyperparameters: ``speech_folder``, ``save_folder``,
+        ``skip_prep`` and the optional ``noise_folder``, ``rir_folder``,
+        ``valid_folder``, ``valid_ratio``, ``seed`` (default 1234) and
+        ``min_duration`` (default 0). A missing, ``None`` or empty folder
+        means "not given" (``None``).
+    valid_ratio : float
+        The ratio when ``hparams`` has none (or ``None``).
+
+    Returns
+    -------
+    dict
+        ``save_folder``, ``speech_folder``, ``noise_folder``,
+        ``rir_folder``, ``valid_folder``, ``valid_ratio``, ``seed``,
+        ``min_duration`` and ``skip_prep``.
+
+    Example
+    -------
+    >>> kwargs = folder_hparams_kwargs(
+    ...     {"speech_folder": "speech", "save_folder": "save",
+    ...      "skip_prep": False, "noise_folder": ""}, valid_ratio=0.05)
+    >>> kwargs["noise_folder"], kwargs["valid_ratio"], kwargs["seed"]
+    (None, 0.05, 1234)
+    """
+    ratio = hparams.get("valid_ratio")
+    return {
+        "save_folder": hparams["save_folder"],
+        "speech_folder": hparams["speech_folder"],
+        "noise_folder": hparams.get("noise_folder") or None,
+        "rir_folder": hparams.get("rir_folder") or None,
+        "valid_folder": hparams.get("valid_folder") or None,
+        "valid_ratio": valid_ratio if ratio is None else ratio,
+        "seed": hparams.get("seed", 1234),
+        "min_duration": hparams.get("min_duration") or 0.0,
+        "skip_prep": hparams["skip_prep"],
+    }
+
+
+def add_folder_arguments(parser, valid_ratio=0.1, helps=None, extra_folders=()):
+    """Add the command-line arguments of :func:`prepare_folders`.
+
+    ``save_folder``, ``--speech`` (required), ``--noise``, ``--rir``, the
+    extra folders, ``--valid``, ``--valid-ratio``, ``--seed`` and
+    ``--min-duration``. The folders are parsed as ``<name>_folder``, so
+    that ``vars(parser.parse_args())`` holds keyword arguments of
+    :func:`prepare_folders` (plus the extra folders).
+
+    Arguments
+    ---------
+    parser : argparse.ArgumentParser
+        Where the arguments go.
+    valid_ratio : float
+        Default of ``--valid-ratio``.
+    helps : dict, optional
+        Help texts replacing those of :data:`FOLDER_ARGUMENT_HELP` (keys
+        ``speech``, ``noise``, ``rir``, ``valid``, ``min_duration``), and
+        those of the extra folders.
+    extra_folders : sequence of str
+        Names of further optional folders (``"speaker"`` adds
+        ``--speaker``, parsed as ``speaker_folder``), after ``--rir``.
+
+    Returns
+    -------
+    argparse.ArgumentParser
+        ``parser``.
+
+    Example
+    -------
+    >>> import argparse
+    >>> parser = add_folder_arguments(argparse.ArgumentParser(), 0.05)
+    >>> args = parser.parse_args(["save", "--speech", "speech"])
+    >>> args.speech_folder, args.noise_folder, args.valid_ratio
+    ('speech', None, 0.05)
+    >>> sorted(vars(args)) == sorted(
+    ...     ["save_folder", "speech_folder", "noise_folder", "rir_folder",
+    ...      "valid_folder", "valid_ratio", "seed", "min_duration"])
+    True
+    """
+    helps = dict(FOLDER_ARGUMENT_HELP, **(helps or {}))
+    parser.add_argument("save_folder", help="where the manifests go")
+    for name in ("speech", "noise", "rir", *extra_folders, "valid"):
+        option = {"required": True} if name == "speech" else {}
+        parser.add_argument(
+            f"--{name}",
+            dest=f"{name}_folder",
+            metavar=name.upper(),
+            help=helps.get(name),
+            **option,
+        )
+    parser.add_argument("--valid-ratio", type=float, default=valid_ratio)
+    parser.add_argument("--seed", type=int, default=1234)
+    parser.add_argument(
+        "--min-duration",
+        type=float,
+        default=0.0,
+        help=helps["min_duration"],
+    )
+    return parser

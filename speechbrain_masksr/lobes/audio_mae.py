@@ -733,7 +733,8 @@ class AudioMAE(nn.Module):
         fbank : torch.Tensor
             ``[batch, time, freq]``.
         mask_ratio : float, optional
-            Overrides ``self.mask_ratio``.
+            Overrides ``self.mask_ratio``; ``0`` disables masking in every
+            mode (also ``time+freq``).
         noise : torch.Tensor, optional
             ``[batch, T * F]`` scores for random masking (smallest kept).
 
@@ -748,10 +749,12 @@ class AudioMAE(nn.Module):
         """
         tokens = self.encoder.embed(fbank)
         ratio = self.mask_ratio if mask_ratio is None else mask_ratio
+        # An explicit mask_ratio of 0 (inference) masks nothing in any mode.
+        mode = "none" if mask_ratio is not None and ratio == 0 else None
         visible, mask, ids_restore = mask_tokens(
             tokens,
             self.grid,
-            self.mask_mode,
+            mode or self.mask_mode,
             mask_ratio=ratio,
             mask_t_prob=self.mask_t_prob,
             mask_f_prob=self.mask_f_prob,

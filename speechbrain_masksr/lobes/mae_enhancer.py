@@ -299,7 +299,8 @@ class MAEEnhancer(nn.Module):
         Returns
         -------
         torch.Tensor
-            Scalar loss.
+            Scalar loss (``loss_on="masked"`` without any masked patch, as
+            in evaluation, scores every patch).
         """
         feats, spec = self.analyse(targets)
         err = (out["feats"] - feats) ** 2
@@ -314,10 +315,9 @@ class MAEEnhancer(nn.Module):
         per_patch = patchify(err, self.patch_size).mean(dim=-1)
         # Padded frames carry no error; rescale to the real frames.
         per_patch = per_patch * (self.max_frames / frames)
-        if self.mae.loss_on == "masked":
-            weights = out["mask"]
-        else:
-            weights = torch.ones_like(out["mask"])
+        weights = out["mask"]
+        if self.mae.loss_on == "all" or not bool(weights.any()):
+            weights = torch.ones_like(weights)  # no masking: every patch
         return (per_patch * weights).sum() / weights.sum().clamp(min=1)
 
     def waveform(self, out):

@@ -345,12 +345,6 @@ def test_enhancer_loss_is_the_mean_over_real_frames():
     assert grad.abs().sum() > 0
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="AudioMAE.forward_encoder passes mask_t_prob / mask_f_prob to the "
-    "'time+freq' mode whatever mask_ratio says, so mask_ratio=0.0 (inference, "
-    "validation) still drops tokens",
-)
 def test_time_freq_masking_is_off_at_inference():
     model = build(
         CompressedSTFT(512, 128), 4096, mask_mode="time+freq", mask_ratio=0.5
@@ -359,12 +353,6 @@ def test_time_freq_masking_is_off_at_inference():
     assert not out["mask"].any()
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="MAEEnhancer.loss with loss_on='masked' weights by out['mask'], "
-    "which is all zeros without masking (validation: mask_ratio=0.0), so the "
-    "validation loss is 0 instead of the loss on all patches",
-)
 def test_masked_loss_without_masking_uses_all_patches():
     model = build(
         CompressedSTFT(512, 128),
@@ -701,12 +689,6 @@ def test_paired_layout_crops_both_at_the_same_offset(tmp_path):
         enhancement_dataset(tmp_path / "pairs.json", "train", "single", RATE, 1)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="enhancement_dataset: 'test' items keep whole files untrimmed, so "
-    "a paired noisy/clean of unequal lengths gives input_sig and target_sig "
-    "of different lengths (train/valid crop both to the shorter)",
-)
 def test_paired_test_items_have_equal_lengths(tmp_path):
     noisy = _write(tmp_path / "noisy.wav", 0.1 * torch.randn(6000))
     clean = _write(tmp_path / "clean.wav", 0.1 * torch.randn(6050))
