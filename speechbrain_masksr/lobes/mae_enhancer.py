@@ -230,7 +230,9 @@ class MAEEnhancer(nn.Module):
         """``[batch, L, p^2 * C]`` -> ``[batch, C, time, freq]``."""
         size = self.patch_size**2
         chans = [
-            unpatchify(pred[..., c * size : (c + 1) * size], self.grid)
+            unpatchify(
+                pred[..., c * size : (c + 1) * size], self.grid, self.patch_size
+            )
             for c in range(self.out_chans)
         ]
         return torch.stack(chans, dim=1)

@@ -12,6 +12,7 @@ from speechbrain_masksr.vocoders.hifigan import (
     load_hifigan_weights,
     load_vocoder,
     official_to_speechbrain,
+    speechbrain_vocoder,
 )
 
 __all__ = [
@@ -22,4 +23,5 @@ __all__ = [
     "load_hifigan_weights",
     "load_vocoder",
     "official_to_speechbrain",
+    "speechbrain_vocoder",
 ]

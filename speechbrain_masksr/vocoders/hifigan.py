@@ -45,6 +45,7 @@ __all__ = [
     "load_hifigan_weights",
     "load_vocoder",
     "official_to_speechbrain",
+    "speechbrain_vocoder",
 ]
 
 # HiFi-GAN V1 (config_v1.json of the official repository).
@@ -414,4 +415,57 @@ def load_vocoder(path, mel=None):
     mel = mel if mel is not None else HifiganMel()
     generator = hifigan_v1(in_channels=mel.n_mels)
     load_hifigan_weights(generator, path)
+    return Vocoder(generator, mel).eval()
+
+
+def speechbrain_vocoder(source, mel, savedir=None, run_opts=None):
+    """A :class:`Vocoder` from a SpeechBrain HiFi-GAN model (``from_hparams``).
+
+    Loads ``speechbrain.inference.vocoders.HIFIGAN.from_hparams(source)``
+    (a local folder or a hub id such as
+    ``speechbrain/tts-hifigan-libritts-22050Hz``) and pairs its generator
+    with ``mel``, which must reproduce the features that model was trained
+    on (SpeechBrain's HiFi-GAN recipes use a centred STFT:
+    ``HifiganMel(padding="center")`` with the model's rate, FFT, hop, mel
+    count and range).
+
+    Arguments
+    ---------
+    source : str
+        Model folder or hub id.
+    mel : HifiganMel
+        The model's mel front end.
+    savedir : str, optional
+        Where SpeechBrain fetches the files.
+    run_opts : dict, optional
+        Passed to ``from_hparams``.
+
+    Returns
+    -------
+    Vocoder
+        In eval mode (weight norm removed).
+
+    Example
+    -------
+    >>> tmp = getfixture("tmpdir")
+    >>> gen = hifigan_v1(upsample_initial_channel=16)
+    >>> torch.save(gen.state_dict(), str(tmp / "generator.ckpt"))
+    >>> _ = (tmp / "hyperparams.yaml").write_text(
+    ...     "generator: !apply:speechbrain_masksr.vocoders.hifigan_v1\\n"
+    ...     "    upsample_initial_channel: 16\\n"
+    ...     "modules: {generator: !ref <generator>}\\n"
+    ...     "pretrainer: !new:speechbrain.utils.parameter_transfer.Pretrainer\\n"
+    ...     "    loadables: {generator: !ref <generator>}\\n", "utf-8")
+    >>> voc = speechbrain_vocoder(str(tmp), HifiganMel(padding="center"))
+    >>> voc(torch.zeros(1, 4, 80)).shape
+    torch.Size([1, 1024])
+    """
+    from speechbrain.inference.vocoders import HIFIGAN
+
+    interface = HIFIGAN.from_hparams(
+        source=str(source), savedir=savedir, run_opts=run_opts or {}
+    )
+    generator = interface.hparams.generator
+    if hasattr(generator, "remove_weight_norm"):
+        generator.remove_weight_norm()
     return Vocoder(generator, mel).eval()

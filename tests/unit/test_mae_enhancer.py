@@ -743,3 +743,32 @@ def test_tiny_enhancer_learns_to_remove_white_noise(variant):
     after = sum(si_sdr(c, e) for c, e in zip(clean_eval, enhanced)) / 16
     assert abs(before) < 0.5  # 0 dB input
     assert after > before + 2.0, (before, after)
+
+
+@pytest.mark.parametrize("variant", ["multiplicative", "complex_mask"])
+def test_patch_size_8_grid_and_identity_start(variant):
+    """Smaller patches: the grid follows, and the zero-initialised head
+    starts near the identity (gain 0.9 for masks)."""
+    fe = CompressedSTFT(256, 64) if variant == "complex_mask" else HifiganMel()
+    model = build(fe, 4096, variant, patch_size=8).eval()
+    frames = fe.num_frames(4096)
+    assert model.grid == (math.ceil(frames / 8), fe.n_bins // 8)
+    wav = 0.1 * torch.randn(1, 4000)
+    out = model(wav, mask_ratio=0.0)
+    assert out["feats"].shape == (1, fe.num_frames(4000), fe.n_bins)
+    if variant == "multiplicative":
+        lin = fe.decompress(model.denormalize(model.analyse(wav)[0]))
+        est = fe.decompress(model.denormalize(out["feats"]))
+        ratio = est / lin
+        torch.testing.assert_close(
+            ratio[lin > 1e-3], torch.full_like(ratio[lin > 1e-3], 0.9)
+        )
+    else:
+        gain = out["spec"].abs() / fe.stft(wav).abs().clamp(min=1e-6)
+        bound = model.mask_bound
+        expected = bound * math.tanh(1 / bound)
+        assert torch.allclose(
+            gain[fe.stft(wav).abs() > 1e-3],
+            torch.tensor(expected),
+            atol=1e-4,
+        )
