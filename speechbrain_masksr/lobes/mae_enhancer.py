@@ -26,6 +26,13 @@ The decoder's output layer starts at zero, so every head starts near the
 identity (correction 0, masks about 0.9 - 1): training refines the noisy
 input instead of first learning to reproduce it.
 
+``input_skip`` (our addition, not in the papers) adds a linear map from each
+visible input patch to its output patch (``patch_size ** 2`` values in and
+out, zero at the start): the head then sees the noisy value of every bin
+directly, so a mask can follow the fine time-frequency detail that a patch
+token summarises coarsely; masked patches get no skip (their input stays
+hidden).
+
 Features are normalised with fixed scalars (``(x - feat_mean) /
 feat_std``), never per patch, so the level stays in the target. The time
 axis is padded with the silence value up to the patch grid
@@ -80,6 +87,8 @@ class MAEEnhancer(nn.Module):
         Weight of the complex-spectrum term of ``complex_mask``.
     complex_power : float
         Compression exponent of that term.
+    input_skip : bool
+        Add the zero-initialised linear input-patch -> output-patch skip.
 
     Example
     -------
@@ -108,6 +117,7 @@ class MAEEnhancer(nn.Module):
         mask_bound=1.0,
         complex_weight=1.0,
         complex_power=0.3,
+        input_skip=False,
     ):
         super().__init__()
         if variant not in VARIANTS:
@@ -142,6 +152,12 @@ class MAEEnhancer(nn.Module):
         pred_layer = mae.decoder.decoder_pred
         nn.init.zeros_(pred_layer.weight)
         nn.init.zeros_(pred_layer.bias)
+        self.skip = None
+        if input_skip:
+            size = self.patch_size**2
+            self.skip = nn.Linear(size, size * self.out_chans)
+            nn.init.zeros_(self.skip.weight)
+            nn.init.zeros_(self.skip.bias)
         if self.grid[1] * self.patch_size != front_end.n_bins:
             raise ValueError(
                 f"grid {self.grid} does not cover {front_end.n_bins} bins"
@@ -257,10 +273,15 @@ class MAEEnhancer(nn.Module):
         """
         feats, spec = self.analyse(wavs)
         frames = feats.shape[1]
+        grid_feats = self._to_grid(feats)
         latent, mask, ids_restore = self.mae.forward_encoder(
-            self._to_grid(feats), mask_ratio
+            grid_feats, mask_ratio
         )
-        pred = self._unpatch(self.mae.decoder(latent, ids_restore))
+        pred = self.mae.decoder(latent, ids_restore)
+        if self.skip is not None:  # visible patches only
+            skip = self.skip(patchify(grid_feats, self.patch_size))
+            pred = pred + skip * (1.0 - mask)[..., None]
+        pred = self._unpatch(pred)
         pred = pred[:, :, :frames]
         if self.variant == "vanilla":
             out = pred[:, 0]
@@ -394,6 +415,7 @@ def build_mae_enhancer(
     feat_std=1.0,
     mask_bound=1.0,
     complex_weight=1.0,
+    input_skip=False,
 ):
     """Build an :class:`MAEEnhancer` whose grid follows the front end.
 
@@ -445,6 +467,8 @@ def build_mae_enhancer(
         Mask upper bound.
     complex_weight : float
         Complex-spectrum loss weight (``complex_mask``).
+    input_skip : bool
+        Linear input-patch -> output-patch skip (see :class:`MAEEnhancer`).
 
     Returns
     -------
@@ -509,4 +533,5 @@ def build_mae_enhancer(
         feat_std=feat_std,
         mask_bound=mask_bound,
         complex_weight=complex_weight,
+        input_skip=input_skip,
     )

@@ -772,3 +772,37 @@ def test_patch_size_8_grid_and_identity_start(variant):
             torch.tensor(expected),
             atol=1e-4,
         )
+
+
+def test_input_skip_starts_at_zero_and_hides_masked_patches():
+    """The skip starts at zero (same output as without it) and adds nothing
+    on masked patches (their input stays hidden from the output)."""
+    fe = CompressedSTFT(256, 64)
+    torch.manual_seed(0)
+    plain = build(fe, 4096, "vanilla", mask_mode="random", mask_ratio=0.5)
+    torch.manual_seed(0)
+    skip = build(
+        fe, 4096, "vanilla", mask_mode="random", mask_ratio=0.5, input_skip=True
+    )
+    wav = 0.1 * torch.randn(1, 4000)
+    torch.testing.assert_close(
+        skip(wav, mask_ratio=0.0)["feats"], plain(wav, mask_ratio=0.0)["feats"]
+    )
+    with torch.no_grad():
+        skip.skip.weight.normal_()
+    torch.manual_seed(1)
+    with_skip = skip(wav)
+    with torch.no_grad():
+        skip.skip.weight.zero_()
+    torch.manual_seed(1)
+    without = skip(wav)
+    real = skip.grid[1] * (with_skip["feats"].shape[1] // 16)  # no padding
+    masked = with_skip["mask"][0].bool()[:real]
+    diff = (
+        patchify(skip._to_grid(with_skip["feats"] - without["feats"]), 16)
+        .abs()[0, :real]
+        .sum(-1)
+    )
+    assert masked.any() and (~masked).any()
+    assert float(diff[masked].max()) == 0.0
+    assert float(diff[~masked].min()) > 0.0
