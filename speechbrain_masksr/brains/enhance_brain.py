@@ -15,7 +15,7 @@ which.
   lowest validation loss.
 * Fine-tuning: ``pretrained_path`` (an ``enhancer.ckpt`` of a pretraining
   run or model folder) initialises the parts listed in
-  ``pretrained_parts`` (``encoder`` and/or ``decoder``) strictly before
+  ``pretrained_parts`` (``encoder``, ``decoder``, ``skip``) strictly before
   training, and ``trainable_encoder_blocks`` freezes the encoder (``0``),
   all but its top N blocks (``N``) or nothing (``null``).
 
@@ -48,7 +48,7 @@ __all__ = [
 
 logger = get_logger(__name__)
 
-PARTS = ("encoder", "decoder")
+PARTS = ("encoder", "decoder", "skip")
 DEFAULT_SCORES = ("pesq", "estoi", "si_sdr", "dnsmos_ovrl")
 
 
@@ -65,7 +65,8 @@ def load_pretrained_parts(enhancer, path, parts=("encoder",)):
     path : str or Path
         ``enhancer.ckpt`` (``MAEEnhancer.state_dict()``).
     parts : list of str
-        Among ``"encoder"`` and ``"decoder"``.
+        Among ``"encoder"``, ``"decoder"`` and ``"skip"`` (the input skip;
+        all three: the whole model, e.g. to continue training it).
 
     Example
     -------
@@ -88,13 +89,18 @@ def load_pretrained_parts(enhancer, path, parts=("encoder",)):
     for part in parts:
         if part not in PARTS:
             raise ValueError(f"pretrained_parts must be among {PARTS}: {part}")
-        prefix = f"mae.{part}."
+        module = (
+            enhancer.skip if part == "skip" else getattr(enhancer.mae, part)
+        )
+        if module is None:
+            raise ValueError(f"{path}: the model has no input skip to load")
+        prefix = "skip." if part == "skip" else f"mae.{part}."
         sub = {
             k[len(prefix) :]: v
             for k, v in state.items()
             if k.startswith(prefix)
         }
-        load_state_dict_strict(getattr(enhancer.mae, part), sub, path)
+        load_state_dict_strict(module, sub, path)
 
 
 class MAEEnhanceBrain(sb.Brain):

@@ -221,6 +221,8 @@ class GriffinLim(nn.Module):
     >>> out = GriffinLim(mel, n_iter=4)(mel(wav[None]))
     >>> out.shape
     torch.Size([1, 22016])
+    >>> bool(out.abs().max() > 0.1)  # not silent
+    True
     """
 
     def __init__(self, mel, n_iter=32):
@@ -245,10 +247,9 @@ class GriffinLim(nn.Module):
         from torchaudio.transforms import GriffinLim as _GL
 
         mel = self.mel.decompress(feats.float()).transpose(1, 2)
-        basis = self.mel.mel_basis.T  # [n_mels, freq]
-        mag = torch.linalg.lstsq(
-            basis.expand(mel.shape[0], -1, -1), mel
-        ).solution.clamp(min=0)
+        # Minimum-norm inverse of the (underdetermined) mel projection.
+        inverse = torch.linalg.pinv(self.mel.mel_basis.T)  # [freq, n_mels]
+        mag = (inverse @ mel).clamp(min=0)
         if self.mel.power != 1.0:
             mag = mag ** (1.0 / self.mel.power)
         n_out = feats.shape[1] * self.mel.hop_length
