@@ -368,10 +368,15 @@ def test_folders_recipe_debug_run(tmp_path):
             assert math.isfinite(float(rows[system][column]))
     # the exported folder = the best checkpoint, loadable by the interface
     model_folder = out / "model"
-    ckpts = list((out / "save").glob("CKPT+*"))
-    assert len(ckpts) == 1
+    ckpts = list((out / "save").glob("CKPT+*"))  # best and most recent
+
+    def ckpt_loss(folder):
+        text = (folder / "CKPT.yaml").read_text(encoding="utf-8")
+        return float(re.search(r"^loss: (.+)$", text, re.M).group(1))
+
+    best = min(ckpts, key=ckpt_loss)
     saved = torch.load(
-        ckpts[0] / "enhancer.ckpt", map_location="cpu", weights_only=True
+        best / "enhancer.ckpt", map_location="cpu", weights_only=True
     )
     enhancer = load(model_folder)
     exported = enhancer.mods.enhancer.state_dict()
