@@ -1,8 +1,10 @@
 """SpeechBrain ``Pretrained`` interfaces of speechbrain_masksr.
 
 ``SpeechRestoration`` (MaskSR) is imported eagerly; the Audio-MAE interfaces
-(``AudioMAEClassifier``, ``AudioMAEReconstruction``) are imported on first
-access from :mod:`speechbrain_masksr.inference.audio_mae`.
+(``AudioMAEClassifier``, ``AudioMAEReconstruction``) and the MAE speech
+enhancer (``MAEEnhancement``) are imported on first access from
+:mod:`speechbrain_masksr.inference.audio_mae` and
+:mod:`speechbrain_masksr.inference.enhancement`.
 
 Authors
  * speechbrain-masksr contributors 2026
@@ -15,13 +17,14 @@ from speechbrain_masksr.inference.restoration import SpeechRestoration
 _LAZY = {
     "AudioMAEClassifier": "speechbrain_masksr.inference.audio_mae",
     "AudioMAEReconstruction": "speechbrain_masksr.inference.audio_mae",
+    "MAEEnhancement": "speechbrain_masksr.inference.enhancement",
 }
 
 __all__ = ["SpeechRestoration", *_LAZY]
 
 
 def __getattr__(name):
-    """Import the Audio-MAE interfaces lazily.
+    """Import the Audio-MAE and MAE-enhancer interfaces lazily.
 
     Arguments
     ---------
