@@ -30,18 +30,15 @@ import torch
 from speechbrain.dataio.preprocess import AudioNormalizer
 from speechbrain.inference.interfaces import Pretrained
 
-from speechbrain_masksr.dataio import (
-    AudioError,
-    check_waveform,
-    load_audio,
-    save_audio,
-)
+from speechbrain_masksr.dataio import load_audio, save_audio
 from speechbrain_masksr.inference.restoration import (
     HPARAMS_FILE,
     _check_output_path,
+    check_batch,
     overlap_add,
     window_starts,
 )
+from speechbrain_masksr.vocoders.hifigan import fit_length
 
 __all__ = [
     "ENHANCER_FILE",
@@ -119,15 +116,10 @@ def enhance_waveform(
         else:
             if vocoder is None:
                 raise ValueError("a mel-to-mel enhancer needs a vocoder")
+
             audio = vocoder(enhancer.denormalize(out["feats"]))
-            outs.append(_fit(audio, win))
+            outs.append(fit_length(audio, win))
     return overlap_add(torch.cat(outs), starts, n)
-
-
-def _fit(wavs, length):
-    if wavs.shape[-1] >= length:
-        return wavs[..., :length]
-    return torch.nn.functional.pad(wavs, (0, length - wavs.shape[-1]))
 
 
 def _window_samples(enhancer):
@@ -286,38 +278,15 @@ class MAEEnhancement(Pretrained):
         torch.Tensor
             ``[batch, time]``; zero past each length.
         """
-        if not torch.is_tensor(wavs) or wavs.dim() != 2:
-            shape = tuple(wavs.shape) if torch.is_tensor(wavs) else type(wavs)
-            raise ValueError(
-                f"wavs must be a [batch, time] tensor at {self.sample_rate} "
-                f"Hz, got {shape} (use enhance_file for files, "
-                "wav.unsqueeze(0) for one waveform)"
-            )
-        if not wavs.is_floating_point():
-            raise ValueError(
-                f"wavs must be floating-point audio in [-1, 1], got "
-                f"{wavs.dtype} (integer PCM: divide by 32768 first)"
-            )
-        wavs = check_waveform(wavs, "wavs", self.min_samples).to(self.device)
-        batch, time = wavs.shape
-        lengths = [time] * batch
-        if wav_lens is not None:
-            wav_lens = torch.as_tensor(wav_lens, dtype=torch.float32).cpu()
-            if (
-                wav_lens.shape != (batch,)
-                or not ((wav_lens > 0) & (wav_lens <= 1)).all()
-            ):
-                raise ValueError(
-                    f"wav_lens must be [batch] = [{batch}] relative lengths "
-                    f"in (0, 1], got {wav_lens.tolist()}"
-                )
-            lengths = [int(round(float(r) * time)) for r in wav_lens]
-        for b, n in enumerate(lengths):
-            if n < self.min_samples:
-                raise AudioError(
-                    f"wavs[{b}]: {n} samples is too short, at least "
-                    f"{self.min_samples} are needed"
-                )
+        wavs, lengths = check_batch(
+            wavs,
+            wav_lens,
+            self.sample_rate,
+            self.min_samples,
+            f"{self.MIN_SECONDS} s",
+            "enhance_file",
+        )
+        wavs = wavs.to(self.device)
         overlap = round(float(self.hparams.overlap_seconds) * self.sample_rate)
         vocoder = getattr(self.mods, "vocoder", None)
         out = torch.zeros_like(wavs)

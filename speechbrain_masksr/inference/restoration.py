@@ -55,6 +55,7 @@ __all__ = [
     "MODEL_FILE",
     "ModelFileError",
     "SpeechRestoration",
+    "check_batch",
     "check_device",
     "crossfade_weights",
     "inference_yaml",
@@ -680,6 +681,79 @@ def _check_local_source(source):
         )
 
 
+def check_batch(wavs, wav_lens, sample_rate, min_samples, min_text, file_api):
+    """Check a ``*_batch`` input of an interface; absolute lengths.
+
+    Arguments
+    ---------
+    wavs : torch.Tensor
+        ``[batch, time]`` floating-point audio in [-1, 1].
+    wav_lens : torch.Tensor or None
+        Relative lengths ``[batch]`` in ``(0, 1]``; ``None`` = all full.
+    sample_rate : int
+        The interface's rate (for the messages).
+    min_samples : int
+        Shortest accepted length.
+    min_text : str
+        How the minimum is described in the message (e.g. ``"0.1 s"``).
+    file_api : str
+        The interface's file method, suggested for wrong shapes.
+
+    Returns
+    -------
+    wavs : torch.Tensor
+        The checked audio.
+    lengths : list of int
+        Samples of each item.
+
+    Example
+    -------
+    >>> check_batch(torch.zeros(2, 100), torch.tensor([1.0, 0.5]), 8000, 10,
+    ...             "10 samples", "restore_file")[1]
+    [100, 50]
+    >>> check_batch(torch.zeros(100), None, 8000, 10, "x", "restore_file")
+    Traceback (most recent call last):
+    ...
+    ValueError: wavs must be a [batch, time] tensor at 8000 Hz, got ...
+    """
+    if not torch.is_tensor(wavs) or wavs.dim() != 2:
+        shape = tuple(wavs.shape) if torch.is_tensor(wavs) else type(wavs)
+        raise ValueError(
+            f"wavs must be a [batch, time] tensor at {sample_rate} "
+            f"Hz, got {shape} (use {file_api} for files, "
+            "wav.unsqueeze(0) for one waveform)"
+        )
+    if not wavs.is_floating_point():
+        raise ValueError(
+            f"wavs must be a floating-point tensor in [-1, 1], got "
+            f"{wavs.dtype} (integer PCM: divide by 32768 first, e.g. "
+            "wavs.float() / 32768)"
+        )
+    wavs = check_waveform(wavs, "wavs", min_samples)
+    batch, time = wavs.shape
+    if wav_lens is None:
+        lengths = [time] * batch
+    else:
+        wav_lens = torch.as_tensor(wav_lens, dtype=torch.float32).cpu()
+        if (
+            wav_lens.shape != (batch,)
+            or not ((wav_lens > 0) & (wav_lens <= 1)).all()
+        ):
+            raise ValueError(
+                f"wav_lens must be [batch] = [{batch}] relative lengths "
+                f"in (0, 1], got shape {tuple(wav_lens.shape)}: "
+                f"{wav_lens.tolist()}"
+            )
+        lengths = [int(round(float(r) * time)) for r in wav_lens]
+    for b, n in enumerate(lengths):
+        if n < min_samples:
+            raise AudioError(
+                f"wavs[{b}]: {n} samples is too short, at least "
+                f"{min_samples} ({min_text}) are needed"
+            )
+    return wavs, lengths
+
+
 def _check_output_path(path, output_path):
     """Refuse an output that is the input, a folder or not WAV/FLAC."""
     out = Path(output_path)
@@ -955,41 +1029,16 @@ class SpeechRestoration(Pretrained):
         restored : torch.Tensor
             ``[batch, time]`` at 44.1 kHz; zero past each length.
         """
-        if not torch.is_tensor(wavs) or wavs.dim() != 2:
-            shape = tuple(wavs.shape) if torch.is_tensor(wavs) else type(wavs)
-            raise ValueError(
-                f"wavs must be a [batch, time] tensor at {self.sample_rate} "
-                f"Hz, got {shape} (use restore_file for files, "
-                "wav.unsqueeze(0) for one waveform)"
-            )
-        if not wavs.is_floating_point():
-            raise ValueError(
-                f"wavs must be a floating-point tensor in [-1, 1], got "
-                f"{wavs.dtype} (integer PCM: divide by 32768 first, e.g. "
-                "wavs.float() / 32768)"
-            )
-        wavs = check_waveform(wavs, "wavs", self.min_samples).to(self.device)
+        wavs, lengths = check_batch(
+            wavs,
+            wav_lens,
+            self.sample_rate,
+            self.min_samples,
+            f"{self.MIN_SECONDS} s",
+            "restore_file",
+        )
+        wavs = wavs.to(self.device)
         batch, time = wavs.shape
-        if wav_lens is None:
-            lengths = [time] * batch
-        else:
-            wav_lens = torch.as_tensor(wav_lens, dtype=torch.float32).cpu()
-            if (
-                wav_lens.shape != (batch,)
-                or not ((wav_lens > 0) & (wav_lens <= 1)).all()
-            ):
-                raise ValueError(
-                    f"wav_lens must be [batch] = [{batch}] relative lengths "
-                    f"in (0, 1], got shape {tuple(wav_lens.shape)}: "
-                    f"{wav_lens.tolist()}"
-                )
-            lengths = [int(round(float(r) * time)) for r in wav_lens]
-        for b, n in enumerate(lengths):
-            if n < self.min_samples:
-                raise AudioError(
-                    f"wavs[{b}]: {n} samples is too short, at least "
-                    f"{self.min_samples} ({self.MIN_SECONDS} s) are needed"
-                )
         settings = self._settings(steps, guidance, noise)
         window, overlap = self._window()
 
