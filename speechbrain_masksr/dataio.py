@@ -114,7 +114,58 @@ def check_waveform(wav, name="audio", min_samples=1, sample_rate=None):
     return wav
 
 
-def load_audio(path, sample_rate=None, mono=True, min_samples=1):
+def _check_path(path):
+    """Clear error for a missing file or a folder."""
+    if os.path.isdir(path):
+        raise AudioError(f"{path}: is a folder, not an audio file")
+    if not os.path.isfile(path):
+        raise AudioError(f"{path}: file not found")
+
+
+def audio_info(path):
+    """Length and rate of an audio file, read from its header.
+
+    Arguments
+    ---------
+    path : str or Path
+        The file.
+
+    Returns
+    -------
+    num_frames : int
+        Samples per channel.
+    sample_rate : int
+        The file's rate.
+
+    Raises
+    ------
+    AudioError
+        If the file is missing or not audio.
+
+    Example
+    -------
+    >>> tmp = getfixture("tmpdir")
+    >>> save_audio(str(tmp / "a.wav"), torch.zeros(800), 8000)
+    >>> audio_info(str(tmp / "a.wav"))
+    (800, 8000)
+    """
+    path = str(path)
+    _check_path(path)
+    try:
+        info = audio_io.info(path)
+    except Exception as err:  # soundfile raises several error types
+        raise AudioError(f"{path}: not a readable audio file ({err})") from err
+    return int(info.frames), int(info.sample_rate)
+
+
+def load_audio(
+    path,
+    sample_rate=None,
+    mono=True,
+    min_samples=1,
+    frame_offset=0,
+    num_frames=-1,
+):
     """Read an audio file as a float tensor, with a clear error if unusable.
 
     Arguments
@@ -128,6 +179,11 @@ def load_audio(path, sample_rate=None, mono=True, min_samples=1):
         ``[channels, time]``.
     min_samples : int
         Shortest accepted length, counted at the output rate.
+    frame_offset : int
+        First sample read, at the file's rate (segments of long files are
+        read without decoding the rest).
+    num_frames : int
+        Samples read at the file's rate (``-1``: to the end).
 
     Returns
     -------
@@ -155,12 +211,11 @@ def load_audio(path, sample_rate=None, mono=True, min_samples=1):
     speechbrain_masksr.dataio.AudioError: ...missing.wav: file not found
     """
     path = str(path)
-    if os.path.isdir(path):
-        raise AudioError(f"{path}: is a folder, not an audio file")
-    if not os.path.isfile(path):
-        raise AudioError(f"{path}: file not found")
-    try:
-        wav, sr = audio_io.load(path)  # [channels, time]
+    _check_path(path)
+    try:  # [channels, time]
+        wav, sr = audio_io.load(
+            path, frame_offset=int(frame_offset), num_frames=int(num_frames)
+        )
     except Exception as err:  # soundfile raises several error types
         raise AudioError(f"{path}: not a readable audio file ({err})") from err
     wav = check_waveform(wav, path)

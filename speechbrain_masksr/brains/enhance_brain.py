@@ -221,7 +221,11 @@ class MAEEnhanceBrain(sb.Brain):
             self.si_sdr_input = metric_stats("si_sdr", rate)
 
     def on_stage_end(self, stage, stage_loss, epoch=None):
-        """Log, checkpoint on the validation loss.
+        """Log, anneal the learning rate, checkpoint on the validation loss.
+
+        An optional ``lr_annealing`` hparam (an epoch-indexed SpeechBrain
+        scheduler such as ``LinearScheduler``) sets the learning rate of
+        the next epoch.
 
         Arguments
         ---------
@@ -244,6 +248,12 @@ class MAEEnhanceBrain(sb.Brain):
         self.last_stats = stats
         if stage == sb.Stage.VALID:
             lr = self.optimizer.param_groups[0]["lr"]
+            annealing = getattr(self.hparams, "lr_annealing", None)
+            if annealing is not None:
+                _, next_lr = annealing(epoch)
+                sb.nnet.schedulers.update_learning_rate(
+                    self.optimizer, next_lr
+                )
             self.hparams.train_logger.log_stats(
                 stats_meta={"epoch": epoch, "lr": lr},
                 train_stats=getattr(self, "train_stats", None),

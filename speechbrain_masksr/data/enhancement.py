@@ -22,13 +22,15 @@ Authors
 """
 
 import hashlib
+import math
 
 import speechbrain as sb
 import torch
+from torch import nn
 
-from speechbrain_masksr.dataio import load_audio
+from speechbrain_masksr.dataio import audio_info, load_audio
 
-__all__ = ["LAYOUTS", "enhancement_dataset", "item_seed"]
+__all__ = ["LAYOUTS", "enhancement_dataset", "item_seed", "read_crops"]
 
 LAYOUTS = ("paired", "single")
 STAGES = ("train", "valid", "test")
@@ -58,18 +60,76 @@ def item_seed(base, uid):
     return int(digest[:15], 16)
 
 
-def _crop(wavs, segment, generator, random):
-    """Same crop of every waveform in ``wavs`` (zero-padded if short)."""
-    length = min(w.shape[0] for w in wavs)
-    wavs = [w[:length] for w in wavs]
+def read_crops(paths, sample_rate, segment, generator, random, margin=64):
+    """Same ``segment``-sample crop of every file, resampled after cropping.
+
+    Only the crop (plus ``margin`` samples each side for the resampling
+    filter) is decoded and resampled, so random crops of long files cost
+    the crop, not the file. Files shorter than ``segment`` are read whole
+    and zero-padded. Files are trimmed to the shortest one first.
+
+    Arguments
+    ---------
+    paths : list of str
+        Aligned files (e.g. noisy and clean of one utterance).
+    sample_rate : int
+        Rate of the returned crops.
+    segment : int
+        Crop length at ``sample_rate``.
+    generator : torch.Generator
+        Draws the crop start (``random=True``).
+    random : bool
+        Random start; ``False`` starts at 0.
+    margin : int
+        Extra samples read each side, at the file's rate.
+
+    Returns
+    -------
+    list of torch.Tensor
+        ``[segment]`` crops, in the order of ``paths``.
+
+    Example
+    -------
+    >>> from speechbrain_masksr.dataio import save_audio
+    >>> tmp = getfixture("tmpdir")
+    >>> ramp = torch.linspace(-0.5, 0.5, 8000)
+    >>> save_audio(str(tmp / "r.wav"), ramp, 8000)
+    >>> (crop,) = read_crops([str(tmp / "r.wav")], 8000, 100,
+    ...                      torch.Generator().manual_seed(0), random=True)
+    >>> start = int(torch.argmin((ramp - crop[0]).abs()))
+    >>> bool(torch.allclose(crop, ramp[start:start + 100], atol=1e-4))
+    True
+    """
+    infos = [audio_info(path) for path in paths]
+    length = min(
+        (frames * sample_rate) // rate for frames, rate in infos
+    )  # at the output rate
     if length <= segment:
-        return [torch.nn.functional.pad(w, (0, segment - length)) for w in wavs]
+        wavs = [load_audio(path, sample_rate=sample_rate)[0] for path in paths]
+        length = min(w.shape[0] for w in wavs)
+        return [
+            nn.functional.pad(w[:length], (0, segment - length)) for w in wavs
+        ]
     start = 0
     if random:
         start = int(
             torch.randint(0, length - segment + 1, (1,), generator=generator)
         )
-    return [w[start : start + segment] for w in wavs]
+    crops = []
+    for path, (_, rate) in zip(paths, infos):
+        # start on a polyphase period of the resampler: the crop's
+        # samples are then exactly those of the whole resampled file
+        period = rate // math.gcd(rate, sample_rate)
+        first = max(0, (start * rate) // sample_rate - margin)
+        first -= first % period
+        count = -(-(segment + start) * rate // sample_rate) - first + margin
+        wav, _ = load_audio(
+            path, sample_rate=sample_rate, frame_offset=first, num_frames=count
+        )
+        offset = start - (first * sample_rate) // rate
+        wav = wav[offset : offset + segment]
+        crops.append(nn.functional.pad(wav, (0, segment - wav.shape[0])))
+    return crops
 
 
 def enhancement_dataset(
@@ -142,23 +202,21 @@ def enhancement_dataset(
             seed = item_seed(eval_seed, uid)
         return torch.Generator().manual_seed(seed)
 
-    def read(path):
-        return load_audio(path, sample_rate=sample_rate)[0]
-
-    def shape(wavs, generator):
+    def read(paths, generator):
         if stage == "test":  # whole files, trimmed to the shorter one
+            wavs = [load_audio(p, sample_rate=sample_rate)[0] for p in paths]
             length = min(w.shape[0] for w in wavs)
             return [w[:length] for w in wavs]
-        return _crop(wavs, segment, generator, random=stage == "train")
+        return read_crops(
+            paths, sample_rate, segment, generator, random=stage == "train"
+        )
 
     if layout == "paired":
 
         @sb.utils.data_pipeline.takes("id", "noisy_wav", "clean_wav")
         @sb.utils.data_pipeline.provides("input_sig", "target_sig")
         def pipeline(uid, noisy_wav, clean_wav):
-            noisy, clean = shape(
-                [read(noisy_wav), read(clean_wav)], generator_for(uid)
-            )
+            noisy, clean = read([noisy_wav, clean_wav], generator_for(uid))
             yield noisy
             yield clean
 
@@ -168,7 +226,7 @@ def enhancement_dataset(
         @sb.utils.data_pipeline.provides("input_sig", "target_sig")
         def pipeline(uid, wav):
             generator = generator_for(uid)
-            (target,) = shape([read(wav)], generator)
+            (target,) = read([wav], generator)
             with torch.no_grad():
                 distorted = distortion(target[None], generator=generator)[0]
             yield distorted

@@ -14,11 +14,15 @@ Authors
 import math
 
 import pytest
+import soundfile
 import torch
 
 from speechbrain_masksr.augment.levels import measure_snr
 from speechbrain_masksr.augment.pipeline import GSRPipeline
-from speechbrain_masksr.data.enhancement import enhancement_dataset
+from speechbrain_masksr.data.enhancement import (
+    enhancement_dataset,
+    read_crops,
+)
 from speechbrain_masksr.data.manifest import write_manifest
 from speechbrain_masksr.dataio import load_audio, save_audio
 from speechbrain_masksr.lobes.audio_mae import (
@@ -687,6 +691,35 @@ def test_paired_layout_crops_both_at_the_same_offset(tmp_path):
             assert offsets == {0}  # fixed crop at the start
     with pytest.raises(ValueError, match="distortion"):
         enhancement_dataset(tmp_path / "pairs.json", "train", "single", RATE, 1)
+
+
+def test_crops_read_before_resampling_match_the_resampled_file(tmp_path):
+    # 16 kHz files read at 22.05 kHz: only the crop is decoded and
+    # resampled; it equals the same excerpt of the whole resampled file.
+    g = torch.Generator().manual_seed(8)
+    wav = harmonics(1, 40000, 16000, g)[0] + 0.01 * torch.randn(40000)
+    path = tmp_path / "a.wav"
+    soundfile.write(str(path), wav.numpy(), 16000, subtype="FLOAT")
+    whole = load_audio(str(path), sample_rate=22050)[0]
+    starts = set()
+    for seed in range(6):
+        gen = torch.Generator().manual_seed(seed)
+        (crop,) = read_crops([str(path)], 22050, 4410, gen, random=True)
+        start = int(
+            torch.randint(
+                0,
+                whole.shape[0] - 4410 + 1,
+                (1,),
+                generator=torch.Generator().manual_seed(seed),
+            )
+        )
+        starts.add(start)
+        assert crop.shape == (4410,)
+        ref = whole[start : start + 4410]
+        assert (crop - ref).abs().max() < 1e-5
+    assert len(starts) > 1
+    (first,) = read_crops([str(path)], 22050, 4410, None, random=False)
+    assert (first - whole[:4410]).abs().max() < 1e-5
 
 
 def test_paired_test_items_have_equal_lengths(tmp_path):
