@@ -251,9 +251,7 @@ class MAEEnhanceBrain(sb.Brain):
             annealing = getattr(self.hparams, "lr_annealing", None)
             if annealing is not None:
                 _, next_lr = annealing(epoch)
-                sb.nnet.schedulers.update_learning_rate(
-                    self.optimizer, next_lr
-                )
+                sb.nnet.schedulers.update_learning_rate(self.optimizer, next_lr)
             self.hparams.train_logger.log_stats(
                 stats_meta={"epoch": epoch, "lr": lr},
                 train_stats=getattr(self, "train_stats", None),
