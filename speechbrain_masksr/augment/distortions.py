@@ -28,13 +28,10 @@ import scipy.signal
 import torch
 import torchaudio
 
-from speechbrain_masksr.augment.levels import (
-    absolute_lengths,
-    active_power,
-    length_mask,
-)
+from speechbrain_masksr.augment.levels import active_power
 from speechbrain_masksr.augment.rir import align_rir, set_drr, simulate_rir
 from speechbrain_masksr.augment.sources import AudioBank, crop_or_pad
+from speechbrain_masksr.utils.lengths import length_mask, relative_to_absolute
 
 FILTER_FAMILIES = ("butter", "cheby1", "ellip", "bessel", "stft", "resample")
 
@@ -123,7 +120,7 @@ class Distortion(torch.nn.Module):
                 f"{type(self).__name__}: input audio contains NaN or Inf"
             )
         batch, time = wavs.shape
-        abs_lengths = absolute_lengths(lengths, batch, time)
+        abs_lengths = relative_to_absolute(lengths, time, batch).cpu()
         if batch == 0 or time == 0:
             return wavs[0] if squeeze else wavs
         gen = generator if generator is not None else self.generator
@@ -500,7 +497,7 @@ class InterferingSpeaker(Distortion):
             )
         slots = int(counts.max())
         out = torch.zeros(batch, slots, time)
-        used = torch.arange(slots).unsqueeze(0) < counts.unsqueeze(1)
+        used = length_mask(counts, slots)
         n_clips = len(self.bank)
         for row, count in enumerate(counts.tolist()):
             if count <= n_clips:

@@ -1,11 +1,12 @@
-"""Lengths, masks and active-signal power, shared by the distortions.
+"""Active-signal power and SNR, shared by the distortions.
 
 Signal-to-noise and signal-to-interference ratios are measured on the
 *active* part of each signal, in the spirit of ITU-T P.56 and the DNS
 Challenge mixer: the signal is cut into frames, frames more than
 ``threshold_db`` below the loudest frame are ignored, and the power is the
 mean square over the remaining samples. Padded tails (SpeechBrain relative
-lengths) are never counted.
+lengths, converted by :mod:`speechbrain_masksr.utils.lengths`) are never
+counted.
 
 Authors
  * speechbrain-masksr contributors 2026
@@ -13,73 +14,7 @@ Authors
 
 import torch
 
-
-def absolute_lengths(lengths, batch, time):
-    """Convert SpeechBrain relative lengths to sample counts.
-
-    Arguments
-    ---------
-    lengths : torch.Tensor or None
-        Relative lengths ``[batch]`` in (0, 1]; ``None`` means full length.
-    batch : int
-        Batch size.
-    time : int
-        Padded length in samples.
-
-    Returns
-    -------
-    torch.Tensor
-        Long tensor ``[batch]`` of valid sample counts.
-
-    Example
-    -------
-    >>> absolute_lengths(torch.tensor([1.0, 0.5]), 2, 10)
-    tensor([10,  5])
-    >>> absolute_lengths(None, 2, 10)
-    tensor([10, 10])
-    """
-    if lengths is None:
-        return torch.full((batch,), int(time), dtype=torch.long)
-    lengths = torch.as_tensor(lengths, dtype=torch.float32).detach().cpu()
-    if lengths.dim() != 1 or lengths.shape[0] != batch:
-        raise ValueError(
-            f"lengths must have shape [{batch}], got {tuple(lengths.shape)}"
-        )
-    if not torch.isfinite(lengths).all() or (lengths < 0).any():
-        raise ValueError(f"lengths must be in [0, 1], got {lengths.tolist()}")
-    if (lengths > 1.0 + 1e-4).any():
-        raise ValueError(
-            "lengths are relative (in [0, 1], like SpeechBrain wav_lens), "
-            f"got {lengths.tolist()}"
-        )
-    return torch.round(lengths.clamp(max=1.0) * time).long()
-
-
-def length_mask(abs_lengths, time, device=None):
-    """Boolean mask of the valid samples.
-
-    Arguments
-    ---------
-    abs_lengths : torch.Tensor
-        Valid sample counts ``[batch]``.
-    time : int
-        Padded length.
-    device : torch.device, optional
-        Device of the mask.
-
-    Returns
-    -------
-    torch.Tensor
-        Bool ``[batch, time]``, ``True`` where ``t < length``.
-
-    Example
-    -------
-    >>> length_mask(torch.tensor([1, 3]), 3)
-    tensor([[ True, False, False],
-            [ True,  True,  True]])
-    """
-    t = torch.arange(int(time), device=device)
-    return t.unsqueeze(0) < abs_lengths.to(device).unsqueeze(1)
+from speechbrain_masksr.utils.lengths import length_mask, relative_to_absolute
 
 
 def active_power(
@@ -125,7 +60,7 @@ def active_power(
         raise ValueError(f"expected [batch, time], got {tuple(wavs.shape)}")
     batch, time = wavs.shape
     if abs_lengths is None:
-        abs_lengths = absolute_lengths(lengths, batch, time)
+        abs_lengths = relative_to_absolute(lengths, time, batch)
     abs_lengths = abs_lengths.to(torch.long).cpu()
     frame_length = max(1, int(frame_length))
     sq = wavs.detach() ** 2

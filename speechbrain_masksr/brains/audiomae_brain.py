@@ -32,6 +32,7 @@ import speechbrain as sb
 import torch
 
 from speechbrain_masksr.lobes.audio_mae import mixup, param_groups_lrd
+from speechbrain_masksr.utils.lengths import relative_to_absolute
 
 logger = logging.getLogger(__name__)
 
@@ -80,13 +81,6 @@ def multi_hot(labels, n_classes):
     return out
 
 
-def _lengths(wavs, wav_lens):
-    """Absolute lengths in samples from relative ones."""
-    if wav_lens is None:
-        return [wavs.shape[-1]] * wavs.shape[0]
-    return [max(1, int(round(float(r) * wavs.shape[-1]))) for r in wav_lens]
-
-
 def roll_mag_aug(wavs, wav_lens=None):
     """Random circular shift and gain of each waveform (official pretraining
     and fine-tuning augmentation).
@@ -118,7 +112,8 @@ def roll_mag_aug(wavs, wav_lens=None):
     True
     """
     out = torch.zeros_like(wavs)
-    lengths = _lengths(wavs, wav_lens)
+    lengths = relative_to_absolute(wav_lens, wavs.shape[-1], wavs.shape[0])
+    lengths = lengths.tolist()
     gains = torch.distributions.Beta(10.0, 10.0).sample((len(lengths),)) + 0.5
     for i, n in enumerate(lengths):
         shift = int(torch.randint(n, (1,)))

@@ -47,6 +47,7 @@ from speechbrain.utils.distributed import if_main_process
 from speechbrain.utils.logger import get_logger
 
 from speechbrain_masksr.dataio import save_audio
+from speechbrain_masksr.utils.lengths import relative_to_absolute
 
 logger = get_logger(__name__)
 
@@ -428,8 +429,8 @@ class MaskSRBrain(sb.Brain):
             degraded[:n], lengths[:n], seed=self.hparams.eval_seed
         )
         metrics = self.hparams.valid_metrics
-        for i in range(n):
-            length = int(round(float(lengths[i]) * degraded.shape[1]))
+        samples = relative_to_absolute(lengths[:n], degraded.shape[1]).tolist()
+        for i, length in enumerate(samples):
             ref = clean[i, :length]
             self._score(
                 self.valid_scores,
@@ -454,8 +455,9 @@ class MaskSRBrain(sb.Brain):
         folder = Path(self.hparams.restore_folder) / self.test_set_name
         metrics = self.hparams.test_metrics
         sr = self.hparams.sample_rate
+        samples = relative_to_absolute(lengths, degraded.shape[1]).tolist()
         for i, uid in enumerate(batch.id):
-            length = int(round(float(lengths[i]) * degraded.shape[1]))
+            length = samples[i]
             ref = clean[i, :length]
             est = restored[i, :length]
             save_audio(folder / f"{uid}.wav", est.cpu(), sr)

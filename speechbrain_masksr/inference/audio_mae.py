@@ -46,6 +46,7 @@ from speechbrain_masksr.lobes.audio_mae import (
     AudioMAEClassifierModel,
 )
 from speechbrain_masksr.lobes.patching import patchify, unpatchify
+from speechbrain_masksr.utils.lengths import relative_to_absolute
 
 __all__ = [
     "AudioMAEClassifier",
@@ -450,19 +451,11 @@ class _AudioMAEInterface(Pretrained):
         batch, time = wavs.shape
         if wav_lens is not None:
             wav_lens = torch.as_tensor(wav_lens, dtype=torch.float32).cpu()
-            if (
-                wav_lens.shape != (batch,)
-                or not ((wav_lens > 0) & (wav_lens <= 1)).all()
-            ):
-                raise ValueError(
-                    f"wav_lens must be [batch] = [{batch}] relative lengths "
-                    f"in (0, 1], got shape {tuple(wav_lens.shape)}: "
-                    f"{wav_lens.tolist()}"
-                )
-            for b, rel in enumerate(wav_lens.tolist()):
-                if round(rel * time) < min_samples:
+            lengths = relative_to_absolute(wav_lens, time, batch)
+            for b, n in enumerate(lengths.tolist()):
+                if n < min_samples:
                     raise AudioError(
-                        f"wavs[{b}]: {round(rel * time)} samples, shorter "
+                        f"wavs[{b}]: {n} samples, shorter "
                         f"than one fbank frame ({min_samples} samples)"
                     )
             wav_lens = wav_lens.to(self.device)

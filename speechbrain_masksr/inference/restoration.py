@@ -48,6 +48,7 @@ from speechbrain_masksr.dataio import (
     load_audio,
     save_audio,
 )
+from speechbrain_masksr.utils.lengths import relative_to_absolute
 
 __all__ = [
     "CODEC_FILE",
@@ -731,20 +732,7 @@ def check_batch(wavs, wav_lens, sample_rate, min_samples, min_text, file_api):
         )
     wavs = check_waveform(wavs, "wavs", min_samples)
     batch, time = wavs.shape
-    if wav_lens is None:
-        lengths = [time] * batch
-    else:
-        wav_lens = torch.as_tensor(wav_lens, dtype=torch.float32).cpu()
-        if (
-            wav_lens.shape != (batch,)
-            or not ((wav_lens > 0) & (wav_lens <= 1)).all()
-        ):
-            raise ValueError(
-                f"wav_lens must be [batch] = [{batch}] relative lengths "
-                f"in (0, 1], got shape {tuple(wav_lens.shape)}: "
-                f"{wav_lens.tolist()}"
-            )
-        lengths = [int(round(float(r) * time)) for r in wav_lens]
+    lengths = relative_to_absolute(wav_lens, time, batch).tolist()
     for b, n in enumerate(lengths):
         if n < min_samples:
             raise AudioError(

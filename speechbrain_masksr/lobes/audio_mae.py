@@ -80,6 +80,7 @@ from speechbrain_masksr.lobes.patching import (
     sincos_pos_embed_2d,
     unpatchify,
 )
+from speechbrain_masksr.utils.lengths import relative_to_absolute
 
 __all__ = [
     "AUDIOSET_MEAN",
@@ -283,7 +284,7 @@ class AudioMAEFbank(nn.Module):
         wavs : torch.Tensor
             ``[batch, time]`` mono waveforms (or ``[time]``).
         wav_lens : torch.Tensor, optional
-            ``[batch]`` relative lengths in ``[0, 1]``; padding beyond each
+            ``[batch]`` relative lengths in ``(0, 1]``; padding beyond each
             length is ignored.
         sample_rate : int, optional
             Rate of ``wavs``; if given it must equal ``self.sample_rate``.
@@ -309,11 +310,7 @@ class AudioMAEFbank(nn.Module):
         if not torch.isfinite(wavs).all():
             raise ValueError("Waveforms contain NaN or infinite values")
         batch, time = wavs.shape
-        if wav_lens is None:
-            lengths = [time] * batch
-        else:
-            lengths = (wav_lens.float() * time).round().long().clamp(max=time)
-            lengths = lengths.tolist()
+        lengths = relative_to_absolute(wav_lens, time, batch).tolist()
         feats = wavs.new_zeros(
             batch, self.target_length, self.num_mel_bins, dtype=torch.float32
         )

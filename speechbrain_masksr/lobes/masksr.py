@@ -37,16 +37,14 @@ from torch import nn
 
 from speechbrain_masksr.lobes.codec_lm import MaskedCodecLM
 from speechbrain_masksr.lobes.speech_encoder import SpeechEncoder, check_wavs
-from speechbrain_masksr.lobes.transformer import (
-    frame_padding_mask,
-    relative_to_frame_lengths,
-)
+from speechbrain_masksr.lobes.transformer import relative_to_frame_lengths
 from speechbrain_masksr.sampling import (
     default_level_steps,
     guided_logits,
     hierarchical_sample,
     maskgit_sample,
 )
+from speechbrain_masksr.utils.lengths import length_mask
 
 __all__ = [
     "VARIANTS",
@@ -303,7 +301,7 @@ class MaskSR(nn.Module):
         frames = relative_to_frame_lengths(
             lengths, wavs.shape[1], n_frames, self.encoder.hop_length
         )
-        return n_frames, frame_padding_mask(frames, n_frames, wavs.device)
+        return n_frames, length_mask(frames, n_frames, wavs.device)
 
     def _check_tokens(self, tokens, wavs, n_frames):
         expected = (wavs.shape[0], self.n_codebooks, n_frames)

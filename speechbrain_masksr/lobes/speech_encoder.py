@@ -18,9 +18,9 @@ from torch import nn
 
 from speechbrain_masksr.lobes.transformer import (
     TransformerStack,
-    frame_padding_mask,
     relative_to_frame_lengths,
 )
+from speechbrain_masksr.utils.lengths import length_mask
 
 __all__ = ["SpeechEncoder", "check_wavs"]
 
@@ -204,5 +204,5 @@ class SpeechEncoder(nn.Module):
         frames = relative_to_frame_lengths(
             lengths, wavs.shape[1], feats.shape[1], self.hop_length
         )
-        valid = frame_padding_mask(frames, feats.shape[1], feats.device)
+        valid = length_mask(frames, feats.shape[1], feats.device)
         return self.transformer(self.mlp(feats), valid)

@@ -23,10 +23,13 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from speechbrain_masksr.utils.lengths import length_mask as frame_padding_mask
+from speechbrain_masksr.utils.lengths import relative_to_absolute
+
 __all__ = [
     "sinusoidal_positions",
     "relative_to_frame_lengths",
-    "frame_padding_mask",
+    "frame_padding_mask",  # re-export of utils.lengths.length_mask
     "TransformerBlock",
     "TransformerStack",
 ]
@@ -84,13 +87,14 @@ def sinusoidal_positions(length, d_model, device=None, dtype=None):
 def relative_to_frame_lengths(lengths, n_samples, n_frames, hop_length=512):
     """Convert SpeechBrain relative lengths into numbers of valid frames.
 
-    A waveform of ``round(rel * n_samples)`` samples has
+    A waveform of ``round(rel * n_samples)`` samples
+    (:func:`~speechbrain_masksr.utils.lengths.relative_to_absolute`) has
     ``ceil(samples / hop_length)`` codec / encoder frames.
 
     Arguments
     ---------
     lengths : torch.Tensor or None
-        Relative lengths in ``[0, 1]``, shape ``[batch]``. ``None`` means
+        Relative lengths in ``(0, 1]``, shape ``[batch]``. ``None`` means
         every example uses all ``n_frames`` frames.
     n_samples : int
         Number of samples of the padded waveform batch.
@@ -112,52 +116,11 @@ def relative_to_frame_lengths(lengths, n_samples, n_frames, hop_length=512):
     """
     if lengths is None:
         return None
-    lengths = torch.as_tensor(lengths)
-    if lengths.dim() != 1:
-        raise ValueError(
-            f"lengths must be a 1-D tensor [batch], got {tuple(lengths.shape)}"
-        )
-    if ((lengths < 0) | (lengths > 1 + 1e-6)).any():
-        raise ValueError(
-            "lengths must be relative lengths in [0, 1] (SpeechBrain "
-            f"convention), got {lengths.tolist()}"
-        )
-    samples = torch.round(lengths.double() * n_samples).long()
+    samples = relative_to_absolute(lengths, n_samples)
     frames = torch.div(
         samples + hop_length - 1, hop_length, rounding_mode="floor"
     )
     return frames.clamp(1, n_frames)
-
-
-def frame_padding_mask(frame_lengths, n_frames, device=None):
-    """Boolean mask of valid frames.
-
-    Arguments
-    ---------
-    frame_lengths : torch.Tensor or None
-        Number of valid frames per example, shape ``[batch]``.
-    n_frames : int
-        Padded number of frames.
-    device : torch.device, optional
-        Device of the result.
-
-    Returns
-    -------
-    valid : torch.Tensor or None
-        Bool tensor ``[batch, n_frames]``, True on valid frames (``None``
-        when ``frame_lengths`` is ``None``).
-
-    Example
-    -------
-    >>> frame_padding_mask(torch.tensor([3, 1]), 3)
-    tensor([[ True,  True,  True],
-            [ True, False, False]])
-    """
-    if frame_lengths is None:
-        return None
-    frame_lengths = torch.as_tensor(frame_lengths, device=device)
-    steps = torch.arange(n_frames, device=frame_lengths.device)
-    return steps[None, :] < frame_lengths[:, None]
 
 
 class TransformerBlock(nn.Module):

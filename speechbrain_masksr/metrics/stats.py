@@ -21,6 +21,7 @@ Authors
 import torch
 
 from speechbrain_masksr.metrics.compute import METRIC_COLUMNS, compute_metrics
+from speechbrain_masksr.utils.lengths import relative_to_absolute
 
 
 class MetricFunction:
@@ -108,10 +109,7 @@ class MetricFunction:
         if predictions.dim() == 1:
             return self.score(predictions, targets)
         batch, time = predictions.shape[0], predictions.shape[-1]
-        if lengths is None:
-            abs_lens = [time] * batch
-        else:
-            abs_lens = (torch.as_tensor(lengths) * time).round().int().tolist()
+        abs_lens = relative_to_absolute(lengths, time, batch).tolist()
         scores = []
         for i, n in enumerate(abs_lens):
             target = None if targets is None else targets[i, :n]
