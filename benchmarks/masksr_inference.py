@@ -33,10 +33,15 @@ import warnings
 
 import torch
 
+from speechbrain_masksr.codecs.dac import (
+    DAC_HOP_LENGTH,
+    DAC_SAMPLE_RATE,
+    codec_frames,
+)
 from speechbrain_masksr.lobes.masksr import MASKSR_CONFIGS, build_masksr
 
-SAMPLE_RATE = 44100
-HOP = 512
+SAMPLE_RATE = DAC_SAMPLE_RATE
+HOP = DAC_HOP_LENGTH
 
 
 def sync(device):
@@ -150,7 +155,7 @@ def main(argv=None):
     for seconds in args.lengths:
         n = int(round(seconds * SAMPLE_RATE))
         wav = 0.1 * torch.randn(args.batch, n, device=device)
-        frames = -(-n // HOP)
+        frames = codec_frames(n, HOP)
         with torch.no_grad():
             _, enc_s = timed(model.encoder, device, wav)
         tokens, samp_s = timed(

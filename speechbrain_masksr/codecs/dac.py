@@ -26,12 +26,55 @@ import torch
 from torch import nn
 
 __all__ = [
+    "DAC_HOP_LENGTH",
+    "DAC_SAMPLE_RATE",
     "DACTokenizer",
+    "codec_frames",
     "save_tiny_dac",
     "dac_cache_path",
     "dac_weights_url",
     "TINY_DAC_KWARGS",
 ]
+
+#: Sample rate of the DAC 44.1 kHz model MaskSR uses.
+DAC_SAMPLE_RATE = 44100
+#: Samples per codec frame (token) of DAC 44.1 kHz: the product of its
+#: encoder strides ``2 * 4 * 8 * 8``.
+DAC_HOP_LENGTH = 512
+
+
+def codec_frames(n_samples, hop_length=DAC_HOP_LENGTH):
+    """Number of codec frames of ``n_samples`` samples: ``ceil(n / hop)``.
+
+    The codec right-pads its input to a multiple of the hop, so a partial
+    last frame counts. This is the one place the package computes it.
+
+    Arguments
+    ---------
+    n_samples : int or torch.Tensor
+        Signal length(s) in samples (an integer tensor gives a tensor).
+    hop_length : int
+        Samples per frame (:data:`DAC_HOP_LENGTH` for DAC 44.1 kHz).
+
+    Returns
+    -------
+    int or torch.Tensor
+        Number(s) of frames.
+
+    Example
+    -------
+    >>> codec_frames(512), codec_frames(513), codec_frames(44100)
+    (1, 2, 87)
+    >>> codec_frames(torch.tensor([0, 1, 1024, 1025]))
+    tensor([0, 1, 2, 3])
+    """
+    hop_length = int(hop_length)
+    if torch.is_tensor(n_samples):
+        return torch.div(
+            n_samples + hop_length - 1, hop_length, rounding_mode="floor"
+        )
+    return -(-int(n_samples) // hop_length)
+
 
 #: Tiny DAC architecture (hop 512, 9 x 1024 codes) for tests and demos.
 TINY_DAC_KWARGS = dict(
@@ -42,7 +85,7 @@ TINY_DAC_KWARGS = dict(
     n_codebooks=9,
     codebook_size=1024,
     codebook_dim=8,
-    sample_rate=44100,
+    sample_rate=DAC_SAMPLE_RATE,
 )
 
 _OPTION_HINT = (
@@ -304,7 +347,7 @@ class DACTokenizer(nn.Module):
         >>> DACTokenizer(load_path=path).num_frames(44100)
         87
         """
-        return -(-int(n_samples) // self.hop_length)
+        return codec_frames(n_samples, self.hop_length)
 
     @torch.no_grad()
     def encode(self, wavs, sample_rate=None):

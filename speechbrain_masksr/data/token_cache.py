@@ -30,6 +30,12 @@ import soundfile
 import torch
 from speechbrain.utils.logger import get_logger
 
+from speechbrain_masksr.codecs.dac import (
+    DAC_HOP_LENGTH,
+    DAC_SAMPLE_RATE,
+    codec_frames,
+)
+from speechbrain_masksr.codecs.dac import codec_frames as num_frames  # noqa: F401
 from speechbrain_masksr.dataio import (
     AudioError,
     check_waveform,
@@ -78,30 +84,7 @@ def codec_fingerprint(codec_path):
     return hashlib.sha1(f"{path}:{size}".encode()).hexdigest()[:12]
 
 
-def num_frames(num_samples, hop_length=512):
-    """Number of codec frames of a signal: ``ceil(num_samples / hop)``.
-
-    Arguments
-    ---------
-    num_samples : int
-        Length of the signal.
-    hop_length : int
-        Codec hop (512 for DAC 44 kHz).
-
-    Returns
-    -------
-    int
-        The number of frames.
-
-    Example
-    -------
-    >>> num_frames(512), num_frames(513), num_frames(44100)
-    (1, 2, 87)
-    """
-    return -(-int(num_samples) // int(hop_length))
-
-
-def pad_to_multiple(wav, multiple=512):
+def pad_to_multiple(wav, multiple=DAC_HOP_LENGTH):
     """Zero-pad the last dimension to a multiple of ``multiple``.
 
     Arguments
@@ -123,7 +106,8 @@ def pad_to_multiple(wav, multiple=512):
     >>> pad_to_multiple(torch.ones(2, 1024), 512).shape
     torch.Size([2, 1024])
     """
-    extra = (-wav.shape[-1]) % int(multiple)
+    extra = codec_frames(wav.shape[-1], multiple) * int(multiple)
+    extra -= wav.shape[-1]
     if extra == 0:
         return wav
     return torch.nn.functional.pad(wav, (0, extra))
@@ -188,7 +172,7 @@ def crop_tokens(tokens, offset, crop_frames):
     return tokens[:, int(offset) : int(offset) + int(crop_frames)]
 
 
-def frames_to_samples(offset, crop_frames, hop_length=512):
+def frames_to_samples(offset, crop_frames, hop_length=DAC_HOP_LENGTH):
     """Sample range ``[start, stop)`` covered by a range of codec frames.
 
     Arguments
@@ -332,7 +316,11 @@ class TokenCache:
     """
 
     def __init__(
-        self, cache_dir, codec_path=None, sample_rate=44100, hop_length=512
+        self,
+        cache_dir,
+        codec_path=None,
+        sample_rate=DAC_SAMPLE_RATE,
+        hop_length=DAC_HOP_LENGTH,
     ):
         self.folder = Path(cache_dir) / f"codec-{codec_fingerprint(codec_path)}"
         self.codec_path = None if codec_path is None else str(codec_path)
@@ -488,7 +476,7 @@ class TokenCache:
         with torch.no_grad():
             codes = codec.encode(batch)
         codes = codes[0].detach().cpu()
-        expected = wav.shape[-1] // self.hop_length
+        expected = codec_frames(wav.shape[-1], self.hop_length)
         if codes.shape[-1] != expected:
             raise RuntimeError(
                 f"codec returned {codes.shape[-1]} frames for {wav_path}, "

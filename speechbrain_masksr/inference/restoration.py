@@ -42,6 +42,7 @@ from speechbrain.dataio.preprocess import AudioNormalizer
 from speechbrain.inference.interfaces import Pretrained
 from speechbrain.utils.fetching import FetchConfig, LocalStrategy, fetch
 
+from speechbrain_masksr.codecs.dac import DAC_HOP_LENGTH, codec_frames
 from speechbrain_masksr.dataio import (
     AudioError,
     check_waveform,
@@ -71,7 +72,7 @@ __all__ = [
 HPARAMS_FILE = "hyperparams.yaml"
 MODEL_FILE = "model.ckpt"
 CODEC_FILE = "codec.pth"
-HOP = 512  # DAC 44.1 kHz frame hop; windows are aligned to it
+HOP = DAC_HOP_LENGTH  # codec frame hop; windows are aligned to it
 OUTPUT_EXTENSIONS = (".wav", ".flac")  # what save_audio writes as PCM_16
 
 
@@ -1033,7 +1034,7 @@ class SpeechRestoration(Pretrained):
         # Cut every waveform into windows; group windows of equal length.
         plans, groups = [], {}
         for b, n in enumerate(lengths):
-            win = min(window, math.ceil(n / HOP) * HOP)
+            win = min(window, codec_frames(n, HOP) * HOP)
             starts = window_starts(n, win, min(overlap, win // 2))
             padded = torch.nn.functional.pad(
                 wavs[b, :n], (0, starts[-1] + win - n)

@@ -16,6 +16,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from speechbrain_masksr.codecs.dac import DAC_HOP_LENGTH, codec_frames
 from speechbrain_masksr.lobes.transformer import (
     TransformerStack,
     relative_to_frame_lengths,
@@ -105,7 +106,7 @@ class SpeechEncoder(nn.Module):
         num_layers=6,
         nhead=16,
         n_fft=2048,
-        hop_length=512,
+        hop_length=DAC_HOP_LENGTH,
         power=0.3,
         dropout=0.1,
     ):
@@ -145,7 +146,7 @@ class SpeechEncoder(nn.Module):
         >>> SpeechEncoder(32, 1, 4).num_frames(1025)
         3
         """
-        return -(-n_samples // self.hop_length)
+        return codec_frames(n_samples, self.hop_length)
 
     def features(self, wavs):
         """Compressed magnitude spectrogram aligned with codec frames.

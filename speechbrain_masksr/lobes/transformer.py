@@ -23,6 +23,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from speechbrain_masksr.codecs.dac import DAC_HOP_LENGTH, codec_frames
 from speechbrain_masksr.utils.lengths import length_mask as frame_padding_mask
 from speechbrain_masksr.utils.lengths import relative_to_absolute
 
@@ -84,12 +85,15 @@ def sinusoidal_positions(length, d_model, device=None, dtype=None):
     return pe.to(dtype or torch.float32)
 
 
-def relative_to_frame_lengths(lengths, n_samples, n_frames, hop_length=512):
+def relative_to_frame_lengths(
+    lengths, n_samples, n_frames, hop_length=DAC_HOP_LENGTH
+):
     """Convert SpeechBrain relative lengths into numbers of valid frames.
 
     A waveform of ``round(rel * n_samples)`` samples
     (:func:`~speechbrain_masksr.utils.lengths.relative_to_absolute`) has
-    ``ceil(samples / hop_length)`` codec / encoder frames.
+    ``ceil(samples / hop_length)`` codec / encoder frames
+    (:func:`~speechbrain_masksr.codecs.dac.codec_frames`).
 
     Arguments
     ---------
@@ -117,10 +121,7 @@ def relative_to_frame_lengths(lengths, n_samples, n_frames, hop_length=512):
     if lengths is None:
         return None
     samples = relative_to_absolute(lengths, n_samples)
-    frames = torch.div(
-        samples + hop_length - 1, hop_length, rounding_mode="floor"
-    )
-    return frames.clamp(1, n_frames)
+    return codec_frames(samples, hop_length).clamp(1, n_frames)
 
 
 class TransformerBlock(nn.Module):
