@@ -25,13 +25,13 @@ Authors
 
 import logging
 import math
-import os
 
 import numpy as np
 import speechbrain as sb
 import torch
 
 from speechbrain_masksr.lobes.audio_mae import mixup, param_groups_lrd
+from speechbrain_masksr.utils.checkpoints import read_state_dict
 from speechbrain_masksr.utils.lengths import relative_to_absolute
 
 logger = logging.getLogger(__name__)
@@ -284,18 +284,6 @@ def weight_decay_groups(module, weight_decay, skip=()):
     ]
 
 
-def _load_state(path):
-    """``torch.load(weights_only=True)`` with a clear missing-file error."""
-    path = str(path)
-    if not os.path.isfile(path):
-        raise FileNotFoundError(
-            f"{path}: checkpoint not found. Point the recipe option that "
-            "names it (e.g. pretrained_path) to an Audio-MAE model.ckpt from "
-            "train.py or from `audiomae-convert pretrained.pth OUT_DIR`."
-        )
-    return torch.load(path, map_location="cpu", weights_only=True)
-
-
 def load_pretrained_encoder(model, path):
     """Fill a classifier's encoder from an Audio-MAE checkpoint (strict).
 
@@ -327,7 +315,13 @@ def load_pretrained_encoder(model, path):
     >>> torch.equal(clf.encoder.cls_token, src.cls_token)
     True
     """
-    model.load_pretrained_encoder(_load_state(path))
+    state = read_state_dict(
+        path,
+        hint="Point the recipe option that names it (e.g. pretrained_path) "
+        "to an Audio-MAE model.ckpt from train.py or from `audiomae-convert "
+        "pretrained.pth OUT_DIR`.",
+    )
+    model.load_pretrained_encoder(state)
 
 
 # ----------------------------------------------------------------------------

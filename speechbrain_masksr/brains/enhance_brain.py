@@ -33,11 +33,11 @@ import torch
 from speechbrain.utils.logger import get_logger
 
 from speechbrain_masksr.brains.masksr_brain import rank_seed
-from speechbrain_masksr.inference.restoration import (
+from speechbrain_masksr.metrics.stats import metric_stats
+from speechbrain_masksr.utils.checkpoints import (
     load_state_dict_strict,
     read_state_dict,
 )
-from speechbrain_masksr.metrics.stats import metric_stats
 
 __all__ = [
     "MAEEnhanceBrain",
@@ -100,7 +100,7 @@ def load_pretrained_parts(enhancer, path, parts=("encoder",)):
             for k, v in state.items()
             if k.startswith(prefix)
         }
-        load_state_dict_strict(module, sub, path)
+        load_state_dict_strict(module, sub, f"{path} ({part})", f"the {part}")
 
 
 class MAEEnhanceBrain(sb.Brain):

@@ -25,6 +25,11 @@ from pathlib import Path
 import torch
 from torch import nn
 
+from speechbrain_masksr.utils.checkpoints import (
+    load_state_dict_strict,
+    read_state_dict,
+)
+
 __all__ = [
     "DAC_HOP_LENGTH",
     "DAC_SAMPLE_RATE",
@@ -189,15 +194,12 @@ def _missing_weights_error(path, model_type, model_bitrate, tag):
 def _load_dac_file(path):
     """Build a ``dac.DAC`` from a weights file with a strict key check."""
     dac = _import_dac()
-    try:
-        ckpt = torch.load(path, map_location="cpu", weights_only=True)
-    except Exception as err:
-        raise RuntimeError(
-            f"could not read DAC weights '{path}' with "
-            f"torch.load(weights_only=True): {err}. Expected the official "
-            "DAC weights.pth format ({'state_dict', 'metadata': {'kwargs'}}), "
-            "as written by DAC.save(path, package=False)."
-        ) from err
+    ckpt = read_state_dict(
+        path,
+        hint="Expected the official DAC weights.pth format ({'state_dict', "
+        "'metadata': {'kwargs'}}), as written by DAC.save(path, "
+        "package=False).",
+    )
     if (
         not isinstance(ckpt, dict)
         or "state_dict" not in ckpt
@@ -214,16 +216,12 @@ def _load_dac_file(path):
     with warnings.catch_warnings():
         warnings.filterwarnings("ignore", message=".*weight_norm.*")
         model = dac.DAC(**kwargs)
-    expected = set(model.state_dict())
-    found = set(ckpt["state_dict"])
-    missing, unexpected = sorted(expected - found), sorted(found - expected)
-    if missing or unexpected:
-        raise RuntimeError(
-            f"DAC weights '{path}' do not match the architecture {kwargs}: "
-            f"{len(missing)} missing keys {missing[:5]}, {len(unexpected)} "
-            f"unexpected keys {unexpected[:5]}"
-        )
-    model.load_state_dict(ckpt["state_dict"], strict=True)
+    load_state_dict_strict(
+        model,
+        ckpt["state_dict"],
+        f"DAC weights '{path}'",
+        f"the architecture {kwargs}",
+    )
     return model
 
 

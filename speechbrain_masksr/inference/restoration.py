@@ -49,6 +49,11 @@ from speechbrain_masksr.dataio import (
     load_audio,
     save_audio,
 )
+from speechbrain_masksr.utils.checkpoints import (
+    ModelFileError,
+    load_state_dict_strict,
+    read_state_dict,
+)
 from speechbrain_masksr.utils.lengths import relative_to_absolute
 
 __all__ = [
@@ -74,18 +79,6 @@ MODEL_FILE = "model.ckpt"
 CODEC_FILE = "codec.pth"
 HOP = DAC_HOP_LENGTH  # codec frame hop; windows are aligned to it
 OUTPUT_EXTENSIONS = (".wav", ".flac")  # what save_audio writes as PCM_16
-
-
-class ModelFileError(FileNotFoundError):
-    """A file of a model folder is missing or cannot be loaded.
-
-    Example
-    -------
-    >>> raise ModelFileError("model.ckpt not found in 'x'")
-    Traceback (most recent call last):
-    ...
-    speechbrain_masksr.inference.restoration.ModelFileError: model.ckpt not found in 'x'
-    """
 
 
 def check_device(device):
@@ -340,93 +333,12 @@ def load_model_weights(obj, path):
     >>> load_model_weights(torch.nn.Linear(2, 4), path)
     Traceback (most recent call last):
     ...
-    speechbrain_masksr.inference.restoration.ModelFileError: ...shape mismatch...
+    speechbrain_masksr.utils.checkpoints.ModelFileError: ...shape mismatch...
     """
-    load_state_dict_strict(obj, read_state_dict(path), path)
-
-
-def read_state_dict(path):
-    """Read a ``torch.save``-d dict with ``weights_only=True``.
-
-    Arguments
-    ---------
-    path : str or Path
-        The file.
-
-    Returns
-    -------
-    dict
-        What the file holds.
-
-    Raises
-    ------
-    ModelFileError
-        If the file is missing, unreadable or not a dict.
-
-    Example
-    -------
-    >>> path = str(getfixture("tmpdir") / "w.ckpt")
-    >>> torch.save({"a": torch.ones(1)}, path)
-    >>> read_state_dict(path)
-    {'a': tensor([1.])}
-    """
-    path = str(path)
-    if not os.path.isfile(path):
-        raise ModelFileError(f"{path}: checkpoint file not found")
-    try:
-        state = torch.load(path, map_location="cpu", weights_only=True)
-    except Exception as err:
-        raise ModelFileError(
-            f"{path}: cannot read the checkpoint: the file is corrupt, "
-            "truncated or not a torch.save state dict "
-            f"({type(err).__name__}: {err})"
-        ) from err
-    if not isinstance(state, dict):
-        raise ModelFileError(f"{path}: not a state dict")
-    return state
-
-
-def load_state_dict_strict(obj, state, path):
-    """Load ``state`` into ``obj`` strictly, naming every key mismatch.
-
-    Arguments
-    ---------
-    obj : torch.nn.Module
-        Module to load into.
-    state : dict
-        State dict.
-    path : str or Path
-        Where it came from (for the error message).
-
-    Raises
-    ------
-    ModelFileError
-        If keys or shapes do not match.
-
-    Example
-    -------
-    >>> lin = torch.nn.Linear(2, 3)
-    >>> load_state_dict_strict(lin, torch.nn.Linear(2, 3).state_dict(), "x")
-    >>> load_state_dict_strict(lin, {}, "x")
-    Traceback (most recent call last):
-    ...
-    speechbrain_masksr.inference.restoration.ModelFileError: x does not ...
-    """
-    own = obj.state_dict()
-    missing = sorted(set(own) - set(state))
-    unexpected = sorted(set(state) - set(own))
-    shapes = [
-        f"{k}: {tuple(state[k].shape)} in file, {tuple(v.shape)} in model"
-        for k, v in own.items()
-        if k in state and tuple(state[k].shape) != tuple(v.shape)
-    ]
-    if missing or unexpected or shapes:
-        raise ModelFileError(
-            f"{path} does not match the model built from hyperparams.yaml: "
-            f"missing keys {missing[:10]}, unexpected keys {unexpected[:10]}, "
-            f"shape mismatch {shapes[:10]}"
-        )
-    obj.load_state_dict(state, strict=True)
+    state = read_state_dict(path)
+    load_state_dict_strict(
+        obj, state, path, "the model built from hyperparams.yaml"
+    )
 
 
 # Model-config keys every inference YAML must define (export_model.py copies

@@ -80,6 +80,7 @@ from speechbrain_masksr.lobes.patching import (
     sincos_pos_embed_2d,
     unpatchify,
 )
+from speechbrain_masksr.utils.checkpoints import load_state_dict_strict
 from speechbrain_masksr.utils.lengths import relative_to_absolute
 
 __all__ = [
@@ -991,30 +992,19 @@ class AudioMAEClassifierModel(nn.Module):
             if self.global_pool and key.startswith("norm."):
                 continue
             weights[key] = value
-        _strict_load(self.encoder, weights, "pretrained encoder")
-
-
-def _strict_load(module, state_dict, what):
-    """``load_state_dict(strict=True)`` with a readable key/shape report."""
-    expected = module.state_dict()
-    missing = sorted(set(expected) - set(state_dict))
-    unexpected = sorted(set(state_dict) - set(expected))
-    bad_shapes = sorted(
-        f"{key}: checkpoint {tuple(state_dict[key].shape)} vs model "
-        f"{tuple(expected[key].shape)}"
-        for key in set(expected) & set(state_dict)
-        if tuple(state_dict[key].shape) != tuple(expected[key].shape)
-    )
-    if missing or unexpected or bad_shapes:
-        raise RuntimeError(
-            f"Cannot load {what} into {type(module).__name__}: "
-            f"missing keys {missing}; unexpected keys {unexpected}; "
-            f"shape mismatches {bad_shapes}. Check the model configuration "
-            "(size, grid/target_length, decoder mode and depth)."
+        load_state_dict_strict(
+            self.encoder,
+            weights,
+            "pretrained encoder",
+            type(self.encoder).__name__,
+            _CONFIG_HINT,
         )
-    module.load_state_dict(state_dict, strict=True)
 
 
+_CONFIG_HINT = (
+    "Check the model configuration (size, grid/target_length, decoder mode "
+    "and depth)."
+)
 _ENCODER_KEY = (
     r"patch_embed\.proj\.(weight|bias)|cls_token|pos_embed"
     r"|blocks\.\d+\..+|norm\.(weight|bias)"
@@ -1152,8 +1142,9 @@ def load_official_state_dict(model, state_dict, kind=None, keep_pos_embed=True):
 
     Raises
     ------
-    RuntimeError
-        With the missing / unexpected keys and shape mismatches.
+    ModelFileError
+        (a ``RuntimeError``) With the missing / unexpected keys and shape
+        mismatches.
 
     Example
     -------
@@ -1165,7 +1156,13 @@ def load_official_state_dict(model, state_dict, kind=None, keep_pos_embed=True):
     if kind is None:
         kind = "pretrained" if isinstance(model, AudioMAE) else "finetuned"
     converted = official_to_ours(state_dict, kind)
-    _strict_load(model, converted, f"official {kind} weights")
+    load_state_dict_strict(
+        model,
+        converted,
+        f"official {kind} weights",
+        type(model).__name__,
+        _CONFIG_HINT,
+    )
     if not keep_pos_embed:
         for module in model.modules():
             if isinstance(module, (AudioMAEEncoder, AudioMAEDecoder)):

@@ -33,6 +33,10 @@ from speechbrain_masksr.metrics._utils import (
     as_mono_numpy,
     resample_np,
 )
+from speechbrain_masksr.utils.checkpoints import (
+    load_state_dict_strict,
+    read_state_dict,
+)
 
 SPK_RATE = 16000
 _TRAINING_ONLY_KEYS = ("similarity_weight", "similarity_bias")
@@ -131,8 +135,9 @@ class SpeakerEncoder(torch.nn.Module):
         ------
         FileNotFoundError
             If ``path`` does not exist.
-        RuntimeError
-            If keys are missing or unexpected.
+        ModelFileError
+            (a ``RuntimeError``) If the file is unreadable or keys are
+            missing or unexpected.
 
         Example
         -------
@@ -147,19 +152,13 @@ class SpeakerEncoder(torch.nn.Module):
                 "Resemblyzer-format checkpoint as weights_fpath / "
                 "--spk-weights, or leave it unset for Resemblyzer's own)"
             )
-        ckpt = torch.load(path, map_location="cpu", weights_only=True)
+        ckpt = read_state_dict(path)
         state = ckpt.get("model_state", ckpt)
         state = {k: v for k, v in state.items() if k not in _TRAINING_ONLY_KEYS}
         model = cls()
-        expected = set(model.state_dict())
-        missing = sorted(expected - set(state))
-        unexpected = sorted(set(state) - expected)
-        if missing or unexpected:
-            raise RuntimeError(
-                f"{path} is not a Resemblyzer speaker-encoder checkpoint: "
-                f"missing keys {missing}, unexpected keys {unexpected}"
-            )
-        model.load_state_dict(state, strict=True)
+        load_state_dict_strict(
+            model, state, path, "a Resemblyzer speaker encoder"
+        )
         return model.eval()
 
     @torch.no_grad()

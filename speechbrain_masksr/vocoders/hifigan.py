@@ -30,12 +30,12 @@ from speechbrain.lobes.models.HifiGAN import HifiganGenerator
 from speechbrain.nnet.CNN import Conv1d as SBConv1d
 from torch import nn
 
-from speechbrain_masksr.inference.restoration import (
+from speechbrain_masksr.lobes.spectral import HifiganMel
+from speechbrain_masksr.utils.checkpoints import (
     ModelFileError,
     load_state_dict_strict,
     read_state_dict,
 )
-from speechbrain_masksr.lobes.spectral import HifiganMel
 
 __all__ = [
     "GriffinLim",
@@ -195,12 +195,17 @@ def load_hifigan_weights(generator, path):
     >>> load_hifigan_weights(hifigan_v1(), str(tmp / "g.pt"))
     Traceback (most recent call last):
     ...
-    speechbrain_masksr.inference.restoration.ModelFileError: ...mismatch...
+    speechbrain_masksr.utils.checkpoints.ModelFileError: ...mismatch...
     """
     state = read_state_dict(path)
     if "generator" in state and isinstance(state["generator"], dict):
         state = state["generator"]
-    load_state_dict_strict(generator, official_to_speechbrain(state), path)
+    load_state_dict_strict(
+        generator,
+        official_to_speechbrain(state),
+        path,
+        "the HiFi-GAN generator",
+    )
     generator.remove_weight_norm()
 
 
