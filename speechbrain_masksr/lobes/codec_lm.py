@@ -140,7 +140,12 @@ class MaskedCodecLM(nn.Module):
         return emb
 
     def check_inputs(self, tokens, cond):
-        """Validate token and conditioning shapes (clear errors).
+        """Validate token and conditioning shapes and dtypes (clear errors).
+
+        Runs on every :meth:`forward` (every sampling step), so it only
+        reads metadata and never synchronises with the device; token
+        *values* are checked once, at the entry points, by
+        :meth:`check_token_range`.
 
         Arguments
         ---------
@@ -172,17 +177,61 @@ class MaskedCodecLM(nn.Module):
                 f"to match tokens {tuple(tokens.shape)}, got "
                 f"{tuple(cond.shape)}"
             )
-        if tokens.numel() and (
-            int(tokens.min()) < 0 or int(tokens.max()) > self.mask_id
-        ):
+
+    def check_token_range(self, tokens, allow_mask=True, name="token ids"):
+        """Check token values once at an entry point (one device sync).
+
+        Out-of-range ids would otherwise fail inside ``nn.Embedding`` (a
+        device-side assert on GPU). Not called by :meth:`forward`, which
+        runs on every sampling step: callers that take tokens from users
+        (e.g. ``MaskSR.forward``) call it once per batch.
+
+        Arguments
+        ---------
+        tokens : torch.Tensor
+            Integer ``[batch, n_codebooks, time]``.
+        allow_mask : bool
+            Accept the mask id ``codebook_size`` (LM inputs); ``False`` for
+            targets, which must be codebook entries.
+        name : str
+            What the tokens are, for the message.
+
+        Raises
+        ------
+        ValueError
+            If a value is outside ``[0, codebook_size]`` (``allow_mask``)
+            or ``[0, codebook_size - 1]``.
+
+        Example
+        -------
+        >>> lm = MaskedCodecLM(2, 8, d_model=16, num_layers=1, nhead=2)
+        >>> lm.check_token_range(torch.full((1, 2, 3), 8))  # the mask id
+        >>> lm.check_token_range(torch.full((1, 2, 3), 8), allow_mask=False,
+        ...                      name="target tokens")
+        Traceback (most recent call last):
+        ...
+        ValueError: target tokens must be in [0, 7], got [8, 8]
+        """
+        if tokens.numel() == 0:
+            return
+        high = self.mask_id if allow_mask else self.codebook_size - 1
+        low_found, high_found = torch.stack(
+            [tokens.min(), tokens.max()]
+        ).tolist()
+        if low_found < 0 or high_found > high:
+            mask = f" (mask id {self.mask_id})" if allow_mask else ""
             raise ValueError(
-                f"token ids must be in [0, {self.mask_id}] (mask id "
-                f"{self.mask_id}), got [{int(tokens.min())}, "
-                f"{int(tokens.max())}]"
+                f"{name} must be in [0, {high}]{mask}, got "
+                f"[{low_found}, {high_found}]"
             )
 
     def forward(self, tokens, cond, valid=None):
         """Predict every codebook entry of every frame.
+
+        Shapes and dtypes are checked (:meth:`check_inputs`, no device
+        sync); token values are not, as this runs on every sampling step:
+        entry points that take tokens from users call
+        :meth:`check_token_range` once.
 
         Arguments
         ---------

@@ -313,11 +313,9 @@ class MaskSR(nn.Module):
             )
         if tokens.is_floating_point():
             raise TypeError(f"tokens must be integers, got {tokens.dtype}")
-        if int(tokens.min()) < 0 or int(tokens.max()) >= self.codebook_size:
-            raise ValueError(
-                f"target tokens must be in [0, {self.codebook_size - 1}], "
-                f"got [{int(tokens.min())}, {int(tokens.max())}]"
-            )
+        self.lm.check_token_range(
+            tokens, allow_mask=False, name="target tokens"
+        )
 
     def make_masks(self, batch, n_frames, valid=None, generator=None):
         """Draw the training masks of the configured variant.
