@@ -67,8 +67,20 @@ class Link:
 def _load_template(template):
     """Round-trip load of a YAML template (ruamel), with a clear error."""
     from ruamel.yaml import YAML
+    from ruamel.yaml.representer import RoundTripRepresenter
 
+    class Representer(RoundTripRepresenter):
+        """Booleans as ``True`` / ``False`` (the project's YAML style)."""
+
+    Representer.add_representer(
+        bool,
+        lambda rep, value: rep.represent_scalar(
+            "tag:yaml.org,2002:bool", "True" if value else "False"
+        ),
+    )
     yaml = YAML()  # round trip: the template's comments and tags stay
+    yaml.Representer = Representer
+    yaml.indent(mapping=4, sequence=4, offset=2)  # the project's style
     template = Path(template)
     if not template.is_file():
         raise FileNotFoundError(f"{template}: model folder template not found")
@@ -140,8 +152,8 @@ def write_folder(
         The checked-in ``hyperparams.yaml`` template.
     values : dict, optional
         Top-level template keys to set; each must hold a plain scalar in
-        the template (tags are never replaced) and get a boolean, number or
-        string.
+        the template (tags are never replaced) and get a boolean, number,
+        string or ``None``.
     files : dict, optional
         ``{file name: content}``: a state dict or module (``torch.save``-d,
         on the CPU), a file path (copied) or a :class:`Link`.
@@ -165,7 +177,7 @@ def write_folder(
     KeyError
         (strict) A key that is not a top-level plain scalar of the template.
     TypeError
-        (strict) A value that is not a boolean, number or string.
+        (strict) A value that is not a boolean, number, string or None.
 
     Example
     -------
@@ -191,10 +203,10 @@ def write_folder(
                     f"{Path(template).name}"
                 )
             continue
-        if not isinstance(value, _SCALARS):
+        if value is not None and not isinstance(value, _SCALARS):
             if strict:
                 raise TypeError(
-                    f"{key}: expected a boolean, number or string, got "
+                    f"{key}: expected a boolean, number, string or None, got "
                     f"{type(value).__name__} ({value!r})"
                 )
             continue
