@@ -495,12 +495,7 @@ class AudioMAEClassifier(_AudioMAEInterface):
         """
         model = self.mods.model
         tokens = model.encoder(self.fbank(wavs, wav_lens))
-        patches = tokens[:, 1:]
-        if model.global_pool:
-            clip = model.fc_norm(patches.mean(dim=1))
-        else:
-            clip = tokens[:, 0]
-        return clip, patches
+        return model.pool(tokens), tokens[:, 1:]
 
     def forward(self, wavs, wav_lens=None, topk=5):
         """Same as :meth:`classify_batch`.
