@@ -173,5 +173,6 @@ if __name__ == "__main__":
             hparams["model"],
             hparams["compute_fbank"],
             label_names=label_names,
+            overwrite=True,  # a rerun re-exports its best model
         )
     ddp_finish()

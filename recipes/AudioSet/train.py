@@ -103,6 +103,9 @@ if __name__ == "__main__":
     brain.checkpointer.recover_if_possible(min_key="loss")
     if if_main_process():
         write_model_folder(
-            hparams["export_folder"], hparams["model"], hparams["compute_fbank"]
+            hparams["export_folder"],
+            hparams["model"],
+            hparams["compute_fbank"],
+            overwrite=True,  # a rerun re-exports its best model
         )
     ddp_finish()

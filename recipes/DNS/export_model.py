@@ -1,8 +1,9 @@
 #!/usr/bin/env python3
 """Export a MaskSR recipe checkpoint into a model folder for inference.
 
-The folder holds ``hyperparams.yaml`` (inference YAML: the model config
-copied from the training YAML, ``modules`` and a strict ``pretrainer``),
+The folder holds ``hyperparams.yaml`` (the checked-in template
+``speechbrain_masksr/inference/templates/masksr.yaml`` with the model config
+copied from the training YAML; its ``pretrainer`` loads the two files below),
 ``model.ckpt`` (the ``MaskSR`` weights) and ``codec.pth`` (the DAC weights
 the model was trained with, copied or symlinked). It is loaded with
 ``speechbrain_masksr.inference.SpeechRestoration.from_hparams(source=...)``

@@ -7,8 +7,9 @@ Converts the released facebookresearch/AudioMAE checkpoints
 * ``finetuned.pth`` (ViT-B + 527-class AudioSet head) into a folder for
   ``AudioMAEClassifier.from_hparams(source=OUT_DIR)``,
 
-writing ``hyperparams.yaml`` and ``model.ckpt``. The model configuration is
-read from the tensor shapes (width, depth, patch grid, decoder type, number
+writing ``hyperparams.yaml`` (a checked-in template with the model's
+values) and ``model.ckpt`` (plus ``label_encoder.txt`` for classifiers).
+The model configuration is read from the tensor shapes (width, depth, patch grid, decoder type, number
 of classes; heads = width / 64 for the encoder, the size of ``attn.tau``
 for local decoder blocks). Every official key must map onto the model and
 every model key must be filled, otherwise the conversion fails and lists
@@ -26,9 +27,9 @@ Class names come from ``--labels class_labels_indices.csv``; without it the
 classifier's classes are named ``class_000``, ``class_001``, ...
 
 ``OUT_DIR`` may exist; other files in it are left alone. If it already
-holds a model folder (``hyperparams.yaml`` or ``model.ckpt``) the conversion
-is refused unless ``--overwrite`` is given, and both files are then
-replaced together (a folder converted from a 527-class checkpoint becomes a
+holds a model folder (``hyperparams.yaml``, ``model.ckpt`` or
+``label_encoder.txt``) the conversion is refused unless ``--overwrite`` is
+given, and the files are then replaced together (a folder converted from a 527-class checkpoint becomes a
 consistent 10-class one, say). Nothing is written when the conversion
 fails. Exit status: 0 converted, 1 conversion error, 2 usage error.
 
@@ -422,7 +423,7 @@ def convert_checkpoint(
     ...            str(tmp / "ft.pth"))
     >>> cfg = convert_checkpoint(tmp / "ft.pth", tmp / "out")
     >>> cfg["kind"], sorted(p.name for p in (tmp / "out").iterdir())
-    ('finetuned', ['hyperparams.yaml', 'model.ckpt'])
+    ('finetuned', ['hyperparams.yaml', 'label_encoder.txt', 'model.ckpt'])
     """
     from speechbrain_masksr.inference.audio_mae import (
         read_label_names,
@@ -452,23 +453,23 @@ def convert_checkpoint(
                     f"{labels} names {len(names)} classes, the checkpoint "
                     f"has {n_classes}"
                 )
-    write_model_folder(out_dir, model, fbank, label_names=names)
+    write_model_folder(
+        out_dir, model, fbank, label_names=names, overwrite=overwrite
+    )
     return config
 
 
 def _check_out_dir(out_dir, overwrite):
     """Refuse an ``out_dir`` that is a file or already holds a model."""
-    from speechbrain_masksr.inference.audio_mae import (
-        HPARAMS_FILE,
-        MODEL_FILE,
-    )
+    from speechbrain_masksr.inference.audio_mae import LABEL_FILE, MODEL_FILE
+    from speechbrain_masksr.inference.model_folder import HPARAMS_FILE
 
     out_dir = Path(out_dir)
     if out_dir.exists() and not out_dir.is_dir():
         raise ConversionError(f"{out_dir}: exists and is not a folder")
     taken = [
         name
-        for name in (HPARAMS_FILE, MODEL_FILE)
+        for name in (HPARAMS_FILE, MODEL_FILE, LABEL_FILE)
         if (out_dir / name).exists() or (out_dir / name).is_symlink()
     ]
     if taken and not overwrite:

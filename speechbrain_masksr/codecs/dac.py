@@ -35,6 +35,7 @@ __all__ = [
     "DAC_SAMPLE_RATE",
     "DACTokenizer",
     "codec_frames",
+    "load_dac_weights",
     "save_tiny_dac",
     "dac_cache_path",
     "dac_weights_url",
@@ -243,6 +244,11 @@ class DACTokenizer(nn.Module):
     download : bool
         With ``load_path=None``, download missing weights into the cache
         through ``dac.utils.download`` (needs internet).
+    load_pretrained : bool
+        ``False`` builds an empty tokenizer whose weights (and architecture,
+        stored in the weights file) are loaded later by :meth:`load_weights`
+        (e.g. through a ``Pretrainer`` hook, :func:`load_dac_weights`); it
+        cannot encode or decode before.
 
     Example
     -------
@@ -262,19 +268,45 @@ class DACTokenizer(nn.Module):
         model_bitrate="8kbps",
         tag="latest",
         download=False,
+        load_pretrained=True,
     ):
         super().__init__()
-        path = self._resolve_path(
-            load_path, model_type, model_bitrate, tag, download
-        )
+        self.load_path = None
+        self.model = None
+        self.sample_rate = self.hop_length = None
+        self.n_codebooks = self.codebook_size = None
+        if load_pretrained:
+            self.load_weights(
+                self._resolve_path(
+                    load_path, model_type, model_bitrate, tag, download
+                )
+            )
+
+    def load_weights(self, path):
+        """Build the DAC model from a weights file (strict key check).
+
+        Arguments
+        ---------
+        path : str or pathlib.Path
+            A DAC ``weights.pth`` (its architecture is read from it).
+
+        Example
+        -------
+        >>> path = save_tiny_dac(getfixture("tmpdir") / "w.pth")
+        >>> codec = DACTokenizer(load_pretrained=False)
+        >>> codec.load_weights(path)
+        >>> codec.n_codebooks, codec.hop_length
+        (9, 512)
+        """
+        model = _load_dac_file(path)
+        model.requires_grad_(False)
+        model.eval()
+        self.model = model
         self.load_path = str(path)
-        self.model = _load_dac_file(path)
-        self.model.requires_grad_(False)
-        self.model.eval()
-        self.sample_rate = int(self.model.sample_rate)
-        self.hop_length = int(self.model.hop_length)
-        self.n_codebooks = int(self.model.n_codebooks)
-        self.codebook_size = int(self.model.codebook_size)
+        self.sample_rate = int(model.sample_rate)
+        self.hop_length = int(model.hop_length)
+        self.n_codebooks = int(model.n_codebooks)
+        self.codebook_size = int(model.codebook_size)
 
     @staticmethod
     def _resolve_path(load_path, model_type, model_bitrate, tag, download):
@@ -439,6 +471,34 @@ class DACTokenizer(nn.Module):
             ``[batch, n_codebooks, frames]``.
         """
         return self.encode(wavs)
+
+
+def load_dac_weights(codec, path):
+    """``Pretrainer`` hook: load a DAC weights file into a tokenizer.
+
+    Arguments
+    ---------
+    codec : DACTokenizer
+        Usually built with ``load_pretrained=False``.
+    path : str or pathlib.Path
+        The DAC ``weights.pth``.
+
+    Raises
+    ------
+    FileNotFoundError
+        The file does not exist.
+
+    Example
+    -------
+    >>> path = save_tiny_dac(getfixture("tmpdir") / "w.pth")
+    >>> codec = DACTokenizer(load_pretrained=False)
+    >>> load_dac_weights(codec, path)
+    >>> codec.sample_rate
+    44100
+    """
+    if not Path(path).is_file():
+        raise FileNotFoundError(f"{path}: DAC codec weights file not found")
+    codec.load_weights(path)
 
 
 def save_tiny_dac(path, seed=0, **overrides):

@@ -9,10 +9,13 @@
   reconstructed spectrograms (as in Figure 6 of the paper) and renders the
   reconstruction as audio with Griffin-Lim.
 
-A model folder holds ``hyperparams.yaml`` (written by
-:func:`write_model_folder`: the fbank front end, the model configuration,
-``label_names`` for classifiers) and ``model.ckpt`` (the state dict, loaded
-strictly). ``audiomae-convert`` writes such folders from the official
+A model folder holds ``hyperparams.yaml`` (the checked-in template
+``templates/audiomae_classifier.yaml`` or
+``templates/audiomae_reconstruction.yaml`` with the model's fbank and model
+configuration), ``model.ckpt`` (the state dict, loaded strictly) and, for
+classifiers, ``label_encoder.txt`` (the class names, SpeechBrain's
+``CategoricalEncoder`` format); :func:`write_model_folder` writes it and
+the plain ``Pretrained.from_hparams`` loads it. ``audiomae-convert`` writes such folders from the official
 checkpoints; the AudioSet recipes write them after training.
 
 Reconstruction with ``norm_pix_loss`` models: their predictions are
@@ -31,9 +34,7 @@ import csv
 from pathlib import Path
 
 import torch
-import yaml
 from speechbrain.inference.interfaces import Pretrained
-from speechbrain.utils.fetching import FetchConfig, LocalStrategy, fetch
 
 from speechbrain_masksr.dataio import (
     AudioError,
@@ -41,6 +42,8 @@ from speechbrain_masksr.dataio import (
     load_audio,
     save_audio,
 )
+from speechbrain_masksr.inference.model_folder import TEMPLATES, write_folder
+from speechbrain_masksr.inference.restoration import _check_run_opts
 from speechbrain_masksr.lobes.audio_mae import (
     AudioMAE,
     AudioMAEClassifierModel,
@@ -52,15 +55,16 @@ __all__ = [
     "AudioMAEClassifier",
     "AudioMAEReconstruction",
     "fbank_to_waveform",
-    "model_yaml",
+    "model_values",
     "plot_reconstruction",
     "read_label_names",
     "write_model_folder",
 ]
 
-HPARAMS_FILE = "hyperparams.yaml"
 MODEL_FILE = "model.ckpt"
-_MOD = "speechbrain_masksr.lobes.audio_mae"
+LABEL_FILE = "label_encoder.txt"
+CLASSIFIER_TEMPLATE = TEMPLATES / "audiomae_classifier.yaml"
+RECONSTRUCTION_TEMPLATE = TEMPLATES / "audiomae_reconstruction.yaml"
 
 
 # ----------------------------------------------------------------------------
@@ -112,39 +116,9 @@ def read_label_names(label_csv):
     return [name for _, name in rows]
 
 
-def _fmt(value):
-    """A YAML scalar or flow list in the project's style."""
-    if isinstance(value, bool):
-        return "True" if value else "False"
-    if isinstance(value, (list, tuple)):
-        return "[" + ", ".join(_fmt(v) for v in value) + "]"
-    if isinstance(value, float):
-        return repr(float(value))
-    if isinstance(value, int):
-        return str(int(value))
-    text = str(value)
-    if not text.replace("_", "").replace("+", "").isalnum():
-        raise ValueError(f"unsupported config string {text!r}")
-    return text
-
-
-def _block(tag, params, indent=4):
-    """``!new:`` block with one ``key: value`` line per parameter."""
-    pad = " " * indent
-    lines = [tag]
-    for key, value in params.items():
-        text = value if isinstance(value, _Ref) else _fmt(value)
-        lines.append(f"{pad}{key}: {text}")
-    return "\n".join(lines)
-
-
-class _Ref(str):
-    """A ``!ref <name>`` value (written verbatim)."""
-
-
-def _fbank_config(fbank):
+def _fbank_values(fbank):
     return {
-        "sample_rate": fbank.sample_rate,
+        "sample_rate": int(fbank.sample_rate),
         "num_mel_bins": fbank.num_mel_bins,
         "target_length": fbank.target_length,
         "norm_mean": fbank.norm_mean,
@@ -160,10 +134,11 @@ def _blocks_config(blocks, dim):
     return first.attn.num_heads, first.mlp.fc1.out_features / dim
 
 
-def _encoder_config(encoder):
+def _encoder_values(encoder):
     heads, ratio = _blocks_config(encoder.blocks, encoder.embed_dim)
     return {
-        "grid": list(encoder.grid),
+        "grid_time": encoder.grid[0],
+        "grid_freq": encoder.grid[1],
         "patch_size": encoder.patch_size,
         "embed_dim": encoder.embed_dim,
         "depth": len(encoder.blocks),
@@ -174,33 +149,33 @@ def _encoder_config(encoder):
     }
 
 
-def _decoder_config(decoder, embed_dim):
+def _decoder_values(decoder):
     blocks = decoder.decoder_blocks
     heads, ratio = _blocks_config(blocks, decoder.decoder_dim)
-    config = {
-        "grid": list(decoder.grid),
-        "embed_dim": embed_dim,
+    values = {
         "decoder_dim": decoder.decoder_dim,
-        "depth": len(blocks),
-        "num_heads": heads,
-        "mode": decoder.mode,
-        "patch_size": decoder.patch_size,
-        "in_chans": decoder.decoder_pred.out_features // decoder.patch_size**2,
-        "mlp_ratio": ratio,
-        "pos_layout": decoder.pos_layout,
+        "decoder_depth": len(blocks),
+        "decoder_num_heads": heads,
+        "decoder_mode": decoder.mode,
+        "decoder_patch_size": decoder.patch_size,
+        "decoder_in_chans": (
+            decoder.decoder_pred.out_features // decoder.patch_size**2
+        ),
+        "decoder_mlp_ratio": ratio,
+        "decoder_pos_layout": decoder.pos_layout,
     }
     local = [b for b in blocks if hasattr(b, "shift_size")]
     if local:
-        config["window_size"] = list(local[0].window_size)
-        config["shift"] = any(any(b.shift_size) for b in local)
-        config["meta_drop"] = float(local[0].attn.meta_mlp.drop1.p)
+        values["window_time"], values["window_freq"] = local[0].window_size
+        values["shift"] = any(any(b.shift_size) for b in local)
+        values["meta_drop"] = float(local[0].attn.meta_mlp.drop1.p)
     if decoder.mode == "hybrid":
-        config["n_global"] = len(blocks) - len(local)
-    return config
+        values["n_global"] = len(blocks) - len(local)
+    return values
 
 
-def model_yaml(model, compute_fbank, label_names=None):
-    """Text of the ``hyperparams.yaml`` that rebuilds ``model``.
+def model_values(model, compute_fbank):
+    """Template and top-level values of a model folder for ``model``.
 
     Arguments
     ---------
@@ -208,109 +183,71 @@ def model_yaml(model, compute_fbank, label_names=None):
         The model (its configuration is read from the modules).
     compute_fbank : AudioMAEFbank
         The front end used in training.
-    label_names : list of str, optional
-        Class names (classifiers); default ``class_000``, ``class_001``...
 
     Returns
     -------
-    str
-        YAML loadable by ``from_hparams``.
+    template : Path
+        ``templates/audiomae_reconstruction.yaml`` or
+        ``templates/audiomae_classifier.yaml``.
+    values : dict
+        Its top-level values that rebuild ``model``.
 
     Example
     -------
     >>> from speechbrain_masksr.lobes.audio_mae import (
     ...     AudioMAEClassifierModel, AudioMAEEncoder, AudioMAEFbank)
     >>> enc = AudioMAEEncoder(grid=(2, 1), embed_dim=16, depth=1, num_heads=2)
-    >>> text = model_yaml(AudioMAEClassifierModel(enc, n_classes=2),
-    ...                   AudioMAEFbank(target_length=32, num_mel_bins=16))
-    >>> "AudioMAEClassifierModel" in text, "class_001" in text
-    (True, True)
+    >>> template, values = model_values(
+    ...     AudioMAEClassifierModel(enc, n_classes=2),
+    ...     AudioMAEFbank(target_length=32, num_mel_bins=16))
+    >>> template.name, values["n_classes"], values["grid_time"]
+    ('audiomae_classifier.yaml', 2, 2)
     """
-    lines = [
-        "# Audio-MAE model folder written by speechbrain_masksr",
-        "# (load with speechbrain_masksr.inference.AudioMAEClassifier or",
-        "# AudioMAEReconstruction.from_hparams(source=<this folder>)).",
-        "",
-        f"sample_rate: {int(compute_fbank.sample_rate)}",
-        "",
-        "compute_fbank: "
-        + _block(f"!new:{_MOD}.AudioMAEFbank", _fbank_config(compute_fbank)),
-        "",
-    ]
-    encoder = model.encoder
-    lines += [
-        "encoder: "
-        + _block(f"!new:{_MOD}.AudioMAEEncoder", _encoder_config(encoder)),
-        "",
-    ]
+    values = {**_fbank_values(compute_fbank), **_encoder_values(model.encoder)}
     if isinstance(model, AudioMAE):
-        decoder_cfg = _decoder_config(model.decoder, encoder.embed_dim)
-        lines += [
-            "decoder: " + _block(f"!new:{_MOD}.AudioMAEDecoder", decoder_cfg),
-            "",
-            "model: "
-            + _block(
-                f"!new:{_MOD}.AudioMAE",
-                {
-                    "encoder": _Ref("!ref <encoder>"),
-                    "decoder": _Ref("!ref <decoder>"),
-                    "mask_ratio": model.mask_ratio,
-                    "norm_pix_loss": model.norm_pix_loss,
-                    "mask_mode": model.mask_mode,
-                    "mask_t_prob": model.mask_t_prob,
-                    "mask_f_prob": model.mask_f_prob,
-                },
-            ),
-            "",
-        ]
-    elif isinstance(model, AudioMAEClassifierModel):
-        n_classes = model.head.out_features
-        names = list(
-            label_names or [f"class_{i:03d}" for i in range(n_classes)]
+        values.update(_decoder_values(model.decoder))
+        values.update(
+            mask_ratio=model.mask_ratio,
+            norm_pix_loss=model.norm_pix_loss,
+            mask_mode=model.mask_mode,
+            mask_t_prob=model.mask_t_prob,
+            mask_f_prob=model.mask_f_prob,
         )
-        if len(names) != n_classes:
-            raise ValueError(
-                f"{len(names)} label names for a {n_classes}-class model"
-            )
-        lines += [
-            "model: "
-            + _block(
-                f"!new:{_MOD}.AudioMAEClassifierModel",
-                {
-                    "encoder": _Ref("!ref <encoder>"),
-                    "n_classes": n_classes,
-                    "mask_t_prob": model.mask_t_prob,
-                    "mask_f_prob": model.mask_f_prob,
-                    "global_pool": model.global_pool,
-                    "pos_trainable": bool(encoder.pos_embed.requires_grad),
-                },
-            ),
-            "",
-            "label_names:",
-            yaml.safe_dump(names, allow_unicode=True, width=1000).rstrip(),
-            "",
-        ]
-    else:
-        raise TypeError(
-            f"expected AudioMAE or AudioMAEClassifierModel, got {type(model)}"
+        return RECONSTRUCTION_TEMPLATE, values
+    if isinstance(model, AudioMAEClassifierModel):
+        values.update(
+            n_classes=model.head.out_features,
+            mask_t_prob=model.mask_t_prob,
+            mask_f_prob=model.mask_f_prob,
+            global_pool=model.global_pool,
+            pos_trainable=bool(model.encoder.pos_embed.requires_grad),
         )
-    lines += [
-        "modules:",
-        "    model: !ref <model>",
-        "",
-        "pretrainer: !new:speechbrain.utils.parameter_transfer.Pretrainer",
-        "    loadables:",
-        "        model: !ref <model>",
-        "    custom_hooks:",
-        "        model: !name:speechbrain_masksr.inference.restoration."
-        "load_model_weights",
-        "",
-    ]
-    return "\n".join(lines)
+        return CLASSIFIER_TEMPLATE, values
+    raise TypeError(
+        f"expected AudioMAE or AudioMAEClassifierModel, got {type(model)}"
+    )
 
 
-def write_model_folder(out_dir, model, compute_fbank, label_names=None):
-    """Write ``hyperparams.yaml`` + ``model.ckpt`` for the interfaces.
+def _label_encoder(names):
+    """A ``CategoricalEncoder`` holding ``names`` in class-index order."""
+    from speechbrain.dataio.encoder import CategoricalEncoder
+
+    encoder = CategoricalEncoder()
+    for index, name in enumerate(names):
+        if name in encoder.lab2ind:
+            raise ValueError(f"label name {name!r} given twice")
+        encoder.insert_label(name, index)
+    return encoder
+
+
+def write_model_folder(
+    out_dir, model, compute_fbank, label_names=None, overwrite=False
+):
+    """Write a model folder (template + ``model.ckpt``) for the interfaces.
+
+    A classifier's folder also holds ``label_encoder.txt`` (SpeechBrain's
+    ``CategoricalEncoder`` file of the class names). The files are written
+    by :func:`~.model_folder.write_folder`.
 
     Arguments
     ---------
@@ -321,7 +258,10 @@ def write_model_folder(out_dir, model, compute_fbank, label_names=None):
     compute_fbank : AudioMAEFbank
         Its front end.
     label_names : list of str, optional
-        Class names of a classifier.
+        Class names of a classifier (default ``class_000``,
+        ``class_001``...).
+    overwrite : bool
+        Replace an existing model folder.
 
     Returns
     -------
@@ -337,37 +277,31 @@ def write_model_folder(out_dir, model, compute_fbank, label_names=None):
     ...     AudioMAEClassifierModel(enc, n_classes=2),
     ...     AudioMAEFbank(target_length=32, num_mel_bins=16), ["a", "b"])
     >>> sorted(p.name for p in out.iterdir())
-    ['hyperparams.yaml', 'model.ckpt']
+    ['hyperparams.yaml', 'label_encoder.txt', 'model.ckpt']
     """
-    out_dir = Path(out_dir)
-    out_dir.mkdir(parents=True, exist_ok=True)
-    text = model_yaml(model, compute_fbank, label_names)
-    (out_dir / HPARAMS_FILE).write_text(text, encoding="utf-8")
-    state = {k: v.detach().cpu() for k, v in model.state_dict().items()}
-    torch.save(state, out_dir / MODEL_FILE)
-    return out_dir
-
-
-def _check_source(source, savedir, local_strategy, fetch_config):
-    """Fetch the two files of a model folder, naming any that is missing."""
-    for name in (HPARAMS_FILE, MODEL_FILE):
-        try:
-            path = fetch(
-                filename=name,
-                source=str(source),
-                savedir=savedir,
-                local_strategy=local_strategy,
-                fetch_config=fetch_config,
+    template, values = model_values(model, compute_fbank)
+    files = {MODEL_FILE: model}
+    if isinstance(model, AudioMAEClassifierModel):
+        n_classes = values["n_classes"]
+        names = list(
+            label_names or [f"class_{i:03d}" for i in range(n_classes)]
+        )
+        if len(names) != n_classes:
+            raise ValueError(
+                f"{len(names)} label names for a {n_classes}-class model"
             )
-        except Exception as err:  # hub, network and value errors alike
-            raise FileNotFoundError(
-                f"cannot fetch {name} from {source} ({err}). An Audio-MAE "
-                "model folder holds hyperparams.yaml and model.ckpt; write "
-                "one with `audiomae-convert CHECKPOINT OUT_DIR` or the "
-                "AudioSet recipes."
-            ) from err
-        if not Path(path).exists():
-            raise FileNotFoundError(f"{name} not found in {source}")
+        out_dir = Path(out_dir)
+        out_dir.mkdir(parents=True, exist_ok=True)
+        staged = out_dir / (LABEL_FILE + ".new")
+        _label_encoder(names).save(staged)
+        files[LABEL_FILE] = staged
+    try:
+        return write_folder(
+            out_dir, template, values, files, overwrite=overwrite
+        )
+    finally:
+        if LABEL_FILE in files:
+            files[LABEL_FILE].unlink(missing_ok=True)
 
 
 class _AudioMAEInterface(Pretrained):
@@ -377,59 +311,10 @@ class _AudioMAEInterface(Pretrained):
     MODULES_NEEDED = ["model"]
 
     def __init__(self, *args, **kwargs):
+        _check_run_opts(kwargs)
         super().__init__(*args, **kwargs)
         self.sample_rate = int(self.hparams.sample_rate)
         self.compute_fbank = self.hparams.compute_fbank
-
-    @classmethod
-    def from_hparams(
-        cls,
-        source,
-        hparams_file=HPARAMS_FILE,
-        savedir=None,
-        local_strategy=LocalStrategy.SYMLINK,
-        fetch_config=None,
-        **kwargs,
-    ):
-        """Load a model folder (local path or hub repo).
-
-        Arguments
-        ---------
-        source : str or Path
-            Folder with ``hyperparams.yaml`` and ``model.ckpt``.
-        hparams_file : str
-            YAML file name.
-        savedir : str or Path, optional
-            Where files are linked / downloaded.
-        local_strategy : LocalStrategy
-            How files are placed in ``savedir``.
-        fetch_config : FetchConfig, optional
-            Fetching options.
-        **kwargs : dict
-            Passed on (``overrides``, ``run_opts``...).
-
-        Returns
-        -------
-        Pretrained
-            The interface, frozen, in eval mode.
-        """
-        fetch_config = fetch_config or FetchConfig()
-        run_opts = dict(kwargs.pop("run_opts", None) or {})
-        if run_opts.get("device") is not None:
-            from speechbrain_masksr.inference.restoration import check_device
-
-            run_opts["device"] = check_device(run_opts["device"])
-        kwargs["run_opts"] = run_opts
-        if hparams_file == HPARAMS_FILE:
-            _check_source(source, savedir, local_strategy, fetch_config)
-        return super().from_hparams(
-            source=str(source),
-            hparams_file=hparams_file,
-            savedir=savedir,
-            local_strategy=local_strategy,
-            fetch_config=fetch_config,
-            **kwargs,
-        )
 
     def _batch(self, wavs, wav_lens):
         """Validates a batch ``[batch, time]`` and moves it to the device."""
@@ -503,8 +388,10 @@ class _AudioMAEInterface(Pretrained):
 class AudioMAEClassifier(_AudioMAEInterface):
     """Audio tagging with a fine-tuned Audio-MAE.
 
-    The model folder's ``hyperparams.yaml`` defines ``compute_fbank``,
-    ``model`` (an ``AudioMAEClassifierModel``) and ``label_names``.
+    The model folder's ``hyperparams.yaml`` (``templates/
+    audiomae_classifier.yaml``) defines ``compute_fbank``, ``model`` (an
+    ``AudioMAEClassifierModel``) and ``label_encoder``, whose class names
+    the pretrainer loads from ``label_encoder.txt``.
 
     Example
     -------
@@ -521,12 +408,13 @@ class AudioMAEClassifier(_AudioMAEInterface):
     (torch.Size([2, 3]), torch.Size([2, 2]), 2)
     """
 
-    HPARAMS_NEEDED = ["compute_fbank", "sample_rate", "label_names"]
+    HPARAMS_NEEDED = ["compute_fbank", "sample_rate", "label_encoder"]
 
     @property
     def label_names(self):
         """Class names, in output order."""
-        return list(self.hparams.label_names)
+        encoder = self.hparams.label_encoder
+        return [encoder.ind2lab[i] for i in range(len(encoder))]
 
     @torch.no_grad()
     def classify_batch(self, wavs, wav_lens=None, topk=5):
@@ -600,12 +488,7 @@ class AudioMAEClassifier(_AudioMAEInterface):
         """
         model = self.mods.model
         tokens = model.encoder(self.fbank(wavs, wav_lens))
-        patches = tokens[:, 1:]
-        if model.global_pool:
-            clip = model.fc_norm(patches.mean(dim=1))
-        else:
-            clip = tokens[:, 0]
-        return clip, patches
+        return model.pool(tokens), tokens[:, 1:]
 
     def forward(self, wavs, wav_lens=None, topk=5):
         """Same as :meth:`classify_batch`.

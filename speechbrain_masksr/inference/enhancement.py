@@ -23,16 +23,14 @@ Authors
 """
 
 import math
-import os
-from pathlib import Path
 
 import torch
 from speechbrain.dataio.preprocess import AudioNormalizer
 from speechbrain.inference.interfaces import Pretrained
 
 from speechbrain_masksr.dataio import load_audio, save_audio
+from speechbrain_masksr.inference.model_folder import TEMPLATES, write_folder
 from speechbrain_masksr.inference.restoration import (
-    HPARAMS_FILE,
     _check_output_path,
     check_batch,
     overlap_add,
@@ -49,7 +47,6 @@ __all__ = [
 ]
 
 ENHANCER_FILE = "enhancer.ckpt"
-TEMPLATES = Path(__file__).parent / "templates"
 
 
 def _template(enhancer):
@@ -136,8 +133,9 @@ def write_enhancer_folder(out_dir, enhancer, values, overwrite=False):
 
     The folder is the checked-in template for the enhancer's front end with
     its top-level values replaced by ``values`` (the training YAML's keys of
-    the same names), plus ``enhancer.ckpt``. Files are written to temporary
-    names and renamed into place.
+    the same names), plus ``enhancer.ckpt``, written by
+    :func:`~.model_folder.write_folder` (temporary names renamed into
+    place; an existing model is kept unless ``overwrite``).
 
     Arguments
     ---------
@@ -172,31 +170,14 @@ def write_enhancer_folder(out_dir, enhancer, values, overwrite=False):
     >>> sorted(p.name for p in folder.iterdir())
     ['enhancer.ckpt', 'hyperparams.yaml']
     """
-    from ruamel.yaml import YAML
-
-    out_dir = Path(out_dir)
-    hparams_path = out_dir / HPARAMS_FILE
-    if hparams_path.exists() and not overwrite:
-        raise FileExistsError(
-            f"{out_dir} already holds a model; pass overwrite=True to "
-            "replace it"
-        )
-    yaml = YAML()  # round trip: the template's comments and tags stay
-    with open(_template(enhancer), encoding="utf-8") as fin:
-        doc = yaml.load(fin)
-    scalar = (bool, int, float, str)
-    for key, value in values.items():  # plain scalars only, never tags
-        if isinstance(doc.get(key), scalar) and isinstance(value, scalar):
-            doc[key] = value
-    out_dir.mkdir(parents=True, exist_ok=True)
-    tmp_ckpt = out_dir / (ENHANCER_FILE + ".tmp")
-    torch.save(enhancer.state_dict(), tmp_ckpt)
-    tmp_yaml = out_dir / (HPARAMS_FILE + ".tmp")
-    with open(tmp_yaml, "w", encoding="utf-8") as fout:
-        yaml.dump(doc, fout)
-    os.replace(tmp_ckpt, out_dir / ENHANCER_FILE)
-    os.replace(tmp_yaml, hparams_path)
-    return out_dir
+    return write_folder(
+        out_dir,
+        _template(enhancer),
+        values,
+        {ENHANCER_FILE: enhancer},
+        overwrite=overwrite,
+        strict=False,
+    )
 
 
 class MAEEnhancement(Pretrained):

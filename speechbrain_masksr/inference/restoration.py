@@ -15,18 +15,21 @@ raised-cosine cross-fade, so the output has exactly the input's length.
 The model folder layout
 -----------------------
 ``hyperparams.yaml``
-    Builds the speech encoder, the codec LM, ``MaskSR`` and the DAC
-    tokenizer; ``codec_path: !PLACEHOLDER`` is filled in by
-    :meth:`SpeechRestoration.from_hparams` with the local path of the
-    fetched ``codec.pth``, so local folders and hub repos work alike.
+    The checked-in template ``templates/masksr.yaml`` with the model's
+    config values: it builds the speech encoder, the codec LM, ``MaskSR``
+    and an empty DAC tokenizer, and its ``pretrainer`` lists
+    ``model.ckpt`` and ``codec.pth`` as files of the folder, so the plain
+    ``Pretrained.from_hparams`` loads local folders and hub repos alike.
 ``model.ckpt``
     The ``MaskSR`` state dict (what the recipe's checkpointer saves),
     loaded strictly by :func:`load_model_weights`.
 ``codec.pth``
-    The DAC weights the model was trained with.
+    The DAC weights the model was trained with (architecture included),
+    loaded by :func:`~speechbrain_masksr.codecs.dac.load_dac_weights`.
 
-:func:`write_model_folder` writes such a folder (``export_model.py`` and the
-tests use it).
+A missing file is reported by name (see
+:class:`~.model_folder.ModelFolderPretrainer`). :func:`write_model_folder`
+writes such a folder (``export_model.py`` and the tests use it).
 
 Authors
  * speechbrain-masksr contributors 2026
@@ -34,13 +37,11 @@ Authors
 
 import math
 import os
-import shutil
 from pathlib import Path
 
 import torch
 from speechbrain.dataio.preprocess import AudioNormalizer
 from speechbrain.inference.interfaces import Pretrained
-from speechbrain.utils.fetching import FetchConfig, LocalStrategy, fetch
 
 from speechbrain_masksr.codecs.dac import DAC_HOP_LENGTH, codec_frames
 from speechbrain_masksr.dataio import (
@@ -48,6 +49,12 @@ from speechbrain_masksr.dataio import (
     check_waveform,
     load_audio,
     save_audio,
+)
+from speechbrain_masksr.inference.model_folder import (
+    HPARAMS_FILE,
+    TEMPLATES,
+    Link,
+    write_folder,
 )
 from speechbrain_masksr.utils.checkpoints import (
     ModelFileError,
@@ -62,10 +69,10 @@ __all__ = [
     "MODEL_FILE",
     "ModelFileError",
     "SpeechRestoration",
+    "TEMPLATE",
     "check_batch",
     "check_device",
     "crossfade_weights",
-    "inference_yaml",
     "load_model_weights",
     "load_state_dict_strict",
     "overlap_add",
@@ -74,9 +81,9 @@ __all__ = [
     "write_model_folder",
 ]
 
-HPARAMS_FILE = "hyperparams.yaml"
 MODEL_FILE = "model.ckpt"
 CODEC_FILE = "codec.pth"
+TEMPLATE = TEMPLATES / "masksr.yaml"
 HOP = DAC_HOP_LENGTH  # codec frame hop; windows are aligned to it
 OUTPUT_EXTENSIONS = (".wav", ".flac")  # what save_audio writes as PCM_16
 
@@ -341,8 +348,8 @@ def load_model_weights(obj, path):
     )
 
 
-# Model-config keys every inference YAML must define (export_model.py copies
-# them from the training YAML).
+# Model-config keys every model folder must set in the template
+# (export_model.py copies them from the training YAML).
 CONFIG_KEYS = (
     "sample_rate",
     "segment_seconds",
@@ -358,144 +365,51 @@ CONFIG_KEYS = (
     "guidance",
 )
 
-_CONFIG_DEFAULTS = {
-    "n_fft": 2048,
-    "hop_length": HOP,
-    "power": 0.3,
-    "noise": "gaussian",
-    "window_seconds": None,  # None = segment_seconds
-    "overlap_seconds": 0.5,
-    "crossfade": "hann",
-    "max_batch": 8,
-}
+# Optional model-config keys (the template's values are the defaults).
+OPTIONAL_KEYS = (
+    "n_fft",
+    "hop_length",
+    "power",
+    "noise",
+    "window_seconds",
+    "overlap_seconds",
+    "crossfade",
+    "max_batch",
+)
 
 
-def _yaml_value(value):
-    """One YAML scalar in the project's style (True/False, plain strings)."""
-    if isinstance(value, bool):
-        return "True" if value else "False"
-    if value is None:
-        return "null"
-    if isinstance(value, (int, float)):
-        return repr(value)
-    text = str(value)
-    if not text.replace("_", "").replace("-", "").isalnum():
-        raise ValueError(f"unsupported config string {text!r}")
-    return text
+def write_model_folder(
+    out_dir, model, model_config, codec_path, codec="copy", overwrite=False
+):
+    """Write a model folder that :class:`SpeechRestoration` can load.
 
-
-def inference_yaml(model_config):
-    """Text of the ``hyperparams.yaml`` of a MaskSR model folder.
+    The folder is the checked-in template ``templates/masksr.yaml`` with
+    the model config as its top-level values, ``model.ckpt`` and
+    ``codec.pth``, written by :func:`~.model_folder.write_folder`
+    (temporary names renamed into place).
 
     Arguments
     ---------
+    out_dir : str or Path
+        Folder to create.
+    model : torch.nn.Module or dict
+        The trained ``MaskSR`` (or its state dict), saved as ``model.ckpt``.
     model_config : dict
         Must hold ``sample_rate``, ``segment_seconds``, ``d_model``,
         ``nhead``, ``encoder_layers``, ``lm_layers``, ``n_codebooks``,
         ``codebook_size``, ``variant``, ``cond_dropout``,
         ``sampling_steps`` and ``guidance`` (the training YAML keys); may
         hold ``n_fft``, ``hop_length``, ``power``, ``noise``,
-        ``window_seconds``, ``overlap_seconds``, ``crossfade`` and
-        ``max_batch``.
-
-    Returns
-    -------
-    text : str
-        HyperPyYAML text with ``modules`` ({model, codec}) and a
-        ``pretrainer`` loading ``model.ckpt`` strictly.
-
-    Example
-    -------
-    >>> cfg = dict(sample_rate=44100, segment_seconds=3.0, d_model=32,
-    ...            nhead=4, encoder_layers=1, lm_layers=1, n_codebooks=9,
-    ...            codebook_size=1024, variant="flat", cond_dropout=0.1,
-    ...            sampling_steps=8, guidance=2.0)
-    >>> print(inference_yaml(cfg).splitlines()[0])
-    # MaskSR speech restoration model (inference).
-    """
-    missing = [k for k in CONFIG_KEYS if k not in model_config]
-    if missing:
-        raise KeyError(f"model_config lacks {missing}")
-    unknown = set(model_config) - set(CONFIG_KEYS) - set(_CONFIG_DEFAULTS)
-    if unknown:
-        raise KeyError(f"unknown model_config keys {sorted(unknown)}")
-    cfg = {**_CONFIG_DEFAULTS, **model_config}
-    if cfg["window_seconds"] is None:
-        cfg["window_seconds"] = cfg["segment_seconds"]
-    scalars = "\n".join(
-        f"{k}: {_yaml_value(cfg[k])}" for k in (*CONFIG_KEYS, *_CONFIG_DEFAULTS)
-    )
-    return f"""# MaskSR speech restoration model (inference).
-# Written by speechbrain_masksr.inference.restoration.write_model_folder
-# (recipes/DNS/export_model.py). Load it with
-#   SpeechRestoration.from_hparams(source=<this folder or hub repo>)
-# which fetches {MODEL_FILE} and {CODEC_FILE} from the same source and
-# fills in codec_path.
-# Authors
-#  * speechbrain-masksr contributors 2026
-
-{scalars}
-
-# Local path of the DAC weights ({CODEC_FILE} next to this file); set by
-# SpeechRestoration.from_hparams, or pass overrides={{"codec_path": ...}}.
-codec_path: !PLACEHOLDER
-
-codec: !new:speechbrain_masksr.codecs.dac.DACTokenizer
-    load_path: !ref <codec_path>
-
-speech_encoder: !new:speechbrain_masksr.lobes.speech_encoder.SpeechEncoder
-    d_model: !ref <d_model>
-    num_layers: !ref <encoder_layers>
-    nhead: !ref <nhead>
-    n_fft: !ref <n_fft>
-    hop_length: !ref <hop_length>
-    power: !ref <power>
-
-lm: !new:speechbrain_masksr.lobes.codec_lm.MaskedCodecLM
-    n_codebooks: !ref <n_codebooks>
-    codebook_size: !ref <codebook_size>
-    d_model: !ref <d_model>
-    num_layers: !ref <lm_layers>
-    nhead: !ref <nhead>
-
-model: !new:speechbrain_masksr.lobes.masksr.MaskSR
-    encoder: !ref <speech_encoder>
-    lm: !ref <lm>
-    cond_dropout: !ref <cond_dropout>
-    variant: !ref <variant>
-
-# Any input rate / channel count -> 44.1 kHz mono.
-audio_normalizer: !new:speechbrain.dataio.preprocess.AudioNormalizer
-    sample_rate: !ref <sample_rate>
-
-modules:
-    model: !ref <model>
-    codec: !ref <codec>
-
-pretrainer: !new:speechbrain.utils.parameter_transfer.Pretrainer
-    loadables:
-        model: !ref <model>
-    custom_hooks:
-        model: !name:speechbrain_masksr.inference.restoration.load_model_weights
-"""
-
-
-def write_model_folder(out_dir, model, model_config, codec_path, codec="copy"):
-    """Write a model folder that :class:`SpeechRestoration` can load.
-
-    Arguments
-    ---------
-    out_dir : str or Path
-        Folder to create (or update).
-    model : torch.nn.Module or dict
-        The trained ``MaskSR`` (or its state dict), saved as ``model.ckpt``.
-    model_config : dict
-        See :func:`inference_yaml`.
+        ``window_seconds`` (default: ``segment_seconds``),
+        ``overlap_seconds``, ``crossfade`` and ``max_batch`` (else the
+        template's values).
     codec_path : str or Path
         DAC weights file (or a folder holding ``weights.pth``) the model
         was trained with; it becomes ``codec.pth``.
     codec : str
         ``"copy"`` the codec weights or ``"link"`` them (symlink).
+    overwrite : bool
+        Replace an existing model folder.
 
     Returns
     -------
@@ -515,7 +429,15 @@ def write_model_folder(out_dir, model, model_config, codec_path, codec="copy"):
     >>> sorted(p.name for p in out.iterdir())
     ['codec.pth', 'hyperparams.yaml', 'model.ckpt']
     """
-    out_dir = Path(out_dir)
+    missing = [k for k in CONFIG_KEYS if k not in model_config]
+    if missing:
+        raise KeyError(f"model_config lacks {missing}")
+    unknown = set(model_config) - set(CONFIG_KEYS) - set(OPTIONAL_KEYS)
+    if unknown:
+        raise KeyError(f"unknown model_config keys {sorted(unknown)}")
+    values = dict(model_config)
+    if values.get("window_seconds") is None:
+        values["window_seconds"] = values["segment_seconds"]
     codec_path = Path(codec_path)
     if codec_path.is_dir():
         codec_path = codec_path / "weights.pth"
@@ -523,76 +445,12 @@ def write_model_folder(out_dir, model, model_config, codec_path, codec="copy"):
         raise ModelFileError(f"{codec_path}: codec weights file not found")
     if codec not in ("copy", "link"):
         raise ValueError(f"codec must be 'copy' or 'link', got {codec!r}")
-    text = inference_yaml(model_config)
-    out_dir.mkdir(parents=True, exist_ok=True)
     state = model.state_dict() if isinstance(model, torch.nn.Module) else model
-    state = {k: v.detach().cpu() for k, v in state.items()}
-    torch.save(state, out_dir / MODEL_FILE)
-    target = out_dir / CODEC_FILE
-    if target.is_symlink() or target.exists():
-        if target.resolve() != codec_path.resolve():
-            target.unlink()
-    if not target.exists():
-        if codec == "copy":
-            shutil.copyfile(codec_path, target)
-        else:
-            target.symlink_to(codec_path.resolve())
-    (out_dir / HPARAMS_FILE).write_text(text, encoding="utf-8")
-    return out_dir
-
-
-def _fetch_required(filename, source, savedir, local_strategy, fetch_config):
-    """Fetch one model file, with an error naming the file and source."""
-    hint = (
-        "A MaskSR model folder holds hyperparams.yaml, model.ckpt and "
-        "codec.pth; write one with recipes/DNS/export_model.py."
-    )
-    try:
-        path = fetch(
-            filename=filename,
-            source=source,
-            savedir=savedir,
-            local_strategy=local_strategy,
-            fetch_config=fetch_config,
-        )
-    except Exception as err:  # hub, network and value errors alike
-        raise ModelFileError(
-            f"cannot fetch '{filename}' from source '{source}' ({err}). {hint}"
-        ) from err
-    if not Path(path).exists():
-        raise ModelFileError(
-            f"'{filename}' not found in source '{source}'. {hint}"
-        )
-    return Path(path)
-
-
-def _check_local_source(source):
-    """Clear errors for a ``source`` meant as a local folder but unusable.
-
-    A source that exists must be a folder; one that does not exist but is
-    written like a path (absolute, ``./``, ``~``, more than one ``/``) is
-    reported as a missing folder instead of being tried on the hub.
-    """
-    path = Path(source).expanduser()
-    if path.exists():
-        if not path.is_dir():
-            raise ModelFileError(
-                f"source '{source}' is a file; give the model folder that "
-                f"holds {HPARAMS_FILE}, {MODEL_FILE} and {CODEC_FILE}"
-            )
-        return
-    looks_local = (
-        path.is_absolute()
-        or source.startswith((".", "~"))
-        or source.count("/") > 1
-        or "\\" in source
-    )
-    if looks_local:
-        raise ModelFileError(
-            f"model folder '{source}' does not exist. A MaskSR model folder "
-            f"holds {HPARAMS_FILE}, {MODEL_FILE} and {CODEC_FILE}; write one "
-            "with recipes/DNS/export_model.py."
-        )
+    files = {
+        MODEL_FILE: state,
+        CODEC_FILE: codec_path if codec == "copy" else Link(codec_path),
+    }
+    return write_folder(out_dir, TEMPLATE, values, files, overwrite=overwrite)
 
 
 def check_batch(wavs, wav_lens, sample_rate, min_samples, min_text, file_api):
@@ -655,6 +513,20 @@ def check_batch(wavs, wav_lens, sample_rate, min_samples, min_text, file_api):
     return wavs, lengths
 
 
+def _check_run_opts(kwargs):
+    """Check (and normalise) ``run_opts["device"]`` of an interface's kwargs.
+
+    Called at the start of ``__init__``, before ``Pretrained`` moves the
+    modules, so an unusable device gets :func:`check_device`'s message.
+    """
+    run_opts = kwargs.get("run_opts")
+    if isinstance(run_opts, dict) and run_opts.get("device") is not None:
+        kwargs["run_opts"] = {
+            **run_opts,
+            "device": check_device(run_opts["device"]),
+        }
+
+
 def _check_output_path(path, output_path):
     """Refuse an output that is the input, a folder or not WAV/FLAC."""
     out = Path(output_path)
@@ -686,7 +558,8 @@ class SpeechRestoration(Pretrained):
     folder's ``sampling_steps``, ``guidance`` and ``noise``; windowing uses
     ``window_seconds``, ``overlap_seconds``, ``crossfade`` and
     ``max_batch`` (windows per ``generate`` call) from the folder (change
-    them with ``overrides=`` in :meth:`from_hparams`).
+    them with ``overrides=`` in ``from_hparams``; ``run_opts={"device":
+    ...}`` is checked by :func:`check_device`).
 
     Arguments
     ---------
@@ -729,6 +602,7 @@ class SpeechRestoration(Pretrained):
     MIN_SECONDS = 0.1
 
     def __init__(self, *args, **kwargs):
+        _check_run_opts(kwargs)
         super().__init__(*args, **kwargs)
         self.sample_rate = int(self.hparams.sample_rate)
         self.min_samples = math.ceil(self.MIN_SECONDS * self.sample_rate)
@@ -736,72 +610,6 @@ class SpeechRestoration(Pretrained):
             self.sample_rate
         ):  # Pretrained's default normalizer is 16 kHz
             self.audio_normalizer = AudioNormalizer(self.sample_rate)
-
-    @classmethod
-    def from_hparams(
-        cls,
-        source,
-        hparams_file=HPARAMS_FILE,
-        overrides=None,
-        savedir=None,
-        local_strategy=LocalStrategy.SYMLINK,
-        fetch_config=None,
-        **kwargs,
-    ):
-        """Load a model folder from a local path or a hub repo.
-
-        Fetches ``hyperparams.yaml``, ``model.ckpt`` and ``codec.pth`` from
-        ``source`` (clear error naming any missing file) and passes the
-        local codec path as the ``codec_path`` override.
-
-        Arguments
-        ---------
-        source : str or Path
-            Local folder or Hugging Face repo id.
-        hparams_file : str
-            Name of the YAML file in ``source``.
-        overrides : dict, optional
-            YAML overrides (e.g. ``{"overlap_seconds": 1.0}``); a given
-            ``codec_path`` is used instead of the fetched ``codec.pth``.
-        savedir : str or Path, optional
-            Where to link/download the files (default: no copy for local
-            folders, the hub cache for repos).
-        local_strategy : LocalStrategy
-            How files are placed in ``savedir``.
-        fetch_config : FetchConfig, optional
-            Fetching options (default ``FetchConfig()``).
-        **kwargs : dict
-            Passed on (e.g. ``run_opts={"device": "cuda"}``).
-
-        Returns
-        -------
-        SpeechRestoration
-            The loaded interface (modules frozen, in eval mode).
-        """
-        source = str(source)
-        _check_local_source(source)
-        run_opts = dict(kwargs.pop("run_opts", None) or {})
-        if run_opts.get("device") is not None:
-            run_opts["device"] = check_device(run_opts["device"])
-        kwargs["run_opts"] = run_opts
-        overrides = dict(overrides or {})
-        fetch_kw = dict(
-            savedir=savedir,
-            local_strategy=local_strategy,
-            fetch_config=fetch_config or FetchConfig(),
-        )
-        _fetch_required(hparams_file, source, **fetch_kw)
-        _fetch_required(MODEL_FILE, source, **fetch_kw)
-        if "codec_path" not in overrides:
-            codec = _fetch_required(CODEC_FILE, source, **fetch_kw)
-            overrides["codec_path"] = str(codec)
-        return super().from_hparams(
-            source=source,
-            hparams_file=hparams_file,
-            overrides=overrides,
-            **fetch_kw,
-            **kwargs,
-        )
 
     # ------------------------------------------------------------------
     def load_audio(self, path, savedir=None):

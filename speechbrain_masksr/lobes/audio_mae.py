@@ -939,10 +939,34 @@ class AudioMAEClassifierModel(nn.Module):
             tokens, _ = drop_time_freq(
                 tokens, self.encoder.grid, self.mask_t_prob, self.mask_f_prob
             )
-        x = self.encoder.forward_tokens(tokens)
+        return self.pool(self.encoder.forward_tokens(tokens))
+
+    def pool(self, tokens):
+        """Clip embedding of encoder outputs (what the head sees).
+
+        Arguments
+        ---------
+        tokens : torch.Tensor
+            ``[batch, 1 + n_patches, embed_dim]`` encoder outputs (cls
+            token first).
+
+        Returns
+        -------
+        torch.Tensor
+            ``[batch, embed_dim]``: ``fc_norm`` of the mean patch token
+            with ``global_pool``, else the cls token.
+
+        Example
+        -------
+        >>> enc = AudioMAEEncoder(grid=(2, 1), embed_dim=16, depth=1,
+        ...                       num_heads=2)
+        >>> model = AudioMAEClassifierModel(enc, n_classes=3)
+        >>> model.pool(torch.randn(2, 3, 16)).shape
+        torch.Size([2, 16])
+        """
         if self.global_pool:
-            return self.fc_norm(x[:, 1:].mean(dim=1))
-        return x[:, 0]
+            return self.fc_norm(tokens[:, 1:].mean(dim=1))
+        return tokens[:, 0]
 
     def forward(self, fbank):
         """Computes class logits.

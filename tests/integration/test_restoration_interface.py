@@ -6,6 +6,7 @@ Authors
 
 import importlib.util
 import os
+import re
 import shutil
 from pathlib import Path
 
@@ -14,6 +15,7 @@ import torch
 from hyperpyyaml import load_hyperpyyaml
 from speechbrain.dataio import audio_io
 
+from speechbrain_masksr.cli.restore import model_kind
 from speechbrain_masksr.codecs.dac import save_tiny_dac
 from speechbrain_masksr.dataio import AudioError, save_audio
 from speechbrain_masksr.inference import SpeechRestoration
@@ -300,10 +302,16 @@ def test_devices_and_sources(folder, tmp_path):
             SpeechRestoration.from_hparams(
                 source=str(folder[0]), run_opts={"device": "cuda"}
             )
-    with pytest.raises(ModelFileError, match="does not exist"):
-        SpeechRestoration.from_hparams(source=str(tmp_path / "none"))
-    with pytest.raises(ModelFileError, match="is a file"):
-        SpeechRestoration.from_hparams(source=str(folder[0] / "model.ckpt"))
+    # from_hparams is SpeechBrain's own: a source that is no folder is
+    # tried on the hub and refused there, naming it; masksr-restore checks
+    # its --source first (model_kind) with the messages below.
+    for source in (tmp_path / "none", folder[0] / "model.ckpt"):
+        with pytest.raises(ValueError, match=re.escape(str(source))):
+            SpeechRestoration.from_hparams(source=str(source))
+    with pytest.raises(ValueError, match="does not exist"):
+        model_kind(str(tmp_path / "none"))
+    with pytest.raises(ValueError, match="is a file"):
+        model_kind(str(folder[0] / "model.ckpt"))
     bad = tmp_path / "bad"
     shutil.copytree(folder[0], bad)
     (bad / "model.ckpt").write_text("not a checkpoint")
