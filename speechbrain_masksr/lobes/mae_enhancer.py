@@ -39,8 +39,9 @@ axis is padded with the silence value up to the patch grid
 (``segment_frames`` rounded up to a multiple of the patch size) and cropped
 back, so any input of at most ``segment_frames`` frames works; longer audio
 is cut into windows by the interface. The loss is the MSE between enhanced
-and target normalised features (plus, for ``complex_mask``, the MSE of the
-power-compressed complex spectra) on all patches or on the masked ones.
+and target normalised features, or with ``loss_power`` between their
+power-compressed linear magnitudes (plus, for ``complex_mask``, the MSE of
+the power-compressed complex spectra), on all patches or on the masked ones.
 
 Authors
  * speechbrain-masksr contributors 2026
@@ -89,6 +90,11 @@ class MAEEnhancer(nn.Module):
         Compression exponent of that term.
     input_skip : bool
         Add the zero-initialised linear input-patch -> output-patch skip.
+    loss_power : float, optional
+        ``None``: MSE of the normalised features. A value ``p`` in
+        ``(0, 1]``: MSE of the power-compressed linear magnitudes
+        ``|X| ** p`` (mel or STFT), which weighs speech-dominated bins more
+        and the log floor of silent bins less than a log-domain loss.
 
     Example
     -------
@@ -118,6 +124,7 @@ class MAEEnhancer(nn.Module):
         complex_weight=1.0,
         complex_power=0.3,
         input_skip=False,
+        loss_power=None,
     ):
         super().__init__()
         if variant not in VARIANTS:
@@ -139,6 +146,9 @@ class MAEEnhancer(nn.Module):
         self.mask_bound = float(mask_bound)
         self.complex_weight = float(complex_weight)
         self.complex_power = float(complex_power)
+        self.loss_power = None if loss_power is None else float(loss_power)
+        if self.loss_power is not None and not 0 < self.loss_power <= 1:
+            raise ValueError(f"loss_power must be in (0, 1]: {loss_power}")
         self.patch_size = mae.encoder.patch_size
         self.out_chans = 2 if variant == "complex_mask" else 1
         expected = self.patch_size**2 * self.out_chans
@@ -326,7 +336,12 @@ class MAEEnhancer(nn.Module):
             in evaluation, scores every patch).
         """
         feats, spec = self.analyse(targets)
-        err = (out["feats"] - feats) ** 2
+        if self.loss_power is None:
+            err = (out["feats"] - feats) ** 2
+        else:  # power-compressed linear magnitudes (mel or STFT)
+            err = (
+                self._compressed(out["feats"]) - self._compressed(feats)
+            ) ** 2
         if self.variant == "complex_mask":
             p = self.complex_power
             est = out["spec"]
@@ -342,6 +357,11 @@ class MAEEnhancer(nn.Module):
         if self.mae.loss_on == "all" or not bool(weights.any()):
             weights = torch.ones_like(weights)  # no masking: every patch
         return (per_patch * weights).sum() / weights.sum().clamp(min=1)
+
+    def _compressed(self, feats):
+        """``|X| ** loss_power`` of normalised features."""
+        mag = self.front_end.decompress(self.denormalize(feats))
+        return mag.clamp(min=1e-8) ** self.loss_power
 
     def waveform(self, out):
         """Waveform of an STFT-front-end output (inverse STFT).
@@ -416,6 +436,7 @@ def build_mae_enhancer(
     mask_bound=1.0,
     complex_weight=1.0,
     input_skip=False,
+    loss_power=None,
 ):
     """Build an :class:`MAEEnhancer` whose grid follows the front end.
 
@@ -469,6 +490,10 @@ def build_mae_enhancer(
         Complex-spectrum loss weight (``complex_mask``).
     input_skip : bool
         Linear input-patch -> output-patch skip (see :class:`MAEEnhancer`).
+    loss_power : float, optional
+        Loss on ``|X| ** loss_power`` of the linear magnitudes (mel or
+        STFT) instead of the normalised features (see
+        :class:`MAEEnhancer`).
 
     Returns
     -------
@@ -534,4 +559,5 @@ def build_mae_enhancer(
         mask_bound=mask_bound,
         complex_weight=complex_weight,
         input_skip=input_skip,
+        loss_power=loss_power,
     )

@@ -839,3 +839,43 @@ def test_input_skip_starts_at_zero_and_hides_masked_patches():
     assert masked.any() and (~masked).any()
     assert float(diff[masked].max()) == 0.0
     assert float(diff[~masked].min()) > 0.0
+
+
+def test_power_compressed_loss_values():
+    # loss_power=p: MSE of |X| ** p of the linear magnitudes, not of the
+    # normalised log-mel; a silent-bin floor error weighs little.
+    front = HifiganMel()
+    model = build_mae_enhancer(
+        front,
+        4096,
+        "multiplicative",
+        embed_dim=32,
+        depth=1,
+        num_heads=2,
+        decoder_dim=16,
+        decoder_depth=1,
+        decoder_num_heads=2,
+        feat_mean=-6.0,
+        feat_std=2.0,
+        loss_power=0.5,
+    )
+    g = torch.Generator().manual_seed(0)
+    clean = 0.1 * torch.randn(1, 4096, generator=g)
+    noisy = clean + 0.05 * torch.randn(1, 4096, generator=g)
+    out = model(noisy)
+    est = model.denormalize(out["feats"]).exp()
+    ref = front(clean).exp()
+    expected = (est.sqrt() - ref.sqrt()).pow(2).mean()
+    assert torch.allclose(model.loss(out, clean), expected, rtol=1e-4)
+    with pytest.raises(ValueError, match="loss_power"):
+        build_mae_enhancer(
+            front,
+            4096,
+            loss_power=0.0,
+            embed_dim=32,
+            depth=1,
+            num_heads=2,
+            decoder_dim=16,
+            decoder_depth=1,
+            decoder_num_heads=2,
+        )
