@@ -5,7 +5,7 @@
    a few minutes on 2 CPU cores, on real read speech (LibriSpeech, CC BY
    4.0) mixed on the fly with real ambient noise (``tools/demo_assets``, see
    its ATTRIBUTION.md), starting from the bundled checkpoint of the same
-   model trained for 45 minutes on more LibriSpeech speakers
+   model trained for 75 minutes on more LibriSpeech speakers
    (``tools/demo_assets/pretrained/enhancer.ckpt``; ``--from-scratch``
    trains from random weights instead, which needs far more than the
    demo's few minutes to beat the unprocessed input).
@@ -271,7 +271,7 @@ def masksr_check(args):
 
 ASSETS = ROOT / "tools" / "demo_assets"
 ENHANCER_YAML = "hparams/mae_se_istft_small.yaml"
-# Starting point: the small ViT-AE-iSTFT trained for 45 minutes on this CPU
+# Starting point: the small ViT-AE-iSTFT trained for 75 minutes on this CPU
 # (193 LibriSpeech train-clean-100 speakers + real ambient noise; see
 # tools/demo_assets/ATTRIBUTION.md for the command). The demo continues
 # training it on the bundled real speech and noise: 60 epochs, a few minutes on 2
@@ -419,7 +419,7 @@ def main(argv=None):
     print(
         "\nReal VoiceBank-DEMAND recordings (speaker p287, DEMAND noise) the "
         "model never saw; it was trained on LibriSpeech speech mixed with "
-        "other real noises (45 minutes before shipping, plus a few minutes "
+        "other real noises (75 minutes before shipping, plus a few minutes "
         f"here on {len(list((ASSETS / 'speech').glob('*.flac')))} "
         "utterances)."
         f"\nfiles: model {model.relative_to(ROOT)}/, enhanced "
