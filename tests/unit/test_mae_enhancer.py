@@ -849,15 +849,10 @@ def test_power_compressed_loss_values():
         front,
         4096,
         "multiplicative",
-        embed_dim=32,
-        depth=1,
-        num_heads=2,
-        decoder_dim=16,
-        decoder_depth=1,
-        decoder_num_heads=2,
         feat_mean=-6.0,
         feat_std=2.0,
         loss_power=0.5,
+        **TINY,
     )
     g = torch.Generator().manual_seed(0)
     clean = 0.1 * torch.randn(1, 4096, generator=g)
@@ -868,14 +863,4 @@ def test_power_compressed_loss_values():
     expected = (est.sqrt() - ref.sqrt()).pow(2).mean()
     assert torch.allclose(model.loss(out, clean), expected, rtol=1e-4)
     with pytest.raises(ValueError, match="loss_power"):
-        build_mae_enhancer(
-            front,
-            4096,
-            loss_power=0.0,
-            embed_dim=32,
-            depth=1,
-            num_heads=2,
-            decoder_dim=16,
-            decoder_depth=1,
-            decoder_num_heads=2,
-        )
+        build_mae_enhancer(front, 4096, loss_power=0.0, **TINY)
