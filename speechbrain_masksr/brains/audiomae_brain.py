@@ -12,8 +12,9 @@ Both follow the released recipes of facebookresearch/AudioMAE:
   random roll + gain of the waveform (:func:`roll_mag_aug`);
 * fine-tuning: layer-wise learning-rate decay (``param_groups_lrd``),
   waveform mixup with ``lambda ~ Beta(10, 10)`` on half of the examples
-  (``lobes.audio_mae.mixup``), one frequency mask of up to 48 bins and one
-  time mask of up to 192 frames (``lobes.audio_mae.SpecAugment``), mAP over
+  (``brains.audiomae_training.mixup``), one frequency mask of up to 48 bins
+  and one time mask of up to 192 frames
+  (``brains.audiomae_training.SpecAugment``), mAP over
   the classes with positives (:func:`mean_average_precision`).
 
 Both run under ``torchrun`` (DDP); the fbank front end stays outside
@@ -30,7 +31,7 @@ import numpy as np
 import speechbrain as sb
 import torch
 
-from speechbrain_masksr.lobes.audio_mae import mixup, param_groups_lrd
+from speechbrain_masksr.brains.audiomae_training import mixup, param_groups_lrd
 from speechbrain_masksr.utils.checkpoints import read_state_dict
 from speechbrain_masksr.utils.lengths import relative_to_absolute
 
