@@ -1,6 +1,7 @@
 """Fine-tuning helpers of the Audio-MAE recipes (training side).
 
-Used by :class:`~speechbrain_masksr.brains.audiomae_brain.AudioMAEClassifierBrain`
+Used by
+:class:`~speechbrain_masksr.brains.audiomae_brain.AudioMAEClassifierBrain`
 and ``hparams/audiomae_finetune.yaml``, following the released
 facebookresearch/AudioMAE fine-tuning recipe:
 

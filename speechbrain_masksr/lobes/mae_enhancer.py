@@ -3,7 +3,7 @@
 Zhong et al., "Extending Audio Masked Autoencoders Toward Audio
 Restoration" (WASPAA 2023) and "Masked Autoencoders as Universal Speech
 Enhancer" (2026). :class:`MAEEnhancer` wraps the project's
-:class:`~speechbrain_masksr.lobes.audio_mae.AudioMAE` (same encoder,
+:class:`~speechbrain_masksr.lobes.audio_mae.model.AudioMAE` (same encoder,
 decoder, masking and patch grid) around a spectral front end and one of
 these output heads:
 

@@ -2,7 +2,7 @@
 
 Covers :mod:`speechbrain_masksr.lobes.spectral`,
 :mod:`speechbrain_masksr.lobes.mae_enhancer`, the restoration target and
-``loss_on`` of :class:`~speechbrain_masksr.lobes.audio_mae.AudioMAE`, the
+``loss_on`` of :class:`~speechbrain_masksr.lobes.audio_mae.model.AudioMAE`, the
 ``"none"`` masking mode and :func:`speechbrain_masksr.data.enhancement
 .enhancement_dataset`; ends with a tiny enhancer that must learn to remove
 white noise from synthetic harmonic "speech".

@@ -19,7 +19,8 @@ keep working:
   :func:`load_official_state_dict`, ``OFFICIAL_KEY_MAP``.
 
 The fine-tuning helpers (layer-wise lr decay groups, mixup, SpecAugment)
-live on the training side, in :mod:`speechbrain_masksr.brains.audiomae_training`.
+live on the training side, in
+:mod:`speechbrain_masksr.brains.audiomae_training`.
 
 Authors
  * speechbrain-masksr contributors 2026
