@@ -8,11 +8,13 @@ import csv
 import importlib.metadata
 import subprocess
 import sys
+from functools import partial
 
 import librosa
 import numpy as np
 import pytest
 import torch
+from helpers import speech_like
 
 from speechbrain_masksr.cli.evaluate import main
 from speechbrain_masksr.dataio import load_audio, save_audio
@@ -27,16 +29,10 @@ SR = 16000
 HEADER = "file,lsd,pesq,estoi,si_sdr,dnsmos_sig,dnsmos_bak,dnsmos_ovrl,spk_sim"
 FREE_HEADER = "file,dnsmos_sig,dnsmos_bak,dnsmos_ovrl,dnsmos_p808"
 FREE_KEYS = ("sig", "bak", "ovrl", "p808")
-
-
-def speech_like(seed, sr=SR, dur=1.5, f0=130.0):
-    """Amplitude-modulated harmonic complex with a decaying spectrum."""
-    t = np.arange(int(sr * dur)) / sr
-    phase = 2 * np.pi * np.cumsum(f0 * (1 + 0.05 * np.sin(4 * t))) / sr
-    x = sum(np.sin(k * phase) / k**1.5 for k in range(1, 30))
-    x = x * (0.05 + np.clip(np.sin(2 * np.pi * 2.5 * t + seed), 0, None))
-    x = x + 0.003 * np.random.RandomState(seed).randn(len(t))
-    return torch.from_numpy(0.4 * x / np.max(np.abs(x))).float()
+#: The clean voice of these tests (shared generator, 1.5 s at 130 Hz).
+voice = partial(
+    speech_like, rate=SR, duration=1.5, f0=130.0, peak=0.4, noise=0.003
+)
 
 
 @pytest.fixture
@@ -44,7 +40,7 @@ def folders(tmp_path):
     """ref/{a,b,sub/c}.wav; est/{a,sub/c (44.1 kHz), d}.wav."""
     ref, est = tmp_path / "ref", tmp_path / "est"
     gen = torch.Generator().manual_seed(0)
-    clean = {name: speech_like(i) for i, name in enumerate("abc")}
+    clean = {name: voice(seed=i) for i, name in enumerate("abc")}
     save_audio(ref / "a.wav", clean["a"], SR)
     save_audio(ref / "b.wav", clean["b"], SR)
     save_audio(ref / "sub" / "c.wav", clean["c"], SR)
@@ -175,8 +171,8 @@ def test_cli_bad_arguments(folders, tmp_path, capsys):
 def test_cli_keeps_going_on_a_clip_too_short_to_score(tmp_path, capsys):
     ref, est = tmp_path / "ref", tmp_path / "est"
     for name, n in (("long.wav", SR), ("tiny.wav", 200)):
-        save_audio(ref / name, speech_like(0)[:n], SR)
-        save_audio(est / name, speech_like(0)[:n], SR)
+        save_audio(ref / name, voice(seed=0)[:n], SR)
+        save_audio(est / name, voice(seed=0)[:n], SR)
     out_csv = tmp_path / "s.csv"
     code = main(
         [
@@ -226,12 +222,12 @@ def test_console_script_is_declared_and_runs(folders):
 def unpaired(tmp_path):
     """est/{clean.wav, sub/noisy.wav (+ loud white noise), up.wav (44.1k)}."""
     est = tmp_path / "est"
-    clean = speech_like(3, dur=2.0)
+    clean = voice(seed=3, duration=2.0)
     gen = torch.Generator().manual_seed(1)
     noisy = clean + 0.2 * torch.randn(len(clean), generator=gen)
     save_audio(est / "clean.wav", clean, SR)
     save_audio(est / "sub" / "noisy.wav", noisy / noisy.abs().max() * 0.9, SR)
-    up = librosa.resample(speech_like(4).numpy(), orig_sr=SR, target_sr=44100)
+    up = librosa.resample(voice(seed=4).numpy(), orig_sr=SR, target_sr=44100)
     save_audio(est / "up.wav", torch.from_numpy(up), 44100)
     return est
 

@@ -12,11 +12,11 @@ from pathlib import Path
 
 import pytest
 import torch
+from helpers import TINY_MASKSR, tiny_masksr, write_tiny_model_folder
 from hyperpyyaml import load_hyperpyyaml
 from speechbrain.dataio import audio_io
 
 from speechbrain_masksr.cli.restore import model_kind
-from speechbrain_masksr.codecs.dac import save_tiny_dac
 from speechbrain_masksr.dataio import AudioError, save_audio
 from speechbrain_masksr.inference import SpeechRestoration
 from speechbrain_masksr.inference.restoration import (
@@ -27,44 +27,15 @@ from speechbrain_masksr.inference.restoration import (
     window_starts,
     write_model_folder,
 )
-from speechbrain_masksr.lobes.codec_lm import MaskedCodecLM
-from speechbrain_masksr.lobes.masksr import MaskSR
-from speechbrain_masksr.lobes.speech_encoder import SpeechEncoder
 
 SR = 44100
-CONFIG = dict(
-    sample_rate=SR,
-    segment_seconds=0.5,
-    d_model=32,
-    nhead=4,
-    encoder_layers=1,
-    lm_layers=1,
-    n_codebooks=9,
-    codebook_size=1024,
-    variant="flat",
-    cond_dropout=0.1,
-    sampling_steps=2,
-    guidance=2.0,
-    overlap_seconds=0.1,
-)
-
-
-def tiny_masksr(seed=0, d_model=32):
-    """A randomly initialised tiny MaskSR."""
-    torch.manual_seed(seed)
-    encoder = SpeechEncoder(d_model=d_model, num_layers=1, nhead=4)
-    lm = MaskedCodecLM(9, 1024, d_model=d_model, num_layers=1, nhead=4)
-    return MaskSR(encoder, lm)
+CONFIG = TINY_MASKSR
 
 
 @pytest.fixture(scope="module")
 def folder(tmp_path_factory):
     """A model folder written by write_model_folder (+ the model)."""
-    root = tmp_path_factory.mktemp("masksr_model")
-    codec = save_tiny_dac(root / "codec" / "weights.pth")
-    model = tiny_masksr()
-    out = write_model_folder(root / "model", model, CONFIG, codec)
-    return out, model
+    return write_tiny_model_folder(tmp_path_factory.mktemp("masksr_model"))
 
 
 @pytest.fixture(scope="module")

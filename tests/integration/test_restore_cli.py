@@ -14,45 +14,19 @@ from pathlib import Path
 import pytest
 import soundfile
 import torch
+from helpers import write_tiny_model_folder
 from speechbrain.dataio import audio_io
 
 from speechbrain_masksr.cli.restore import main
-from speechbrain_masksr.codecs.dac import save_tiny_dac
 from speechbrain_masksr.dataio import save_audio
-from speechbrain_masksr.inference.restoration import write_model_folder
-from speechbrain_masksr.lobes.codec_lm import MaskedCodecLM
-from speechbrain_masksr.lobes.masksr import MaskSR
-from speechbrain_masksr.lobes.speech_encoder import SpeechEncoder
 
 SR = 44100
-CONFIG = dict(
-    sample_rate=SR,
-    segment_seconds=0.5,
-    d_model=32,
-    nhead=4,
-    encoder_layers=1,
-    lm_layers=1,
-    n_codebooks=9,
-    codebook_size=1024,
-    variant="flat",
-    cond_dropout=0.1,
-    sampling_steps=2,
-    guidance=2.0,
-    overlap_seconds=0.1,
-)
 
 
 @pytest.fixture(scope="module")
 def model_dir(tmp_path_factory):
     """A tiny model folder."""
-    root = tmp_path_factory.mktemp("cli_model")
-    codec = save_tiny_dac(root / "weights.pth")
-    torch.manual_seed(0)
-    model = MaskSR(
-        SpeechEncoder(d_model=32, num_layers=1, nhead=4),
-        MaskedCodecLM(9, 1024, d_model=32, num_layers=1, nhead=4),
-    )
-    return write_model_folder(root / "model", model, CONFIG, codec)
+    return write_tiny_model_folder(tmp_path_factory.mktemp("cli_model"))[0]
 
 
 def digest(folder):

@@ -15,15 +15,14 @@ import math
 import os
 import subprocess
 import sys
+from functools import partial
 from pathlib import Path
 
 import pytest
 import torch
+from helpers import speech_like, write_tiny_model_folder
 
-from speechbrain_masksr.codecs.dac import save_tiny_dac
 from speechbrain_masksr.dataio import load_audio, save_audio
-from speechbrain_masksr.inference.restoration import write_model_folder
-from speechbrain_masksr.lobes.masksr import build_masksr
 from speechbrain_masksr.metrics import lsd
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -32,21 +31,8 @@ SR = 44100
 METRICS = "lsd,estoi,si_sdr"
 #: Table columns of METRICS, in metrics_table order.
 COLUMNS = ["lsd", "estoi", "si_sdr"]
-CONFIG = dict(
-    sample_rate=SR,
-    segment_seconds=0.5,
-    d_model=32,
-    nhead=4,
-    encoder_layers=1,
-    lm_layers=1,
-    n_codebooks=9,
-    codebook_size=1024,
-    variant="flat",
-    cond_dropout=0.1,
-    sampling_steps=4,
-    guidance=2.0,
-    overlap_seconds=0.1,
-)
+#: Clean voices (shared generator): ``voice(samples=, f0=, seed=)``.
+voice = partial(speech_like, rate=SR, n_harmonics=11, peak=0.2, noise=0.002)
 #: Conditions of the fake TestSets -> ids of their degraded files.
 CONDITIONS = {
     "test_gsr": ["0_p360_001_mic1", "1_p361_002_mic1"],
@@ -54,17 +40,6 @@ CONDITIONS = {
     "test_sr_cheby1_2000": ["p362_003"],
     "test_decli_0.25": ["p363_004"],
 }
-
-
-def speech_like(n, f0, seed):
-    """A voiced, syllable-modulated harmonic signal ``[n]`` at 44.1 kHz."""
-    g = torch.Generator().manual_seed(seed)
-    t = torch.arange(n) / SR
-    pitch = f0 * (1 + 0.1 * torch.sin(2 * math.pi * 3 * t))
-    phase = 2 * math.pi * torch.cumsum(pitch, 0) / SR
-    wav = sum(torch.sin(k * phase) / k for k in range(1, 12))
-    envelope = 0.5 + 0.5 * torch.sin(2 * math.pi * 4 * t).clamp(min=0)
-    return 0.2 * envelope * wav + 0.002 * torch.randn(n, generator=g)
 
 
 def lowpass(wav, cutoff):
@@ -80,7 +55,7 @@ def make_testsets(root):
     pairs = {c: {} for c in CONDITIONS}
     # ALL_GSR: simulated/<N>_<...>.wav paired with target/<N>_clean.wav
     for i, uid in enumerate(CONDITIONS["test_gsr"]):
-        clean = speech_like(30000 + 3001 * i, 120 + 40 * i, seed=i)
+        clean = voice(samples=30000 + 3001 * i, f0=120 + 40 * i, seed=i)
         noisy = lowpass(clean, 6000) + 0.03 * torch.randn(
             clean.shape, generator=g
         )
@@ -91,7 +66,7 @@ def make_testsets(root):
         save_audio(pairs["test_gsr"][uid][0], noisy, SR)
         save_audio(pairs["test_gsr"][uid][1], clean, SR)
     # SR/<filter>/<cutoff>/<spk>_<utt>.wav with SR/GroundTruth/..._mic1.wav
-    clean = speech_like(27777, 180, seed=5)
+    clean = voice(samples=27777, f0=180, seed=5)
     ref = root / "SR" / "GroundTruth" / "p362_003_mic1.wav"
     save_audio(ref, clean, SR)
     for filt, cutoff in (("butter", 4000), ("cheby1", 2000)):
@@ -100,7 +75,7 @@ def make_testsets(root):
         save_audio(path, 0.5 * lowpass(clean, cutoff), SR)
         pairs[f"test_sr_{filt}_{cutoff}"]["p362_003"] = (path, ref)
     # DECLI/<threshold>/<spk>_<utt>.wav with DECLI/GroundTruth/..._mic1.wav
-    clean = speech_like(25000, 150, seed=6)
+    clean = voice(samples=25000, f0=150, seed=6)
     peak = float(clean.abs().max())
     clipped = clean.clamp(-0.25 * peak, 0.25 * peak)
     ref = root / "DECLI" / "GroundTruth" / "p363_004_mic1.wav"
@@ -127,17 +102,7 @@ def table_rows(text):
 def run(tmp_path_factory):
     """Model folder + TestSets, then one evaluate.py run over all sets."""
     root = tmp_path_factory.mktemp("vctk_eval")
-    codec = save_tiny_dac(root / "dac" / "weights.pth")
-    torch.manual_seed(0)
-    model = build_masksr(
-        d_model=32,
-        encoder_layers=1,
-        lm_layers=1,
-        nhead=4,
-        n_codebooks=9,
-        codebook_size=1024,
-    )
-    source = write_model_folder(root / "model", model, CONFIG, codec)
+    source, _ = write_tiny_model_folder(root, sampling_steps=4)
     pairs = make_testsets(root / "TestSets")
     before = {
         p: p.read_bytes()

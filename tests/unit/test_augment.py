@@ -11,6 +11,7 @@ import numpy as np
 import pytest
 import scipy.signal
 import torch
+from helpers import speech_like
 
 from speechbrain_masksr.augment import (
     FILTER_FAMILIES,
@@ -53,20 +54,25 @@ def gen(seed=0):
     return torch.Generator().manual_seed(seed)
 
 
-def speech_like(batch=2, frames=60, seed=0):
-    """Harmonic bursts separated by exact silences, frame-aligned.
+def bursts(batch=2, frames=60, seed=0):
+    """Shared speech-like voices gated into frame-aligned bursts separated
+    by exact silences (10 frames on, 5 off, shifted per row).
 
     Returns the signal and a bool mask of the samples inside bursts.
     """
-    g = gen(seed)
     time = frames * FRAME
-    t = torch.arange(time) / SR
-    f0 = 120 + 100 * torch.rand(batch, 1, generator=g)
-    wav = sum(torch.sin(2 * math.pi * k * f0 * t) / k for k in range(1, 8))
-    # 10 frames on, 5 off (pattern shifted per row)
+    wav = speech_like(
+        samples=time,
+        rate=SR,
+        seed=seed,
+        batch=batch,
+        n_harmonics=7,
+        syllables=False,
+        peak=0.6,
+    )
     frame_idx = torch.arange(time) // FRAME
     on = torch.stack([((frame_idx + 3 * b) % 15) < 10 for b in range(batch)])
-    return 0.3 * wav * on, on
+    return wav * on, on
 
 
 def band_energy(x, lo, hi, sr=SR):
@@ -163,7 +169,7 @@ def test_set_drr_batched_fallback_and_errors():
 
 
 def test_active_power_ignores_silence_and_padding():
-    x, on = speech_like(batch=1)
+    x, on = bursts(batch=1)
     expected = float(x[on].double().pow(2).mean())
     assert float(active_power(x, frame_length=FRAME)) == pytest.approx(
         expected, rel=1e-5
@@ -182,7 +188,7 @@ def test_active_power_ignores_silence_and_padding():
 
 @pytest.mark.parametrize("snr", [-5.0, 0.0, 7.3, 20.0])
 def test_add_noise_hits_requested_snr(snr):
-    clean, on = speech_like(batch=2)
+    clean, on = bursts(batch=2)
     noise = torch.randn(3, 5 * SR, generator=gen(2))
     noisy = AddNoise(noise, snr, snr, SR)(clean, generator=gen(3))
     added = noisy - clean
@@ -199,7 +205,7 @@ def test_add_noise_hits_requested_snr(snr):
 
 
 def test_add_noise_random_range_lengths_and_generated_noise():
-    clean, _ = speech_like(batch=4, frames=40)
+    clean, _ = bursts(batch=4, frames=40)
     lengths = torch.tensor([1.0, 0.75, 0.5, 1.0])
     out = AddNoise(None, 0.0, 10.0, SR)(clean, lengths, generator=gen(0))
     n_valid = (lengths * clean.shape[1]).round().long()
@@ -222,7 +228,7 @@ def test_add_noise_from_files_manifest_and_bad_files(tmp_path):
     manifest.write_text(
         json.dumps({"a": {"wav": "{root}/noise/a.wav", "duration": 1.0}})
     )
-    clean, _ = speech_like(batch=2, frames=20)
+    clean, _ = bursts(batch=2, frames=20)
     for source in (str(tmp_path / "noise"), str(manifest)):
         add = AddNoise(source, 5, 5, SR, replacements={"root": str(tmp_path)})
         out = add(clean, generator=gen(0))
@@ -246,8 +252,8 @@ def test_add_noise_from_files_manifest_and_bad_files(tmp_path):
 
 
 def test_interfering_speaker_sir():
-    target, _ = speech_like(batch=2, frames=30, seed=1)
-    other, _ = speech_like(batch=1, frames=20, seed=2)  # shorter: padded
+    target, _ = bursts(batch=2, frames=30, seed=1)
+    other, _ = bursts(batch=1, frames=20, seed=2)  # shorter: padded
     mix = InterferingSpeaker(other, 3.0, 3.0, SR)(target, generator=gen(0))
     sir = measure_snr(target, mix - target)
     assert torch.allclose(sir, torch.full((2,), 3.0).double(), atol=1e-3)
@@ -265,9 +271,9 @@ def test_interfering_speaker_sir():
 
 def test_interfering_speaker_default_is_unchanged():
     """Defaults reproduce the single dry interferer draw for draw."""
-    target, _ = speech_like(batch=3, frames=30, seed=1)
+    target, _ = bursts(batch=3, frames=30, seed=1)
     # two clips longer than the target (cropped), one shorter (padded)
-    bank = [speech_like(2, 40, seed=2)[0], speech_like(1, 20, seed=3)[0][0]]
+    bank = [bursts(2, 40, seed=2)[0], bursts(1, 20, seed=3)[0][0]]
     time = target.shape[1]
     new = InterferingSpeaker(bank, -2.0, 9.0, SR)(target, generator=gen(5))
     explicit = InterferingSpeaker(
@@ -285,7 +291,7 @@ def test_interfering_speaker_default_is_unchanged():
 
 
 def test_interferer_drr_and_sir():
-    target, _ = speech_like(batch=2, frames=30, seed=1)
+    target, _ = bursts(batch=2, frames=30, seed=1)
     time = target.shape[1]
     # an impulse as "speech": mix - target is the interferer's scaled RIR
     impulse = torch.zeros(time - 20)
@@ -301,7 +307,7 @@ def test_interferer_drr_and_sir():
             got = float(measure_drr(diff[b].double(), SR))
             assert abs(got - drr) < 0.1
     # speech interferers with reverberation: SIR on their sum still exact
-    speech, _ = speech_like(batch=3, frames=40, seed=2)
+    speech, _ = bursts(batch=3, frames=40, seed=2)
     for n in (1, 3):
         far = InterferingSpeaker(
             speech,
@@ -322,7 +328,7 @@ def test_interferer_drr_and_sir():
 def test_interferer_drr_from_measured_rirs(tmp_path):
     rir = simulate_rir(SR, 0.3, direct_delay=0.002, generator=gen(4))
     save_audio(str(tmp_path / "rir.wav"), 0.5 * rir, SR)
-    target, _ = speech_like(batch=2, frames=30, seed=1)
+    target, _ = bursts(batch=2, frames=30, seed=1)
     impulse = torch.zeros(target.shape[1] - 20)
     impulse[0] = 1.0
     far = InterferingSpeaker(
@@ -525,7 +531,7 @@ def _all_effects(speech):
 
 
 def test_same_seed_same_output():
-    x, _ = speech_like(batch=3, frames=25)
+    x, _ = bursts(batch=3, frames=25)
     for effect in _all_effects(x[:1]):
         a = effect(x, generator=gen(7))
         assert torch.equal(a, effect(x, generator=gen(7))), effect
@@ -538,7 +544,7 @@ def test_same_seed_same_output():
 def test_inside_speechbrain_augmenter():
     from speechbrain.augment.augmenter import Augmenter
 
-    x, _ = speech_like(batch=4, frames=20)
+    x, _ = bursts(batch=4, frames=20)
     lengths = torch.tensor([1.0, 1.0, 0.5, 0.75])
     n = (lengths * x.shape[1]).round().long()
     x = x * (torch.arange(x.shape[1]) < n.unsqueeze(1))  # zero padding
@@ -609,7 +615,7 @@ def test_gsr_pipeline_order_and_probabilities():
 
 
 def test_gsr_pipeline_lengths_config_and_degrade(tmp_path):
-    x, _ = speech_like(batch=2, frames=20)
+    x, _ = bursts(batch=2, frames=20)
     lengths = torch.tensor([1.0, 0.5])
     x[1, x.shape[1] // 2 :] = 0
     gsr = GSRPipeline(reverb_prob=1.0, clip_prob=1.0, rt60_high=0.4)
@@ -652,8 +658,8 @@ def test_bad_inputs_are_reported():
 
 
 def test_gsr_pipeline_far_interferers():
-    target, _ = speech_like(batch=2, frames=30, seed=1)
-    speech, _ = speech_like(batch=3, frames=40, seed=2)
+    target, _ = bursts(batch=2, frames=30, seed=1)
+    speech, _ = bursts(batch=3, frames=40, seed=2)
     only = dict(
         reverb_prob=0.0, clip_prob=0.0, bandlimit_prob=0.0, noise_prob=0.0
     )

@@ -5,10 +5,12 @@ Authors
 """
 
 import math
+from functools import partial
 
 import dac
 import pytest
 import torch
+from helpers import speech_like
 
 from speechbrain_masksr.codecs.dac import (
     TINY_DAC_KWARGS,
@@ -16,6 +18,9 @@ from speechbrain_masksr.codecs.dac import (
     dac_cache_path,
     save_tiny_dac,
 )
+
+#: Clean 44.1 kHz voices (shared generator): ``voice(samples=, seed=)``.
+voice = partial(speech_like, rate=44100, n_harmonics=5, noise=0.01)
 
 
 @pytest.fixture(scope="module")
@@ -28,19 +33,11 @@ def codec(tiny_path):
     return DACTokenizer(load_path=tiny_path)
 
 
-def _speechlike(n, seed=0):
-    g = torch.Generator().manual_seed(seed)
-    t = torch.arange(n) / 44100
-    f0 = 120 + 30 * torch.sin(2 * math.pi * 3 * t)
-    x = sum(torch.sin(2 * math.pi * k * f0 * t) / k for k in range(1, 6))
-    return 0.1 * x + 0.01 * torch.randn(n, generator=g)
-
-
 def test_shapes_and_frames(codec):
     assert (codec.sample_rate, codec.hop_length) == (44100, 512)
     assert (codec.n_codebooks, codec.codebook_size) == (9, 1024)
     for n in (1, 511, 512, 513, 44100):
-        codes = codec.encode(_speechlike(n)[None])
+        codes = codec.encode(voice(samples=n)[None])
         assert (
             codes.shape
             == (1, 9, math.ceil(n / 512))
@@ -61,7 +58,9 @@ def test_codes_match_reference_dac_path(codec):
     """Same codes and audio as the saved DAC run by hand."""
     torch.manual_seed(0)  # save_tiny_dac(seed=0) draws the same weights
     ref = dac.DAC(**TINY_DAC_KWARGS).eval()
-    x = torch.stack([_speechlike(20000, 0), _speechlike(20000, 1)])
+    x = torch.stack(
+        [voice(samples=20000, seed=0), voice(samples=20000, seed=1)]
+    )
     with torch.no_grad():
         audio = ref.preprocess(x[:, None], 44100)
         _, ref_codes, *_ = ref.encode(audio)
@@ -77,7 +76,7 @@ def test_codes_match_reference_dac_path(codec):
 
 
 def test_no_loudness_normalisation(codec):
-    x = _speechlike(8192)[None]
+    x = voice(samples=8192)[None]
     assert not torch.equal(codec.encode(x), codec.encode(4 * x))
 
 
@@ -86,7 +85,7 @@ def test_frozen(codec):
     codec.train()
     assert not codec.training and not codec.model.training
     assert not codec.model.quantizer.training
-    x = _speechlike(4096)[None].requires_grad_(True)
+    x = voice(samples=4096)[None].requires_grad_(True)
     codes = codec.encode(x)
     wav = codec.decode(codes)
     assert not wav.requires_grad
@@ -97,7 +96,7 @@ def test_frozen(codec):
 def test_folder_and_cache_locations(tiny_path, tmp_path, monkeypatch):
     folder = tmp_path / "model"
     save_tiny_dac(folder.mkdir() or folder, seed=0)
-    x = _speechlike(3000)[None]
+    x = voice(samples=3000)[None]
     ref = DACTokenizer(load_path=tiny_path).encode(x)
     assert torch.equal(DACTokenizer(load_path=folder).encode(x), ref)
     monkeypatch.setenv("HOME", str(tmp_path))
@@ -162,7 +161,7 @@ def test_bad_inputs(codec):
     with pytest.raises(ValueError, match="9"):
         codec.decode(torch.zeros(1, 8, 3, dtype=torch.long))
     # [batch, 1, time] is accepted
-    x = _speechlike(1000)[None]
+    x = voice(samples=1000)[None]
     assert torch.equal(codec.encode(x[:, None]), codec.encode(x))
 
 

@@ -16,6 +16,7 @@ import math
 import pytest
 import soundfile
 import torch
+from helpers import speech_like
 
 from speechbrain_masksr.augment.levels import measure_snr
 from speechbrain_masksr.augment.pipeline import GSRPipeline
@@ -73,30 +74,6 @@ def front_end(name):
 
 def build(fe, segment=4096, variant="vanilla", **kwargs):
     return build_mae_enhancer(fe, segment, variant, **{**TINY, **kwargs})
-
-
-def harmonics(batch, n, rate, generator, n_harmonics=15):
-    """Synthetic voiced "speech": random f0 with vibrato, random harmonic
-    amplitudes, a syllable-rate raised-cosine envelope; peak 0.3."""
-
-    def rand(*shape):
-        return torch.rand(*shape, generator=generator)
-
-    t = torch.arange(n) / rate
-    f0 = 100 + 150 * rand(batch, 1)
-    f0 = f0 * (1 + 0.05 * torch.sin(2 * math.pi * 3 * rand(batch, 1) * t))
-    phase = 2 * math.pi * torch.cumsum(f0.expand(-1, n), dim=1) / rate
-    out = torch.zeros(batch, n)
-    for h in range(1, n_harmonics + 1):
-        below = (h * f0 < 0.45 * rate).float()
-        amp = rand(batch, 1) / h
-        out += below * amp * torch.sin(h * phase + 2 * math.pi * rand(batch, 1))
-    rate_hz = 2 + 4 * rand(batch, 1)
-    envelope = 0.5 - 0.5 * torch.cos(
-        2 * math.pi * (rate_hz * t + rand(batch, 1))
-    )
-    out = out * envelope
-    return 0.3 * out / out.abs().amax(dim=1, keepdim=True)
 
 
 def add_white_noise(clean, generator, snr_db=0.0):
@@ -563,7 +540,9 @@ def speech_files(tmp_path):
     g = torch.Generator().manual_seed(5)
     entries = {}
     for i, n in enumerate((16000, 12345, 20000)):
-        wav = harmonics(1, n, RATE, g)[0] + 0.001 * torch.randn(n, generator=g)
+        wav = speech_like(
+            samples=n, rate=RATE, seed=g, batch=1, n_harmonics=15
+        )[0] + 0.001 * torch.randn(n, generator=g)
         entries[f"utt{i}"] = {"wav": _write(tmp_path / f"utt{i}.wav", wav)}
     write_manifest(entries, tmp_path / "data.json")
     return tmp_path / "data.json", entries
@@ -656,7 +635,9 @@ def test_paired_layout_crops_both_at_the_same_offset(tmp_path):
     g = torch.Generator().manual_seed(7)
     entries = {}
     for i, n in enumerate((15000, 9000, 3000)):  # the last one < segment
-        base = harmonics(1, n + shift, RATE, g)[0]
+        base = speech_like(
+            samples=n + shift, rate=RATE, seed=g, batch=1, n_harmonics=15
+        )[0]
         base = base + 0.05 * torch.randn(n + shift, generator=g)
         noisy = _write(tmp_path / f"noisy{i}.wav", base[:n])
         # clean[j] == noisy[j + shift]; 50 more samples (trimmed)
@@ -697,7 +678,9 @@ def test_crops_read_before_resampling_match_the_resampled_file(tmp_path):
     # 16 kHz files read at 22.05 kHz: only the crop is decoded and
     # resampled; it equals the same excerpt of the whole resampled file.
     g = torch.Generator().manual_seed(8)
-    wav = harmonics(1, 40000, 16000, g)[0] + 0.01 * torch.randn(40000)
+    wav = speech_like(
+        samples=40000, rate=16000, seed=g, batch=1, n_harmonics=15
+    )[0] + 0.01 * torch.randn(40000)
     path = tmp_path / "a.wav"
     soundfile.write(str(path), wav.numpy(), 16000, subtype="FLOAT")
     whole = load_audio(str(path), sample_rate=22050)[0]
@@ -755,13 +738,17 @@ def test_tiny_enhancer_learns_to_remove_white_noise(variant):
     )
     assert model.grid == (3, 8)
     held_out = torch.Generator().manual_seed(123)
-    clean_eval = harmonics(16, segment, rate, held_out)
+    clean_eval = speech_like(
+        samples=segment, rate=rate, seed=held_out, batch=16, n_harmonics=15
+    )
     noisy_eval = add_white_noise(clean_eval, held_out)
     train = torch.Generator().manual_seed(0)
     optimizer = torch.optim.Adam(model.parameters(), lr=2e-3)
     losses = []
     for _ in range(steps):
-        clean = harmonics(8, segment, rate, train)
+        clean = speech_like(
+            samples=segment, rate=rate, seed=train, batch=8, n_harmonics=15
+        )
         loss = model.loss(model(add_white_noise(clean, train)), clean)
         optimizer.zero_grad()
         loss.backward()

@@ -11,6 +11,7 @@ import numpy as np
 import pytest
 import scipy.signal
 import torch
+from helpers import speech_like
 
 from speechbrain_masksr.dataio import AudioError
 from speechbrain_masksr.metrics import (
@@ -39,29 +40,19 @@ from speechbrain_masksr.metrics.speaker import (
 SR = 16000
 
 
-def speech_like(
-    sr=SR,
-    dur=2.3,
-    f0=120.0,
-    formants=((700, 130), (1200, 150), (2600, 200)),
-    seed=0,
-):
-    """Harmonic complex with a moving f0, formant resonators, syllable AM."""
-    rng = np.random.RandomState(seed)
-    t = np.arange(int(sr * dur)) / sr
-    f0_t = f0 * (
-        1 + 0.08 * np.sin(2 * np.pi * 0.7 * t) + 0.02 * np.sin(10 * np.pi * t)
+#: Clean voice of these tests (shared generator) as float64 numpy:
+#: 2.3 s at 120 Hz with three formants; any ``speech_like`` parameter.
+def voice(**kwargs):
+    defaults = dict(
+        rate=SR,
+        duration=2.3,
+        f0=120.0,
+        formants=((700, 130), (1200, 150), (2600, 200)),
+        floor=0.01,
+        peak=0.5,
+        noise=0.005,  # aspiration: no spectral bin is ~0 (LSD eps)
     )
-    phase = 2 * np.pi * np.cumsum(f0_t) / sr
-    src = sum(np.sin(k * phase) / k for k in range(1, int(0.45 * sr / f0)))
-    src = src + 0.05 * rng.randn(len(t))
-    for fc, bw in formants:
-        r = np.exp(-np.pi * bw / sr)
-        den = [1, -2 * r * np.cos(2 * np.pi * fc / sr), r * r]
-        src = scipy.signal.lfilter([1 - r], den, src)
-    env = 0.01 + np.clip(np.sin(2 * np.pi * 2.0 * t), 0, None) ** 0.7
-    x = src * env
-    return 0.5 * x / np.max(np.abs(x))
+    return speech_like(**{**defaults, **kwargs}).double().numpy()
 
 
 def add_noise(x, snr_db, seed=1):
@@ -73,7 +64,7 @@ def add_noise(x, snr_db, seed=1):
 
 @pytest.fixture(scope="module")
 def clean():
-    return speech_like()
+    return voice()
 
 
 # ----------------------------------------------------------------- LSD
@@ -113,7 +104,7 @@ def test_lsd_identical_is_zero(clean):
 @pytest.mark.parametrize("sr", [44100, 16000])
 def test_lsd_matches_independent_numpy(sr):
     rng = np.random.RandomState(3)
-    ref = speech_like(sr=sr, dur=0.7)
+    ref = voice(rate=sr, duration=0.7)
     est = scipy.signal.lfilter([0.6, 0.3], [1.0], ref)
     est = est + 1e-3 * rng.randn(len(ref))
     n_fft, hop = lsd_stft_params(sr)
@@ -129,7 +120,7 @@ def test_lsd_resamples_to_44k_by_default():
     import librosa
 
     rng = np.random.RandomState(4)
-    ref = speech_like(sr=16000, dur=0.7)
+    ref = voice(rate=16000, duration=0.7)
     est = scipy.signal.lfilter([0.6, 0.3], [1.0], ref)
     est = est + 1e-3 * rng.randn(len(ref))
     up = [
@@ -197,7 +188,7 @@ def test_pesq_resamples_with_soxr_to_16k():
     import librosa
     from pesq import pesq
 
-    ref = speech_like(sr=44100, dur=1.0)
+    ref = voice(rate=44100, duration=1.0)
     est = add_noise(ref, 20)
     r16 = librosa.resample(ref, orig_sr=44100, target_sr=16000)
     e16 = librosa.resample(est, orig_sr=44100, target_sr=16000)
@@ -300,7 +291,7 @@ def test_dnsmos_matches_speechmos_reference(clean, dnsmos_scores):
 
 def test_speaker_similarity(clean):
     assert speaker_similarity(clean, clean, SR) == pytest.approx(1, abs=1e-5)
-    other = speech_like(
+    other = voice(
         f0=220, formants=((400, 100), (2200, 150), (3000, 200)), seed=3
     )
     same_noisy = speaker_similarity(clean, add_noise(clean, 30), SR)

@@ -1,8 +1,11 @@
 """Tests of the codec-token cache and the frame-aligned training crops."""
 
+from functools import partial
+
 import numpy as np
 import pytest
 import torch
+from helpers import speech_like
 
 from speechbrain_masksr.data.token_cache import (
     TokenCache,
@@ -50,14 +53,8 @@ class FrameCodec:
         return (stats.abs() * 4000).long().clamp(0, 1023)
 
 
-def _speechlike(seconds, sr, seed=0):
-    g = torch.Generator().manual_seed(seed)
-    t = torch.arange(int(seconds * sr)) / sr
-    env = 0.5 + 0.5 * torch.sin(2 * np.pi * 3 * t)
-    tone = torch.sin(2 * np.pi * 220 * t) + 0.3 * torch.sin(
-        2 * np.pi * 1234 * t
-    )
-    return 0.3 * env * tone + 0.02 * torch.randn(t.shape, generator=g)
+#: Clean voices (shared generator): ``voice(seconds, rate, seed)``.
+voice = partial(speech_like, noise=0.02)
 
 
 def test_save_load_roundtrip_and_errors(tmp_path):
@@ -95,7 +92,7 @@ def test_other_codec_weights_use_another_folder(tmp_path):
 
 
 def test_extract_encodes_once_pads_and_shards(tmp_path):
-    wav = _speechlike(0.3, SR)  # 13230 samples -> 26 frames (padded)
+    wav = voice(0.3, SR)  # 13230 samples -> 26 frames (padded)
     entries = {}
     for i in range(5):
         path = tmp_path / f"u{i}.wav"
@@ -120,7 +117,7 @@ def test_extract_encodes_once_pads_and_shards(tmp_path):
 
 
 def test_load_segment_same_rate_is_an_exact_slice(tmp_path):
-    wav = _speechlike(0.5, SR)
+    wav = voice(0.5, SR)
     path = tmp_path / "a.wav"
     save_audio(path, wav, SR)
     full, _ = load_audio(path, SR)
@@ -137,7 +134,7 @@ def test_load_segment_same_rate_is_an_exact_slice(tmp_path):
 
 @pytest.mark.parametrize("file_sr", [48000, 16000])
 def test_load_segment_matches_whole_file_resampling(tmp_path, file_sr):
-    wav = _speechlike(0.6, file_sr, seed=1)
+    wav = voice(0.6, file_sr, seed=1)
     path = tmp_path / f"a{file_sr}.wav"
     save_audio(path, wav, file_sr)
     full, _ = load_audio(path, SR)  # what the tokens were computed on
@@ -154,7 +151,7 @@ def test_load_segment_matches_whole_file_resampling(tmp_path, file_sr):
 def test_crops_are_frame_aligned_with_cached_tokens(tmp_path):
     """Exact: frame-local codec on a 48 kHz file (resampled window read)."""
     path = tmp_path / "long.wav"
-    save_audio(path, _speechlike(1.0, 48000, seed=2), 48000)
+    save_audio(path, voice(1.0, 48000, seed=2), 48000)
     cache = TokenCache(tmp_path / "cache")
     codec = FrameCodec()
     cache.extract(codec, {"long": str(path)})
@@ -191,7 +188,7 @@ def test_tiny_dac_crop_alignment(tmp_path):
 
     codec = DACTokenizer(load_path=save_tiny_dac(tmp_path / "dac.pth"))
     path = tmp_path / "s.wav"
-    save_audio(path, _speechlike(1.2, SR, seed=3), SR)
+    save_audio(path, voice(1.2, SR, seed=3), SR)
     cache = TokenCache(tmp_path / "cache", codec_path=tmp_path / "dac.pth")
     cache.extract(codec, {"s": str(path)})
     tokens = cache.load("s")
