@@ -12,9 +12,11 @@ import torch
 from torch import nn
 
 from speechbrain_masksr.lobes.attention import build_blocks
-from speechbrain_masksr.lobes.audio_mae.encoder import _init_linear_and_norm
+from speechbrain_masksr.lobes.audio_mae.encoder import (
+    _fill_sincos,
+    _init_linear_and_norm,
+)
 from speechbrain_masksr.lobes.masking import gather_tokens
-from speechbrain_masksr.lobes.patching import sincos_pos_embed_2d
 
 __all__ = ["AudioMAEDecoder"]
 
@@ -129,14 +131,9 @@ class AudioMAEDecoder(nn.Module):
         layout : str, optional
             ``"grid"`` or ``"official"``; default: the constructor's.
         """
-        table = sincos_pos_embed_2d(
-            self.decoder_dim,
-            self.grid,
-            cls_token=True,
-            layout=layout or self.pos_layout,
+        _fill_sincos(
+            self.decoder_pos_embed, self.grid, layout or self.pos_layout
         )
-        with torch.no_grad():
-            self.decoder_pos_embed.copy_(table[None])
 
     def forward(self, latent, ids_restore):
         """Predicts every patch from the visible latents.

@@ -58,6 +58,16 @@ def vit_config(name):
     return dict(VIT_CONFIGS[key])
 
 
+def _fill_sincos(table, grid, layout):
+    """Overwrite a ``[1, 1 + T * F, dim]`` parameter with the fixed 2-D
+    sin-cos table (class-token row zero) of ``grid`` in ``layout``."""
+    values = sincos_pos_embed_2d(
+        table.shape[-1], grid, cls_token=True, layout=layout
+    )
+    with torch.no_grad():
+        table.copy_(values[None])
+
+
 def _init_linear_and_norm(module):
     """MAE initialisation: xavier-uniform Linear, unit LayerNorm."""
     for sub in module.modules():
@@ -160,14 +170,7 @@ class AudioMAEEncoder(nn.Module):
         layout : str, optional
             ``"grid"`` or ``"official"``; default: the constructor's.
         """
-        table = sincos_pos_embed_2d(
-            self.embed_dim,
-            self.grid,
-            cls_token=True,
-            layout=layout or self.pos_layout,
-        )
-        with torch.no_grad():
-            self.pos_embed.copy_(table[None])
+        _fill_sincos(self.pos_embed, self.grid, layout or self.pos_layout)
 
     def embed(self, fbank):
         """Patch embeddings plus positions, time-major, without cls.
