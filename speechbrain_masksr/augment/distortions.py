@@ -545,6 +545,12 @@ def _next_fast_len(n):
 def fft_convolve(wavs, kernels, length=None):
     """Batched linear convolution through the FFT, truncated to ``length``.
 
+    Same values as ``torchaudio.functional.fftconvolve`` (tested), but the
+    FFT is padded to a fast length (factors 2, 3, 5) instead of the exact
+    ``time + taps - 1``: about 6x faster for 3 s at 44.1 kHz with a 0.5 s
+    RIR (``benchmarks/fft_convolution.py``), and a single kernel ``[taps]``
+    serves every row.
+
     Arguments
     ---------
     wavs : torch.Tensor

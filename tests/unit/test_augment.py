@@ -11,6 +11,7 @@ import numpy as np
 import pytest
 import scipy.signal
 import torch
+import torchaudio
 from helpers import speech_like
 
 from speechbrain_masksr.augment import (
@@ -32,6 +33,7 @@ from speechbrain_masksr.augment import (
 from speechbrain_masksr.augment.distortions import (
     _mix_at_ratio,
     design_lowpass,
+    fft_convolve,
 )
 from speechbrain_masksr.augment.rir import measure_drr, set_drr
 from speechbrain_masksr.augment.sources import AudioBank
@@ -695,3 +697,18 @@ def test_gsr_pipeline_far_interferers():
         **only,
     )
     assert len(shared.interferer.effect.reverb.bank) == 1
+
+
+def test_fft_convolve_equals_torchaudio_fftconvolve():
+    g = torch.Generator().manual_seed(3)
+    wavs = torch.randn(3, 1001, generator=g)
+    kernels = torch.randn(3, 77, generator=g)
+    full = torchaudio.functional.fftconvolve(wavs, kernels)
+    assert torch.allclose(
+        fft_convolve(wavs, kernels), full[:, :1001], atol=1e-4
+    )
+    got = fft_convolve(wavs, kernels, length=full.shape[-1])
+    assert torch.allclose(got, full, atol=1e-4)
+    shared = fft_convolve(wavs, kernels[0])  # one kernel for every row
+    ref = torchaudio.functional.fftconvolve(wavs, kernels[:1].expand(3, -1))
+    assert torch.allclose(shared, ref[:, :1001], atol=1e-4)
