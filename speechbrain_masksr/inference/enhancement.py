@@ -176,7 +176,7 @@ def write_enhancer_folder(out_dir, enhancer, values, overwrite=False):
         values,
         {ENHANCER_FILE: enhancer},
         overwrite=overwrite,
-        strict=False,
+        skip_unknown=True,
     )
 
 

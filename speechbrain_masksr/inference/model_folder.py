@@ -142,7 +142,12 @@ def _write_file(path, content):
 
 
 def write_folder(
-    out_dir, template, values=None, files=None, overwrite=False, strict=True
+    out_dir,
+    template,
+    values=None,
+    files=None,
+    overwrite=False,
+    skip_unknown=False,
 ):
     """Write a model folder: a template with new values, plus its files.
 
@@ -162,10 +167,11 @@ def write_folder(
     overwrite : bool
         Replace an existing model folder (else ``FileExistsError`` when
         ``hyperparams.yaml`` or one of the files is already there).
-    strict : bool
-        With ``False``, keys of ``values`` that the template does not hold
+    skip_unknown : bool
+        With ``True``, keys of ``values`` that the template does not hold
         as plain scalars, or whose value is not a scalar, are skipped
-        (e.g. a whole training YAML); with ``True`` they are errors.
+        (e.g. a whole training YAML); with ``False`` they are errors. (This
+        is about template values; weights are always saved as given.)
 
     Returns
     -------
@@ -177,9 +183,9 @@ def write_folder(
     FileExistsError
         The folder already holds a model and ``overwrite`` is ``False``.
     KeyError
-        (strict) A key that is not a top-level plain scalar of the template.
+        A key that is not a top-level plain scalar of the template.
     TypeError
-        (strict) A value that is not a boolean, number, string or None.
+        A value that is not a boolean, number, string or None.
 
     Example
     -------
@@ -199,14 +205,14 @@ def write_folder(
     yaml, doc = _load_template(template)
     for key, value in (values or {}).items():
         if not isinstance(doc.get(key), _SCALARS):
-            if strict:
+            if not skip_unknown:
                 raise KeyError(
                     f"{key!r} is not a top-level value of the template "
                     f"{Path(template).name}"
                 )
             continue
         if value is not None and not isinstance(value, _SCALARS):
-            if strict:
+            if not skip_unknown:
                 raise TypeError(
                     f"{key}: expected a boolean, number, string or None, got "
                     f"{type(value).__name__} ({value!r})"
