@@ -195,10 +195,10 @@ class MAEEnhanceBrain(sb.Brain):
         """
         targets, lens = batch.target_sig
         loss = self.raw_enhancer.loss(predictions, targets)
-        if stage != sb.Stage.TRAIN and self.raw_enhancer.is_stft:
+        if stage != sb.Stage.TRAIN and not self.raw_enhancer.needs_vocoder:
             inputs, _ = batch.input_sig
             with torch.no_grad():
-                est = self.raw_enhancer.waveform(predictions)
+                est = self.raw_enhancer.waveform(predictions, inputs)
             self.si_sdr.append(batch.id, est.cpu(), targets.cpu(), lens.cpu())
             self.si_sdr_input.append(
                 batch.id, inputs.cpu(), targets.cpu(), lens.cpu()
@@ -240,7 +240,7 @@ class MAEEnhanceBrain(sb.Brain):
         if stage == sb.Stage.TRAIN:
             self.train_stats = stats
             return
-        if self.raw_enhancer.is_stft and self.si_sdr.scores:
+        if not self.raw_enhancer.needs_vocoder and self.si_sdr.scores:
             stats["si_sdr"] = float(self.si_sdr.summarize("average"))
             stats["si_sdr_input"] = float(
                 self.si_sdr_input.summarize("average")

@@ -108,8 +108,8 @@ def enhance_waveform(
     outs = []
     for i in groups:
         out = enhancer(chunks[i : i + max_batch], mask_ratio=0.0)
-        if enhancer.is_stft:
-            outs.append(enhancer.waveform(out))
+        if not enhancer.needs_vocoder:
+            outs.append(enhancer.waveform(out, chunks[i : i + max_batch]))
         else:
             if vocoder is None:
                 raise ValueError("a mel-to-mel enhancer needs a vocoder")

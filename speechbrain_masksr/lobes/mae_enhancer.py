@@ -60,9 +60,10 @@ from speechbrain_masksr.lobes.audio_mae import (
 from speechbrain_masksr.lobes.patching import patchify, unpatchify
 from speechbrain_masksr.lobes.spectral import CompressedSTFT
 
-__all__ = ["VARIANTS", "MAEEnhancer", "build_mae_enhancer"]
+__all__ = ["SYNTHESES", "VARIANTS", "MAEEnhancer", "build_mae_enhancer"]
 
 VARIANTS = ("vanilla", "additive", "multiplicative", "complex_mask")
+SYNTHESES = ("vocoder", "mel_mask")
 
 
 class MAEEnhancer(nn.Module):
@@ -95,6 +96,13 @@ class MAEEnhancer(nn.Module):
         ``(0, 1]``: MSE of the power-compressed linear magnitudes
         ``|X| ** p`` (mel or STFT), which weighs speech-dominated bins more
         and the log floor of silent bins less than a log-domain loss.
+    synthesis : str
+        Waveform of a mel-to-mel output: ``"vocoder"`` (the paper: the
+        enhanced log-mel through HiFi-GAN, outside this module) or
+        ``"mel_mask"`` (multiplicative variant only, our addition: the mel
+        gains spread over the STFT bins by the filterbank and applied to the
+        noisy STFT, as RNNoise does with its band gains; see
+        :meth:`waveform`).
 
     Example
     -------
@@ -125,6 +133,7 @@ class MAEEnhancer(nn.Module):
         complex_power=0.3,
         input_skip=False,
         loss_power=None,
+        synthesis="vocoder",
     ):
         super().__init__()
         if variant not in VARIANTS:
@@ -159,6 +168,15 @@ class MAEEnhancer(nn.Module):
             )
         if variant == "multiplicative" and self.mask_bound <= 0.9:
             raise ValueError("multiplicative masks need mask_bound > 0.9")
+        if synthesis not in SYNTHESES:
+            raise ValueError(
+                f"synthesis must be one of {SYNTHESES}: {synthesis!r}"
+            )
+        if synthesis == "mel_mask" and (is_stft or variant != "multiplicative"):
+            raise ValueError(
+                "synthesis 'mel_mask' needs the multiplicative mel variant"
+            )
+        self.synthesis = synthesis
         pred_layer = mae.decoder.decoder_pred
         nn.init.zeros_(pred_layer.weight)
         nn.init.zeros_(pred_layer.bias)
@@ -283,6 +301,7 @@ class MAEEnhancer(nn.Module):
         """
         feats, spec = self.analyse(wavs)
         frames = feats.shape[1]
+        gain = None
         grid_feats = self._to_grid(feats)
         latent, mask, ids_restore = self.mae.forward_encoder(
             grid_feats, mask_ratio
@@ -315,6 +334,7 @@ class MAEEnhancer(nn.Module):
             "feats": out,
             "spec": spec,
             "mask": mask,
+            "gain": gain,
             "num_samples": wavs.shape[-1],
         }
 
@@ -363,25 +383,52 @@ class MAEEnhancer(nn.Module):
         mag = self.front_end.decompress(self.denormalize(feats))
         return mag.clamp(min=1e-8) ** self.loss_power
 
-    def waveform(self, out):
-        """Waveform of an STFT-front-end output (inverse STFT).
+    @property
+    def needs_vocoder(self):
+        """Whether the waveform comes from a vocoder (mel-to-mel)."""
+        return not self.is_stft and self.synthesis == "vocoder"
+
+    def waveform(self, out, wavs=None):
+        """Waveform of an output without a vocoder.
+
+        STFT front ends: inverse STFT of ``out["spec"]``. Mel front end with
+        ``synthesis="mel_mask"``: the mel gains ``out["gain"]`` applied to
+        the STFT of the noisy input ``wavs``
+        (:meth:`HifiganMel.apply_band_gains`).
 
         Arguments
         ---------
         out : dict
             Output of :meth:`forward`.
+        wavs : torch.Tensor, optional
+            ``[batch, time]``: the input of :meth:`forward` (``mel_mask``).
 
         Returns
         -------
         torch.Tensor
             ``[batch, num_samples]``.
+
+        Example
+        -------
+        >>> from speechbrain_masksr.lobes.spectral import HifiganMel
+        >>> model = build_mae_enhancer(
+        ...     HifiganMel(), 8192, "multiplicative", embed_dim=32, depth=1,
+        ...     num_heads=2, decoder_dim=16, decoder_depth=1,
+        ...     decoder_num_heads=2, synthesis="mel_mask")
+        >>> noisy = torch.randn(1, 7000)
+        >>> model.waveform(model(noisy), noisy).shape
+        torch.Size([1, 7000])
         """
-        if not self.is_stft:
+        if self.is_stft:
+            return self.front_end.istft(out["spec"], out["num_samples"])
+        if self.synthesis != "mel_mask":
             raise ValueError(
                 "mel-to-mel enhancers need a vocoder: use "
                 "Vocoder(self.denormalize(out['feats']))"
             )
-        return self.front_end.istft(out["spec"], out["num_samples"])
+        if wavs is None or wavs.shape[-1] != out["num_samples"]:
+            raise ValueError("synthesis 'mel_mask' needs the noisy input")
+        return self.front_end.apply_band_gains(wavs, out["gain"])
 
     def set_trainable_encoder(self, top_blocks=None):
         """Freeze the encoder, fully or all but its top blocks.
@@ -437,6 +484,7 @@ def build_mae_enhancer(
     complex_weight=1.0,
     input_skip=False,
     loss_power=None,
+    synthesis="vocoder",
 ):
     """Build an :class:`MAEEnhancer` whose grid follows the front end.
 
@@ -494,6 +542,8 @@ def build_mae_enhancer(
         Loss on ``|X| ** loss_power`` of the linear magnitudes (mel or
         STFT) instead of the normalised features (see
         :class:`MAEEnhancer`).
+    synthesis : str
+        ``"vocoder"`` or ``"mel_mask"`` (see :class:`MAEEnhancer`).
 
     Returns
     -------
@@ -560,4 +610,5 @@ def build_mae_enhancer(
         complex_weight=complex_weight,
         input_skip=input_skip,
         loss_power=loss_power,
+        synthesis=synthesis,
     )

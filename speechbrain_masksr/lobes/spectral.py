@@ -166,6 +166,94 @@ class HifiganMel(nn.Module):
         )
         return (spec.real**2 + spec.imag**2 + 1e-9).sqrt().transpose(1, 2)
 
+    def band_to_bin(self):
+        """Mel-band -> STFT-bin interpolation ``[n_fft // 2 + 1, n_mels]``.
+
+        Each bin takes the filterbank-weighted mean of the bands that cover
+        it (the rows of the filterbank, normalised to sum to one); bins
+        above ``f_max`` take the top band.
+
+        Returns
+        -------
+        torch.Tensor
+            Rows sum to one.
+
+        Example
+        -------
+        >>> weights = HifiganMel().band_to_bin()
+        >>> weights.shape
+        torch.Size([513, 80])
+        >>> bool(torch.allclose(weights.sum(1), torch.ones(513)))
+        True
+        """
+        weights = self.mel_basis.clone()
+        total = weights.sum(dim=1, keepdim=True)
+        weights = weights / total.clamp(min=1e-12)
+        uncovered = total[:, 0] <= 0
+        weights[uncovered] = 0.0
+        weights[uncovered, -1] = 1.0
+        return weights
+
+    def apply_band_gains(self, wavs, gains):
+        """Apply mel-band gains to the STFT of ``wavs`` and invert it.
+
+        The gains ``[batch, frames, n_mels]`` (one per frame of
+        :meth:`forward`) are spread over the STFT bins by
+        :meth:`band_to_bin`, moved to the frame centres of a centred STFT
+        with the same window and hop (with ``padding="hifigan"`` a mel frame
+        is centred half a hop later, so two neighbours are averaged), and
+        multiply that STFT; the noisy phase is kept.
+
+        Arguments
+        ---------
+        wavs : torch.Tensor
+            ``[batch, time]``.
+        gains : torch.Tensor
+            ``[batch, num_frames(time), n_mels]`` non-negative gains.
+
+        Returns
+        -------
+        torch.Tensor
+            ``[batch, time]``.
+
+        Example
+        -------
+        >>> mel = HifiganMel()
+        >>> wav = torch.randn(1, 4000)
+        >>> ones = torch.ones(1, mel.num_frames(4000), 80)
+        >>> bool(torch.allclose(mel.apply_band_gains(wav, ones), wav,
+        ...                     atol=1e-5))
+        True
+        """
+        num_samples = wavs.shape[-1]
+        spec = torch.stft(
+            wavs.float(),
+            self.n_fft,
+            self.hop_length,
+            self.win_length,
+            self.window,
+            center=True,
+            return_complex=True,
+        )
+        bins = gains.float() @ self.band_to_bin().T  # [batch, frames, freq]
+        if self.padding == "hifigan":
+            edges = torch.cat([bins[:, :1], bins, bins[:, -1:]], dim=1)
+            bins = 0.5 * (edges[:, :-1] + edges[:, 1:])
+        frames = spec.shape[-1]
+        if bins.shape[1] < frames:
+            tail = bins[:, -1:].expand(-1, frames - bins.shape[1], -1)
+            bins = torch.cat([bins, tail], dim=1)
+        spec = spec * bins[:, :frames].transpose(1, 2)
+        return torch.istft(
+            spec,
+            self.n_fft,
+            self.hop_length,
+            self.win_length,
+            self.window,
+            center=True,
+            length=num_samples,
+        )
+
     def mel(self, wavs):
         """Linear mel spectrogram ``[batch, frames, n_mels]``.
 

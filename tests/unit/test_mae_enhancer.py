@@ -765,6 +765,100 @@ def test_tiny_enhancer_learns_to_remove_white_noise(variant):
     assert after > before + 2.0, (before, after)
 
 
+def test_tiny_mel_mask_enhancer_learns_to_remove_white_noise():
+    """Multiplicative mel model, waveform by its gains on the noisy STFT."""
+    rate, segment, steps = 8000, 2048, 150
+    torch.manual_seed(0)
+    mel = HifiganMel(rate, 256, 64, 256, n_mels=32, f_max=4000.0)
+    model = build_mae_enhancer(
+        mel,
+        segment,
+        "multiplicative",
+        embed_dim=32,
+        depth=2,
+        num_heads=2,
+        decoder_dim=32,
+        decoder_depth=1,
+        decoder_num_heads=2,
+        feat_mean=-4.0,
+        feat_std=3.0,
+        loss_power=0.3,
+        synthesis="mel_mask",
+    )
+    assert not model.needs_vocoder
+    held_out = torch.Generator().manual_seed(123)
+    clean_eval = speech_like(
+        samples=segment, rate=rate, seed=held_out, batch=16, n_harmonics=15
+    )
+    noisy_eval = add_white_noise(clean_eval, held_out)
+    train = torch.Generator().manual_seed(0)
+    optimizer = torch.optim.Adam(model.parameters(), lr=2e-3)
+    losses = []
+    for _ in range(steps):
+        clean = speech_like(
+            samples=segment, rate=rate, seed=train, batch=8, n_harmonics=15
+        )
+        loss = model.loss(model(add_white_noise(clean, train)), clean)
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+        losses.append(float(loss))
+    first, last = sum(losses[:10]) / 10, sum(losses[-10:]) / 10
+    assert last < 0.7 * first, (first, last)
+    model.eval()
+    with torch.no_grad():
+        enhanced = model.waveform(model(noisy_eval), noisy_eval)
+    before = sum(si_sdr(c, n) for c, n in zip(clean_eval, noisy_eval)) / 16
+    after = sum(si_sdr(c, e) for c, e in zip(clean_eval, enhanced)) / 16
+    assert after > before + 2.0, (before, after)
+
+
+def test_band_gains_keep_passed_bands_and_remove_stopped_ones():
+    rate = 22050
+    mel = HifiganMel()
+    t = torch.arange(rate) / rate
+    low = torch.sin(2 * math.pi * 500 * t)
+    high = torch.sin(2 * math.pi * 5000 * t)
+    frames = mel.num_frames(rate)
+    centres = mel.mel_basis.argmax(dim=0) * rate / mel.n_fft  # Hz per band
+    gains = (centres < 2000).float().expand(1, frames, -1)
+    out = mel.apply_band_gains((low + high)[None], gains)[0]
+    core = slice(2048, -2048)  # away from the edges
+    err_low = (out[core] - low[core]).pow(2).mean() / low[core].pow(2).mean()
+    assert float(err_low) < 1e-3  # the passed tone is untouched
+    spectrum = torch.fft.rfft(out[core]).abs()
+    freqs = torch.fft.rfftfreq(out[core].shape[0], 1 / rate)
+    kept = spectrum[(freqs - 500).abs() < 20].max()
+    stopped = spectrum[(freqs - 5000).abs() < 20].max()
+    assert float(20 * torch.log10(kept / stopped)) > 60  # stopped tone gone
+
+
+def test_mel_mask_synthesis_is_the_gain_on_the_noisy_stft():
+    model = build(HifiganMel(), 8192, "multiplicative", synthesis="mel_mask")
+    model.eval()
+    scale_head(model, 1.0)  # gains that vary over bins and frames
+    wav = 0.1 * torch.randn(2, 7000, generator=torch.Generator().manual_seed(3))
+    with torch.no_grad():
+        out = model(wav)
+        wave = model.waveform(out, wav)
+    gain = out["gain"]
+    assert gain.shape == (2, 27, 80)
+    assert float(gain.std()) > 0.01
+    expected = model.front_end.apply_band_gains(wav, gain)
+    assert torch.allclose(wave, expected)
+    assert not torch.allclose(wave, wav, atol=1e-3)
+    with pytest.raises(ValueError, match="noisy input"):
+        model.waveform(out)
+    vocoded = build(HifiganMel(), 8192, "multiplicative")
+    assert vocoded.needs_vocoder
+    with pytest.raises(ValueError, match="vocoder"):
+        vocoded.waveform(out, wav)
+    with pytest.raises(ValueError, match="multiplicative mel"):
+        build(HifiganMel(), 8192, "additive", synthesis="mel_mask")
+    with pytest.raises(ValueError, match="synthesis"):
+        build(HifiganMel(), 8192, "multiplicative", synthesis="griffin")
+
+
 @pytest.mark.parametrize("variant", ["multiplicative", "complex_mask"])
 def test_patch_size_8_grid_and_identity_start(variant):
     """Smaller patches: the grid follows, and the zero-initialised head
