@@ -36,6 +36,7 @@ demo: install
 test: install
 	$(BIN)/python -m pytest -q tests
 	$(BIN)/python -m pytest -q --doctest-modules speechbrain_masksr
+	$(BIN)/python -m pytest -q --doctest-modules tools/mini_corpus.py
 	# recipes import their sibling *_prepare.py: one folder per run
 	for d in recipes/*/; do $(BIN)/python -m pytest -q --doctest-modules $$d || exit 1; done
 	$(BIN)/ruff check .

@@ -22,11 +22,11 @@ import torch
 
 from speechbrain_masksr.augment.distortions import (
     FILTER_FAMILIES,
-    AddNoise,
-    AddReverb,
     BandLimit,
     Clip,
     InterferingSpeaker,
+    NoiseMixer,
+    RoomReverb,
 )
 from speechbrain_masksr.augment.pipeline import GSRPipeline
 from speechbrain_masksr.augment.rir import simulate_rir
@@ -81,10 +81,10 @@ def main():
         f"batch {args.batch} x {SECONDS:.0f} s at {SAMPLE_RATE} Hz, "
         f"1 thread, {args.repeats} repeats"
     )
-    measure("AddNoise", AddNoise(noises), wavs, args.repeats)
-    measure("AddNoise (generated)", AddNoise(None), wavs, args.repeats)
-    measure("AddReverb (files)", AddReverb(rirs), wavs, args.repeats)
-    measure("AddReverb (simulated)", AddReverb(None), wavs, args.repeats)
+    measure("NoiseMixer", NoiseMixer(noises), wavs, args.repeats)
+    measure("NoiseMixer (generated)", NoiseMixer(None), wavs, args.repeats)
+    measure("RoomReverb (files)", RoomReverb(rirs), wavs, args.repeats)
+    measure("RoomReverb (simulated)", RoomReverb(None), wavs, args.repeats)
     measure("Clip", Clip(), wavs, args.repeats)
     measure(
         "InterferingSpeaker", InterferingSpeaker(wavs[:2]), wavs, args.repeats

@@ -183,7 +183,7 @@ def masksr_check(args):
     results, model = DEMO / "results", DEMO / "model"
 
     step(1, f"mini corpus -> {data.relative_to(ROOT)}")
-    from speechbrain_masksr.data.mini_corpus import make_mini_corpus
+    from mini_corpus import make_mini_corpus
 
     info = make_mini_corpus(data, **CORPUS)
     print(f"speech: {info['speech_backend']}; files: ", end="")

@@ -1,9 +1,9 @@
 """Data preparation for the DNS Challenge (clean speech, noise, RIRs, test set).
 
 Writes SpeechBrain JSON manifests from a DNS Challenge checkout (or from the
-mini corpus of :mod:`speechbrain_masksr.data.mini_corpus`, which uses the same
-layout). Paths are stored with the ``{data_root}`` placeholder, to be
-replaced by ``data_folder`` when loading::
+mini corpus of ``tools/mini_corpus.py``, which uses the same layout). Paths
+are stored with the ``{data_root}`` placeholder, to be replaced by
+``data_folder`` when loading::
 
     DynamicItemDataset.from_json(
         "train.json", replacements={"data_root": data_folder}
@@ -85,7 +85,7 @@ LAYOUT_HELP = (
     "(or datasets_fullband/clean_fullband/), datasets/noise/, "
     "datasets/impulse_responses/ and datasets/test_set/synthetic/"
     "{no_reverb,with_reverb}/{clean,noisy}/ (a mini corpus made by "
-    "speechbrain_masksr.data.mini_corpus has this layout)."
+    "tools/mini_corpus.py has this layout)."
 )
 
 # DNS 2020 names: noisy ..._fileid_158.wav <-> clean clean_fileid_158.wav

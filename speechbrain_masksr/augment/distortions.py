@@ -247,7 +247,7 @@ def _mix_at_ratio(wavs, other, abs_lengths, ratio_db, frame_length, thr_db):
     return wavs + gain.to(wavs.dtype).unsqueeze(1) * other
 
 
-class AddNoise(Distortion):
+class NoiseMixer(Distortion):
     """Add noise at a random SNR measured on the active signal.
 
     For each example an SNR is drawn from ``[snr_low, snr_high]`` dB and a
@@ -287,7 +287,7 @@ class AddNoise(Distortion):
     -------
     >>> from speechbrain_masksr.augment.levels import measure_snr
     >>> clean = torch.sin(torch.arange(8000.0) / 5).unsqueeze(0)
-    >>> add = AddNoise(snr_low=10, snr_high=10, sample_rate=8000)
+    >>> add = NoiseMixer(snr_low=10, snr_high=10, sample_rate=8000)
     >>> noisy = add(clean)
     >>> round(float(measure_snr(clean, noisy - clean, frame_length=160)), 3)
     10.0
@@ -350,11 +350,11 @@ class InterferingSpeaker(Distortion):
     utterances are distinct clips of the bank when it holds enough of them.
     The *sum* of the talkers is scaled so that the active-frame power ratio
     of target to interference equals the SIR (measured like
-    :class:`AddNoise`).
+    :class:`NoiseMixer`).
 
     With ``drr_low``/``drr_high`` given, each talker is first convolved with
     its own room impulse response (aligned with :func:`~.rir.align_rir`,
-    drawn like :class:`AddReverb`: measured ``rirs`` or simulated ones with
+    drawn like :class:`RoomReverb`: measured ``rirs`` or simulated ones with
     an RT60 in ``[rt60_low, rt60_high]``) whose direct-to-reverberant ratio
     is set (:func:`~.rir.set_drr`) to a value drawn per talker from
     ``[drr_low, drr_high]`` dB. Choosing DRRs below the target's makes the
@@ -475,7 +475,7 @@ class InterferingSpeaker(Distortion):
         if drr_low is not None:
             _check_range("drr", drr_low, drr_high)
             self.drr_low, self.drr_high = float(drr_low), float(drr_high)
-            self.reverb = AddReverb(
+            self.reverb = RoomReverb(
                 rirs,
                 self.sample_rate,
                 rt60_low,
@@ -580,7 +580,7 @@ def fft_convolve(wavs, kernels, length=None):
     return torch.fft.irfft(spec, n=n)[..., :length]
 
 
-class AddReverb(Distortion):
+class RoomReverb(Distortion):
     """Convolve with a room impulse response, keeping the direct path aligned.
 
     Each RIR is shifted so its direct path (largest magnitude) is at index 0
@@ -611,7 +611,7 @@ class AddReverb(Distortion):
     -------
     >>> x = torch.zeros(1, 4000)
     >>> x[0, 100] = 1.0
-    >>> y = AddReverb(sample_rate=8000, rt60_low=0.3, rt60_high=0.3)(x)
+    >>> y = RoomReverb(sample_rate=8000, rt60_low=0.3, rt60_high=0.3)(x)
     >>> int(y.abs().argmax()), float(y[0, 100])
     (100, 1.0)
     >>> bool(y[0, 200:].abs().sum() > 0)
@@ -656,7 +656,7 @@ class AddReverb(Distortion):
 
         Example
         -------
-        >>> AddReverb(sample_rate=8000).draw_rirs(2)[:, 0]
+        >>> RoomReverb(sample_rate=8000).draw_rirs(2)[:, 0]
         tensor([1., 1.])
         """
         rirs = []

@@ -89,7 +89,7 @@ def active_power(
 def measure_snr(signal, noise, lengths=None, frame_length=882, threshold_db=40):
     """Signal-to-noise ratio in dB, both powers measured on active frames.
 
-    This is the measurement :class:`AddNoise` and
+    This is the measurement :class:`NoiseMixer` and
     :class:`InterferingSpeaker` calibrate against, so
     ``measure_snr(clean, noisy - clean)`` returns the requested SNR.
 

@@ -38,12 +38,12 @@ import torch
 
 from speechbrain_masksr.augment.distortions import (
     FILTER_FAMILIES,
-    AddNoise,
-    AddReverb,
     BandLimit,
     Clip,
     Distortion,
     InterferingSpeaker,
+    NoiseMixer,
+    RoomReverb,
     apply_effect,
 )
 
@@ -258,7 +258,7 @@ class GSRPipeline(Distortion):
         self.reverb = None
         if probs["reverb_prob"] > 0:
             self.reverb = maybe(
-                AddReverb(
+                RoomReverb(
                     rirs,
                     self.sample_rate,
                     rt60_low,
@@ -273,7 +273,7 @@ class GSRPipeline(Distortion):
         if probs["noise_prob"] > 0:
             noise_filter = maybe(bandlimit(), probs["noise_bandlimit_prob"])
             self.noise = maybe(
-                AddNoise(
+                NoiseMixer(
                     noises,
                     snr_low,
                     snr_high,

@@ -4,7 +4,7 @@
 direct-path peak followed by an exponentially decaying noise tail whose decay
 rate matches a requested RT60 (time for the energy to fall by 60 dB). It is
 used when no measured RIR files are available (tests, the mini corpus, and the
-``AddReverb`` fallback). :func:`align_rir` moves a measured or simulated RIR so
+``RoomReverb`` fallback). :func:`align_rir` moves a measured or simulated RIR so
 that its direct path sits at index 0, which keeps reverberant speech
 time-aligned with the dry target. :func:`measure_drr` and :func:`set_drr`
 measure and set the direct-to-reverberant ratio (direct path = +-2.5 ms

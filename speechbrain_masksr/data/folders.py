@@ -15,8 +15,8 @@ Manifests written to ``save_folder`` (SpeechBrain JSON):
   ``speech_folder`` for training and all of ``valid_folder`` for
   validation;
 * ``noise.json``, ``rir.json``: only when ``noise_folder`` / ``rir_folder``
-  are given (read by :class:`speechbrain_masksr.augment.AddNoise` and
-  ``AddReverb`` through their audio banks, as in the DNS recipe).
+  are given (read by :class:`speechbrain_masksr.augment.NoiseMixer` and
+  ``RoomReverb`` through their audio banks, as in the DNS recipe).
 
 Every entry is ``{"wav": path, "duration": seconds, "sample_rate": rate}``;
 ids are the path relative to the scanned folder, without extension, with

@@ -308,7 +308,7 @@ def _table(text):
 
 
 def test_folders_recipe_debug_run(tmp_path):
-    from speechbrain_masksr.data.mini_corpus import synthetic_speech
+    from mini_corpus import synthetic_speech
 
     rng = np.random.default_rng(0)
     for i in range(6):

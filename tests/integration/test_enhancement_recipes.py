@@ -113,7 +113,7 @@ def assert_scored(out, files=1):
 
 
 def speech(rate, seconds, seed, f0):
-    from speechbrain_masksr.data.mini_corpus import synthetic_speech
+    from mini_corpus import synthetic_speech
 
     rng = np.random.default_rng(seed)
     return synthetic_speech(seconds, rate, rng, f0=f0)

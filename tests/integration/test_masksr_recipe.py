@@ -49,8 +49,9 @@ TINY = [
 @pytest.fixture(scope="module")
 def assets(tmp_path_factory):
     """Mini corpus, tiny DAC weights and a token folder shared by the runs."""
+    from mini_corpus import make_mini_corpus
+
     from speechbrain_masksr.codecs.dac import save_tiny_dac
-    from speechbrain_masksr.data.mini_corpus import make_mini_corpus
 
     root = tmp_path_factory.mktemp("masksr_recipe")
     make_mini_corpus(

@@ -16,13 +16,13 @@ from helpers import speech_like
 
 from speechbrain_masksr.augment import (
     FILTER_FAMILIES,
-    AddNoise,
-    AddReverb,
     BandLimit,
     Clip,
     GSRPipeline,
     InterferingSpeaker,
+    NoiseMixer,
     RandomApply,
+    RoomReverb,
     active_power,
     align_rir,
     degrade,
@@ -192,7 +192,7 @@ def test_active_power_ignores_silence_and_padding():
 def test_add_noise_hits_requested_snr(snr):
     clean, on = bursts(batch=2)
     noise = torch.randn(3, 5 * SR, generator=gen(2))
-    noisy = AddNoise(noise, snr, snr, SR)(clean, generator=gen(3))
+    noisy = NoiseMixer(noise, snr, snr, SR)(clean, generator=gen(3))
     added = noisy - clean
     for b in range(2):
         # independent measurement: speech power over its bursts, noise
@@ -209,7 +209,7 @@ def test_add_noise_hits_requested_snr(snr):
 def test_add_noise_random_range_lengths_and_generated_noise():
     clean, _ = bursts(batch=4, frames=40)
     lengths = torch.tensor([1.0, 0.75, 0.5, 1.0])
-    out = AddNoise(None, 0.0, 10.0, SR)(clean, lengths, generator=gen(0))
+    out = NoiseMixer(None, 0.0, 10.0, SR)(clean, lengths, generator=gen(0))
     n_valid = (lengths * clean.shape[1]).round().long()
     snrs = []
     for b in range(4):
@@ -232,7 +232,7 @@ def test_add_noise_from_files_manifest_and_bad_files(tmp_path):
     )
     clean, _ = bursts(batch=2, frames=20)
     for source in (str(tmp_path / "noise"), str(manifest)):
-        add = AddNoise(source, 5, 5, SR, replacements={"root": str(tmp_path)})
+        add = NoiseMixer(source, 5, 5, SR, replacements={"root": str(tmp_path)})
         out = add(clean, generator=gen(0))
         assert torch.allclose(
             measure_snr(clean, out - clean),
@@ -240,14 +240,14 @@ def test_add_noise_from_files_manifest_and_bad_files(tmp_path):
             atol=1e-3,
         )
     with pytest.raises(AudioError, match="missing.wav"):
-        AddNoise([str(tmp_path / "missing.wav")])
+        NoiseMixer([str(tmp_path / "missing.wav")])
     bad = tmp_path / "bad.wav"
     bad.write_text("not audio")
     with pytest.raises(AudioError, match="bad.wav"):
-        AddNoise(str(bad))(clean)
+        NoiseMixer(str(bad))(clean)
     (tmp_path / "empty").mkdir()
     with pytest.raises(AudioError, match="no noise clips"):
-        AddNoise(str(tmp_path / "empty"))
+        NoiseMixer(str(tmp_path / "empty"))
 
 
 # ---------------------------------------------------------------- speaker
@@ -395,7 +395,7 @@ def test_reverb_longer_tail_but_aligned(tmp_path):
     rir = -simulate_rir(SR, 0.4, direct_delay=300 / SR, generator=gen(1))
     save_audio(str(tmp_path / "rir.wav"), 0.5 * rir, SR)
     for rirs in (None, str(tmp_path / "rir.wav")):
-        wet = AddReverb(rirs, SR)(dry, generator=gen(2))
+        wet = RoomReverb(rirs, SR)(dry, generator=gen(2))
         assert wet.shape == dry.shape
         for b in range(2):
             xcorr = scipy.signal.correlate(
@@ -416,7 +416,7 @@ def test_reverb_longer_tail_but_aligned(tmp_path):
 def test_reverb_respects_lengths():
     x = torch.randn(2, 8000, generator=gen(0))
     x[1, 4000:] = 0.0
-    out = AddReverb(None, 16000)(x, torch.tensor([1.0, 0.5]), generator=gen(1))
+    out = RoomReverb(None, 16000)(x, torch.tensor([1.0, 0.5]), generator=gen(1))
     assert float(out[1, 4000:].abs().max()) == 0.0
     assert float(out[0, 4000:].abs().max()) > 0.0
 
@@ -515,8 +515,8 @@ def test_bandlimit_near_and_above_nyquist():
 
 def _all_effects(speech):
     return [
-        AddNoise(None),
-        AddReverb(None, rt60_high=0.4),
+        NoiseMixer(None),
+        RoomReverb(None, rt60_high=0.4),
         Clip(),
         BandLimit(),
         InterferingSpeaker(speech),
@@ -555,7 +555,7 @@ def test_inside_speechbrain_augmenter():
         concat_original=True,
         min_augmentations=2,
         max_augmentations=2,
-        augmentations=[AddNoise(None, 10, 10, SR), Clip(0.3, 0.3)],
+        augmentations=[NoiseMixer(None, 10, 10, SR), Clip(0.3, 0.3)],
     )
     out, out_lens = augment(x, lengths)
     assert out.shape == (8, x.shape[1])

@@ -1,5 +1,8 @@
 """Tests for the mini corpus generator (espeak-ng and fallback speech).
 
+``tools/mini_corpus.py`` is imported as ``mini_corpus`` (``tools/`` is on
+pytest's ``pythonpath``).
+
 Authors
  * speechbrain-masksr contributors 2026
 """
@@ -11,13 +14,15 @@ import re
 import sys
 from pathlib import Path
 
+import mini_corpus
 import numpy as np
 import pytest
 import soundfile
+import torch
+from mini_corpus import make_mini_corpus
 
-from speechbrain_masksr.data import mini_corpus
+from speechbrain_masksr.augment.levels import active_power, measure_snr
 from speechbrain_masksr.data.manifest import load_manifest
-from speechbrain_masksr.data.mini_corpus import make_mini_corpus
 
 ROOT = Path(__file__).resolve().parents[2]
 SR = 16000
@@ -81,20 +86,23 @@ def _check_corpus(out, tmp_path):
         "test_with_reverb": 2,
         "test_real": 1,
     }
-    # noisy = clean + noise at the SNR and level written in the DNS name
+    # noisy = clean + noise at the SNR and level written in the DNS name,
+    # both measured on active 20 ms frames (the library's levels)
+    frame = round(0.02 * SR)
     pairs = load_manifest(manifests["test_no_reverb"], data_root=str(root))
     for entry in pairs.values():
-        noisy, _ = soundfile.read(entry["noisy_wav"])
-        clean, _ = soundfile.read(entry["clean_wav"])
+        noisy, _ = soundfile.read(entry["noisy_wav"], dtype="float32")
+        clean, _ = soundfile.read(entry["clean_wav"], dtype="float32")
+        noisy, clean = torch.from_numpy(noisy)[None], torch.from_numpy(clean)
+        clean = clean[None]
         name = Path(entry["noisy_wav"]).name
         match = re.search(r"_snr(\d+)_tl(-\d+)_fileid_\d+\.wav$", name)
         snr, level = int(match.group(1)), int(match.group(2))
-        noise = noisy - clean
-        measured = 10 * math.log10((clean**2).mean() / (noise**2).mean())
+        measured = float(measure_snr(clean, noisy - clean, frame_length=frame))
         assert measured == pytest.approx(snr, abs=0.3)
-        rms_db = 10 * math.log10((noisy**2).mean())
-        if np.abs(noisy).max() < 0.98:  # not peak-limited
-            assert rms_db == pytest.approx(level, abs=0.3)
+        power = float(active_power(noisy, frame_length=frame)[0])
+        if noisy.abs().max() < 0.98:  # not peak-limited
+            assert 10 * math.log10(power) == pytest.approx(level, abs=0.3)
 
 
 def test_fallback_corpus_deterministic_and_readable(tmp_path):

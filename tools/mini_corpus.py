@@ -17,9 +17,16 @@
   ``clean_fileid_3.wav``) and a few noisy-only ``real_recordings``.
 
 As in DNS 2020, the ``with_reverb`` clean references are reverberant (the
-noisy file is that reverberant speech plus noise). Everything is
-deterministic given ``seed``: the same call writes identical files. The
-layout is what ``recipes/DNS/dns_prepare.py`` reads::
+noisy file is that reverberant speech plus noise). The signal processing is
+the library's own (:mod:`speechbrain_masksr.augment`): coloured noise and
+FFT band filters from :mod:`~speechbrain_masksr.augment.distortions`, noise
+mixed at an SNR by :class:`~speechbrain_masksr.augment.NoiseMixer`,
+reverberation by :class:`~speechbrain_masksr.augment.RoomReverb`, SNRs and
+file levels measured on active frames by
+:func:`~speechbrain_masksr.augment.levels.active_power` (20 ms frames, as
+the DNS mixer's segmental levels). Everything is deterministic given
+``seed``: the same call writes identical files. The layout is what
+``recipes/DNS/dns_prepare.py`` reads::
 
     <out>/datasets/clean/*.wav
     <out>/datasets/noise/*.wav
@@ -28,9 +35,12 @@ layout is what ``recipes/DNS/dns_prepare.py`` reads::
     <out>/datasets/test_set/real_recordings/*.wav
     <out>/mini_corpus.json       (options and file list; reused if unchanged)
 
+This is a tool for the demo and the tests, not part of the library. Tests
+import it as ``mini_corpus`` (``tools/`` is on pytest's ``pythonpath``).
+
 Command line::
 
-    python -m speechbrain_masksr.data.mini_corpus demo_data --n-speech 12
+    python tools/mini_corpus.py demo_data --n-speech 12
 
 Authors
  * speechbrain-masksr contributors 2026
@@ -47,12 +57,17 @@ import sys
 from pathlib import Path
 
 import numpy as np
-import scipy.fft
 import soundfile
 import torch
-from scipy.signal import fftconvolve
 from speechbrain.utils.logger import get_logger
 
+from speechbrain_masksr.augment.distortions import (
+    NoiseMixer,
+    RoomReverb,
+    coloured_noise,
+    lowpass,
+)
+from speechbrain_masksr.augment.levels import active_power
 from speechbrain_masksr.augment.rir import simulate_rir
 from speechbrain_masksr.dataio import resample, save_audio
 
@@ -190,13 +205,19 @@ def espeak_speech(text, voice="en-us", pitch=50, speed=160, sample_rate=None):
     return wav
 
 
-def _stft_band(x, sample_rate, low, high):
-    """Keep the ``[low, high]`` Hz band of a 1-D numpy signal (FFT mask)."""
-    n_fft = scipy.fft.next_fast_len(len(x), real=True)
-    spec = scipy.fft.rfft(x, n=n_fft)
-    freqs = scipy.fft.rfftfreq(n_fft, 1.0 / sample_rate)
-    spec[(freqs < low) | (freqs > high)] = 0.0
-    return scipy.fft.irfft(spec, n=n_fft)[: len(x)]
+def _band(x, sample_rate, low, high):
+    """Keep the ``[low, high]`` Hz band of a 1-D signal.
+
+    Differences of the library's STFT low-pass
+    (:func:`~speechbrain_masksr.augment.distortions.lowpass`, ``"stft"``):
+    ``low <= 0`` is a low-pass, ``high >= sample_rate / 2`` a high-pass.
+    Takes and returns a float64 numpy array.
+    """
+    x = torch.as_tensor(x, dtype=torch.float64)
+    out = lowpass(x, high, sample_rate, "stft")
+    if low > 0:
+        out = out - lowpass(x, low, sample_rate, "stft")
+    return out.numpy()
 
 
 def _frame_envelope(x, hop):
@@ -249,9 +270,9 @@ def add_air(wav, sample_rate, rng, level_db=-22.0, source_rate=ESPEAK_RATE):
         return wav
     x = wav.double().numpy()
     nyq = source_rate / 2
-    band = _stft_band(x, sample_rate, 4000.0, nyq)
+    band = _band(x, sample_rate, 4000.0, nyq)
     env = _frame_envelope(band, max(1, sample_rate // 100))
-    noise = _stft_band(rng.standard_normal(len(x)), sample_rate, nyq, 1e9)
+    noise = _band(rng.standard_normal(len(x)), sample_rate, nyq, 1e9)
     noise /= np.sqrt((noise**2).mean()) + 1e-12
     air = noise * env * 10.0 ** (level_db / 20.0)
     return torch.from_numpy(x + air).float()
@@ -355,45 +376,26 @@ def synthetic_speech(duration, sample_rate, rng, f0=120.0):
     voiced = np.pad(voiced[:n], (0, max(0, n - len(voiced))))
     t_frames = np.arange(n_frames) * hop
     t = np.arange(n)
-    noise = _stft_band(rng.standard_normal(n), sample_rate, 2500.0, 1e9)
+    noise = _band(rng.standard_normal(n), sample_rate, 2500.0, 1e9)
     noise *= np.interp(t, t_frames, fric)
     out = voiced / (np.abs(voiced).max() + 1e-9) + 0.4 * noise
     out = out / (np.abs(out).max() + 1e-9) * 0.5
     return torch.from_numpy(out).float()
 
 
-def coloured_noise(n, exponent, rng):
-    """Noise with a ``1 / f**exponent`` power spectrum (0 white, 1 pink).
+def _coloured(n, exponent, rng):
+    """Unit-RMS ``1 / f**exponent`` noise ``[n]`` (numpy) from ``rng``.
 
-    Arguments
-    ---------
-    n : int
-        Number of samples.
-    exponent : float
-        Spectral exponent (0 white, 1 pink, 2 brown).
-    rng : numpy.random.Generator
-        Random generator.
-
-    Returns
-    -------
-    numpy.ndarray
-        ``[n]`` with unit RMS.
-
-    Example
-    -------
-    >>> x = coloured_noise(16000, 1.0, np.random.default_rng(0))
-    >>> spec = np.abs(np.fft.rfft(x)) ** 2
-    >>> bool(spec[10:100].mean() > 10 * spec[4000:8000].mean())
-    True
+    The library's :func:`~speechbrain_masksr.augment.distortions.coloured_noise`
+    with a torch generator seeded from ``rng``.
     """
-    n_fft = scipy.fft.next_fast_len(n, real=True)
-    spec = scipy.fft.rfft(rng.standard_normal(n_fft))
-    freqs = np.arange(len(spec), dtype=float)
-    freqs[0] = 1.0
-    spec = spec / freqs ** (exponent / 2.0)
-    spec[0] = 0.0
-    x = scipy.fft.irfft(spec, n=n_fft)[:n]
-    return x / (np.sqrt((x**2).mean()) + 1e-12)
+    gen = _torch_generator(rng)
+    return coloured_noise(1, n, exponent, exponent, gen)[0].double().numpy()
+
+
+def _torch_generator(rng):
+    """A ``torch.Generator`` seeded from the numpy generator ``rng``."""
+    return torch.Generator().manual_seed(int(rng.integers(2**31)))
 
 
 class _SpeechSource:
@@ -460,10 +462,17 @@ def _fade(wav, sample_rate, seconds=0.01):
     return wav
 
 
-def _set_rms_db(wav, level_db, max_peak=0.99):
-    """Scale to an RMS level in dBFS, lowered if the peak would pass 0.99."""
-    rms = wav.pow(2).mean().sqrt().clamp_min(1e-9)
-    wav = wav * (10.0 ** (level_db / 20.0) / rms)
+def _level_db(wav, sample_rate):
+    """Active level of ``wav[time]`` in dBFS (library ``active_power``)."""
+    frame = max(1, round(0.02 * sample_rate))
+    power = float(active_power(wav.unsqueeze(0), frame_length=frame)[0])
+    return 10.0 * math.log10(max(power, 1e-18))
+
+
+def _set_level_db(wav, sample_rate, level_db, max_peak=0.99):
+    """Scale to an active level in dBFS, lowered if the peak passes 0.99."""
+    gain = 10.0 ** ((level_db - _level_db(wav, sample_rate)) / 20.0)
+    wav = wav * gain
     peak = float(wav.abs().max())
     return wav * (max_peak / peak) if peak > max_peak else wav
 
@@ -489,7 +498,7 @@ def make_noise(kind, duration, sample_rate, rng, speech=None):
     Returns
     -------
     torch.Tensor
-        ``[round(duration * sample_rate)]`` with an RMS of -25 dBFS.
+        ``[round(duration * sample_rate)]`` at an active level of -25 dBFS.
 
     Example
     -------
@@ -502,7 +511,7 @@ def make_noise(kind, duration, sample_rate, rng, speech=None):
     n = int(round(duration * sample_rate))
     t = np.arange(n) / sample_rate
     if kind in ("white", "pink", "brown"):
-        x = coloured_noise(n, {"white": 0, "pink": 1, "brown": 2}[kind], rng)
+        x = _coloured(n, {"white": 0, "pink": 1, "brown": 2}[kind], rng)
     elif kind == "babble":
         if speech is None:
 
@@ -518,21 +527,26 @@ def make_noise(kind, duration, sample_rate, rng, speech=None):
             np.sin(2 * np.pi * base * h * t + rng.uniform(0, 2 * np.pi)) / h
             for h in range(1, 8)
         )
-        x = x + 0.05 * coloured_noise(n, 0, rng)
+        x = x + 0.05 * _coloured(n, 0, rng)
     elif kind == "fan":
-        x = _stft_band(coloured_noise(n, 1, rng), sample_rate, 0, 1500.0)
+        x = _band(_coloured(n, 1, rng), sample_rate, 0, 1500.0)
         x *= 1 + 0.3 * np.sin(2 * np.pi * rng.uniform(0.5, 3.0) * t)
     elif kind == "beeps":
         freq = rng.uniform(600.0, 3000.0)
         on = (np.sin(2 * np.pi * rng.uniform(1.0, 4.0) * t) > 0.3).astype(float)
-        x = np.sin(2 * np.pi * freq * t) * on + 0.02 * coloured_noise(n, 0, rng)
+        x = np.sin(2 * np.pi * freq * t) * on + 0.02 * _coloured(n, 0, rng)
     else:
         raise ValueError(f"unknown noise kind {kind!r}; use {NOISE_KINDS}")
-    return _set_rms_db(_fade(torch.as_tensor(x).float(), sample_rate), -25.0)
+    wav = _fade(torch.as_tensor(x).float(), sample_rate)
+    return _set_level_db(wav, sample_rate, -25.0)
 
 
-def mix_at_snr(speech, noise, snr_db):
-    """Add ``noise`` (looped or cut to length) to ``speech`` at an SNR.
+def mix_at_snr(speech, noise, snr_db, sample_rate, rng):
+    """Add ``noise`` to ``speech`` at an SNR, with the library's mixer.
+
+    :class:`~speechbrain_masksr.augment.NoiseMixer` (powers of speech and
+    noise measured on their active 20 ms frames; a random excerpt of the
+    noise, looped if short).
 
     Arguments
     ---------
@@ -541,7 +555,11 @@ def mix_at_snr(speech, noise, snr_db):
     noise : torch.Tensor
         ``[time2]`` (any length > 0).
     snr_db : float
-        Speech-to-noise power ratio in dB.
+        Speech-to-noise ratio in dB.
+    sample_rate : int
+        Sampling rate.
+    rng : numpy.random.Generator
+        Random generator (the noise offset).
 
     Returns
     -------
@@ -550,30 +568,33 @@ def mix_at_snr(speech, noise, snr_db):
 
     Example
     -------
-    >>> s, n = torch.ones(100), torch.randn(30)
-    >>> mix = mix_at_snr(s, n, 10.0)
-    >>> round(10 * math.log10(1 / (mix - s).pow(2).mean().item()), 3)
+    >>> from speechbrain_masksr.augment.levels import measure_snr
+    >>> s, n = torch.ones(1000), torch.randn(300)
+    >>> mix = mix_at_snr(s, n, 10.0, 8000, np.random.default_rng(0))
+    >>> round(float(measure_snr(s[None], (mix - s)[None], frame_length=160)), 3)
     10.0
     """
-    reps = int(math.ceil(len(speech) / len(noise)))
-    noise = noise.repeat(reps)[: len(speech)]
-    p_s = speech.pow(2).mean().clamp_min(1e-12)
-    p_n = noise.pow(2).mean().clamp_min(1e-12)
-    return speech + noise * torch.sqrt(p_s / (p_n * 10.0 ** (snr_db / 10.0)))
+    mixer = NoiseMixer(noise, snr_db, snr_db, sample_rate)
+    return mixer(speech, generator=_torch_generator(rng))
 
 
-def reverberate(speech, rir):
-    """Convolve speech with an impulse response, keeping length and timing.
+def reverberate(speech, rt60, sample_rate, rng):
+    """Reverberate speech in a simulated room, keeping length and timing.
 
-    The output is cut so that the direct path of the RIR (its peak) stays
-    aligned with the dry speech.
+    :class:`~speechbrain_masksr.augment.RoomReverb` with a simulated RIR of
+    reverberation time ``rt60``: the direct path stays aligned with, and at
+    the level of, the dry speech.
 
     Arguments
     ---------
     speech : torch.Tensor
         ``[time]``.
-    rir : torch.Tensor
-        ``[rir_time]``.
+    rt60 : float
+        Reverberation time in seconds.
+    sample_rate : int
+        Sampling rate.
+    rng : numpy.random.Generator
+        Random generator (the RIR).
 
     Returns
     -------
@@ -582,12 +603,14 @@ def reverberate(speech, rir):
 
     Example
     -------
-    >>> reverberate(torch.tensor([1.0, 0.0, 0.0]), torch.tensor([0.0, 1.0, 0.5]))
-    tensor([1.0000, 0.5000, 0.0000])
+    >>> x = torch.zeros(4000)
+    >>> x[100] = 1.0
+    >>> y = reverberate(x, 0.3, 8000, np.random.default_rng(0))
+    >>> int(y.abs().argmax()), round(float(y[100]), 4), y.shape
+    (100, 1.0, torch.Size([4000]))
     """
-    delay = int(rir.abs().argmax())
-    out = fftconvolve(speech.double().numpy(), rir.double().numpy())
-    return torch.from_numpy(out[delay : delay + len(speech)]).float()
+    room = RoomReverb(None, sample_rate, rt60, rt60)
+    return room(speech, generator=_torch_generator(rng))
 
 
 def _rng(seed, *key):
@@ -595,11 +618,12 @@ def _rng(seed, *key):
     return np.random.default_rng([int(seed), *[int(k) for k in key]])
 
 
-def _scale_pair(noisy, clean, target_db):
-    """Scale noisy to ``target_db`` RMS (clean by the same gain), no clip."""
-    gain = 10.0 ** (target_db / 20.0) / noisy.pow(2).mean().sqrt().clamp_min(
-        1e-9
-    )
+def _scale_pair(noisy, clean, target_db, sample_rate):
+    """Scale noisy to a ``target_db`` active level (clean by the same gain).
+
+    The gain is lowered if either peak would pass 0.99.
+    """
+    gain = 10.0 ** ((target_db - _level_db(noisy, sample_rate)) / 20.0)
     peak = float(max(noisy.abs().max(), clean.abs().max())) * gain
     if peak > 0.99:
         gain *= 0.99 / peak
@@ -770,7 +794,7 @@ def _generate(out_dir, options, use_espeak, with_test_set):
         rng = _rng(seed, 1, k)
         spk = k % len(SPEAKERS)
         wav = source.clip(duration(rng), rng, spk)
-        wav = _set_rms_db(wav, float(rng.uniform(-30.0, -20.0)))
+        wav = _set_level_db(wav, sr, float(rng.uniform(-30.0, -20.0)))
         write("clean", f"datasets/clean/mini_spk{spk}_utt{k:04d}.wav", wav)
 
     for k in range(options["n_noise"]):
@@ -782,8 +806,7 @@ def _generate(out_dir, options, use_espeak, with_test_set):
     for k in range(options["n_rir"]):
         rng = _rng(seed, 3, k)
         rt60 = float(rng.uniform(0.2, 0.9))
-        gen = torch.Generator().manual_seed(int(rng.integers(2**31)))
-        rir = simulate_rir(sr, rt60, generator=gen)
+        rir = simulate_rir(sr, rt60, generator=_torch_generator(rng))
         name = f"mini_rir_{k:04d}_rt60_{rt60:.2f}.wav"
         write("rir", f"datasets/impulse_responses/{name}", rir)
 
@@ -809,11 +832,8 @@ def _write_test_set(source, write, sr, seed, n_test, n_real, duration):
             spk = int(rng.integers(len(SPEAKERS)))
             clean = source.clip(duration(rng), rng, spk)
             if cond == "with_reverb":
-                gen = torch.Generator().manual_seed(int(rng.integers(2**31)))
-                rir = simulate_rir(
-                    sr, float(rng.uniform(0.3, 1.0)), None, 0.0025, gen
-                )
-                clean = reverberate(clean, rir)
+                rt60 = float(rng.uniform(0.3, 1.0))
+                clean = reverberate(clean, rt60, sr, rng)
             j = int(rng.integers(len(NOISE_KINDS)))
             kind = NOISE_KINDS[j]
             noise = make_noise(
@@ -822,7 +842,7 @@ def _write_test_set(source, write, sr, seed, n_test, n_real, duration):
             snr = int(rng.integers(0, 21))
             level = int(rng.integers(-35, -14))
             noisy, clean = _scale_pair(
-                mix_at_snr(clean, noise, snr), clean, level
+                mix_at_snr(clean, noise, snr, sr, rng), clean, level, sr
             )
             base = f"{root}/synthetic/{cond}"
             name = (
@@ -835,12 +855,12 @@ def _write_test_set(source, write, sr, seed, n_test, n_real, duration):
         clean = source.clip(
             duration(rng), rng, int(rng.integers(len(SPEAKERS)))
         )
-        gen = torch.Generator().manual_seed(int(rng.integers(2**31)))
-        clean = reverberate(clean, simulate_rir(sr, 0.4, generator=gen))
+        clean = reverberate(clean, 0.4, sr, rng)
         kind = NOISE_KINDS[k % len(NOISE_KINDS)]
         noise = make_noise(kind, len(clean) / sr, sr, rng, source.babble_voice)
-        noisy = mix_at_snr(clean, noise, float(rng.uniform(0.0, 15.0)))
-        noisy, _ = _scale_pair(noisy, clean, -26.0)
+        snr = float(rng.uniform(0.0, 15.0))
+        noisy = mix_at_snr(clean, noise, snr, sr, rng)
+        noisy, _ = _scale_pair(noisy, clean, -26.0, sr)
         write(
             "test", f"{root}/real_recordings/mini_realrec_{kind}_{k}.wav", noisy
         )
