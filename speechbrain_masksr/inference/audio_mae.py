@@ -18,13 +18,18 @@ classifiers, ``label_encoder.txt`` (the class names, SpeechBrain's
 the plain ``Pretrained.from_hparams`` loads it. ``audiomae-convert`` writes such folders from the official
 checkpoints; the AudioSet recipes write them after training.
 
+The interfaces only turn audio into model inputs and model outputs into
+results: the model maths lives in the lobes (``AudioMAEClassifierModel``
+and its ``pool``, ``AudioMAE.mask_and_reconstruct``).
+
 Reconstruction with ``norm_pix_loss`` models: their predictions are
 per-patch standardised, and the statistics of a masked patch are unknown.
 ``stats="visible"`` (default) gives each masked patch the mean / standard
 deviation of the visible patches of its frequency band (all visible patches
 if the band is fully masked); ``stats="oracle"`` uses the true statistics of
 the hidden patches, as the official visualisation does - an upper bound
-that peeks at the answer.
+that peeks at the answer (see
+:meth:`~speechbrain_masksr.lobes.audio_mae.AudioMAE.reconstruct`).
 
 Authors
  * speechbrain-masksr contributors 2026
@@ -48,7 +53,7 @@ from speechbrain_masksr.lobes.audio_mae import (
     AudioMAE,
     AudioMAEClassifierModel,
 )
-from speechbrain_masksr.lobes.patching import patchify, unpatchify
+from speechbrain_masksr.lobes.audio_mae.model import _check_stats
 from speechbrain_masksr.utils.lengths import relative_to_absolute
 
 __all__ = [
@@ -515,30 +520,6 @@ class AudioMAEClassifier(_AudioMAEInterface):
 # ----------------------------------------------------------------------------
 
 
-def _visible_stats(target, mask, grid):
-    """Per-patch mean / std estimated from the visible patches.
-
-    Each patch gets the average statistics of the visible patches in its
-    frequency column (all visible patches when the column is fully masked).
-    """
-    batch = target.shape[0]
-    n_time, n_freq = grid
-    mean = target.mean(dim=-1)
-    std = (target.var(dim=-1) + 1e-6).sqrt()
-    visible = (1 - mask).reshape(batch, n_time, n_freq)
-    out = []
-    for stat in (mean, std):
-        stat = stat.reshape(batch, n_time, n_freq)
-        total = (stat * visible).sum(dim=1)  # [batch, n_freq]
-        count = visible.sum(dim=1)
-        overall = (stat * visible).sum(dim=(1, 2)) / visible.sum(dim=(1, 2))
-        col = torch.where(
-            count > 0, total / count.clamp(min=1), overall[:, None]
-        )
-        out.append(col[:, None, :].expand(batch, n_time, n_freq))
-    return [s.reshape(batch, -1, 1) for s in out]
-
-
 def fbank_to_waveform(feats, compute_fbank, n_iter=32, nnls_iter=100):
     """Render normalised fbank features as audio with Griffin-Lim.
 
@@ -739,41 +720,16 @@ class AudioMAEReconstruction(_AudioMAEInterface):
             1 = hidden), ``mask_patches`` ``[batch, n_patches]``, ``pred``
             (raw decoder output) and ``reconstruction``.
         """
-        if stats not in ("visible", "oracle"):
-            raise ValueError(
-                f"stats must be 'visible' or 'oracle', not {stats}"
-            )
-        model = self.mods.model
+        _check_stats(stats)  # before any work
         feats = self.fbank(wavs, wav_lens)
-        grid, patch = model.grid, model.encoder.patch_size
-        gen = torch.Generator().manual_seed(int(seed))
-        noise = torch.rand(feats.shape[0], grid[0] * grid[1], generator=gen)
-        device = torch.device(self.device)
-        devices = [device.index or 0] if device.type == "cuda" else []
-        with torch.random.fork_rng(devices=devices):
-            torch.manual_seed(int(seed))  # structured mask modes
-            out = model(feats, mask_ratio=mask_ratio, noise=noise.to(feats))
-        pred, mask = out["pred"], out["mask"]
-        target = patchify(feats, patch)
-        if model.norm_pix_loss and stats == "oracle":
-            recon = model.reconstruct(feats, pred, mask, paste_visible)
-        else:
-            if model.norm_pix_loss:
-                mean, std = _visible_stats(target, mask, grid)
-                pred = pred * std + mean
-            if paste_visible:
-                pred = torch.where(mask[..., None] < 0.5, target, pred)
-            recon = unpatchify(pred, grid, patch)
-        pixel_mask = unpatchify(
-            mask[..., None].expand(-1, -1, patch * patch), grid, patch
+        out = self.mods.model.mask_and_reconstruct(
+            feats,
+            mask_ratio=mask_ratio,
+            seed=seed,
+            stats=stats,
+            paste_visible=paste_visible,
         )
-        return {
-            "fbank": feats,
-            "mask": pixel_mask,
-            "mask_patches": mask,
-            "pred": out["pred"],
-            "reconstruction": recon,
-        }
+        return {"fbank": feats, **out}
 
     def reconstruct_file(
         self,

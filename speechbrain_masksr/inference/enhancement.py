@@ -32,6 +32,7 @@ from speechbrain_masksr.dataio import load_audio, save_audio
 from speechbrain_masksr.inference.model_folder import TEMPLATES, write_folder
 from speechbrain_masksr.inference.restoration import (
     _check_output_path,
+    _check_run_opts,
     check_batch,
     overlap_add,
     window_starts,
@@ -188,7 +189,10 @@ class MAEEnhancement(Pretrained):
     *args : tuple
         Passed to ``Pretrained`` (``modules``, ``hparams``, ``run_opts``).
     **kwargs : dict
-        Passed to ``Pretrained``.
+        Passed to ``Pretrained``; ``run_opts={"device": ...}`` is checked
+        first (:func:`~.restoration.check_device`: an unknown device or
+        one this machine lacks is a ``ValueError``). ``enhance_batch``
+        checks its input (shape, dtype, lengths) before any model maths.
 
     Example
     -------
@@ -216,6 +220,7 @@ class MAEEnhancement(Pretrained):
     MIN_SECONDS = 0.05
 
     def __init__(self, *args, **kwargs):
+        _check_run_opts(kwargs)  # a clear error before modules are moved
         super().__init__(*args, **kwargs)
         self.sample_rate = int(self.hparams.sample_rate)
         self.min_samples = math.ceil(self.MIN_SECONDS * self.sample_rate)

@@ -14,7 +14,6 @@ from speechbrain_masksr.inference import (
     AudioMAEReconstruction,
 )
 from speechbrain_masksr.inference.audio_mae import (
-    _visible_stats,
     read_label_names,
     write_model_folder,
 )
@@ -25,6 +24,7 @@ from speechbrain_masksr.lobes.audio_mae import (
     AudioMAEEncoder,
     AudioMAEFbank,
 )
+from speechbrain_masksr.lobes.audio_mae.model import _visible_stats
 from speechbrain_masksr.lobes.patching import patchify
 
 SR = 16000

@@ -23,7 +23,7 @@ import numpy as np
 import pytest
 import torch
 
-from speechbrain_masksr.dataio import load_audio, save_audio
+from speechbrain_masksr.dataio import AudioError, load_audio, save_audio
 from speechbrain_masksr.inference.enhancement import (
     MAEEnhancement,
     enhance_waveform,
@@ -191,6 +191,33 @@ def test_stft_folder_round_trip(stft_folder):
     torch.testing.assert_close(
         out[1, :3000], enhancer.enhance_batch(wavs[1:, :3000])[0]
     )
+
+
+def test_device_and_input_checked_before_model_maths(stft_folder):
+    folder = stft_folder[0]
+    with pytest.raises(ValueError, match="unknown device"):
+        MAEEnhancement.from_hparams(
+            source=str(folder), run_opts={"device": "gpu0"}
+        )
+    if not torch.cuda.is_available():
+        with pytest.raises(ValueError, match="CUDA is not available"):
+            MAEEnhancement.from_hparams(
+                source=str(folder), run_opts={"device": "cuda"}
+            )
+    enhancer = load(folder)
+    calls = []
+    enhancer.mods.enhancer.register_forward_pre_hook(
+        lambda *args: calls.append(1)
+    )
+    bad_inputs = (
+        (0.1 * torch.randn(2000), ValueError, r"\[batch, time\]"),
+        ((1000 * torch.randn(1, 2000)).long(), ValueError, "floating"),
+        (torch.zeros(1, 10), AudioError, "at least 800"),
+    )
+    for wavs, error, match in bad_inputs:
+        with pytest.raises(error, match=match):
+            enhancer.enhance_batch(wavs)
+    assert not calls
 
 
 def test_identity_enhancer_reconstructs_long_inputs(tmp_path):

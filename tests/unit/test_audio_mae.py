@@ -157,6 +157,28 @@ def test_reconstruct_pastes_visible_patches():
     assert torch.allclose(patchify(rec)[0, keep], patchify(fbank)[0, keep])
 
 
+@pytest.mark.parametrize("mode", ["random", "time+freq"])
+def test_mask_and_reconstruct_is_seeded_and_keeps_the_rng_state(mode):
+    model = _mae((8, 4), norm_pix_loss=True, mask_mode=mode).eval()
+    fbank = torch.randn(2, 128, 64)
+    state = torch.random.get_rng_state()
+    with torch.no_grad():
+        out = model.mask_and_reconstruct(fbank, 0.75, seed=5)
+        again = model.mask_and_reconstruct(fbank, 0.75, seed=5)
+        other = model.mask_and_reconstruct(fbank, 0.75, seed=6)
+    assert torch.equal(torch.random.get_rng_state(), state)
+    assert torch.equal(out["reconstruction"], again["reconstruction"])
+    assert not torch.equal(out["mask_patches"], other["mask_patches"])
+    # Pixel mask = patch mask; the reconstruction is reconstruct()'s.
+    assert torch.equal(patchify(out["mask"]).amax(dim=-1), out["mask_patches"])
+    expected = model.reconstruct(
+        fbank, out["pred"], out["mask_patches"], stats="visible"
+    )
+    assert torch.equal(out["reconstruction"], expected)
+    with pytest.raises(ValueError, match="stats must be"):
+        model.mask_and_reconstruct(fbank, stats="true")
+
+
 def test_given_noise_is_reproducible():
     model = _mae((8, 4), "local", depth=2).eval()
     fbank = torch.randn(2, 128, 64)

@@ -11,7 +11,7 @@ keep working:
 * :mod:`~speechbrain_masksr.lobes.audio_mae.decoder` -
   :class:`AudioMAEDecoder`.
 * :mod:`~speechbrain_masksr.lobes.audio_mae.model` - :class:`AudioMAE`
-  (pretraining).
+  (pretraining and masked reconstruction), ``RECONSTRUCTION_STATS``.
 * :mod:`~speechbrain_masksr.lobes.audio_mae.classifier` -
   :class:`AudioMAEClassifierModel` (fine-tuning).
 * :mod:`~speechbrain_masksr.lobes.audio_mae.official` -
@@ -40,7 +40,10 @@ from speechbrain_masksr.lobes.audio_mae.fbank import (
     AUDIOSET_STD,
     AudioMAEFbank,
 )
-from speechbrain_masksr.lobes.audio_mae.model import AudioMAE
+from speechbrain_masksr.lobes.audio_mae.model import (
+    RECONSTRUCTION_STATS,
+    AudioMAE,
+)
 from speechbrain_masksr.lobes.audio_mae.official import (
     OFFICIAL_KEY_MAP,
     load_official_state_dict,
@@ -57,6 +60,7 @@ __all__ = [
     "AudioMAEEncoder",
     "AudioMAEFbank",
     "OFFICIAL_KEY_MAP",
+    "RECONSTRUCTION_STATS",
     "VIT_CONFIGS",
     "load_official_state_dict",
     "official_to_ours",

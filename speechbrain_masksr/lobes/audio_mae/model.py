@@ -2,7 +2,18 @@
 
 :class:`AudioMAE` - the pretraining model (random / time / freq /
 time+freq masking, MSE on masked patches, optional per-patch normalised
-targets).
+targets) and its masked reconstruction (:meth:`AudioMAE.reconstruct`,
+:meth:`AudioMAE.mask_and_reconstruct`), which the
+:class:`~speechbrain_masksr.inference.audio_mae.AudioMAEReconstruction`
+interface calls.
+
+Reconstruction with ``norm_pix_loss`` models: their predictions are
+per-patch standardised, and the statistics of a masked patch are unknown.
+``stats="visible"`` gives each masked patch the mean / standard deviation
+of the visible patches of its frequency band (all visible patches if the
+band is fully masked); ``stats="oracle"`` uses the true statistics of the
+hidden patches, as the official visualisation does - an upper bound that
+peeks at the answer.
 
 Authors
  * speechbrain-masksr contributors 2026
@@ -14,7 +25,10 @@ from torch import nn
 from speechbrain_masksr.lobes.masking import MASK_MODES, mask_tokens
 from speechbrain_masksr.lobes.patching import patchify, unpatchify
 
-__all__ = ["AudioMAE"]
+__all__ = ["RECONSTRUCTION_STATS", "AudioMAE"]
+
+#: Patch statistics of :meth:`AudioMAE.reconstruct` (``norm_pix_loss``).
+RECONSTRUCTION_STATS = ("visible", "oracle")
 
 
 def _patch_stats(target):
@@ -22,6 +36,36 @@ def _patch_stats(target):
     mean = target.mean(dim=-1, keepdim=True)
     std = (target.var(dim=-1, keepdim=True) + 1e-6).sqrt()
     return mean, std
+
+
+def _visible_stats(target, mask, grid):
+    """Per-patch mean / std estimated from the visible patches.
+
+    Each patch gets the average statistics of the visible patches in its
+    frequency column (all visible patches when the column is fully masked).
+    """
+    batch = target.shape[0]
+    n_time, n_freq = grid
+    mean = target.mean(dim=-1)
+    std = (target.var(dim=-1) + 1e-6).sqrt()
+    visible = (1 - mask).reshape(batch, n_time, n_freq)
+    out = []
+    for stat in (mean, std):
+        stat = stat.reshape(batch, n_time, n_freq)
+        total = (stat * visible).sum(dim=1)  # [batch, n_freq]
+        count = visible.sum(dim=1)
+        overall = (stat * visible).sum(dim=(1, 2)) / visible.sum(dim=(1, 2))
+        col = torch.where(
+            count > 0, total / count.clamp(min=1), overall[:, None]
+        )
+        out.append(col[:, None, :].expand(batch, n_time, n_freq))
+    return [s.reshape(batch, -1, 1) for s in out]
+
+
+def _check_stats(stats):
+    """Refuses an unknown ``stats`` name of the reconstruction."""
+    if stats not in RECONSTRUCTION_STATS:
+        raise ValueError(f"stats must be 'visible' or 'oracle', not {stats}")
 
 
 class AudioMAE(nn.Module):
@@ -206,13 +250,17 @@ class AudioMAE(nn.Module):
         loss = self.forward_loss(fbank, pred, mask, target)
         return {"loss": loss, "pred": pred, "mask": mask}
 
-    def reconstruct(self, fbank, pred, mask, paste_visible=True):
+    def reconstruct(
+        self, fbank, pred, mask, paste_visible=True, stats="oracle"
+    ):
         """Turns predicted patches into a spectrogram.
 
         With ``norm_pix_loss`` the predictions are per-patch standardised;
-        they are mapped back with the *input's* per-patch statistics (an
-        oracle, as in the official visualisation), so use this for
-        inspection, not as a restoration output.
+        they are mapped back with per-patch statistics: the *input's*
+        (``stats="oracle"``, an oracle, as in the official visualisation:
+        for inspection, not as a restoration output) or those estimated
+        from the visible patches of each frequency band
+        (``stats="visible"``; see the module docstring).
 
         Arguments
         ---------
@@ -224,17 +272,113 @@ class AudioMAE(nn.Module):
             ``[batch, T * F]``, 1 = masked.
         paste_visible : bool
             Copy the visible input patches into the output.
+        stats : str
+            ``"oracle"`` or ``"visible"`` (``norm_pix_loss`` models only).
 
         Returns
         -------
         torch.Tensor
             ``[batch, time, freq]``.
+
+        Example
+        -------
+        >>> from speechbrain_masksr.lobes.audio_mae import (
+        ...     AudioMAEDecoder,
+        ...     AudioMAEEncoder,
+        ... )
+        >>> enc = AudioMAEEncoder(grid=(8, 4), embed_dim=32, depth=1,
+        ...                       num_heads=2)
+        >>> model = AudioMAE(enc, AudioMAEDecoder((8, 4), 32, 16, depth=1,
+        ...                                       num_heads=2))
+        >>> fbank = torch.randn(1, 128, 64)
+        >>> out = model(fbank)
+        >>> model.reconstruct(fbank, out["pred"], out["mask"],
+        ...                   stats="visible").shape
+        torch.Size([1, 128, 64])
         """
+        _check_stats(stats)
         target = patchify(fbank, self.encoder.patch_size)
         if self.norm_pix_loss:
-            mean, std = _patch_stats(target)
+            if stats == "oracle":
+                mean, std = _patch_stats(target)
+            else:
+                mean, std = _visible_stats(target, mask, self.grid)
             pred = pred * std + mean
         if paste_visible:
             keep = mask[..., None] < 0.5
             pred = torch.where(keep, target, pred)
         return unpatchify(pred, self.grid, self.encoder.patch_size)
+
+    def mask_and_reconstruct(
+        self,
+        fbank,
+        mask_ratio=None,
+        seed=0,
+        stats="visible",
+        paste_visible=True,
+    ):
+        """Masks with a seeded mask, predicts and reconstructs (Fig. 6).
+
+        The random-masking scores come from a CPU generator seeded with
+        ``seed``; the structured mask modes draw from the global generator,
+        seeded with ``seed`` inside a forked RNG state (the caller's state
+        is left as it was).
+
+        Arguments
+        ---------
+        fbank : torch.Tensor
+            ``[batch, time, freq]`` normalised fbank.
+        mask_ratio : float, optional
+            Fraction of patches hidden (default ``self.mask_ratio``; ``0``
+            hides nothing in any mode).
+        seed : int
+            Seed of the mask.
+        stats : str
+            ``"visible"`` or ``"oracle"`` patch statistics for
+            ``norm_pix_loss`` models (see :meth:`reconstruct`).
+        paste_visible : bool
+            Copy the visible patches of the input into the output.
+
+        Returns
+        -------
+        dict
+            ``mask`` ``[batch, time, freq]`` (1 = hidden), ``mask_patches``
+            ``[batch, T * F]``, ``pred`` (raw decoder output
+            ``[batch, T * F, patch_size ** 2]``) and ``reconstruction``
+            ``[batch, time, freq]``.
+
+        Example
+        -------
+        >>> from speechbrain_masksr.lobes.audio_mae import (
+        ...     AudioMAEDecoder,
+        ...     AudioMAEEncoder,
+        ... )
+        >>> enc = AudioMAEEncoder(grid=(8, 4), embed_dim=32, depth=1,
+        ...                       num_heads=2)
+        >>> model = AudioMAE(enc, AudioMAEDecoder((8, 4), 32, 16, depth=1,
+        ...                                       num_heads=2)).eval()
+        >>> out = model.mask_and_reconstruct(torch.randn(1, 128, 64), 0.5)
+        >>> out["reconstruction"].shape, int(out["mask_patches"].sum())
+        (torch.Size([1, 128, 64]), 16)
+        """
+        _check_stats(stats)
+        grid, patch = self.grid, self.encoder.patch_size
+        gen = torch.Generator().manual_seed(int(seed))
+        noise = torch.rand(fbank.shape[0], grid[0] * grid[1], generator=gen)
+        device = fbank.device
+        devices = [device.index or 0] if device.type == "cuda" else []
+        with torch.random.fork_rng(devices=devices):
+            torch.manual_seed(int(seed))  # structured mask modes
+            out = self(fbank, mask_ratio=mask_ratio, noise=noise.to(fbank))
+        pred, mask = out["pred"], out["mask"]
+        pixel_mask = unpatchify(
+            mask[..., None].expand(-1, -1, patch * patch), grid, patch
+        )
+        return {
+            "mask": pixel_mask,
+            "mask_patches": mask,
+            "pred": pred,
+            "reconstruction": self.reconstruct(
+                fbank, pred, mask, paste_visible, stats
+            ),
+        }
