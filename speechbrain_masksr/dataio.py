@@ -18,19 +18,9 @@ import torch
 import torchaudio
 from speechbrain.dataio import audio_io
 
+from speechbrain_masksr.errors import AudioError
+
 AUDIO_EXTENSIONS = (".wav", ".flac", ".ogg", ".mp3", ".aiff", ".aif")
-
-
-class AudioError(ValueError):
-    """Raised for audio that cannot be used: unreadable, empty, NaN, ...
-
-    Example
-    -------
-    >>> raise AudioError("x.wav: empty")
-    Traceback (most recent call last):
-    ...
-    speechbrain_masksr.dataio.AudioError: x.wav: empty
-    """
 
 
 def resample(wav, orig_sr, new_sr):
@@ -91,7 +81,7 @@ def check_waveform(wav, name="audio", min_samples=1, sample_rate=None):
     >>> check_waveform(torch.tensor([float("nan")]), "bad.wav")
     Traceback (most recent call last):
     ...
-    speechbrain_masksr.dataio.AudioError: bad.wav: audio contains NaN or Inf values
+    speechbrain_masksr.errors.AudioError: bad.wav: audio contains NaN or Inf values
     """
     if not torch.is_tensor(wav):
         wav = torch.as_tensor(wav)
@@ -208,7 +198,7 @@ def load_audio(
     >>> load_audio(str(tmp / "missing.wav"))
     Traceback (most recent call last):
     ...
-    speechbrain_masksr.dataio.AudioError: ...missing.wav: file not found
+    speechbrain_masksr.errors.AudioError: ...missing.wav: file not found
     """
     path = str(path)
     _check_path(path)

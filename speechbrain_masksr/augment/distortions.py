@@ -31,6 +31,7 @@ import torchaudio
 from speechbrain_masksr.augment.levels import active_power
 from speechbrain_masksr.augment.rir import align_rir, set_drr, simulate_rir
 from speechbrain_masksr.augment.sources import AudioBank, crop_or_pad
+from speechbrain_masksr.errors import AudioError
 from speechbrain_masksr.utils.lengths import length_mask, relative_to_absolute
 
 FILTER_FAMILIES = ("butter", "cheby1", "ellip", "bessel", "stft", "resample")
@@ -116,7 +117,7 @@ class Distortion(torch.nn.Module):
         if not wavs.is_floating_point():
             raise TypeError(f"expected float audio, got {wavs.dtype}")
         if not torch.isfinite(wavs).all():
-            raise ValueError(
+            raise AudioError(
                 f"{type(self).__name__}: input audio contains NaN or Inf"
             )
         batch, time = wavs.shape

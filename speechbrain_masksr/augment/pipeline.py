@@ -46,6 +46,7 @@ from speechbrain_masksr.augment.distortions import (
     RoomReverb,
     apply_effect,
 )
+from speechbrain_masksr.errors import ConfigError
 
 
 def _check_prob(name, p):
@@ -311,7 +312,7 @@ class GSRPipeline(Distortion):
         >>> GSRPipeline.from_config({"snr": 3})
         Traceback (most recent call last):
         ...
-        ValueError: unknown GSRPipeline option(s) ['snr']; valid: ...
+        speechbrain_masksr.errors.ConfigError: unknown GSRPipeline option(s) ['snr']; valid: ...
         """
         if isinstance(config, (str, Path)):
             from hyperpyyaml import load_hyperpyyaml
@@ -326,7 +327,7 @@ class GSRPipeline(Distortion):
         valid = [p for p in inspect.signature(cls.__init__).parameters][1:]
         unknown = sorted(set(config) - set(valid))
         if unknown:
-            raise ValueError(
+            raise ConfigError(
                 f"unknown GSRPipeline option(s) {unknown}; valid: {valid}"
             )
         return cls(**config)

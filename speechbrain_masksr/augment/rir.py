@@ -19,6 +19,8 @@ import math
 
 import torch
 
+from speechbrain_masksr.errors import AudioError
+
 
 def simulate_rir(
     sample_rate, rt60, duration=None, direct_delay=0.0025, generator=None
@@ -136,12 +138,12 @@ def align_rir(rir, direct_index=None):
             f"RIR must be a non-empty 1-D tensor, got shape {tuple(rir.shape)}"
         )
     if not torch.isfinite(rir).all():
-        raise ValueError("RIR contains NaN or Inf values")
+        raise AudioError("RIR contains NaN or Inf values")
     if direct_index is None:
         direct_index = int(rir.abs().argmax())
     peak = rir[direct_index]
     if float(peak) == 0.0:
-        raise ValueError("RIR is all zeros")
+        raise AudioError("RIR is all zeros")
     return rir[direct_index:] / peak
 
 
@@ -158,7 +160,7 @@ def _direct_window(rir, sample_rate, direct_ms, direct_index):
             f"shape {tuple(rir.shape)}"
         )
     if not torch.isfinite(rir).all():
-        raise ValueError("RIR contains NaN or Inf values")
+        raise AudioError("RIR contains NaN or Inf values")
     if not direct_ms >= 0:
         raise ValueError(f"direct_ms must be >= 0, got {direct_ms}")
     half = int(round(float(direct_ms) * int(sample_rate) / 1000.0))

@@ -5,7 +5,7 @@ Python (tensors, audio files, folders, SpeechBrain JSON/CSV manifests, or a
 list mixing them) into a list of clips that the distortions draw from. Files
 are read lazily with :func:`speechbrain_masksr.dataio.load_audio`, resampled
 to the bank's rate and kept in a small LRU cache; a missing or unreadable file
-raises :class:`~speechbrain_masksr.dataio.AudioError` naming it.
+raises :class:`~speechbrain_masksr.errors.AudioError` naming it.
 
 Authors
  * speechbrain-masksr contributors 2026
@@ -19,11 +19,11 @@ from speechbrain.dataio.dataio import load_data_csv, load_data_json
 
 from speechbrain_masksr.dataio import (
     AUDIO_EXTENSIONS,
-    AudioError,
     check_waveform,
     find_audio_files,
     load_audio,
 )
+from speechbrain_masksr.errors import AudioError
 
 
 class AudioBank:

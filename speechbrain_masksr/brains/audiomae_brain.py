@@ -15,7 +15,8 @@ Both follow the released recipes of facebookresearch/AudioMAE:
   (``brains.audiomae_training.mixup``), one frequency mask of up to 48 bins
   and one time mask of up to 192 frames
   (``brains.audiomae_training.SpecAugment``), mAP over
-  the classes with positives (:func:`mean_average_precision`).
+  the classes with positives (:func:`mean_average_precision`, accumulated
+  by a SpeechBrain ``MetricStats``: :class:`MeanAveragePrecisionStats`).
 
 Both run under ``torchrun`` (DDP); the fbank front end stays outside
 ``modules`` (it has no parameters) and runs in float32.
@@ -30,6 +31,7 @@ import math
 import numpy as np
 import speechbrain as sb
 import torch
+from speechbrain.utils.metric_stats import MetricStats
 
 from speechbrain_masksr.brains.audiomae_training import mixup, param_groups_lrd
 from speechbrain_masksr.utils.checkpoints import read_state_dict
@@ -40,6 +42,7 @@ logger = logging.getLogger(__name__)
 __all__ = [
     "AudioMAEClassifierBrain",
     "AudioMAEPretrainBrain",
+    "MeanAveragePrecisionStats",
     "WarmupCosineSchedule",
     "load_pretrained_encoder",
     "mean_average_precision",
@@ -162,6 +165,67 @@ def mean_average_precision(scores, targets):
     present = ~np.isnan(ap)
     m = float(ap[present].mean()) if present.any() else float("nan")
     return m, ap
+
+
+class MeanAveragePrecisionStats(MetricStats):
+    """SpeechBrain ``MetricStats`` of multi-label mean average precision.
+
+    ``append(ids, scores, targets)`` stores one row of class scores and
+    targets per id; :meth:`summarize` computes
+    :func:`mean_average_precision` over all of them.
+
+    Example
+    -------
+    >>> stats = MeanAveragePrecisionStats()
+    >>> stats.append(["a", "b"], torch.tensor([[0.9, 0.1], [0.2, 0.8]]),
+    ...              torch.tensor([[1.0, 0.0], [0.0, 1.0]]))
+    >>> stats.append(["c"], torch.tensor([[0.7, 0.3]]), torch.zeros(1, 2))
+    >>> stats.summarize("mAP"), stats.summary["ap"].tolist()
+    (1.0, [1.0, 1.0])
+    """
+
+    def __init__(self):
+        super().__init__(metric=mean_average_precision)
+
+    def clear(self):
+        """Forget every example."""
+        super().clear()
+        self.targets = []
+
+    def append(self, ids, scores, targets):
+        """Add a batch of examples.
+
+        Arguments
+        ---------
+        ids : list
+            Ids of the examples.
+        scores : torch.Tensor
+            ``[batch, n_classes]`` scores (e.g. sigmoid outputs).
+        targets : torch.Tensor
+            ``[batch, n_classes]`` multi-hot (or soft) targets.
+        """
+        self.ids.extend(ids)
+        self.scores.extend(scores.detach().cpu())
+        self.targets.extend(targets.detach().cpu())
+
+    def summarize(self, field=None):
+        """Mean average precision and the per-class APs.
+
+        Arguments
+        ---------
+        field : str, optional
+            ``"mAP"`` or ``"ap"``; default: both.
+
+        Returns
+        -------
+        float or numpy.ndarray or dict
+            The field, or ``{"mAP": float, "ap": [n_classes] array}``.
+        """
+        m, ap = self.metric(
+            torch.stack(self.scores).numpy(), torch.stack(self.targets).numpy()
+        )
+        self.summary = {"mAP": m, "ap": ap}
+        return self.summary if field is None else self.summary[field]
 
 
 class WarmupCosineSchedule:
@@ -584,8 +648,8 @@ class AudioMAEClassifierBrain(_AudioMAEBrainBase):
     ...     {"id": "b", "sig": torch.randn(8000), "targets": multi_hot([2], 3)}])
     >>> brain.on_stage_start(sb.Stage.TEST)
     >>> loss = brain.evaluate_batch(batch, sb.Stage.TEST)
-    >>> round(float(loss), 2), brain.scores[0].shape  # ~log(2) at init
-    (0.69, torch.Size([2, 3]))
+    >>> round(float(loss), 2), brain.map_stats.ids  # ~log(2) at init
+    (0.69, ['a', 'b'])
     """
 
     def init_optimizers(self):
@@ -660,12 +724,13 @@ class AudioMAEClassifierBrain(_AudioMAEBrainBase):
             logits.float(), targets
         )
         if stage != sb.Stage.TRAIN:
-            self.scores.append(torch.sigmoid(logits.float()).detach().cpu())
-            self.targets.append(targets.detach().cpu())
+            self.map_stats.append(
+                batch.id, torch.sigmoid(logits.float()), targets
+            )
         return loss
 
     def on_stage_start(self, stage, epoch=None):
-        """Resets the score lists.
+        """A new mAP tracker (``self.map_stats``).
 
         Arguments
         ---------
@@ -674,7 +739,7 @@ class AudioMAEClassifierBrain(_AudioMAEBrainBase):
         epoch : int
             Epoch.
         """
-        self.scores, self.targets = [], []
+        self.map_stats = MeanAveragePrecisionStats()
 
     def on_stage_end(self, stage, stage_loss, epoch=None):
         """Computes mAP, logs, keeps the checkpoint with the best mAP.
@@ -689,12 +754,10 @@ class AudioMAEClassifierBrain(_AudioMAEBrainBase):
             Epoch.
         """
         stats = {"loss": stage_loss}
-        if stage != sb.Stage.TRAIN and self.scores:
-            m, ap = mean_average_precision(
-                torch.cat(self.scores).numpy(), torch.cat(self.targets).numpy()
-            )
-            stats["mAP"] = m
-            self.last_ap = ap
+        if stage != sb.Stage.TRAIN and self.map_stats.ids:
+            summary = self.map_stats.summarize()
+            stats["mAP"] = summary["mAP"]
+            self.last_ap = summary["ap"]
         self._log_epoch(stage, epoch, stats)
         if stage == sb.Stage.VALID:
             self.checkpointer.save_and_keep_only(

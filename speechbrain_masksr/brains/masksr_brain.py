@@ -15,13 +15,19 @@ Stages:
   rate schedule is stepped after every optimizer step.
 * VALID: loss and per-codebook token accuracy on deterministic masks; on
   the main process, ``valid_restore_clips`` clips are restored (iterative
-  decoding + DAC decoding) and scored with
-  :func:`speechbrain_masksr.metrics.compute_metrics` against the clean
-  crop, next to the unprocessed input.
+  decoding + DAC decoding) and scored against the clean crop, next to the
+  unprocessed input.
 * TEST: same loss/accuracy, and every clip is restored, written to
   ``<restore_folder>/<set>/<id>.wav`` (the input to ``unprocessed/``), and
   scored; :meth:`MaskSRBrain.write_metrics_table` writes the Markdown table
   (Unprocessed / MaskSR / DAC resynthesis of the clean tokens / Target).
+
+Evaluation metrics go through SpeechBrain ``MetricStats`` objects made in
+``on_stage_start`` and summarised in ``on_stage_end``: the token accuracy
+(:class:`TokenAccuracy`) and, per system, the ``valid_metrics`` /
+``test_metrics`` columns of the restored clips
+(:func:`speechbrain_masksr.metrics.stats.multi_metric_stats`; means
+without NaN scores, rounded to 6 decimals).
 
 Randomness: SpeechBrain seeds every DDP rank identically, which would give
 every rank the same masks and degradations. :meth:`MaskSRBrain.on_fit_start`
@@ -45,14 +51,21 @@ import speechbrain as sb
 import torch
 from speechbrain.utils.distributed import if_main_process
 from speechbrain.utils.logger import get_logger
+from speechbrain.utils.metric_stats import MetricStats
 
 from speechbrain_masksr.dataio import save_audio
+from speechbrain_masksr.errors import ConfigError
+from speechbrain_masksr.metrics.stats import multi_metric_stats
 from speechbrain_masksr.utils.lengths import relative_to_absolute
 
 logger = get_logger(__name__)
 
 #: Offset between the seeds of two DDP ranks (a prime).
 RANK_SEED_STRIDE = 7919
+#: Systems scored on restored validation clips (rows, in order).
+VALID_SYSTEMS = ("Unprocessed", "MaskSR")
+#: Systems scored on test clips (rows of the metrics table, in order).
+TEST_SYSTEMS = ("Unprocessed", "MaskSR", "DAC resynthesis", "Target")
 
 
 def rank_seed(seed, rank):
@@ -79,8 +92,8 @@ def rank_seed(seed, rank):
     return int(seed) + RANK_SEED_STRIDE * (int(rank) + 1)
 
 
-class TokenAccuracy:
-    """Accumulates per-codebook token accuracy over batches.
+class TokenAccuracy(MetricStats):
+    """SpeechBrain ``MetricStats`` of the per-codebook token accuracy.
 
     ``model.loss`` returns the accuracy of each codebook on the masked
     positions of one batch; weighting it by the number of masked positions
@@ -94,28 +107,40 @@ class TokenAccuracy:
     Example
     -------
     >>> acc = TokenAccuracy(2)
-    >>> acc.append(torch.tensor([1.0, 0.5]), torch.tensor([2, 4]))
-    >>> acc.append(torch.tensor([0.0, float("nan")]), torch.tensor([2, 0]))
+    >>> acc.append(["a"], torch.tensor([1.0, 0.5]), torch.tensor([2, 4]))
+    >>> acc.append(["b"], torch.tensor([0.0, float("nan")]),
+    ...            torch.tensor([2, 0]))
     >>> acc.per_codebook()
     [0.5, 0.5]
     >>> acc.summarize()
     {'acc': 0.5, 'acc_q1': 0.5, 'acc_q2': 0.5}
+    >>> acc.summarize("acc")
+    0.5
     """
 
     def __init__(self, n_codebooks):
-        self.correct = torch.zeros(n_codebooks, dtype=torch.float64)
-        self.counts = torch.zeros(n_codebooks, dtype=torch.float64)
+        self.n_codebooks = int(n_codebooks)
+        super().__init__(metric=None)
 
-    def append(self, accuracy, counts):
+    def clear(self):
+        """Forget every batch."""
+        super().clear()
+        self.correct = torch.zeros(self.n_codebooks, dtype=torch.float64)
+        self.counts = torch.zeros(self.n_codebooks, dtype=torch.float64)
+
+    def append(self, ids, accuracy, counts):
         """Add one batch.
 
         Arguments
         ---------
+        ids : list
+            Ids of the batch's items.
         accuracy : torch.Tensor
             ``[Q]`` accuracy per codebook (NaN where nothing was masked).
         counts : torch.Tensor
             ``[Q]`` number of masked positions per codebook.
         """
+        self.ids.extend(ids)
         accuracy = accuracy.detach().double().cpu()
         counts = counts.detach().double().cpu()
         self.correct += torch.nan_to_num(accuracy, nan=0.0) * counts
@@ -133,91 +158,62 @@ class TokenAccuracy:
         acc[self.counts == 0] = float("nan")
         return [round(float(a), 6) for a in acc]
 
-    def summarize(self):
+    def summarize(self, field=None):
         """Mean accuracy over codebooks and one entry per codebook.
-
-        Returns
-        -------
-        dict
-            ``{"acc": mean, "acc_q1": ..., "acc_qQ": ...}``.
-        """
-        per_q = self.per_codebook()
-        valid = [a for a in per_q if not math.isnan(a)]
-        stats = {"acc": round(sum(valid) / len(valid), 6) if valid else 0.0}
-        for q, a in enumerate(per_q):
-            stats[f"acc_q{q + 1}"] = a
-        return stats
-
-
-class ScoreTable:
-    """Collects per-clip metric dicts per system and averages them.
-
-    Arguments
-    ---------
-    systems : list of str
-        Row names, in table order.
-
-    Example
-    -------
-    >>> table = ScoreTable(["Unprocessed", "MaskSR"])
-    >>> table.append("MaskSR", {"lsd": 1.0, "pesq": 2.0})
-    >>> table.append("MaskSR", {"lsd": 3.0, "pesq": float("nan")})
-    >>> table.means()
-    {'MaskSR': {'lsd': 2.0, 'pesq': 2.0}}
-    >>> len(table)
-    2
-    """
-
-    def __init__(self, systems):
-        self.systems = list(systems)
-        self.scores = {name: [] for name in self.systems}
-
-    def append(self, system, scores):
-        """Add the scores of one clip.
 
         Arguments
         ---------
-        system : str
-            Row name.
-        scores : dict
-            ``{metric: float}``.
-        """
-        self.scores.setdefault(system, []).append(dict(scores))
-
-    def __len__(self):
-        return max((len(v) for v in self.scores.values()), default=0)
-
-    def means(self):
-        """Mean of each metric per system (NaNs ignored; empty rows dropped).
+        field : str, optional
+            One entry (``"acc"``, ``"acc_q1"``, ...); default: all.
 
         Returns
         -------
-        dict
-            ``{system: {metric: mean}}``.
+        float or dict
+            The entry, or ``{"acc": mean, "acc_q1": ..., "acc_qQ": ...}``.
         """
-        out = {}
-        for system, clips in self.scores.items():
-            if not clips:
-                continue
-            keys = [k for k in clips[0] if not k.startswith("_")]
-            row = {}
-            for key in keys:
-                vals = [float(c[key]) for c in clips if key in c]
-                vals = [v for v in vals if not math.isnan(v)]
-                row[key] = round(sum(vals) / len(vals), 6) if vals else None
-            out[system] = row
-        return out
+        per_q = self.per_codebook()
+        valid = [a for a in per_q if not math.isnan(a)]
+        summary = {"acc": round(sum(valid) / len(valid), 6) if valid else 0.0}
+        for q, a in enumerate(per_q):
+            summary[f"acc_q{q + 1}"] = a
+        self.summary = summary
+        return summary if field is None else summary[field]
 
 
-def _flatten_scores(scores, prefix=""):
-    """Turn ``{"dnsmos": {"sig": 3}, "lsd": 1}`` into flat float entries."""
-    flat = {}
-    for key, value in scores.items():
-        if isinstance(value, dict):
-            flat.update(_flatten_scores(value, f"{prefix}{key}_"))
-        else:
-            flat[f"{prefix}{key}"] = float(value)
-    return flat
+def system_means(stats):
+    """Mean scores per system of ``multi_metric_stats`` trackers.
+
+    Arguments
+    ---------
+    stats : dict
+        ``{system: MultiMetricStats}`` (see
+        :func:`speechbrain_masksr.metrics.stats.multi_metric_stats`).
+
+    Returns
+    -------
+    dict
+        ``{system: {column: mean}}``, means rounded to 6 decimals, ``None``
+        for a column without any score; systems without clips are left out.
+
+    Example
+    -------
+    >>> stats = {"Unprocessed": multi_metric_stats("si_sdr", 16000),
+    ...          "MaskSR": multi_metric_stats("si_sdr", 16000)}
+    >>> ref = torch.randn(1, 8000)
+    >>> stats["MaskSR"].append(["a"], ref + 0.1 * torch.randn(1, 8000), ref)
+    >>> means = system_means(stats)  # "Unprocessed" got no clip
+    >>> list(means), 19 < means["MaskSR"]["si_sdr"] < 21
+    (['MaskSR'], True)
+    """
+    out = {}
+    for system, tracker in stats.items():
+        if not tracker.ids:
+            continue
+        out[system] = {
+            column: None if math.isnan(mean) else round(mean, 6)
+            for column, mean in tracker.summarize("average").items()
+        }
+    return out
 
 
 class MaskSRBrain(sb.Brain):
@@ -345,7 +341,7 @@ class MaskSRBrain(sb.Brain):
             predictions["logits"], tokens, mask
         )
         if stage != sb.Stage.TRAIN:
-            self.accuracy.append(accuracy, mask.sum(dim=(0, 2)))
+            self.accuracy.append(batch.id, accuracy, mask.sum(dim=(0, 2)))
             if stage == sb.Stage.VALID:
                 self._valid_restore(batch)
             else:
@@ -405,19 +401,20 @@ class MaskSRBrain(sb.Brain):
         with torch.autocast(device_type=self.device_type, enabled=False):
             return self.hparams.codec.decode(tokens).float()
 
-    def _score(self, table, system, ref, est, metrics):
-        from speechbrain_masksr.metrics import compute_metrics
-
-        scores = compute_metrics(
-            ref.cpu(),
-            est.cpu(),
-            self.hparams.sample_rate,
-            metrics=tuple(metrics),
+    def _score(self, system, uid, ref, est):
+        """Add one clip's scores to the tracker of ``system``."""
+        if system not in self.restore_stats:
+            raise ConfigError(
+                "restored clips are scored with the hparams valid_metrics "
+                "(validation) and test_metrics (test); set them"
+            )
+        self.restore_stats[system].append(
+            [uid], est[None].cpu(), ref[None].cpu()
         )
-        table.append(system, _flatten_scores(scores))
 
     def _valid_restore(self, batch):
-        wanted = self.hparams.valid_restore_clips - len(self.valid_scores)
+        done = max((len(s.ids) for s in self.restore_stats.values()), default=0)
+        wanted = self.hparams.valid_restore_clips - done
         if wanted <= 0 or not self._restore_this_epoch:
             return
         if not if_main_process():
@@ -428,20 +425,12 @@ class MaskSRBrain(sb.Brain):
         _, restored = self.restore(
             degraded[:n], lengths[:n], seed=self.hparams.eval_seed
         )
-        metrics = self.hparams.valid_metrics
         samples = relative_to_absolute(lengths[:n], degraded.shape[1]).tolist()
         for i, length in enumerate(samples):
+            uid = batch.id[i]
             ref = clean[i, :length]
-            self._score(
-                self.valid_scores,
-                "Unprocessed",
-                ref,
-                degraded[i, :length],
-                metrics,
-            )
-            self._score(
-                self.valid_scores, "MaskSR", ref, restored[i, :length], metrics
-            )
+            self._score("Unprocessed", uid, ref, degraded[i, :length])
+            self._score("MaskSR", uid, ref, restored[i, :length])
 
     def _test_restore(self, batch):
         if not if_main_process():
@@ -453,7 +442,6 @@ class MaskSRBrain(sb.Brain):
         )
         resynth = self._decode(self._tokens(batch))
         folder = Path(self.hparams.restore_folder) / self.test_set_name
-        metrics = self.hparams.test_metrics
         sr = self.hparams.sample_rate
         samples = relative_to_absolute(lengths, degraded.shape[1]).tolist()
         for i, uid in enumerate(batch.id):
@@ -466,19 +454,19 @@ class MaskSRBrain(sb.Brain):
                 degraded[i, :length].cpu(),
                 sr,
             )
-            table = self.test_scores
-            self._score(
-                table, "Unprocessed", ref, degraded[i, :length], metrics
-            )
-            self._score(table, "MaskSR", ref, est, metrics)
-            self._score(
-                table, "DAC resynthesis", ref, resynth[i, :length], metrics
-            )
-            self._score(table, "Target", ref, ref, metrics)
+            self._score("Unprocessed", uid, ref, degraded[i, :length])
+            self._score("MaskSR", uid, ref, est)
+            self._score("DAC resynthesis", uid, ref, resynth[i, :length])
+            self._score("Target", uid, ref, ref)
 
     # ---------------------------------------------------------------- stages
     def on_stage_start(self, stage, epoch=None):
-        """Reset the trackers; seed the evaluation generator.
+        """New metric trackers; seed the evaluation generator.
+
+        Evaluation stages get a :class:`TokenAccuracy` (``self.accuracy``)
+        and one :func:`~speechbrain_masksr.metrics.stats.multi_metric_stats`
+        per system (``self.restore_stats``) for the ``valid_metrics`` or
+        ``test_metrics`` of the restored clips.
 
         Arguments
         ---------
@@ -494,10 +482,16 @@ class MaskSRBrain(sb.Brain):
         self._eval_generator.manual_seed(int(self.hparams.eval_seed))
         every = max(1, int(getattr(self.hparams, "valid_restore_every", 1)))
         self._restore_this_epoch = epoch is None or epoch % every == 0
-        self.valid_scores = ScoreTable(["Unprocessed", "MaskSR"])
-        self.test_scores = ScoreTable(
-            ["Unprocessed", "MaskSR", "DAC resynthesis", "Target"]
-        )
+        if stage == sb.Stage.VALID:
+            systems = VALID_SYSTEMS
+            metrics = getattr(self.hparams, "valid_metrics", None)
+        else:
+            systems = TEST_SYSTEMS
+            metrics = getattr(self.hparams, "test_metrics", None)
+        self.restore_stats = {
+            system: multi_metric_stats(metrics, self.hparams.sample_rate)
+            for system in (systems if metrics else ())
+        }
         if not hasattr(self, "test_set_name"):
             self.test_set_name = "test"
 
@@ -518,10 +512,8 @@ class MaskSRBrain(sb.Brain):
             self.train_stats = stats
             return
         stats.update(self.accuracy.summarize())
-        table = (
-            self.valid_scores if stage == sb.Stage.VALID else self.test_scores
-        )
-        for system, row in table.means().items():
+        means = system_means(self.restore_stats)
+        for system, row in means.items():
             tag = system.lower().replace(" ", "_")
             for key, value in row.items():
                 if value is not None:
@@ -550,8 +542,11 @@ class MaskSRBrain(sb.Brain):
             self.test_results[self.test_set_name] = {
                 "loss": stats["loss"],
                 "accuracy": self.accuracy.per_codebook(),
-                "systems": table.means(),
-                "clips": len(table),
+                "systems": means,
+                "clips": max(
+                    (len(s.ids) for s in self.restore_stats.values()),
+                    default=0,
+                ),
             }
 
     def evaluate_set(self, name, dataset, loader_kwargs):

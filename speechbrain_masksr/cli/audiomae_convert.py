@@ -51,6 +51,7 @@ from pathlib import Path
 
 import torch
 
+from speechbrain_masksr.errors import ModelFileError
 from speechbrain_masksr.lobes.audio_mae import (
     AudioMAE,
     AudioMAEClassifierModel,
@@ -70,16 +71,18 @@ __all__ = [
 ]
 
 
-class ConversionError(RuntimeError):
-    """A checkpoint cannot be converted (unknown layout, key mismatch).
+#: Errors of the conversion (unknown layout, key mismatch, unreadable file,
+#: an output folder that already holds a model) are the package's
+#: :class:`~speechbrain_masksr.errors.ModelFileError` (a ``RuntimeError``,
+#: as before); ``ConversionError`` is kept as its name here.
+ConversionError = ModelFileError
 
-    Example
-    -------
-    >>> raise ConversionError("x.pth: no encoder weights")
-    Traceback (most recent call last):
-    ...
-    speechbrain_masksr.cli.audiomae_convert.ConversionError: x.pth: no encoder weights
-    """
+#: Command-line flag of each Python argument named in an error message.
+_FLAGS = {
+    "trust_checkpoint=True": "--trust-checkpoint",
+    "overwrite=True": "--overwrite",
+    "kind=": "--kind",
+}
 
 
 def load_checkpoint(path, trust_checkpoint=False):
@@ -109,7 +112,7 @@ def load_checkpoint(path, trust_checkpoint=False):
     """
     path = Path(path)
     if not path.is_file():
-        raise FileNotFoundError(
+        raise ModelFileError(
             f"{path}: checkpoint not found. Download pretrained.pth or "
             "finetuned.pth from the facebookresearch/AudioMAE README."
         )
@@ -117,7 +120,7 @@ def load_checkpoint(path, trust_checkpoint=False):
         magic = fin.read(4)
     # torch.save writes a zip archive (legacy files: a pickle, 0x80 first)
     if not (zipfile.is_zipfile(path) or magic[:1] == b"\x80"):
-        raise ConversionError(
+        raise ModelFileError(
             _not_a_checkpoint(path, ValueError(f"starts with {magic!r}"))
         )
     try:
@@ -129,11 +132,11 @@ def load_checkpoint(path, trust_checkpoint=False):
                 ckpt = _torch_load(path)
         except pickle.UnpicklingError as err:
             if not trust_checkpoint:
-                raise ConversionError(
+                raise ModelFileError(
                     f"{path}: holds Python objects that safe loading "
                     f"(weights_only=True) refuses ({err}). If the file comes "
-                    "from a source you trust, re-run with --trust-checkpoint "
-                    "(full unpickling can execute code)."
+                    "from a source you trust, load it with "
+                    "trust_checkpoint=True (full unpickling can execute code)."
                 ) from err
             ckpt = _torch_load(path, weights_only=False)
     if isinstance(ckpt, dict) and isinstance(ckpt.get("model"), dict):
@@ -141,7 +144,7 @@ def load_checkpoint(path, trust_checkpoint=False):
     if not isinstance(ckpt, dict) or not all(
         torch.is_tensor(v) for v in ckpt.values()
     ):
-        raise ConversionError(f"{path}: no state dict of tensors found")
+        raise ModelFileError(f"{path}: no state dict of tensors found")
     if ckpt and all(k.startswith("module.") for k in ckpt):
         ckpt = {k[len("module.") :]: v for k, v in ckpt.items()}
     return ckpt
@@ -154,9 +157,9 @@ def _torch_load(path, weights_only=True):
     except pickle.UnpicklingError as err:
         if weights_only and "Weights only load failed" in str(err):
             raise  # a real checkpoint holding pickled objects
-        raise ConversionError(_not_a_checkpoint(path, err)) from err
+        raise ModelFileError(_not_a_checkpoint(path, err)) from err
     except Exception as err:  # zip / EOF / key errors from torch.load
-        raise ConversionError(_not_a_checkpoint(path, err)) from err
+        raise ModelFileError(_not_a_checkpoint(path, err)) from err
 
 
 def _not_a_checkpoint(path, err):
@@ -220,7 +223,7 @@ def infer_config(
     required = ("patch_embed.proj.weight", "pos_embed")
     missing = [k for k in required if k not in state]
     if missing:
-        raise ConversionError(
+        raise ModelFileError(
             f"not an Audio-MAE/ViT checkpoint: keys {missing} are missing"
         )
     if kind == "auto":
@@ -229,14 +232,14 @@ def infer_config(
         elif "head.weight" in state:
             kind = "finetuned"
         else:
-            raise ConversionError(
+            raise ModelFileError(
                 "cannot tell the checkpoint kind (no decoder_embed.* and no "
-                "head.*); pass --kind"
+                "head.*); pass kind='pretrained' or kind='finetuned'"
             )
     proj = state["patch_embed.proj.weight"]
     patch, in_chans = int(proj.shape[-1]), int(proj.shape[1])
     if proj.shape[-2] != proj.shape[-1]:
-        raise ConversionError(f"non-square patches {tuple(proj.shape[-2:])}")
+        raise ModelFileError(f"non-square patches {tuple(proj.shape[-2:])}")
     embed_dim = int(state["pos_embed"].shape[-1])
     n_patches = int(state["pos_embed"].shape[1]) - 1
     if target_length is not None:
@@ -246,13 +249,13 @@ def infer_config(
         n_freq = num_mel_bins // patch
         n_time = n_patches // max(n_freq, 1)
     if n_time * n_freq != n_patches:
-        raise ConversionError(
+        raise ModelFileError(
             f"{n_patches} positions do not form a patch grid with "
             f"{num_mel_bins} mel bins / target_length {target_length}"
         )
     depth = len(_block_indices(state, "blocks"))
     if depth == 0:
-        raise ConversionError("no encoder blocks (blocks.N.*) found")
+        raise ModelFileError("no encoder blocks (blocks.N.*) found")
     fc1 = state.get("blocks.0.mlp.fc1.weight")
     mlp_ratio = fc1.shape[0] / embed_dim if fc1 is not None else 4.0
     config = {
@@ -278,7 +281,7 @@ def infer_config(
         )
     elif kind == "finetuned":
         if "head.weight" not in state:
-            raise ConversionError("finetuned checkpoint without head.weight")
+            raise ModelFileError("finetuned checkpoint without head.weight")
         pool = "fc_norm.weight" in state
         config["classifier"] = {
             "n_classes": int(state["head.weight"].shape[0]),
@@ -286,18 +289,18 @@ def infer_config(
             "pos_trainable": False,
         }
     else:
-        raise ConversionError(f"unknown kind {kind!r}")
+        raise ModelFileError(f"unknown kind {kind!r}")
     return config
 
 
 def _decoder_config(state, encoder, decoder_num_heads):
     """Decoder keyword arguments from ``decoder_*`` tensors."""
     if "decoder_embed.weight" not in state:
-        raise ConversionError("pretrained checkpoint without decoder_embed")
+        raise ModelFileError("pretrained checkpoint without decoder_embed")
     dim = int(state["decoder_embed.weight"].shape[0])
     blocks = _block_indices(state, "decoder_blocks")
     if not blocks:
-        raise ConversionError("no decoder blocks (decoder_blocks.N.*) found")
+        raise ModelFileError("no decoder blocks (decoder_blocks.N.*) found")
     local = [f"decoder_blocks.{i}.attn.tau" in state for i in blocks]
     n_local = sum(local)
     if n_local == 0:
@@ -307,14 +310,14 @@ def _decoder_config(state, encoder, decoder_num_heads):
     elif all(local[:n_local]):
         mode = "hybrid"
     else:
-        raise ConversionError("local blocks must precede global blocks")
+        raise ModelFileError("local blocks must precede global blocks")
     if n_local:
         heads = int(state["decoder_blocks.0.attn.tau"].shape[0])
         hidden = int(
             state["decoder_blocks.0.attn.meta_mlp.fc1.weight"].shape[0]
         )
         if hidden != 384:
-            raise ConversionError(
+            raise ModelFileError(
                 f"position-bias MLP width {hidden} (expected 384)"
             )
     else:
@@ -411,6 +414,13 @@ def convert_checkpoint(
     dict
         The configuration used.
 
+    Raises
+    ------
+    ModelFileError
+        The checkpoint is missing, unreadable or cannot be converted, or
+        ``out_dir`` is a file or already holds a model (without
+        ``overwrite``); the message names the file and the reason.
+
     Example
     -------
     >>> from speechbrain_masksr.lobes.audio_mae import ours_to_official
@@ -431,7 +441,7 @@ def convert_checkpoint(
     )
 
     if Path(out_dir).resolve() == Path(checkpoint).resolve():
-        raise ConversionError(f"{out_dir}: would overwrite the checkpoint")
+        raise ModelFileError(f"{out_dir}: would overwrite the checkpoint")
     _check_out_dir(out_dir, overwrite)
     state = load_checkpoint(checkpoint, trust_checkpoint)
     config = infer_config(
@@ -442,14 +452,14 @@ def convert_checkpoint(
         load_official_state_dict(model, state, config["kind"])
     except (KeyError, RuntimeError) as err:
         text = err.args[0] if isinstance(err, KeyError) and err.args else err
-        raise ConversionError(f"{checkpoint}: {text}") from err
+        raise ModelFileError(f"{checkpoint}: {text}") from err
     names = None
     if config["kind"] == "finetuned":
         n_classes = config["classifier"]["n_classes"]
         if labels is not None:
             names = read_label_names(labels)
             if len(names) != n_classes:
-                raise ConversionError(
+                raise ModelFileError(
                     f"{labels} names {len(names)} classes, the checkpoint "
                     f"has {n_classes}"
                 )
@@ -466,16 +476,16 @@ def _check_out_dir(out_dir, overwrite):
 
     out_dir = Path(out_dir)
     if out_dir.exists() and not out_dir.is_dir():
-        raise ConversionError(f"{out_dir}: exists and is not a folder")
+        raise ModelFileError(f"{out_dir}: exists and is not a folder")
     taken = [
         name
         for name in (HPARAMS_FILE, MODEL_FILE, LABEL_FILE)
         if (out_dir / name).exists() or (out_dir / name).is_symlink()
     ]
     if taken and not overwrite:
-        raise ConversionError(
+        raise ModelFileError(
             f"{out_dir} already holds {' and '.join(taken)}; pass "
-            "--overwrite to replace them, or choose another OUT_DIR"
+            "overwrite=True to replace them, or choose another out_dir"
         )
 
 
@@ -495,8 +505,8 @@ def main(argv=None):
 
     Example
     -------
+    >>> # "error: ...missing.pth: checkpoint not found..." on stderr
     >>> main([str(getfixture("tmpdir") / "missing.pth"), "out"])
-    error: ...missing.pth: checkpoint not found...
     1
     """
     parser = argparse.ArgumentParser(
@@ -536,8 +546,8 @@ def main(argv=None):
             target_length=args.target_length,
             overwrite=args.overwrite,
         )
-    except (ConversionError, OSError, ValueError) as err:
-        print(f"error: {err}", file=sys.stdout)
+    except (ModelFileError, OSError, ValueError) as err:
+        print(f"error: {_with_flags(err)}", file=sys.stderr)
         return 1
     enc = config["encoder"]
     what = (
@@ -552,6 +562,22 @@ def main(argv=None):
         f"{enc['grid'][0]}x{enc['grid'][1]}, {what} -> {args.out_dir}"
     )
     return 0
+
+
+def _with_flags(err):
+    """An error message with the command-line flags of the Python arguments
+    it names.
+
+    Example
+    -------
+    >>> _with_flags(ValueError("pass overwrite=True to replace it"))
+    'pass overwrite=True to replace it (command line: --overwrite)'
+    """
+    text = str(err)
+    flags = [flag for arg, flag in _FLAGS.items() if arg in text]
+    if flags:
+        text += f" (command line: {', '.join(flags)})"
+    return text
 
 
 if __name__ == "__main__":

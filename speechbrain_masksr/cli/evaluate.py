@@ -46,7 +46,8 @@ import sys
 import warnings
 from pathlib import Path
 
-from speechbrain_masksr.dataio import AudioError, find_audio_files, load_audio
+from speechbrain_masksr.dataio import find_audio_files, load_audio
+from speechbrain_masksr.errors import AudioError
 from speechbrain_masksr.metrics.compute import (
     CSV_COLUMNS,
     DEFAULT_METRICS,

@@ -54,6 +54,7 @@ import sys
 from pathlib import Path
 
 from speechbrain_masksr.dataio import AUDIO_EXTENSIONS
+from speechbrain_masksr.errors import ModelFileError, UsageError
 
 __all__ = [
     "MASKSR",
@@ -76,18 +77,6 @@ _FOLDER_HINT = (
     "enhancer.ckpt (MAE speech enhancer, model_type: mae_enhancer, "
     "written by the enhancement recipes' export)."
 )
-
-
-class UsageError(ValueError):
-    """Bad command-line arguments (reported without a traceback).
-
-    Example
-    -------
-    >>> raise UsageError("no input")
-    Traceback (most recent call last):
-    ...
-    speechbrain_masksr.cli.restore.UsageError: no input
-    """
 
 
 def parse_args(argv=None):
@@ -240,7 +229,7 @@ def plan_outputs(inputs, out_dir, suffix="", overwrite=False):
     >>> plan_outputs([str(tmp / "in")], tmp / "in")
     Traceback (most recent call last):
     ...
-    speechbrain_masksr.cli.restore.UsageError: ...is an input folder...
+    speechbrain_masksr.errors.UsageError: ...is an input folder...
     """
     out_dir = Path(out_dir).resolve()
     plan = []
@@ -342,9 +331,10 @@ def model_kind(source, savedir=None):
 
     Raises
     ------
-    ValueError
+    ModelFileError
         A source that is a file or a missing folder, no
-        ``hyperparams.yaml``, or a file of neither kind.
+        ``hyperparams.yaml``, or a file of neither kind (also a
+        ``ValueError``, as before).
 
     Example
     -------
@@ -356,26 +346,28 @@ def model_kind(source, savedir=None):
     >>> model_kind(str(tmp))
     Traceback (most recent call last):
     ...
-    ValueError: ...neither a MaskSR nor an MAE enhancer model folder...
+    speechbrain_masksr.errors.ModelFileError: ...neither a MaskSR nor an MAE enhancer model folder...
     """
     source = str(source)
     path = Path(source).expanduser()
     if path.exists() and not path.is_dir():
-        raise ValueError(
+        raise ModelFileError(
             f"source '{source}' is a file; give the model folder. "
             + _FOLDER_HINT
         )
     if path.is_dir():
         hparams = path / HPARAMS_FILE
         if not hparams.is_file():
-            raise ValueError(f"no {HPARAMS_FILE} in '{source}'. {_FOLDER_HINT}")
+            raise ModelFileError(
+                f"no {HPARAMS_FILE} in '{source}'. {_FOLDER_HINT}"
+            )
     elif (
         path.is_absolute()
         or source.startswith((".", "~"))
         or source.count("/") > 1
         or "\\" in source
     ):  # written like a local path: not tried on the hub
-        raise ValueError(
+        raise ModelFileError(
             f"model folder '{source}' does not exist. {_FOLDER_HINT}"
         )
     else:
@@ -386,27 +378,27 @@ def model_kind(source, savedir=None):
                 fetch(filename=HPARAMS_FILE, source=source, savedir=savedir)
             )
         except Exception as err:  # hub, network and value errors alike
-            raise ValueError(
+            raise ModelFileError(
                 f"cannot fetch '{HPARAMS_FILE}' from '{source}' ({err}). "
                 + _FOLDER_HINT
             ) from err
     try:
         text = hparams.read_text(encoding="utf-8", errors="replace")
     except OSError as err:
-        raise ValueError(f"cannot read {hparams}: {err}") from err
+        raise ModelFileError(f"cannot read {hparams}: {err}") from err
     keys = _top_level(text)
     model_type = keys.get("model_type")
     if model_type == MAE_ENHANCER:
         return MAE_ENHANCER
     if model_type is not None:
-        raise ValueError(
+        raise ModelFileError(
             f"{hparams}: unknown model_type '{model_type}' (known: "
             f"{MAE_ENHANCER}; MaskSR folders have no model_type). "
             + _FOLDER_HINT
         )
     if "sampling_steps" in keys and "guidance" in keys:
         return MASKSR
-    raise ValueError(
+    raise ModelFileError(
         f"{hparams} is neither a MaskSR nor an MAE enhancer model folder's "
         "file (no 'model_type: mae_enhancer', no MaskSR sampling_steps/"
         f"guidance). {_FOLDER_HINT}"
@@ -514,7 +506,7 @@ def main(argv=None):
         return _fail(err)
     try:
         kind = model_kind(args.source, args.savedir)
-    except ValueError as err:
+    except ModelFileError as err:
         return _fail(f"cannot load the model from '{args.source}': {err}")
     given = [f"--{o}" for o in MASKSR_OPTIONS if getattr(args, o) is not None]
     if kind == MAE_ENHANCER and given:
@@ -534,7 +526,7 @@ def main(argv=None):
     try:
         run_opts = {"device": check_device(device)}
     except ValueError as err:
-        return _fail(err)
+        return _fail(f"--device {device}: {err}")
     try:
         model = _load(kind, args.source, args.savedir, run_opts)
     except Exception as err:  # reported, not a traceback

@@ -25,6 +25,7 @@ from pathlib import Path
 import torch
 from torch import nn
 
+from speechbrain_masksr.errors import AudioError, ModelFileError
 from speechbrain_masksr.utils.checkpoints import (
     load_state_dict_strict,
     read_state_dict,
@@ -96,7 +97,7 @@ TINY_DAC_KWARGS = dict(
 
 _OPTION_HINT = (
     "pass its path with `load_path` (DACTokenizer(load_path=...); YAML key "
-    "`codec_path`; recipes: `--codec_path=...`)"
+    "`codec_path`)"
 )
 
 
@@ -184,7 +185,7 @@ def dac_weights_url(model_type="44khz", model_bitrate="8kbps", tag="latest"):
 
 def _missing_weights_error(path, model_type, model_bitrate, tag):
     cache = dac_cache_path(model_type, model_bitrate, tag)
-    return FileNotFoundError(
+    return ModelFileError(
         f"DAC codec weights not found at '{path}'. Download "
         f"{cache.name} from {dac_weights_url(model_type, model_bitrate, tag)} "
         f"(or run `python -m dac download` on a machine with internet, which "
@@ -206,7 +207,7 @@ def _load_dac_file(path):
         or "state_dict" not in ckpt
         or "kwargs" not in ckpt.get("metadata", {})
     ):
-        raise RuntimeError(
+        raise ModelFileError(
             f"'{path}' is not a DAC weights file: expected a dict with "
             "'state_dict' and 'metadata' -> 'kwargs' keys."
         )
@@ -414,9 +415,9 @@ class DACTokenizer(nn.Module):
         if not wavs.is_floating_point():
             raise TypeError(f"wavs must be floating point, got {wavs.dtype}")
         if wavs.shape[0] == 0 or wavs.shape[1] == 0:
-            raise ValueError(f"wavs is empty: shape {tuple(wavs.shape)}")
+            raise AudioError(f"wavs is empty: shape {tuple(wavs.shape)}")
         if not torch.isfinite(wavs).all():
-            raise ValueError("wavs contains NaN or Inf values")
+            raise AudioError("wavs contains NaN or Inf values")
         device = next(self.model.parameters()).device
         audio = wavs.to(device=device, dtype=torch.float32)[:, None, :]
         audio = self.model.preprocess(audio, self.sample_rate)
@@ -485,8 +486,9 @@ def load_dac_weights(codec, path):
 
     Raises
     ------
-    FileNotFoundError
-        The file does not exist.
+    ModelFileError
+        (a ``FileNotFoundError``) The file does not exist, or is not a DAC
+        weights file.
 
     Example
     -------
@@ -497,7 +499,7 @@ def load_dac_weights(codec, path):
     44100
     """
     if not Path(path).is_file():
-        raise FileNotFoundError(f"{path}: DAC codec weights file not found")
+        raise ModelFileError(f"{path}: DAC codec weights file not found")
     codec.load_weights(path)
 
 

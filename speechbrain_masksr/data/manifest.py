@@ -25,7 +25,8 @@ from pathlib import Path
 import soundfile
 from speechbrain.utils.logger import get_logger
 
-from speechbrain_masksr.dataio import AUDIO_EXTENSIONS, AudioError
+from speechbrain_masksr.dataio import AUDIO_EXTENSIONS
+from speechbrain_masksr.errors import AudioError
 
 logger = get_logger(__name__)
 
@@ -64,7 +65,7 @@ def read_audio_info(path):
     >>> read_audio_info(str(tmp / "bad.wav"))
     Traceback (most recent call last):
     ...
-    speechbrain_masksr.dataio.AudioError: ...bad.wav: not a readable audio file...
+    speechbrain_masksr.errors.AudioError: ...bad.wav: not a readable audio file...
     """
     path = str(path)
     if not os.path.isfile(path):

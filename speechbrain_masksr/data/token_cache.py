@@ -36,12 +36,8 @@ from speechbrain_masksr.codecs.dac import (
     codec_frames,
 )
 from speechbrain_masksr.codecs.dac import codec_frames as num_frames  # noqa: F401
-from speechbrain_masksr.dataio import (
-    AudioError,
-    check_waveform,
-    load_audio,
-    resample,
-)
+from speechbrain_masksr.dataio import check_waveform, load_audio, resample
+from speechbrain_masksr.errors import AudioError
 
 logger = get_logger(__name__)
 

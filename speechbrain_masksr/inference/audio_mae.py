@@ -41,12 +41,8 @@ from pathlib import Path
 import torch
 from speechbrain.inference.interfaces import Pretrained
 
-from speechbrain_masksr.dataio import (
-    AudioError,
-    check_waveform,
-    load_audio,
-    save_audio,
-)
+from speechbrain_masksr.dataio import check_waveform, load_audio, save_audio
+from speechbrain_masksr.errors import AudioError
 from speechbrain_masksr.inference.model_folder import TEMPLATES, write_folder
 from speechbrain_masksr.inference.restoration import _check_run_opts
 from speechbrain_masksr.lobes.audio_mae import (

@@ -31,7 +31,7 @@ from pathlib import Path
 import torch
 from speechbrain.utils.parameter_transfer import Pretrainer
 
-from speechbrain_masksr.utils.checkpoints import ModelFileError
+from speechbrain_masksr.errors import ConfigError, ModelFileError
 
 __all__ = [
     "HPARAMS_FILE",
@@ -118,7 +118,7 @@ def _write_file(path, content):
     """Write one file of a folder (state dict, module, copy or link)."""
     if isinstance(content, Link):
         if not content.target.is_file():
-            raise FileNotFoundError(f"{content.target}: file to link not found")
+            raise ModelFileError(f"{content.target}: file to link not found")
         os.symlink(content.target, path)
     elif isinstance(content, torch.nn.Module):
         state = content.state_dict()
@@ -132,7 +132,7 @@ def _write_file(path, content):
     elif isinstance(content, (str, os.PathLike)):
         source = Path(content)
         if not source.is_file():
-            raise FileNotFoundError(f"{source}: file to copy not found")
+            raise ModelFileError(f"{source}: file to copy not found")
         shutil.copyfile(source, path)
     else:
         raise TypeError(
@@ -182,10 +182,13 @@ def write_folder(
     ------
     FileExistsError
         The folder already holds a model and ``overwrite`` is ``False``.
-    KeyError
-        A key that is not a top-level plain scalar of the template.
+    ConfigError
+        (a ``KeyError``) A key that is not a top-level plain scalar of the
+        template.
     TypeError
         A value that is not a boolean, number, string or None.
+    ModelFileError
+        (a ``FileNotFoundError``) A file to copy or link does not exist.
 
     Example
     -------
@@ -206,7 +209,7 @@ def write_folder(
     for key, value in (values or {}).items():
         if not isinstance(doc.get(key), _SCALARS):
             if not skip_unknown:
-                raise KeyError(
+                raise ConfigError(
                     f"{key!r} is not a top-level value of the template "
                     f"{Path(template).name}"
                 )
@@ -282,7 +285,7 @@ class ModelFolderPretrainer(Pretrainer):
     >>> pre.collect_files(default_source=str(tmp))
     Traceback (most recent call last):
     ...
-    speechbrain_masksr.utils.checkpoints.ModelFileError: 'other.pth' not found in model folder ...
+    speechbrain_masksr.errors.ModelFileError: 'other.pth' not found in model folder ...
     """
 
     def collect_files(self, default_source=None, **kwargs):

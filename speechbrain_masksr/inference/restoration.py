@@ -44,12 +44,8 @@ from speechbrain.dataio.preprocess import AudioNormalizer
 from speechbrain.inference.interfaces import Pretrained
 
 from speechbrain_masksr.codecs.dac import DAC_HOP_LENGTH, codec_frames
-from speechbrain_masksr.dataio import (
-    AudioError,
-    check_waveform,
-    load_audio,
-    save_audio,
-)
+from speechbrain_masksr.dataio import check_waveform, load_audio, save_audio
+from speechbrain_masksr.errors import AudioError, ConfigError, ModelFileError
 from speechbrain_masksr.inference.model_folder import (
     HPARAMS_FILE,
     TEMPLATES,
@@ -57,7 +53,6 @@ from speechbrain_masksr.inference.model_folder import (
     write_folder,
 )
 from speechbrain_masksr.utils.checkpoints import (
-    ModelFileError,
     load_state_dict_strict,
     read_state_dict,
 )
@@ -128,7 +123,7 @@ def check_device(device):
             raise ValueError(
                 f"device {device!r} asked for, but CUDA is not available "
                 f"on this machine (torch {torch.__version__}, CUDA "
-                f"{build}); use --device cpu"
+                f"{build}); use the device 'cpu'"
             )
         index = dev.index or 0
         if index >= torch.cuda.device_count():
@@ -142,7 +137,7 @@ def check_device(device):
         if mps is None or not mps.is_available():
             raise ValueError(
                 f"device {device!r} asked for, but MPS is not available; "
-                "use --device cpu"
+                "use the device 'cpu'"
             )
     elif dev.type != "cpu":
         raise ValueError(f"unsupported device {device!r}: use cpu or cuda")
@@ -340,7 +335,7 @@ def load_model_weights(obj, path):
     >>> load_model_weights(torch.nn.Linear(2, 4), path)
     Traceback (most recent call last):
     ...
-    speechbrain_masksr.utils.checkpoints.ModelFileError: ...shape mismatch...
+    speechbrain_masksr.errors.ModelFileError: ...shape mismatch...
     """
     state = read_state_dict(path)
     load_state_dict_strict(
@@ -416,6 +411,13 @@ def write_model_folder(
     out_dir : Path
         The folder.
 
+    Raises
+    ------
+    ConfigError
+        (a ``KeyError``) ``model_config`` lacks a key or has an unknown one.
+    ModelFileError
+        The codec weights file does not exist.
+
     Example
     -------
     >>> tmp = getfixture("tmpdir")
@@ -431,10 +433,10 @@ def write_model_folder(
     """
     missing = [k for k in CONFIG_KEYS if k not in model_config]
     if missing:
-        raise KeyError(f"model_config lacks {missing}")
+        raise ConfigError(f"model_config lacks {missing}")
     unknown = set(model_config) - set(CONFIG_KEYS) - set(OPTIONAL_KEYS)
     if unknown:
-        raise KeyError(f"unknown model_config keys {sorted(unknown)}")
+        raise ConfigError(f"unknown model_config keys {sorted(unknown)}")
     values = dict(model_config)
     if values.get("window_seconds") is None:
         values["window_seconds"] = values["segment_seconds"]

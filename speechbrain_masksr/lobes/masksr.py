@@ -35,6 +35,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from speechbrain_masksr.errors import ConfigError
 from speechbrain_masksr.lobes.codec_lm import MaskedCodecLM
 from speechbrain_masksr.lobes.speech_encoder import SpeechEncoder, check_wavs
 from speechbrain_masksr.lobes.transformer import relative_to_frame_lengths
@@ -662,7 +663,7 @@ def build_masksr(
     cfg = dict(MASKSR_CONFIGS[size])
     unknown = set(overrides) - set(cfg)
     if unknown:
-        raise ValueError(f"unknown overrides {sorted(unknown)}")
+        raise ConfigError(f"unknown overrides {sorted(unknown)}")
     cfg.update(overrides)
     encoder = SpeechEncoder(
         d_model=cfg["d_model"],

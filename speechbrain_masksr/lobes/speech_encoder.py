@@ -17,6 +17,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from speechbrain_masksr.codecs.dac import DAC_HOP_LENGTH, codec_frames
+from speechbrain_masksr.errors import AudioError
 from speechbrain_masksr.lobes.transformer import (
     TransformerStack,
     relative_to_frame_lengths,
@@ -61,9 +62,9 @@ def check_wavs(wavs, name="wavs"):
     if not wavs.is_floating_point():
         raise TypeError(f"{name} must be a floating tensor, got {wavs.dtype}")
     if wavs.shape[0] == 0 or wavs.shape[1] == 0:
-        raise ValueError(f"{name} is empty: shape {tuple(wavs.shape)}")
+        raise AudioError(f"{name} is empty: shape {tuple(wavs.shape)}")
     if not torch.isfinite(wavs).all():
-        raise ValueError(f"{name} contains NaN or Inf values")
+        raise AudioError(f"{name} contains NaN or Inf values")
     return wavs
 
 

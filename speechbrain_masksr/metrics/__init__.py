@@ -8,7 +8,9 @@
 * :func:`speaker_similarity` - cosine of Resemblyzer embeddings;
 * :func:`compute_metrics` / :func:`metrics_table` - all at once, as a table;
 * :func:`compute_nonintrusive_metrics` - the reference-free ones (DNSMOS);
-* :func:`metric_stats` / :class:`MetricFunction` - SpeechBrain ``MetricStats``.
+* :func:`metric_stats` / :class:`MetricFunction` - SpeechBrain ``MetricStats``;
+  :func:`multi_metric_stats` - several columns as ``MultiMetricStats``
+  (these load ``speechbrain.utils.metric_stats`` on first use).
 
 Heavy dependencies (librosa, pesq, pystoi, onnxruntime, resemblyzer) are
 imported on first use; the DNSMOS sessions and the speaker encoder are
@@ -19,7 +21,9 @@ Authors
  * speechbrain-masksr contributors 2026
 """
 
-from speechbrain_masksr.metrics._utils import MetricWarning
+import importlib
+
+from speechbrain_masksr.errors import MetricWarning
 from speechbrain_masksr.metrics.compute import (
     CSV_COLUMNS,
     DEFAULT_METRICS,
@@ -46,7 +50,6 @@ from speechbrain_masksr.metrics.speaker import (
     get_speaker_encoder,
     speaker_similarity,
 )
-from speechbrain_masksr.metrics.stats import MetricFunction, metric_stats
 
 __all__ = [
     "CSV_COLUMNS",
@@ -55,7 +58,9 @@ __all__ = [
     "METRIC_COLUMNS",
     "MetricFunction",
     "MetricWarning",
+    "MultiMetricFunction",
     "NONINTRUSIVE_COLUMNS",
+    "ScoreStats",
     "SpeakerEncoder",
     "compute_metrics",
     "compute_nonintrusive_metrics",
@@ -70,9 +75,44 @@ __all__ = [
     "mean_metrics",
     "metric_stats",
     "metrics_table",
+    "multi_metric_stats",
     "pesq_nb",
     "pesq_score",
     "pesq_wb",
     "si_sdr",
     "speaker_similarity",
 ]
+
+#: SpeechBrain ``MetricStats`` adapters, imported on first use.
+_LAZY = (
+    "MetricFunction",
+    "MultiMetricFunction",
+    "ScoreStats",
+    "metric_stats",
+    "multi_metric_stats",
+)
+
+
+def __getattr__(name):
+    """Load the ``MetricStats`` adapters of :mod:`.stats` on first use.
+
+    Arguments
+    ---------
+    name : str
+        Attribute asked for.
+
+    Returns
+    -------
+    object
+        The adapter.
+
+    Example
+    -------
+    >>> import speechbrain_masksr.metrics as metrics
+    >>> metrics.metric_stats.__name__
+    'metric_stats'
+    """
+    if name in _LAZY:
+        module = importlib.import_module("speechbrain_masksr.metrics.stats")
+        return getattr(module, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

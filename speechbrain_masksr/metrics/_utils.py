@@ -13,25 +13,12 @@ import warnings
 import numpy as np
 import torch
 
-from speechbrain_masksr.dataio import AudioError, check_waveform
+from speechbrain_masksr.dataio import check_waveform
+from speechbrain_masksr.errors import AudioError, MetricWarning
 
 #: Length differences (in samples) above this are reported by a warning
 #: before truncating to the shorter signal (``ssr_eval`` refuses >= 100).
 LENGTH_TOLERANCE = 100
-
-
-class MetricWarning(UserWarning):
-    """Warning raised by a metric that had to adapt its input or give up.
-
-    Example
-    -------
-    >>> import warnings
-    >>> with warnings.catch_warnings(record=True) as caught:
-    ...     warnings.simplefilter("always")
-    ...     warnings.warn("pesq: no utterance found", MetricWarning)
-    >>> caught[0].category.__name__
-    'MetricWarning'
-    """
 
 
 def as_mono_numpy(wav, name="audio", dtype=np.float64):
@@ -66,7 +53,7 @@ def as_mono_numpy(wav, name="audio", dtype=np.float64):
     >>> as_mono_numpy(torch.ones(2, 4), "x.wav")
     Traceback (most recent call last):
     ...
-    speechbrain_masksr.dataio.AudioError: x.wav: expected mono audio [time], got shape (2, 4); average the channels first
+    speechbrain_masksr.errors.AudioError: x.wav: expected mono audio [time], got shape (2, 4); average the channels first
     """
     if torch.is_tensor(wav):
         wav = wav.detach().cpu()

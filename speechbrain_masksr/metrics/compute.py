@@ -17,7 +17,8 @@ import warnings
 
 import numpy as np
 
-from speechbrain_masksr.metrics._utils import MetricWarning, check_pair
+from speechbrain_masksr.errors import MetricWarning
+from speechbrain_masksr.metrics._utils import check_pair
 
 #: Columns of the per-file CSV written by ``masksr-eval``.
 CSV_COLUMNS = (

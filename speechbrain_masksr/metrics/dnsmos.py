@@ -29,11 +29,8 @@ import warnings
 
 import numpy as np
 
-from speechbrain_masksr.metrics._utils import (
-    MetricWarning,
-    as_mono_numpy,
-    resample_np,
-)
+from speechbrain_masksr.errors import AudioError, MetricWarning, ModelFileError
+from speechbrain_masksr.metrics._utils import as_mono_numpy, resample_np
 
 DNSMOS_RATE = 16000
 INPUT_LENGTH = 9.01
@@ -111,7 +108,7 @@ class DNSMOS:
         p808 = os.path.join(model_dir, "dnsmos_models", "model_v8.onnx")
         for path in (primary, p808):
             if not os.path.isfile(path):
-                raise FileNotFoundError(
+                raise ModelFileError(
                     f"DNSMOS model {path} not found; install `speechmos` "
                     "or pass model_dir= pointing to a folder with "
                     "dnsmos_models/sig_bak_ovr.onnx and model_v8.onnx"
@@ -173,7 +170,7 @@ class DNSMOS:
         """
         audio = np.asarray(wav, dtype=np.float64)
         if audio.size == 0:
-            raise ValueError("DNSMOS: empty audio")
+            raise AudioError("DNSMOS: empty audio")
         len_samples = int(INPUT_LENGTH * DNSMOS_RATE)
         while len(audio) < len_samples:
             audio = np.append(audio, audio)

@@ -25,11 +25,8 @@ import warnings
 
 import numpy as np
 
-from speechbrain_masksr.metrics._utils import (
-    MetricWarning,
-    check_pair,
-    resample_np,
-)
+from speechbrain_masksr.errors import MetricWarning
+from speechbrain_masksr.metrics._utils import check_pair, resample_np
 
 PESQ_RATE = 16000
 

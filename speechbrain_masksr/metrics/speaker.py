@@ -28,11 +28,8 @@ import warnings
 import numpy as np
 import torch
 
-from speechbrain_masksr.metrics._utils import (
-    MetricWarning,
-    as_mono_numpy,
-    resample_np,
-)
+from speechbrain_masksr.errors import AudioError, MetricWarning, ModelFileError
+from speechbrain_masksr.metrics._utils import as_mono_numpy, resample_np
 from speechbrain_masksr.utils.checkpoints import (
     load_state_dict_strict,
     read_state_dict,
@@ -133,11 +130,10 @@ class SpeakerEncoder(torch.nn.Module):
 
         Raises
         ------
-        FileNotFoundError
-            If ``path`` does not exist.
         ModelFileError
-            (a ``RuntimeError``) If the file is unreadable or keys are
-            missing or unexpected.
+            (a ``FileNotFoundError`` and a ``RuntimeError``) If ``path``
+            does not exist, the file is unreadable or keys are missing or
+            unexpected.
 
         Example
         -------
@@ -147,10 +143,10 @@ class SpeakerEncoder(torch.nn.Module):
         """
         path = str(path) if path is not None else resemblyzer_weights()
         if not os.path.isfile(path):
-            raise FileNotFoundError(
+            raise ModelFileError(
                 f"speaker encoder weights {path} not found (pass an existing "
-                "Resemblyzer-format checkpoint as weights_fpath / "
-                "--spk-weights, or leave it unset for Resemblyzer's own)"
+                "Resemblyzer-format checkpoint as weights_fpath (spk_weights "
+                "of compute_metrics), or leave it unset for Resemblyzer's own)"
             )
         ckpt = read_state_dict(path)
         state = ckpt.get("model_state", ckpt)
@@ -250,7 +246,7 @@ def preprocess_for_speaker(wav, sample_rate):
     wav = as_mono_numpy(wav, "audio")
     wav = resample_np(wav, sample_rate, SPK_RATE).astype(np.float32)
     if not np.any(wav):
-        raise ValueError("speaker similarity: audio is digital silence")
+        raise AudioError("speaker similarity: audio is digital silence")
     wav = normalize_volume(wav, audio_norm_target_dBFS, increase_only=True)
     # The VAD converts to int16: keep the samples in range.
     trimmed = trim_long_silences(np.clip(wav, -1.0, 1.0))
@@ -297,7 +293,7 @@ def speaker_similarity(ref, est, sample_rate, weights_fpath=None):
     try:
         ref16 = preprocess_for_speaker(ref, sample_rate)
         est16 = preprocess_for_speaker(est, sample_rate)
-    except ValueError as err:
+    except AudioError as err:
         if "digital silence" not in str(err):
             raise
         warnings.warn(f"{err}; returning NaN", MetricWarning, stacklevel=2)

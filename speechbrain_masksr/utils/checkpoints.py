@@ -16,25 +16,12 @@ import os
 
 import torch
 
+from speechbrain_masksr.errors import ModelFileError
+
 __all__ = ["ModelFileError", "read_state_dict", "load_state_dict_strict"]
 
 #: Keys listed per category in a mismatch message.
 MAX_LISTED = 10
-
-
-class ModelFileError(FileNotFoundError, RuntimeError):
-    """A checkpoint is missing, unreadable or does not fit its model.
-
-    A ``FileNotFoundError`` (a model folder lacks a file) and a
-    ``RuntimeError`` (what ``torch`` raises for a bad ``load_state_dict``).
-
-    Example
-    -------
-    >>> raise ModelFileError("model.ckpt not found in 'x'")
-    Traceback (most recent call last):
-    ...
-    speechbrain_masksr.utils.checkpoints.ModelFileError: model.ckpt not found in 'x'
-    """
 
 
 def read_state_dict(path, hint=""):
@@ -67,7 +54,7 @@ def read_state_dict(path, hint=""):
     >>> read_state_dict(path + ".missing")
     Traceback (most recent call last):
     ...
-    speechbrain_masksr.utils.checkpoints.ModelFileError: ...not found
+    speechbrain_masksr.errors.ModelFileError: ...not found
     """
     path = str(path)
     hint = f". {hint}" if hint else ""
@@ -123,7 +110,7 @@ def load_state_dict_strict(module, state, source, target="the model", hint=""):
     >>> load_state_dict_strict(lin, {"weight": torch.ones(3, 2)}, "x.ckpt")
     Traceback (most recent call last):
     ...
-    speechbrain_masksr.utils.checkpoints.ModelFileError: x.ckpt does not match the model: missing keys ['bias'], unexpected keys [], shape mismatches []
+    speechbrain_masksr.errors.ModelFileError: x.ckpt does not match the model: missing keys ['bias'], unexpected keys [], shape mismatches []
     """
     own = module.state_dict()
     missing = sorted(set(own) - set(state))

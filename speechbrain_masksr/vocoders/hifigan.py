@@ -30,9 +30,9 @@ from speechbrain.lobes.models.HifiGAN import HifiganGenerator
 from speechbrain.nnet.CNN import Conv1d as SBConv1d
 from torch import nn
 
+from speechbrain_masksr.errors import ModelFileError
 from speechbrain_masksr.lobes.spectral import HifiganMel
 from speechbrain_masksr.utils.checkpoints import (
-    ModelFileError,
     load_state_dict_strict,
     read_state_dict,
 )
@@ -195,7 +195,7 @@ def load_hifigan_weights(generator, path):
     >>> load_hifigan_weights(hifigan_v1(), str(tmp / "g.pt"))
     Traceback (most recent call last):
     ...
-    speechbrain_masksr.utils.checkpoints.ModelFileError: ...mismatch...
+    speechbrain_masksr.errors.ModelFileError: ...mismatch...
     """
     state = read_state_dict(path)
     if "generator" in state and isinstance(state["generator"], dict):

@@ -545,13 +545,15 @@ def test_strict_key_check(tmp_path, pretrained, capsys):
     state["decoder_blocks.0.attn.extra_scale"] = torch.ones(3)
     torch.save({"model": state}, tmp_path / "extra.pth")
     assert main([str(tmp_path / "extra.pth"), str(tmp_path / "o1")]) == 1
-    assert "decoder_blocks.0.attn.extra_scale" in capsys.readouterr().out
+    captured = capsys.readouterr()
+    assert "decoder_blocks.0.attn.extra_scale" in captured.err
+    assert captured.out == ""  # errors go to stderr
 
     state = dict(ref.state_dict())
     del state["decoder_norm.weight"]
     torch.save({"model": state}, tmp_path / "missing.pth")
     assert main([str(tmp_path / "missing.pth"), str(tmp_path / "o2")]) == 1
-    assert "decoder.decoder_norm.weight" in capsys.readouterr().out
+    assert "decoder.decoder_norm.weight" in capsys.readouterr().err
     assert not (tmp_path / "o1").exists() and not (tmp_path / "o2").exists()
 
 
@@ -560,12 +562,24 @@ class _Opaque:
 
 
 def test_unsafe_checkpoint_needs_trust(tmp_path, pretrained, capsys):
-    from speechbrain_masksr.cli.audiomae_convert import main
+    from speechbrain_masksr.cli.audiomae_convert import (
+        load_checkpoint,
+        main,
+    )
+    from speechbrain_masksr.errors import ModelFileError
 
     ref, _, _ = pretrained
     torch.save({"model": ref.state_dict(), "x": _Opaque()}, tmp_path / "a.pth")
+    # The library names its argument, not the command-line flag ...
+    with pytest.raises(ModelFileError, match="trust_checkpoint=True") as err:
+        load_checkpoint(tmp_path / "a.pth")
+    assert "--trust-checkpoint" not in str(err.value)
+    assert isinstance(err.value, RuntimeError)
+    # ... which the command line adds.
     assert main([str(tmp_path / "a.pth"), str(tmp_path / "o")]) == 1
-    assert "--trust-checkpoint" in capsys.readouterr().out
+    captured = capsys.readouterr()
+    assert "(command line: --trust-checkpoint)" in captured.err
+    assert captured.out == ""
     rc = main(
         [str(tmp_path / "a.pth"), str(tmp_path / "o"), "--trust-checkpoint"]
     )
@@ -579,7 +593,7 @@ def test_bad_files_and_existing_out_dir(tmp_path, capsys):
 
     (tmp_path / "text.pth").write_text("not a checkpoint")
     assert main([str(tmp_path / "text.pth"), str(tmp_path / "o")]) == 1
-    assert "not a PyTorch checkpoint" in capsys.readouterr().out
+    assert "not a PyTorch checkpoint" in capsys.readouterr().err
     assert not (tmp_path / "o").exists()
 
     def finetuned(n_classes):
@@ -609,7 +623,7 @@ def test_bad_files_and_existing_out_dir(tmp_path, capsys):
     ckpt = (out / "model.ckpt").read_bytes()
     # A second conversion into a model folder is refused ...
     assert main([finetuned(7), str(out)]) == 1
-    assert "--overwrite" in capsys.readouterr().out
+    assert "(command line: --overwrite)" in capsys.readouterr().err
     assert (out / "model.ckpt").read_bytes() == ckpt
     # ... unless asked for: both files are replaced, consistently.
     assert main([finetuned(7), str(out), "--overwrite"]) == 0
@@ -618,4 +632,4 @@ def test_bad_files_and_existing_out_dir(tmp_path, capsys):
     assert clf.classify_batch(0.1 * torch.randn(1, 4000))[0].shape == (1, 7)
     assert (out / "notes.txt").read_text() == "mine"
     assert main([finetuned(3), str(tmp_path / "text.pth")]) == 1
-    assert "not a folder" in capsys.readouterr().out
+    assert "not a folder" in capsys.readouterr().err

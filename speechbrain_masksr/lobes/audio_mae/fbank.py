@@ -14,6 +14,7 @@ import torch
 from torch import nn
 from torchaudio.compliance import kaldi
 
+from speechbrain_masksr.errors import AudioError
 from speechbrain_masksr.utils.lengths import relative_to_absolute
 
 __all__ = ["AUDIOSET_MEAN", "AUDIOSET_STD", "AudioMAEFbank"]
@@ -124,7 +125,7 @@ class AudioMAEFbank(nn.Module):
             ``[frames, num_mel_bins]`` log-mel values.
         """
         if wav.numel() < self.min_samples:
-            raise ValueError(
+            raise AudioError(
                 f"Waveform of {wav.numel()} samples is shorter than one "
                 f"{self.frame_length} ms frame ({self.min_samples} samples)"
             )
@@ -174,7 +175,7 @@ class AudioMAEFbank(nn.Module):
                 f"{tuple(wavs.shape)}; mix multi-channel audio down first."
             )
         if not torch.isfinite(wavs).all():
-            raise ValueError("Waveforms contain NaN or infinite values")
+            raise AudioError("Waveforms contain NaN or infinite values")
         batch, time = wavs.shape
         lengths = relative_to_absolute(wav_lens, time, batch).tolist()
         feats = wavs.new_zeros(

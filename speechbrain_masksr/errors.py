@@ -1,0 +1,111 @@
+"""The exception and warning classes of speechbrain-masksr, in one place.
+
+One type per kind of failure, raised the same way everywhere in the
+library:
+
+* :class:`AudioError` - audio that cannot be used (a file that is missing
+  or unreadable; a waveform that is empty, too short, silent where a
+  signal is needed, or holds NaN / Inf);
+* :class:`ModelFileError` - a model folder or checkpoint that is missing,
+  unreadable, of an unknown kind or does not fit its model;
+* :class:`ConfigError` - a configuration (YAML keys, ``model_config``,
+  template values, options) that names an unknown key or lacks one; bad
+  configuration *values* raise ``ValueError``;
+* :class:`UsageError` - bad command-line arguments (the command-line tools
+  report it without a traceback);
+* :class:`MetricWarning` - a metric that had to adapt its input or give
+  up (it then returns NaN).
+
+Each class also derives from the built-in types that these failures raised
+before, so existing ``except`` clauses keep working. Messages name the
+argument of the Python API or the YAML key, never a command-line flag (the
+command-line tools add their flags).
+
+Authors
+ * speechbrain-masksr contributors 2026
+"""
+
+__all__ = [
+    "AudioError",
+    "ConfigError",
+    "MetricWarning",
+    "ModelFileError",
+    "UsageError",
+]
+
+
+class AudioError(ValueError):
+    """Raised for audio that cannot be used: unreadable, empty, NaN, ...
+
+    Example
+    -------
+    >>> raise AudioError("x.wav: empty")
+    Traceback (most recent call last):
+    ...
+    speechbrain_masksr.errors.AudioError: x.wav: empty
+    """
+
+
+class ModelFileError(FileNotFoundError, RuntimeError, ValueError):
+    """A model folder or checkpoint is missing, unreadable or unusable.
+
+    A ``FileNotFoundError`` (a model folder lacks a file), a
+    ``RuntimeError`` (what ``torch`` raises for a bad ``load_state_dict``)
+    and a ``ValueError`` (a model source of an unknown kind), so that
+    ``except`` clauses written for any of these catch it.
+
+    Example
+    -------
+    >>> raise ModelFileError("model.ckpt not found in 'x'")
+    Traceback (most recent call last):
+    ...
+    speechbrain_masksr.errors.ModelFileError: model.ckpt not found in 'x'
+    >>> isinstance(ModelFileError("x"), (FileNotFoundError, RuntimeError))
+    True
+    """
+
+
+class ConfigError(ValueError, KeyError):
+    """A configuration names an unknown key or lacks a required one.
+
+    A ``ValueError`` like every bad-configuration error, and a ``KeyError``
+    for callers written against the earlier ``KeyError``; the message is
+    printed as given (not quoted like a ``KeyError``'s).
+
+    Example
+    -------
+    >>> raise ConfigError("unknown model_config keys ['x']")
+    Traceback (most recent call last):
+    ...
+    speechbrain_masksr.errors.ConfigError: unknown model_config keys ['x']
+    >>> isinstance(ConfigError("x"), KeyError)
+    True
+    """
+
+    __str__ = Exception.__str__
+
+
+class UsageError(ValueError):
+    """Bad command-line arguments (reported without a traceback).
+
+    Example
+    -------
+    >>> raise UsageError("no input")
+    Traceback (most recent call last):
+    ...
+    speechbrain_masksr.errors.UsageError: no input
+    """
+
+
+class MetricWarning(UserWarning):
+    """Warning raised by a metric that had to adapt its input or give up.
+
+    Example
+    -------
+    >>> import warnings
+    >>> with warnings.catch_warnings(record=True) as caught:
+    ...     warnings.simplefilter("always")
+    ...     warnings.warn("pesq: no utterance found", MetricWarning)
+    >>> caught[0].category.__name__
+    'MetricWarning'
+    """
