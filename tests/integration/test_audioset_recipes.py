@@ -95,7 +95,7 @@ def tone(k, seconds=0.64, sample_rate=16000):
 # ----------------------------------------------------------------------------
 
 
-def test_prepare_counts_and_weights(toy, tmp_path):
+def test_prepare_balanced_counts_and_weights(toy, tmp_path):
     report = prepare_audioset(
         toy / "audio", tmp_path / "bal", csv_folder=toy, train_set="balanced"
     )
@@ -115,11 +115,10 @@ def test_prepare_counts_and_weights(toy, tmp_path):
         json.loads((tmp_path / "bal" / "eval.json").read_text())
     )
 
-    # AS-2M list, held-out validation, 16 kHz copies of 22.05 kHz files
-    src = make_toy_audioset(
-        tmp_path / "src", 4, 2, N_CLASSES, 0.2, sample_rate=22050
-    )
-    report = prepare_audioset(
+
+def _prepare_full(src, tmp_path):
+    """AS-2M list, held-out validation, 16 kHz copies in ``tmp_path/16k``."""
+    return prepare_audioset(
         src / "audio",
         tmp_path / "full",
         csv_folder=src,
@@ -127,6 +126,18 @@ def test_prepare_counts_and_weights(toy, tmp_path):
         valid_ratio=0.25,
         resample_folder=tmp_path / "16k",
     )
+
+
+@pytest.fixture
+def toy_22k(tmp_path):
+    """A 22.05 kHz toy corpus (4 balanced + 4 unbalanced training clips)."""
+    return make_toy_audioset(
+        tmp_path / "src", 4, 2, N_CLASSES, 0.2, sample_rate=22050
+    )
+
+
+def test_prepare_full_holds_out_valid_and_resamples(toy_22k, tmp_path):
+    _prepare_full(toy_22k, tmp_path)
     train = json.loads((tmp_path / "full" / "train.json").read_text())
     valid = json.loads((tmp_path / "full" / "valid.json").read_text())
     assert len(train) + len(valid) == 8 and len(valid) == 2
@@ -135,17 +146,14 @@ def test_prepare_counts_and_weights(toy, tmp_path):
     assert all(
         Path(e["wav"]).parent == tmp_path / "16k" for e in train.values()
     )
-    # Same options: nothing is redone.
+
+
+def test_prepare_with_the_same_options_redoes_nothing(toy_22k, tmp_path):
+    report = _prepare_full(toy_22k, tmp_path)
     (tmp_path / "16k" / "Yunb000.wav").unlink()
-    again = prepare_audioset(
-        src / "audio",
-        tmp_path / "full",
-        csv_folder=src,
-        train_set="full",
-        valid_ratio=0.25,
-        resample_folder=tmp_path / "16k",
-    )
+    again = _prepare_full(toy_22k, tmp_path)
     assert again == json.loads(json.dumps(report))
+    assert not (tmp_path / "16k" / "Yunb000.wav").exists()
 
 
 def test_prepare_errors(toy, tmp_path):
