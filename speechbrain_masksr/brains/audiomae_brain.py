@@ -932,10 +932,10 @@ class AudioMAESingleLabelBrain(AudioMAEClassifierBrain):
     >>> loss = brain.evaluate_batch(batch, sb.Stage.TEST)
     >>> round(float(loss), 2)  # ~log(4) at init
     1.39
-    >>> scores, targets = torch.cat(brain.scores), torch.cat(brain.targets)
+    >>> scores = torch.stack(brain.class_stats.scores)
     >>> bool(torch.allclose(scores.sum(dim=1), torch.ones(2)))  # softmax
     True
-    >>> brain.stage_metrics(scores.numpy(), targets.numpy())["acc"] in (0, 0.5, 1)
+    >>> brain.class_stats.summarize("acc") in (0, 0.5, 1)
     True
     """
 

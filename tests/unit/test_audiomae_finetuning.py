@@ -30,13 +30,14 @@ from speechbrain_masksr.brains.audiomae_training import (
     fbank_noise,
     fit_pos_embed,
 )
-from speechbrain_masksr.lobes.attention import Block, SwinBlock
+from speechbrain_masksr.lobes.attention import SwinBlock
 from speechbrain_masksr.lobes.audio_mae import (
     AudioMAEClassifierModel,
     AudioMAEDecoder,
     AudioMAEEncoder,
     AudioMAEFbank,
 )
+from speechbrain_masksr.lobes.transformer import TransformerBlock
 
 ROOT = Path(__file__).resolve().parents[2]
 # Small model, same structure (the depths are the point).
@@ -64,7 +65,7 @@ def load_yaml(name, **overrides):
 
 def block_types(decoder):
     """``"L"`` (shifted-window) / ``"G"`` (global) per decoder block."""
-    names = {SwinBlock: "L", Block: "G"}
+    names = {SwinBlock: "L", TransformerBlock: "G"}
     return "".join(names[type(b)] for b in decoder.decoder_blocks)
 
 
