@@ -39,14 +39,9 @@ import csv
 from pathlib import Path
 
 import torch
-from speechbrain.inference.interfaces import Pretrained
 
-from speechbrain_masksr.dataio import (
-    AudioError,
-    check_waveform,
-    load_audio,
-    save_audio,
-)
+from speechbrain_masksr.dataio import AudioError, check_waveform, save_audio
+from speechbrain_masksr.inference.interface import AudioInterface
 from speechbrain_masksr.inference.model_folder import TEMPLATES, write_folder
 from speechbrain_masksr.inference.restoration import _check_run_opts
 from speechbrain_masksr.lobes.audio_mae import (
@@ -309,7 +304,7 @@ def write_model_folder(
             files[LABEL_FILE].unlink(missing_ok=True)
 
 
-class _AudioMAEInterface(Pretrained):
+class _AudioMAEInterface(AudioInterface):
     """Shared loading and input checks."""
 
     HPARAMS_NEEDED = ["compute_fbank", "sample_rate"]
@@ -320,6 +315,7 @@ class _AudioMAEInterface(Pretrained):
         super().__init__(*args, **kwargs)
         self.sample_rate = int(self.hparams.sample_rate)
         self.compute_fbank = self.hparams.compute_fbank
+        self.min_samples = self.compute_fbank.min_samples  # one fbank frame
 
     def _batch(self, wavs, wav_lens):
         """Validates a batch ``[batch, time]`` and moves it to the device."""
@@ -336,13 +332,13 @@ class _AudioMAEInterface(Pretrained):
                 f"expected floating-point audio in [-1, 1], got {wavs.dtype}"
                 " (integer PCM: divide by 32768 first)"
             )
-        min_samples = self.compute_fbank.min_samples
+        min_samples = self.min_samples
         wavs = check_waveform(wavs, "wavs", min_samples)
         batch, time = wavs.shape
         if wav_lens is not None:
             wav_lens = torch.as_tensor(wav_lens, dtype=torch.float32).cpu()
-            lengths = relative_to_absolute(wav_lens, time, batch)
-            for b, n in enumerate(lengths.tolist()):
+            num_samples = relative_to_absolute(wav_lens, time, batch)
+            for b, n in enumerate(num_samples.tolist()):
                 if n < min_samples:
                     raise AudioError(
                         f"wavs[{b}]: {n} samples, shorter "
@@ -350,26 +346,6 @@ class _AudioMAEInterface(Pretrained):
                     )
             wav_lens = wav_lens.to(self.device)
         return wavs.to(self.device), wav_lens
-
-    def load_file(self, path):
-        """Read a file as mono audio at the model rate (clear errors).
-
-        Arguments
-        ---------
-        path : str or Path
-            Audio file (any rate and channel count).
-
-        Returns
-        -------
-        torch.Tensor
-            ``[time]`` on the device.
-        """
-        wav, _ = load_audio(
-            path,
-            sample_rate=self.sample_rate,
-            min_samples=self.compute_fbank.min_samples,
-        )
-        return wav.to(self.device)
 
     def fbank(self, wavs, wav_lens=None):
         """Normalised fbank features of a batch.
@@ -468,7 +444,7 @@ class AudioMAEClassifier(_AudioMAEInterface):
         tuple
             As :meth:`classify_batch`, for a batch of one.
         """
-        wav = self.load_file(path)
+        wav = self.load_audio(path)
         return self.classify_batch(wav[None], torch.ones(1), topk=topk)
 
     @torch.no_grad()
@@ -773,7 +749,7 @@ class AudioMAEReconstruction(_AudioMAEInterface):
                 and Path(out_path).resolve() == Path(path).resolve()
             ):
                 raise ValueError(f"{out_path}: would overwrite the input")
-        wav = self.load_file(path)
+        wav = self.load_audio(path)
         out = self.reconstruct_batch(
             wav[None], None, mask_ratio=mask_ratio, seed=seed, stats=stats
         )

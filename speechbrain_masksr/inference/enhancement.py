@@ -1,7 +1,8 @@
 """Speech enhancement with a trained MAE enhancer (mel-to-mel or STFT).
 
-:class:`MAEEnhancement` is a plain SpeechBrain ``Pretrained`` interface. A
-model folder is one of the checked-in templates of
+:class:`MAEEnhancement` is a SpeechBrain ``Pretrained`` interface (an
+:class:`~.interface.AudioInterface`, which reads files with the package's
+audio reader). A model folder is one of the checked-in templates of
 ``speechbrain_masksr/inference/templates/`` (``mae_enhancer_stft.yaml``,
 ``mae_enhancer_mel.yaml``) with the trained run's values, plus
 ``enhancer.ckpt``; mel-to-mel folders also load their HiFi-GAN vocoder
@@ -25,10 +26,9 @@ Authors
 import math
 
 import torch
-from speechbrain.dataio.preprocess import AudioNormalizer
-from speechbrain.inference.interfaces import Pretrained
 
-from speechbrain_masksr.dataio import load_audio, save_audio
+from speechbrain_masksr.dataio import save_audio
+from speechbrain_masksr.inference.interface import AudioInterface
 from speechbrain_masksr.inference.model_folder import TEMPLATES, write_folder
 from speechbrain_masksr.inference.restoration import (
     _check_output_path,
@@ -181,7 +181,7 @@ def write_enhancer_folder(out_dir, enhancer, values, overwrite=False):
     )
 
 
-class MAEEnhancement(Pretrained):
+class MAEEnhancement(AudioInterface):
     """Enhance speech with a trained MAE enhancer model folder.
 
     Arguments
@@ -224,27 +224,6 @@ class MAEEnhancement(Pretrained):
         super().__init__(*args, **kwargs)
         self.sample_rate = int(self.hparams.sample_rate)
         self.min_samples = math.ceil(self.MIN_SECONDS * self.sample_rate)
-        self.audio_normalizer = AudioNormalizer(self.sample_rate)
-
-    def load_audio(self, path, savedir=None):
-        """Read any audio file as mono at the model's rate (clear errors).
-
-        Arguments
-        ---------
-        path : str or Path
-            Audio file.
-        savedir : str, optional
-            Unused (local files only).
-
-        Returns
-        -------
-        torch.Tensor
-            ``[time]`` on the interface's device.
-        """
-        wav, _ = load_audio(
-            path, sample_rate=self.sample_rate, min_samples=self.min_samples
-        )
-        return wav.to(self.device)
 
     @torch.no_grad()
     def enhance_batch(self, wavs, wav_lens=None, progress=False):

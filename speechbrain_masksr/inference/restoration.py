@@ -40,16 +40,10 @@ import os
 from pathlib import Path
 
 import torch
-from speechbrain.dataio.preprocess import AudioNormalizer
-from speechbrain.inference.interfaces import Pretrained
 
 from speechbrain_masksr.codecs.dac import DAC_HOP_LENGTH, codec_frames
-from speechbrain_masksr.dataio import (
-    AudioError,
-    check_waveform,
-    load_audio,
-    save_audio,
-)
+from speechbrain_masksr.dataio import AudioError, check_waveform, save_audio
+from speechbrain_masksr.inference.interface import AudioInterface
 from speechbrain_masksr.inference.model_folder import (
     HPARAMS_FILE,
     TEMPLATES,
@@ -549,7 +543,7 @@ def _check_output_path(path, output_path):
 # --------------------------------------------------------------------------
 # The interface
 # --------------------------------------------------------------------------
-class SpeechRestoration(Pretrained):
+class SpeechRestoration(AudioInterface):
     """Restore degraded speech with a trained MaskSR model.
 
     Any input is converted to 44.1 kHz mono; the output is 44.1 kHz mono
@@ -606,42 +600,6 @@ class SpeechRestoration(Pretrained):
         super().__init__(*args, **kwargs)
         self.sample_rate = int(self.hparams.sample_rate)
         self.min_samples = math.ceil(self.MIN_SECONDS * self.sample_rate)
-        if getattr(self.audio_normalizer, "sample_rate", None) != (
-            self.sample_rate
-        ):  # Pretrained's default normalizer is 16 kHz
-            self.audio_normalizer = AudioNormalizer(self.sample_rate)
-
-    # ------------------------------------------------------------------
-    def load_audio(self, path, savedir=None):
-        """Read any audio file as 44.1 kHz mono, with clear errors.
-
-        Arguments
-        ---------
-        path : str or Path
-            Local file (or, as in SpeechBrain, a URL / ``repo/file``).
-        savedir : str, optional
-            Where remote files are downloaded.
-
-        Returns
-        -------
-        wav : torch.Tensor
-            ``[time]`` at ``sample_rate`` on the interface's device.
-        """
-        if os.path.exists(str(path)) or savedir is None:
-            wav, sr = load_audio(path, mono=False)  # [channels, time]
-        else:
-            try:
-                wav = super().load_audio(str(path), savedir=savedir)
-            except Exception as err:
-                raise AudioError(f"{path}: cannot load audio ({err})") from err
-            return check_waveform(wav, str(path), self.min_samples)
-        wav = self.audio_normalizer(wav.t().contiguous(), sr)
-        if wav.dim() > 1:  # an audio_normalizer that keeps channels
-            wav = wav.mean(dim=-1)
-        wav = check_waveform(
-            wav, str(path), self.min_samples, sample_rate=self.sample_rate
-        )
-        return wav.to(self.device)
 
     def _settings(self, steps, guidance, noise):
         """Generation settings with the model folder's defaults."""
