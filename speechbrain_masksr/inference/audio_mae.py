@@ -135,12 +135,12 @@ def _blocks_config(blocks, dim):
 
 
 def _encoder_values(encoder):
-    heads, ratio = _blocks_config(encoder.blocks, encoder.embed_dim)
+    heads, ratio = _blocks_config(encoder.blocks, encoder.d_model)
     return {
         "grid_time": encoder.grid[0],
         "grid_freq": encoder.grid[1],
         "patch_size": encoder.patch_size,
-        "embed_dim": encoder.embed_dim,
+        "d_model": encoder.d_model,
         "depth": len(encoder.blocks),
         "num_heads": heads,
         "mlp_ratio": ratio,
@@ -196,7 +196,7 @@ def model_values(model, compute_fbank):
     -------
     >>> from speechbrain_masksr.lobes.audio_mae import (
     ...     AudioMAEClassifierModel, AudioMAEEncoder, AudioMAEFbank)
-    >>> enc = AudioMAEEncoder(grid=(2, 1), embed_dim=16, depth=1, num_heads=2)
+    >>> enc = AudioMAEEncoder(grid=(2, 1), d_model=16, depth=1, num_heads=2)
     >>> template, values = model_values(
     ...     AudioMAEClassifierModel(enc, n_classes=2),
     ...     AudioMAEFbank(target_length=32, num_mel_bins=16))
@@ -272,7 +272,7 @@ def write_model_folder(
     -------
     >>> from speechbrain_masksr.lobes.audio_mae import (
     ...     AudioMAEClassifierModel, AudioMAEEncoder, AudioMAEFbank)
-    >>> enc = AudioMAEEncoder(grid=(2, 1), embed_dim=16, depth=1, num_heads=2)
+    >>> enc = AudioMAEEncoder(grid=(2, 1), d_model=16, depth=1, num_heads=2)
     >>> out = write_model_folder(getfixture("tmpdir") / "m",
     ...     AudioMAEClassifierModel(enc, n_classes=2),
     ...     AudioMAEFbank(target_length=32, num_mel_bins=16), ["a", "b"])
@@ -378,7 +378,7 @@ class AudioMAEClassifier(_AudioMAEInterface):
     -------
     >>> from speechbrain_masksr.lobes.audio_mae import (
     ...     AudioMAEClassifierModel, AudioMAEEncoder, AudioMAEFbank)
-    >>> enc = AudioMAEEncoder(grid=(2, 1), embed_dim=16, depth=1, num_heads=2)
+    >>> enc = AudioMAEEncoder(grid=(2, 1), d_model=16, depth=1, num_heads=2)
     >>> folder = write_model_folder(getfixture("tmpdir") / "clf",
     ...     AudioMAEClassifierModel(enc, n_classes=3),
     ...     AudioMAEFbank(target_length=32, num_mel_bins=16), ["a", "b", "c"])
@@ -461,10 +461,10 @@ class AudioMAEClassifier(_AudioMAEInterface):
         Returns
         -------
         clip : torch.Tensor
-            ``[batch, embed_dim]``: what the head sees (``fc_norm`` of the
+            ``[batch, d_model]``: what the head sees (``fc_norm`` of the
             mean patch embedding, or the cls token).
         patches : torch.Tensor
-            ``[batch, T * F, embed_dim]`` last-block patch embeddings in
+            ``[batch, T * F, d_model]`` last-block patch embeddings in
             time-major patch order.
         """
         model = self.mods.model
@@ -651,7 +651,7 @@ class AudioMAEReconstruction(_AudioMAEInterface):
     -------
     >>> from speechbrain_masksr.lobes.audio_mae import (
     ...     AudioMAE, AudioMAEDecoder, AudioMAEEncoder, AudioMAEFbank)
-    >>> enc = AudioMAEEncoder(grid=(4, 2), embed_dim=16, depth=1, num_heads=2)
+    >>> enc = AudioMAEEncoder(grid=(4, 2), d_model=16, depth=1, num_heads=2)
     >>> dec = AudioMAEDecoder((4, 2), 16, 16, depth=1, num_heads=2)
     >>> folder = write_model_folder(getfixture("tmpdir") / "mae",
     ...     AudioMAE(enc, dec), AudioMAEFbank(target_length=64, num_mel_bins=32))

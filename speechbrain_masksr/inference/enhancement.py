@@ -87,7 +87,7 @@ def enhance_waveform(
     >>> from speechbrain_masksr.lobes.mae_enhancer import build_mae_enhancer
     >>> from speechbrain_masksr.lobes.spectral import CompressedSTFT
     >>> model = build_mae_enhancer(
-    ...     CompressedSTFT(512, 128), 4096, "multiplicative", embed_dim=32,
+    ...     CompressedSTFT(512, 128), 4096, "multiplicative", d_model=32,
     ...     depth=1, num_heads=2, decoder_dim=16, decoder_depth=1,
     ...     decoder_num_heads=2).eval()
     >>> enhance_waveform(model, torch.randn(10000), overlap=1024).shape
@@ -161,10 +161,10 @@ def write_enhancer_folder(out_dir, enhancer, values, overwrite=False):
     >>> from speechbrain_masksr.lobes.spectral import CompressedSTFT
     >>> values = dict(sample_rate=16000, n_fft=512, hop_length=128,
     ...               segment_samples=4096, variant="multiplicative",
-    ...               embed_dim=32, depth=1, num_heads=2, decoder_dim=16,
+    ...               d_model=32, depth=1, num_heads=2, decoder_dim=16,
     ...               decoder_depth=1, decoder_num_heads=2)
     >>> model = build_mae_enhancer(CompressedSTFT(512, 128), 4096,
-    ...     "multiplicative", embed_dim=32, depth=1, num_heads=2,
+    ...     "multiplicative", d_model=32, depth=1, num_heads=2,
     ...     decoder_dim=16, decoder_depth=1, decoder_num_heads=2)
     >>> folder = write_enhancer_folder(getfixture("tmpdir") / "m", model,
     ...                                values)
@@ -201,10 +201,10 @@ class MAEEnhancement(AudioInterface):
     >>> tmp = getfixture("tmpdir")
     >>> values = dict(sample_rate=16000, n_fft=512, hop_length=128,
     ...               segment_samples=4096, variant="complex_mask",
-    ...               embed_dim=32, depth=1, num_heads=2, decoder_dim=16,
+    ...               d_model=32, depth=1, num_heads=2, decoder_dim=16,
     ...               decoder_depth=1, decoder_num_heads=2)
     >>> model = build_mae_enhancer(CompressedSTFT(512, 128), 4096,
-    ...     "complex_mask", embed_dim=32, depth=1, num_heads=2,
+    ...     "complex_mask", d_model=32, depth=1, num_heads=2,
     ...     decoder_dim=16, decoder_depth=1, decoder_num_heads=2)
     >>> folder = write_enhancer_folder(tmp / "model", model, values)
     >>> enhancer = MAEEnhancement.from_hparams(source=str(folder))
@@ -243,7 +243,7 @@ class MAEEnhancement(AudioInterface):
         torch.Tensor
             ``[batch, time]``; zero past each length.
         """
-        wavs, lengths = check_batch(
+        wavs, num_samples = check_batch(
             wavs,
             wav_lens,
             self.sample_rate,
@@ -255,7 +255,7 @@ class MAEEnhancement(AudioInterface):
         overlap = round(float(self.hparams.overlap_seconds) * self.sample_rate)
         vocoder = getattr(self.mods, "vocoder", None)
         out = torch.zeros_like(wavs)
-        for b, n in enumerate(lengths):
+        for b, n in enumerate(num_samples):
             out[b, :n] = enhance_waveform(
                 self.mods.enhancer,
                 wavs[b, :n],

@@ -448,7 +448,7 @@ def write_model_folder(
 
 
 def check_batch(wavs, wav_lens, sample_rate, min_samples, min_text, file_api):
-    """Check a ``*_batch`` input of an interface; absolute lengths.
+    """Check a ``*_batch`` input of an interface; samples of each item.
 
     Arguments
     ---------
@@ -469,7 +469,7 @@ def check_batch(wavs, wav_lens, sample_rate, min_samples, min_text, file_api):
     -------
     wavs : torch.Tensor
         The checked audio.
-    lengths : list of int
+    num_samples : list of int
         Samples of each item.
 
     Example
@@ -497,14 +497,14 @@ def check_batch(wavs, wav_lens, sample_rate, min_samples, min_text, file_api):
         )
     wavs = check_waveform(wavs, "wavs", min_samples)
     batch, time = wavs.shape
-    lengths = relative_to_absolute(wav_lens, time, batch).tolist()
-    for b, n in enumerate(lengths):
+    num_samples = relative_to_absolute(wav_lens, time, batch).tolist()
+    for b, n in enumerate(num_samples):
         if n < min_samples:
             raise AudioError(
                 f"wavs[{b}]: {n} samples is too short, at least "
                 f"{min_samples} ({min_text}) are needed"
             )
-    return wavs, lengths
+    return wavs, num_samples
 
 
 def _check_run_opts(kwargs):
@@ -696,7 +696,7 @@ class SpeechRestoration(AudioInterface):
         restored : torch.Tensor
             ``[batch, time]`` at 44.1 kHz; zero past each length.
         """
-        wavs, lengths = check_batch(
+        wavs, num_samples = check_batch(
             wavs,
             wav_lens,
             self.sample_rate,
@@ -711,7 +711,7 @@ class SpeechRestoration(AudioInterface):
 
         # Cut every waveform into windows; group windows of equal length.
         plans, groups = [], {}
-        for b, n in enumerate(lengths):
+        for b, n in enumerate(num_samples):
             win = min(window, codec_frames(n, HOP) * HOP)
             starts = window_starts(n, win, min(overlap, win // 2))
             padded = torch.nn.functional.pad(
@@ -736,8 +736,8 @@ class SpeechRestoration(AudioInterface):
         shape = getattr(self.hparams, "crossfade", "hann")
         for b, (starts, _win, idx) in enumerate(plans):
             chunks = torch.stack([restored[w][i] for w, i in idx])
-            out[b, : lengths[b]] = overlap_add(
-                chunks, starts, lengths[b], shape
+            out[b, : num_samples[b]] = overlap_add(
+                chunks, starts, num_samples[b], shape
             )
         return out
 

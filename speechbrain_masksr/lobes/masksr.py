@@ -296,10 +296,10 @@ class MaskSR(nn.Module):
         """Entries per codebook ``V`` (also the mask id)."""
         return self.lm.codebook_size
 
-    def _frames(self, wavs, lengths):
+    def _frames(self, wavs, wav_lens):
         n_frames = self.encoder.num_frames(wavs.shape[1])
         frames = relative_to_frame_lengths(
-            lengths, wavs.shape[1], n_frames, self.encoder.hop_length
+            wav_lens, wavs.shape[1], n_frames, self.encoder.hop_length
         )
         return n_frames, length_mask(frames, n_frames, wavs.device)
 
@@ -367,7 +367,7 @@ class MaskSR(nn.Module):
         )
         return loss_mask, input_mask
 
-    def forward(self, wavs, tokens, lengths=None, generator=None):
+    def forward(self, wavs, tokens, wav_lens=None, generator=None):
         """Training forward: mask the clean tokens and predict them.
 
         Arguments
@@ -376,7 +376,7 @@ class MaskSR(nn.Module):
             Degraded waveforms ``[batch, time]`` (44.1 kHz).
         tokens : torch.Tensor
             Clean DAC tokens ``[batch, Q, ceil(time / 512)]``.
-        lengths : torch.Tensor, optional
+        wav_lens : torch.Tensor, optional
             Relative lengths ``[batch]``; padded frames are never masked,
             attended to or scored.
         generator : torch.Generator, optional
@@ -392,9 +392,9 @@ class MaskSR(nn.Module):
             conditioning).
         """
         check_wavs(wavs)
-        n_frames, valid = self._frames(wavs, lengths)
+        n_frames, valid = self._frames(wavs, wav_lens)
         self._check_tokens(tokens, wavs, n_frames)
-        cond = self.encoder(wavs, lengths)
+        cond = self.encoder(wavs, wav_lens)
         batch = wavs.shape[0]
         loss_mask, input_mask = self.make_masks(
             batch, n_frames, valid, generator
@@ -531,7 +531,7 @@ class MaskSR(nn.Module):
         noise="gaussian",
         temperature=1.0,
         seed=None,
-        lengths=None,
+        wav_lens=None,
         noise_variance=4.0,
         choice_temperature=4.5,
         level_steps=None,
@@ -559,7 +559,7 @@ class MaskSR(nn.Module):
         seed : int, optional
             Seed of private ``torch.Generator`` objects, one per item: same
             seed, same tokens, whatever else is in the batch.
-        lengths : torch.Tensor, optional
+        wav_lens : torch.Tensor, optional
             Relative lengths ``[batch]``; padded frames are returned as 0.
         noise_variance : float
             Initial variance of the Gaussian rule.
@@ -591,8 +591,8 @@ class MaskSR(nn.Module):
                     torch.Generator(device=wavs.device).manual_seed(int(seed))
                     for _ in range(wavs.shape[0])
                 ]
-            n_frames, valid = self._frames(wavs, lengths)
-            cond = self.encoder(wavs, lengths)
+            n_frames, valid = self._frames(wavs, wav_lens)
+            cond = self.encoder(wavs, wav_lens)
             logits_fn = self.guided_logits_fn(cond, valid, guidance)
             common = dict(
                 logits_fn=logits_fn,

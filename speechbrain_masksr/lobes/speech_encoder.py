@@ -185,15 +185,15 @@ class SpeechEncoder(nn.Module):
         spec = spec[..., :n_frames]
         return spec.abs().pow(self.power).transpose(1, 2)
 
-    def forward(self, wavs, lengths=None):
+    def forward(self, wavs, wav_lens=None):
         """Encode degraded waveforms into conditioning vectors.
 
         Arguments
         ---------
         wavs : torch.Tensor
             Waveforms ``[batch, time]`` at the codec sample rate.
-        lengths : torch.Tensor, optional
-            Relative lengths ``[batch]`` in ``[0, 1]``; padded frames are
+        wav_lens : torch.Tensor, optional
+            Relative lengths ``[batch]`` in ``(0, 1]``; padded frames are
             excluded from attention.
 
         Returns
@@ -203,7 +203,7 @@ class SpeechEncoder(nn.Module):
         """
         feats = self.features(wavs)
         frames = relative_to_frame_lengths(
-            lengths, wavs.shape[1], feats.shape[1], self.hop_length
+            wav_lens, wavs.shape[1], feats.shape[1], self.hop_length
         )
         valid = length_mask(frames, feats.shape[1], feats.device)
         return self.transformer(self.mlp(feats), valid)

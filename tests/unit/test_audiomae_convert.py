@@ -589,7 +589,7 @@ def test_bad_files_and_existing_out_dir(tmp_path, capsys):
                 "fbank": {"num_mel_bins": 128, "target_length": 32},
                 "encoder": {
                     "grid": (2, 8),
-                    "embed_dim": 64,
+                    "d_model": 64,
                     "depth": 1,
                     "num_heads": 1,
                 },
