@@ -95,7 +95,7 @@ def build_ours(args):
     encoder = AudioMAEEncoder(grid=grid, **cfg)
     decoder = AudioMAEDecoder(
         grid,
-        cfg["embed_dim"],
+        cfg["d_model"],
         512,
         depth=args.decoder_depth,
         num_heads=16,
@@ -263,7 +263,7 @@ def check_official_settings(args):
             "the official local decoder is fixed to 16 blocks on a 64 x 8 "
             "grid: use --decoder-depth 16 --target-length 1024"
         )
-    return OFFICIAL_NAMES[vit_config(args.vit)["embed_dim"]]
+    return OFFICIAL_NAMES[vit_config(args.vit)["d_model"]]
 
 
 def build_official(args):
@@ -515,7 +515,7 @@ def make_runner(which, args, device):
         Ready to step.
     """
     if which == "ours":
-        size = OFFICIAL_NAMES[vit_config(args.vit)["embed_dim"]]
+        size = OFFICIAL_NAMES[vit_config(args.vit)["d_model"]]
         return StepRunner(
             f"speechbrain_masksr ViT-{size[0].upper()} + {args.decoder}",
             build_ours,

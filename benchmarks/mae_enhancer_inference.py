@@ -35,10 +35,10 @@ RATE = 22050
 SEGMENT = 44032
 SIZES = {
     "small": dict(
-        embed_dim=192, depth=6, num_heads=4, decoder_dim=128, decoder_depth=2
+        d_model=192, depth=6, num_heads=4, decoder_dim=128, decoder_depth=2
     ),
     "ViT-B": dict(
-        embed_dim=768,
+        d_model=768,
         depth=12,
         num_heads=12,
         decoder_dim=512,

@@ -1,18 +1,25 @@
 """Audio input/output with clear errors at the boundary.
 
-Every file that enters the package (recipes, metrics, command-line tools,
-pretrained interfaces) goes through :func:`load_audio`, which turns the many
-ways a file can be wrong (missing, not audio, empty, NaN, wrong shape) into one
-:class:`AudioError` that names the file. Reading and writing use SpeechBrain's
-soundfile-based ``speechbrain.dataio.audio_io`` (``torchaudio.load`` needs
-torchcodec, which is not usable on CPU-only installs).
+This module is the package's only audio reader. Every file that enters the
+package (data pipelines, data preparation, metrics, command-line tools,
+pretrained interfaces) is read by :func:`load_audio` (the whole file or a
+window of it), :func:`load_segment` (a window counted at another rate, for
+training crops) or, for its header only, :func:`audio_info`. They share one
+set of checks, which turn the many ways a file can be wrong (missing, a
+folder, not audio, empty, NaN, too short) into one :class:`AudioError` that
+names the file; channels are averaged to mono and other rates resampled with
+:func:`resample`. Reading and writing use SpeechBrain's soundfile-based
+``speechbrain.dataio.audio_io`` (``torchaudio.load`` needs torchcodec, which
+is not usable on CPU-only installs).
 
 Authors
  * speechbrain-masksr contributors 2026
 """
 
+import math
 import os
 from pathlib import Path
+from typing import NamedTuple
 
 import torch
 import torchaudio
@@ -112,8 +119,27 @@ def _check_path(path):
         raise AudioError(f"{path}: file not found")
 
 
+class AudioInfo(NamedTuple):
+    """What :func:`audio_info` reads from a file's header.
+
+    Example
+    -------
+    >>> AudioInfo(num_samples=8000, sample_rate=16000, channels=1).duration
+    0.5
+    """
+
+    num_samples: int
+    sample_rate: int
+    channels: int
+
+    @property
+    def duration(self):
+        """Length in seconds."""
+        return self.num_samples / self.sample_rate
+
+
 def audio_info(path):
-    """Length and rate of an audio file, read from its header.
+    """Length, rate and channels of an audio file, read from its header.
 
     Arguments
     ---------
@@ -122,22 +148,21 @@ def audio_info(path):
 
     Returns
     -------
-    num_frames : int
-        Samples per channel.
-    sample_rate : int
-        The file's rate.
+    AudioInfo
+        ``num_samples`` (per channel), ``sample_rate``, ``channels`` (and
+        ``duration`` in seconds).
 
     Raises
     ------
     AudioError
-        If the file is missing or not audio.
+        If the file is missing, not audio, or holds no samples.
 
     Example
     -------
     >>> tmp = getfixture("tmpdir")
     >>> save_audio(str(tmp / "a.wav"), torch.zeros(800), 8000)
     >>> audio_info(str(tmp / "a.wav"))
-    (800, 8000)
+    AudioInfo(num_samples=800, sample_rate=8000, channels=1)
     """
     path = str(path)
     _check_path(path)
@@ -145,7 +170,11 @@ def audio_info(path):
         info = audio_io.info(path)
     except Exception as err:  # soundfile raises several error types
         raise AudioError(f"{path}: not a readable audio file ({err})") from err
-    return int(info.frames), int(info.sample_rate)
+    if info.frames <= 0 or info.sample_rate <= 0:
+        raise AudioError(f"{path}: audio is empty")
+    return AudioInfo(
+        int(info.frames), int(info.sample_rate), int(info.channels)
+    )
 
 
 def load_audio(
@@ -217,6 +246,78 @@ def load_audio(
         wav = resample(wav, sr, sample_rate)
         sr = sample_rate
     return check_waveform(wav, path, min_samples, sample_rate=sr), int(sr)
+
+
+def load_segment(path, start, stop, sample_rate):
+    """Read samples ``[start, stop)`` of a file as if resampled to a rate.
+
+    The partial-read form of :func:`load_audio` (same checks and errors).
+    Only the needed window of the file is decoded. When the file's rate
+    differs from ``sample_rate``, a window with a margin is read from an
+    offset on the common sampling grid of both rates, resampled, and cut, so
+    the result matches (to float precision) the same slice of the whole file
+    resampled with :func:`resample` (what ``load_audio(path, sample_rate)``
+    returns). Samples past the end are zeros. Multi-channel files are
+    averaged to mono.
+
+    Arguments
+    ---------
+    path : str or Path
+        Audio file.
+    start : int
+        First sample, counted at ``sample_rate``.
+    stop : int
+        One past the last sample, counted at ``sample_rate``.
+    sample_rate : int
+        Rate of the returned samples.
+
+    Returns
+    -------
+    torch.Tensor
+        Audio ``[stop - start]`` at ``sample_rate``.
+
+    Raises
+    ------
+    AudioError
+        If the file is missing, not audio, empty, or holds NaN/Inf.
+
+    Example
+    -------
+    >>> path = str(getfixture("tmpdir") / "a.wav")
+    >>> save_audio(path, torch.arange(100) / 200.0, 8000)
+    >>> seg = load_segment(path, 90, 110, 8000)
+    >>> seg.shape, float(seg[-1])
+    (torch.Size([20]), 0.0)
+    """
+    path = str(path)
+    start, stop = int(start), int(stop)
+    if stop <= start or start < 0:
+        raise ValueError(f"bad segment [{start}, {stop}) for {path}")
+    info = audio_info(path)
+    file_sr, file_len = info.sample_rate, info.num_samples
+    if file_sr == int(sample_rate):
+        src_start, src_stop, out_offset = start, min(stop, file_len), 0
+    else:
+        # Rates on a common grid: file sample k*up <-> output sample k*down.
+        g = math.gcd(file_sr, int(sample_rate))
+        up, down = file_sr // g, int(sample_rate) // g
+        margin = 64 * up  # far wider than the resampling kernel
+        first = max(0, (start * up // down - margin) // up)
+        src_start = first * up
+        src_stop = min(file_len, -(-stop * up // down) + margin)
+        out_offset = start - first * down
+    wav = torch.zeros(0)
+    if src_stop > src_start:
+        wav, _ = load_audio(
+            path,
+            sample_rate=sample_rate,
+            frame_offset=src_start,
+            num_frames=src_stop - src_start,
+        )
+        wav = wav[out_offset : out_offset + stop - start]
+    if wav.shape[0] < stop - start:
+        wav = torch.nn.functional.pad(wav, (0, stop - start - wav.shape[0]))
+    return wav
 
 
 def save_audio(path, wav, sample_rate):

@@ -48,12 +48,12 @@ import random
 from pathlib import Path
 
 import torch
-from speechbrain.dataio import audio_io
 from speechbrain.utils.distributed import run_on_main
 
 from speechbrain_masksr.dataio import (
     AUDIO_EXTENSIONS,
     AudioError,
+    audio_info,
     load_audio,
     save_audio,
 )
@@ -266,13 +266,8 @@ def _probe(path, resample_folder, sample_rate):
             wav, _ = load_audio(path, sample_rate=sample_rate)
             save_audio(out, wav, sample_rate)
         path = out
-    try:
-        meta = audio_io.info(str(path))
-    except RuntimeError as err:
-        raise AudioError(f"{path}: not a readable audio file") from err
-    if meta.frames <= 0:
-        raise AudioError(f"{path}: audio is empty")
-    return str(path), meta.frames / meta.sample_rate, meta.sample_rate
+    info = audio_info(path)
+    return str(path), info.duration, info.sample_rate
 
 
 def _skip(save_folder, opts):

@@ -46,10 +46,10 @@ from speechbrain_masksr.data.token_cache import (
     cache_key,
     crop_tokens,
     frames_to_samples,
-    load_segment,
     manifest_cache_entries,
     random_frame_offset,
 )
+from speechbrain_masksr.dataio import load_segment
 from speechbrain_masksr.distributed import ddp_finish
 
 logger = get_logger(__name__)

@@ -52,7 +52,6 @@ from speechbrain_masksr.data.manifest import (
 )
 from speechbrain_masksr.data.prepare import prepare_on_main, run_prepare_cli
 from speechbrain_masksr.dataio import (
-    AudioError,
     audio_info,
     load_audio,
     save_audio,
@@ -216,10 +215,8 @@ def _probe(path, resample_folder, sample_rate):
             wav, _ = load_audio(path, sample_rate=sample_rate)
             save_audio(out, wav, sample_rate)
         path = out
-    frames, rate = audio_info(path)
-    if frames <= 0:
-        raise AudioError(f"{path}: audio is empty")
-    return str(path), frames / rate, rate
+    info = audio_info(path)
+    return str(path), info.duration, info.sample_rate
 
 
 def prepare_esc50(

@@ -187,16 +187,14 @@ def prepare_speech_commands(data_folder, save_folder, skip_prep=False):
                 if rel in listed:
                     split = name
             try:
-                frames, rate = audio_info(path)
-                if frames <= 0:
-                    raise AudioError(f"{path}: audio is empty")
+                info = audio_info(path)
             except AudioError as err:
                 unreadable.append(str(err))
                 continue
             manifests[split][f"{word}/{path.stem}"] = {
                 "wav": str(path),
-                "duration": round(frames / rate, 4),
-                "sample_rate": rate,
+                "duration": round(info.duration, 4),
+                "sample_rate": info.sample_rate,
                 "labels": [index[word]],
                 "word": word,
                 "speaker": path.stem.split("_nohash_")[0],

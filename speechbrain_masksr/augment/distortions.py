@@ -58,7 +58,7 @@ def _check_range(name, low, high):
 class Distortion(torch.nn.Module):
     """Base class: input checks, lengths, generator and padding handling.
 
-    Subclasses implement ``_distort(wavs, abs_lengths, generator)`` on a
+    Subclasses implement ``_distort(wavs, num_samples, generator)`` on a
     checked float ``[batch, time]`` tensor; the base class returns the input
     unchanged past each example's length. A 1-D input ``[time]`` is treated
     as a batch of one and returned 1-D.
@@ -71,7 +71,7 @@ class Distortion(torch.nn.Module):
     Example
     -------
     >>> class Gain(Distortion):
-    ...     def _distort(self, wavs, abs_lengths, generator):
+    ...     def _distort(self, wavs, num_samples, generator):
     ...         return 2 * wavs
     >>> Gain()(torch.ones(2, 3), lengths=torch.tensor([1.0, 1 / 3]))
     tensor([[2., 2., 2.],
@@ -91,6 +91,9 @@ class Distortion(torch.nn.Module):
             Audio ``[batch, time]`` (or ``[time]``).
         lengths : torch.Tensor, optional
             Relative lengths ``[batch]``; samples past them are not changed.
+            (SpeechBrain's ``wav_lens``, named ``lengths`` here because that
+            is the keyword ``speechbrain.augment.augmenter.Augmenter``
+            looks for and passes.)
         generator : torch.Generator, optional
             Random generator for this call.
 
@@ -121,31 +124,31 @@ class Distortion(torch.nn.Module):
                 f"{type(self).__name__}: input audio contains NaN or Inf"
             )
         batch, time = wavs.shape
-        abs_lengths = relative_to_absolute(lengths, time, batch).cpu()
+        num_samples = relative_to_absolute(lengths, time, batch).cpu()
         if batch == 0 or time == 0:
             return wavs[0] if squeeze else wavs
         gen = generator if generator is not None else self.generator
-        out = self._apply(wavs, abs_lengths, gen)
+        out = self._apply(wavs, num_samples, gen)
         return out[0] if squeeze else out
 
-    def _apply(self, wavs, abs_lengths, generator):
+    def _apply(self, wavs, num_samples, generator):
         """Distort checked input; padded tails are restored from ``wavs``.
 
         Composite effects call this directly on their children, so the
         input checks run once per batch.
         """
-        out = self._distort(wavs, abs_lengths, generator).to(wavs.dtype)
+        out = self._distort(wavs, num_samples, generator).to(wavs.dtype)
         time = wavs.shape[1]
-        if bool((abs_lengths < time).any()):
-            mask = length_mask(abs_lengths, time, wavs.device)
+        if bool((num_samples < time).any()):
+            mask = length_mask(num_samples, time, wavs.device)
             out = torch.where(mask, out, wavs)
         return out
 
-    def _distort(self, wavs, abs_lengths, generator):
+    def _distort(self, wavs, num_samples, generator):
         raise NotImplementedError
 
 
-def apply_effect(effect, wavs, abs_lengths, generator):
+def apply_effect(effect, wavs, num_samples, generator):
     """Run ``effect`` on a checked batch from inside another distortion.
 
     :class:`Distortion` effects are run without repeating the input checks
@@ -159,7 +162,7 @@ def apply_effect(effect, wavs, abs_lengths, generator):
         The effect.
     wavs : torch.Tensor
         Audio ``[batch, time]``.
-    abs_lengths : torch.Tensor
+    num_samples : torch.Tensor
         Valid sample counts ``[batch]``.
     generator : torch.Generator or None
         Random generator.
@@ -178,8 +181,8 @@ def apply_effect(effect, wavs, abs_lengths, generator):
     """
     if isinstance(effect, Distortion):
         gen = generator if generator is not None else effect.generator
-        return effect._apply(wavs, abs_lengths, gen)
-    rel = abs_lengths.float().to(wavs.device) / wavs.shape[1]
+        return effect._apply(wavs, num_samples, gen)
+    rel = num_samples.float().to(wavs.device) / wavs.shape[1]
     out = effect(wavs, rel)
     if isinstance(out, tuple):
         out = out[0]
@@ -235,13 +238,13 @@ def coloured_noise(
     return noise / rms
 
 
-def _mix_at_ratio(wavs, other, abs_lengths, ratio_db, frame_length, thr_db):
+def _mix_at_ratio(wavs, other, num_samples, ratio_db, frame_length, thr_db):
     """Return ``wavs + g * other`` with active-power ratio ``ratio_db``."""
     other = other.to(wavs.device, wavs.dtype)
-    if bool((abs_lengths < wavs.shape[1]).any()):
-        other = other * length_mask(abs_lengths, wavs.shape[1], wavs.device)
-    p_s = active_power(wavs, None, frame_length, thr_db, abs_lengths)
-    p_o = active_power(other, None, frame_length, thr_db, abs_lengths)
+    if bool((num_samples < wavs.shape[1]).any()):
+        other = other * length_mask(num_samples, wavs.shape[1], wavs.device)
+    p_s = active_power(wavs, None, frame_length, thr_db, num_samples)
+    p_o = active_power(other, None, frame_length, thr_db, num_samples)
     target = p_s / (10.0 ** (ratio_db.to(p_s.device) / 10.0))
     ok = (p_s > 0) & (p_o > 0)
     gain = torch.where(ok, (target / p_o.clamp(min=1e-300)).sqrt(), 0.0)
@@ -319,7 +322,7 @@ class NoiseMixer(Distortion):
         self.threshold_db = float(threshold_db)
         self.frame_length = max(1, round(frame_ms * self.sample_rate / 1000))
 
-    def _distort(self, wavs, abs_lengths, generator):
+    def _distort(self, wavs, num_samples, generator):
         batch, time = wavs.shape
         snr = _uniform(batch, self.snr_low, self.snr_high, generator)
         if self.bank is None:
@@ -329,12 +332,12 @@ class NoiseMixer(Distortion):
         noise = noise.to(wavs.device, wavs.dtype)
         if self.noise_filter is not None:
             noise = apply_effect(
-                self.noise_filter, noise, abs_lengths, generator
+                self.noise_filter, noise, num_samples, generator
             )
         return _mix_at_ratio(
             wavs,
             noise,
-            abs_lengths,
+            num_samples,
             snr,
             self.frame_length,
             self.threshold_db,
@@ -512,7 +515,7 @@ class InterferingSpeaker(Distortion):
                 )
         return out, used
 
-    def _distort(self, wavs, abs_lengths, generator):
+    def _distort(self, wavs, num_samples, generator):
         batch, time = wavs.shape
         sir = _uniform(batch, self.sir_low, self.sir_high, generator)
         other, used = self._excerpts(batch, time, generator)
@@ -532,7 +535,7 @@ class InterferingSpeaker(Distortion):
         return _mix_at_ratio(
             wavs,
             other.sum(dim=1),
-            abs_lengths,
+            num_samples,
             sir,
             self.frame_length,
             self.threshold_db,
@@ -687,10 +690,10 @@ class RoomReverb(Distortion):
             out[row, : rir.shape[0]] = rir
         return out
 
-    def _distort(self, wavs, abs_lengths, generator):
+    def _distort(self, wavs, num_samples, generator):
         batch, time = wavs.shape
         rirs = self.draw_rirs(batch, generator)
-        mask = length_mask(abs_lengths, time, wavs.device)
+        mask = length_mask(num_samples, time, wavs.device)
         dry = wavs * mask
         return fft_convolve(dry, rirs, time)
 
@@ -725,12 +728,12 @@ class Clip(Distortion):
         self.threshold_low = float(threshold_low)
         self.threshold_high = float(threshold_high)
 
-    def _distort(self, wavs, abs_lengths, generator):
+    def _distort(self, wavs, num_samples, generator):
         batch, time = wavs.shape
         ratio = _uniform(
             batch, self.threshold_low, self.threshold_high, generator
         )
-        mask = length_mask(abs_lengths, time, wavs.device)
+        mask = length_mask(num_samples, time, wavs.device)
         peak = (wavs.abs() * mask).amax(dim=1)
         thr = (ratio.to(wavs.device) * peak.double()).to(wavs.dtype)
         thr = thr.unsqueeze(1)
@@ -1026,14 +1029,14 @@ class BandLimit(Distortion):
         self.order_low, self.order_high = int(order_low), int(order_high)
         self.n_fft = int(n_fft)
 
-    def _distort(self, wavs, abs_lengths, generator):
+    def _distort(self, wavs, num_samples, generator):
         batch = wavs.shape[0]
         cutoff = _uniform(batch, self.cutoff_low, self.cutoff_high, generator)
         family = _randint(batch, 0, len(self.filters) - 1, generator)
         order = _randint(batch, self.order_low, self.order_high, generator)
         out = wavs.clone()
         for i in range(batch):
-            n = int(abs_lengths[i])
+            n = int(num_samples[i])
             if n == 0:
                 continue
             out[i, :n] = lowpass(

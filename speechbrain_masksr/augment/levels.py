@@ -18,7 +18,7 @@ from speechbrain_masksr.utils.lengths import length_mask, relative_to_absolute
 
 
 def active_power(
-    wavs, lengths=None, frame_length=882, threshold_db=40.0, abs_lengths=None
+    wavs, wav_lens=None, frame_length=882, threshold_db=40.0, num_samples=None
 ):
     """Mean square of each signal over its active frames.
 
@@ -33,14 +33,14 @@ def active_power(
     ---------
     wavs : torch.Tensor
         Signals ``[batch, time]``.
-    lengths : torch.Tensor, optional
+    wav_lens : torch.Tensor, optional
         Relative lengths ``[batch]``; samples past them are ignored.
     frame_length : int
         Frame size in samples (882 = 20 ms at 44.1 kHz).
     threshold_db : float
         Frames quieter than the loudest by more than this are inactive.
-    abs_lengths : torch.Tensor, optional
-        Valid sample counts ``[batch]`` (overrides ``lengths``).
+    num_samples : torch.Tensor, optional
+        Valid sample counts ``[batch]`` (overrides ``wav_lens``).
 
     Returns
     -------
@@ -59,13 +59,13 @@ def active_power(
     if wavs.dim() != 2:
         raise ValueError(f"expected [batch, time], got {tuple(wavs.shape)}")
     batch, time = wavs.shape
-    if abs_lengths is None:
-        abs_lengths = relative_to_absolute(lengths, time, batch)
-    abs_lengths = abs_lengths.to(torch.long).cpu()
+    if num_samples is None:
+        num_samples = relative_to_absolute(wav_lens, time, batch)
+    num_samples = num_samples.to(torch.long).cpu()
     frame_length = max(1, int(frame_length))
     sq = wavs.detach() ** 2
-    if bool((abs_lengths < time).any()):
-        sq = sq * length_mask(abs_lengths, time, wavs.device)
+    if bool((num_samples < time).any()):
+        sq = sq * length_mask(num_samples, time, wavs.device)
     n_full = time // frame_length
     energy = sq[:, : n_full * frame_length]
     energy = energy.reshape(batch, n_full, frame_length).sum(-1)
@@ -74,7 +74,7 @@ def active_power(
         energy = torch.cat([energy, tail], dim=1)
     energy = energy.double().cpu()
     starts = torch.arange(energy.shape[1], dtype=torch.long) * frame_length
-    counts = (abs_lengths.unsqueeze(1) - starts.unsqueeze(0)).clamp(0, None)
+    counts = (num_samples.unsqueeze(1) - starts.unsqueeze(0)).clamp(0, None)
     counts = counts.clamp(max=frame_length).double()
     mean = energy / counts.clamp(min=1.0)
     peak = mean.max(dim=1, keepdim=True).values
@@ -86,7 +86,9 @@ def active_power(
     return power.to(wavs.device)
 
 
-def measure_snr(signal, noise, lengths=None, frame_length=882, threshold_db=40):
+def measure_snr(
+    signal, noise, wav_lens=None, frame_length=882, threshold_db=40
+):
     """Signal-to-noise ratio in dB, both powers measured on active frames.
 
     This is the measurement :class:`NoiseMixer` and
@@ -99,7 +101,7 @@ def measure_snr(signal, noise, lengths=None, frame_length=882, threshold_db=40):
         Reference ``[batch, time]``.
     noise : torch.Tensor
         Added noise ``[batch, time]``.
-    lengths : torch.Tensor, optional
+    wav_lens : torch.Tensor, optional
         Relative lengths ``[batch]``.
     frame_length : int
         Frame size in samples.
@@ -117,6 +119,6 @@ def measure_snr(signal, noise, lengths=None, frame_length=882, threshold_db=40):
     >>> float(measure_snr(s, 0.1 * s))
     20.0
     """
-    p_s = active_power(signal, lengths, frame_length, threshold_db)
-    p_n = active_power(noise, lengths, frame_length, threshold_db)
+    p_s = active_power(signal, wav_lens, frame_length, threshold_db)
+    p_n = active_power(noise, wav_lens, frame_length, threshold_db)
     return 10.0 * torch.log10(p_s / p_n)

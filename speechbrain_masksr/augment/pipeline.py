@@ -85,17 +85,17 @@ class RandomApply(Distortion):
         self.effect = effect
         self.p = _check_prob("p", p)
 
-    def _distort(self, wavs, abs_lengths, generator):
+    def _distort(self, wavs, num_samples, generator):
         batch = wavs.shape[0]
         chosen = torch.rand(batch, generator=generator) < self.p
         idx = chosen.nonzero(as_tuple=True)[0]
         if idx.numel() == 0:
             return wavs
         if idx.numel() == batch:
-            return apply_effect(self.effect, wavs, abs_lengths, generator)
+            return apply_effect(self.effect, wavs, num_samples, generator)
         dev_idx = idx.to(wavs.device)
         sub = apply_effect(
-            self.effect, wavs[dev_idx], abs_lengths[idx], generator
+            self.effect, wavs[dev_idx], num_samples[idx], generator
         )
         out = wavs.clone()
         out[dev_idx] = sub
@@ -332,7 +332,7 @@ class GSRPipeline(Distortion):
             )
         return cls(**config)
 
-    def _distort(self, wavs, abs_lengths, generator):
+    def _distort(self, wavs, num_samples, generator):
         for effect in (
             self.interferer,
             self.reverb,
@@ -341,7 +341,7 @@ class GSRPipeline(Distortion):
             self.noise,
         ):
             if effect is not None:
-                wavs = apply_effect(effect, wavs, abs_lengths, generator)
+                wavs = apply_effect(effect, wavs, num_samples, generator)
         return wavs
 
 

@@ -127,10 +127,11 @@ def roll_mag_aug(wavs, wav_lens=None):
     True
     """
     out = torch.zeros_like(wavs)
-    lengths = relative_to_absolute(wav_lens, wavs.shape[-1], wavs.shape[0])
-    lengths = lengths.tolist()
-    gains = torch.distributions.Beta(10.0, 10.0).sample((len(lengths),)) + 0.5
-    for i, n in enumerate(lengths):
+    num_samples = relative_to_absolute(wav_lens, wavs.shape[-1], wavs.shape[0])
+    num_samples = num_samples.tolist()
+    gains = torch.distributions.Beta(10.0, 10.0).sample((len(num_samples),))
+    gains = gains + 0.5
+    for i, n in enumerate(num_samples):
         shift = int(torch.randint(n, (1,)))
         out[i, :n] = torch.roll(wavs[i, :n], shift) * float(gains[i])
     return out
@@ -440,7 +441,7 @@ def load_pretrained_encoder(model, path):
     -------
     >>> from speechbrain_masksr.lobes.audio_mae import (
     ...     AudioMAEClassifierModel, AudioMAEEncoder)
-    >>> kw = dict(grid=(4, 2), embed_dim=32, depth=1, num_heads=2)
+    >>> kw = dict(grid=(4, 2), d_model=32, depth=1, num_heads=2)
     >>> src = AudioMAEEncoder(**kw)
     >>> path = str(getfixture("tmpdir") / "model.ckpt")
     >>> torch.save({"encoder." + k: v for k, v in src.state_dict().items()},
@@ -594,7 +595,7 @@ class AudioMAEPretrainBrain(_AudioMAEBrainBase):
     >>> from speechbrain.dataio.batch import PaddedBatch
     >>> from speechbrain_masksr.lobes.audio_mae import (
     ...     AudioMAE, AudioMAEDecoder, AudioMAEEncoder, AudioMAEFbank)
-    >>> enc = AudioMAEEncoder(grid=(4, 2), embed_dim=16, depth=1, num_heads=2)
+    >>> enc = AudioMAEEncoder(grid=(4, 2), d_model=16, depth=1, num_heads=2)
     >>> dec = AudioMAEDecoder((4, 2), 16, 16, depth=1, num_heads=2)
     >>> hparams = {"compute_fbank": AudioMAEFbank(num_mel_bins=32, target_length=64),
     ...            "roll_mag_aug": True, "valid_seed": 0}
@@ -715,7 +716,7 @@ class AudioMAEClassifierBrain(_AudioMAEBrainBase):
     >>> from speechbrain.dataio.batch import PaddedBatch
     >>> from speechbrain_masksr.lobes.audio_mae import (
     ...     AudioMAEClassifierModel, AudioMAEEncoder, AudioMAEFbank)
-    >>> enc = AudioMAEEncoder(grid=(4, 2), embed_dim=16, depth=1, num_heads=2)
+    >>> enc = AudioMAEEncoder(grid=(4, 2), d_model=16, depth=1, num_heads=2)
     >>> hparams = {"compute_fbank": AudioMAEFbank(num_mel_bins=32, target_length=64),
     ...            "label_smoothing": 0.0}
     >>> brain = AudioMAEClassifierBrain(
@@ -919,7 +920,7 @@ class AudioMAESingleLabelBrain(AudioMAEClassifierBrain):
     >>> from speechbrain.dataio.batch import PaddedBatch
     >>> from speechbrain_masksr.lobes.audio_mae import (
     ...     AudioMAEClassifierModel, AudioMAEEncoder, AudioMAEFbank)
-    >>> enc = AudioMAEEncoder(grid=(4, 2), embed_dim=16, depth=1, num_heads=2)
+    >>> enc = AudioMAEEncoder(grid=(4, 2), d_model=16, depth=1, num_heads=2)
     >>> hparams = {"compute_fbank": AudioMAEFbank(num_mel_bins=32, target_length=64),
     ...            "label_smoothing": 0.0, "loss_type": "ce"}
     >>> brain = AudioMAESingleLabelBrain(

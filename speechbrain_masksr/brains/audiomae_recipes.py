@@ -285,7 +285,7 @@ def finetune_and_test(
     >>> from speechbrain_masksr.lobes.audio_mae import (
     ...     AudioMAEClassifierModel, AudioMAEEncoder, AudioMAEFbank)
     >>> tmp = Path(getfixture("tmpdir"))
-    >>> enc = AudioMAEEncoder(grid=(4, 2), embed_dim=16, depth=1, num_heads=2)
+    >>> enc = AudioMAEEncoder(grid=(4, 2), d_model=16, depth=1, num_heads=2)
     >>> model = AudioMAEClassifierModel(enc, n_classes=2)
     >>> counter = EpochCounter(1)
     >>> loader = {"batch_size": 2}

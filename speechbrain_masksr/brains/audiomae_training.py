@@ -78,7 +78,7 @@ def param_groups_lrd(
     ...     AudioMAEClassifierModel,
     ...     AudioMAEEncoder,
     ... )
-    >>> enc = AudioMAEEncoder(grid=(4, 2), embed_dim=32, depth=2, num_heads=2)
+    >>> enc = AudioMAEEncoder(grid=(4, 2), d_model=32, depth=2, num_heads=2)
     >>> clf = AudioMAEClassifierModel(enc, n_classes=3)
     >>> groups = param_groups_lrd(clf, layer_decay=0.5)
     >>> sorted({(g["layer_id"], g["lr_scale"]) for g in groups})

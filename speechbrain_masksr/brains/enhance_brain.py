@@ -74,7 +74,7 @@ def load_pretrained_parts(enhancer, path, parts=("encoder",)):
     >>> from speechbrain_masksr.lobes.spectral import CompressedSTFT
     >>> def build(variant):
     ...     return build_mae_enhancer(CompressedSTFT(512, 128), 4096, variant,
-    ...         embed_dim=32, depth=1, num_heads=2, decoder_dim=16,
+    ...         d_model=32, depth=1, num_heads=2, decoder_dim=16,
     ...         decoder_depth=1, decoder_num_heads=2)
     >>> path = str(getfixture("tmpdir") / "enhancer.ckpt")
     >>> source = build("vanilla")
@@ -111,7 +111,7 @@ class MAEEnhanceBrain(sb.Brain):
     >>> from speechbrain_masksr.lobes.mae_enhancer import build_mae_enhancer
     >>> from speechbrain_masksr.lobes.spectral import CompressedSTFT
     >>> enhancer = build_mae_enhancer(CompressedSTFT(512, 128), 4096,
-    ...     "multiplicative", embed_dim=32, depth=1, num_heads=2,
+    ...     "multiplicative", d_model=32, depth=1, num_heads=2,
     ...     decoder_dim=16, decoder_depth=1, decoder_num_heads=2)
     >>> brain = MAEEnhanceBrain({"enhancer": enhancer},
     ...     lambda p: torch.optim.Adam(p, 1e-3), run_opts={"device": "cpu"})

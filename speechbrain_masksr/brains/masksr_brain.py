@@ -306,11 +306,11 @@ class MaskSRBrain(sb.Brain):
             The model output (``logits``, ``mask``, ...).
         """
         batch = batch.to(self.device)
-        degraded, lengths = batch.degraded_sig
+        degraded, wav_lens = batch.degraded_sig
         tokens = self._tokens(batch)
         generator = None if stage == sb.Stage.TRAIN else self._eval_generator
         return self.modules.model(
-            degraded, tokens, lengths=lengths, generator=generator
+            degraded, tokens, wav_lens=wav_lens, generator=generator
         )
 
     @staticmethod
@@ -367,14 +367,14 @@ class MaskSRBrain(sb.Brain):
             scheduler(self.optimizer)
 
     # ------------------------------------------------------------ restoring
-    def restore(self, degraded, lengths=None, seed=None):
+    def restore(self, degraded, wav_lens=None, seed=None):
         """Restore waveforms: iterative decoding, then DAC decoding.
 
         Arguments
         ---------
         degraded : torch.Tensor
             ``[batch, time]`` degraded audio (44.1 kHz).
-        lengths : torch.Tensor, optional
+        wav_lens : torch.Tensor, optional
             Relative lengths ``[batch]``.
         seed : int, optional
             Seed of the sampler.
@@ -392,7 +392,7 @@ class MaskSRBrain(sb.Brain):
             guidance=self.hparams.guidance,
             noise=self.hparams.sampling_noise,
             seed=seed,
-            lengths=lengths,
+            wav_lens=wav_lens,
         )
         return tokens, self._decode(tokens)
 
@@ -419,13 +419,13 @@ class MaskSRBrain(sb.Brain):
             return
         if not if_main_process():
             return
-        degraded, lengths = batch.degraded_sig
+        degraded, wav_lens = batch.degraded_sig
         clean, _ = batch.clean_sig
         n = min(wanted, degraded.shape[0])
         _, restored = self.restore(
-            degraded[:n], lengths[:n], seed=self.hparams.eval_seed
+            degraded[:n], wav_lens[:n], seed=self.hparams.eval_seed
         )
-        samples = relative_to_absolute(lengths[:n], degraded.shape[1]).tolist()
+        samples = relative_to_absolute(wav_lens[:n], degraded.shape[1]).tolist()
         for i, length in enumerate(samples):
             uid = batch.id[i]
             ref = clean[i, :length]
@@ -435,15 +435,15 @@ class MaskSRBrain(sb.Brain):
     def _test_restore(self, batch):
         if not if_main_process():
             return
-        degraded, lengths = batch.degraded_sig
+        degraded, wav_lens = batch.degraded_sig
         clean, _ = batch.clean_sig
         _, restored = self.restore(
-            degraded, lengths, seed=self.hparams.eval_seed
+            degraded, wav_lens, seed=self.hparams.eval_seed
         )
         resynth = self._decode(self._tokens(batch))
         folder = Path(self.hparams.restore_folder) / self.test_set_name
         sr = self.hparams.sample_rate
-        samples = relative_to_absolute(lengths, degraded.shape[1]).tolist()
+        samples = relative_to_absolute(wav_lens, degraded.shape[1]).tolist()
         for i, uid in enumerate(batch.id):
             length = samples[i]
             ref = clean[i, :length]

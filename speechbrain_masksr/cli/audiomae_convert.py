@@ -194,7 +194,7 @@ def infer_config(
         ``"pretrained"``, ``"finetuned"`` or ``"auto"`` (decoder keys ->
         pretrained, ``head.*`` -> finetuned).
     num_heads : int, optional
-        Encoder heads (default ``embed_dim // 64``: 6 / 12 / 16 for
+        Encoder heads (default ``d_model // 64``: 6 / 12 / 16 for
         ViT-S / B / L).
     decoder_num_heads : int
         Heads of a global decoder (local blocks store theirs in ``tau``).
@@ -240,7 +240,7 @@ def infer_config(
     patch, in_chans = int(proj.shape[-1]), int(proj.shape[1])
     if proj.shape[-2] != proj.shape[-1]:
         raise ModelFileError(f"non-square patches {tuple(proj.shape[-2:])}")
-    embed_dim = int(state["pos_embed"].shape[-1])
+    d_model = int(state["pos_embed"].shape[-1])
     n_patches = int(state["pos_embed"].shape[1]) - 1
     if target_length is not None:
         n_time = int(target_length) // patch
@@ -257,7 +257,7 @@ def infer_config(
     if depth == 0:
         raise ModelFileError("no encoder blocks (blocks.N.*) found")
     fc1 = state.get("blocks.0.mlp.fc1.weight")
-    mlp_ratio = fc1.shape[0] / embed_dim if fc1 is not None else 4.0
+    mlp_ratio = fc1.shape[0] / d_model if fc1 is not None else 4.0
     config = {
         "kind": kind,
         "fbank": {
@@ -267,9 +267,9 @@ def infer_config(
         "encoder": {
             "grid": (n_time, n_freq),
             "patch_size": patch,
-            "embed_dim": embed_dim,
+            "d_model": d_model,
             "depth": depth,
-            "num_heads": int(num_heads or max(1, embed_dim // 64)),
+            "num_heads": int(num_heads or max(1, d_model // 64)),
             "mlp_ratio": mlp_ratio,
             "in_chans": in_chans,
             "pos_layout": "official",
@@ -325,7 +325,7 @@ def _decoder_config(state, encoder, decoder_num_heads):
     fc1 = state.get(f"decoder_blocks.{blocks[0]}.mlp.fc1.weight")
     config = {
         "grid": encoder["grid"],
-        "embed_dim": encoder["embed_dim"],
+        "d_model": encoder["d_model"],
         "decoder_dim": dim,
         "depth": len(blocks),
         "num_heads": heads,
@@ -358,7 +358,7 @@ def build_model(config):
     -------
     >>> cfg = {"kind": "finetuned",
     ...        "fbank": {"num_mel_bins": 32, "target_length": 64},
-    ...        "encoder": {"grid": (4, 2), "embed_dim": 16, "depth": 1,
+    ...        "encoder": {"grid": (4, 2), "d_model": 16, "depth": 1,
     ...                    "num_heads": 2},
     ...        "classifier": {"n_classes": 3}}
     >>> model, fbank = build_model(cfg)
@@ -402,7 +402,7 @@ def convert_checkpoint(
     trust_checkpoint : bool
         See :func:`load_checkpoint`.
     num_heads : int, optional
-        Encoder heads (default ``embed_dim // 64``).
+        Encoder heads (default ``d_model // 64``).
     target_length : int, optional
         Input frames (default: from the positional table).
     overwrite : bool
@@ -426,7 +426,7 @@ def convert_checkpoint(
     >>> from speechbrain_masksr.lobes.audio_mae import ours_to_official
     >>> model, _ = build_model({"kind": "finetuned",
     ...     "fbank": {"num_mel_bins": 128, "target_length": 64},
-    ...     "encoder": {"grid": (4, 8), "embed_dim": 64, "depth": 1,
+    ...     "encoder": {"grid": (4, 8), "d_model": 64, "depth": 1,
     ...                 "num_heads": 1}, "classifier": {"n_classes": 3}})
     >>> tmp = Path(getfixture("tmpdir"))
     >>> torch.save({"model": ours_to_official(model.state_dict(), "finetuned")},
@@ -557,7 +557,7 @@ def main(argv=None):
         else f"{config['classifier']['n_classes']}-class head"
     )
     print(
-        f"converted {config['kind']} checkpoint: ViT {enc['embed_dim']}-d, "
+        f"converted {config['kind']} checkpoint: ViT {enc['d_model']}-d, "
         f"{enc['depth']} blocks, {enc['num_heads']} heads, grid "
         f"{enc['grid'][0]}x{enc['grid'][1]}, {what} -> {args.out_dir}"
     )

@@ -22,13 +22,12 @@ Authors
 """
 
 import hashlib
-import math
 
 import speechbrain as sb
 import torch
 from torch import nn
 
-from speechbrain_masksr.dataio import audio_info, load_audio
+from speechbrain_masksr.dataio import audio_info, load_audio, load_segment
 
 __all__ = ["LAYOUTS", "enhancement_dataset", "item_seed", "read_crops"]
 
@@ -60,13 +59,14 @@ def item_seed(base, uid):
     return int(digest[:15], 16)
 
 
-def read_crops(paths, sample_rate, segment, generator, random, margin=64):
+def read_crops(paths, sample_rate, segment, generator, random):
     """Same ``segment``-sample crop of every file, resampled after cropping.
 
-    Only the crop (plus ``margin`` samples each side for the resampling
-    filter) is decoded and resampled, so random crops of long files cost
-    the crop, not the file. Files shorter than ``segment`` are read whole
-    and zero-padded. Files are trimmed to the shortest one first.
+    Only the crop (plus a margin for the resampling filter) is decoded and
+    resampled (:func:`~speechbrain_masksr.dataio.load_segment`), so random
+    crops of long files cost the crop, not the file. Files shorter than
+    ``segment`` are read whole and zero-padded. Files are trimmed to the
+    shortest one first.
 
     Arguments
     ---------
@@ -80,8 +80,6 @@ def read_crops(paths, sample_rate, segment, generator, random, margin=64):
         Draws the crop start (``random=True``).
     random : bool
         Random start; ``False`` starts at 0.
-    margin : int
-        Extra samples read each side, at the file's rate.
 
     Returns
     -------
@@ -102,7 +100,7 @@ def read_crops(paths, sample_rate, segment, generator, random, margin=64):
     """
     infos = [audio_info(path) for path in paths]
     length = min(
-        (frames * sample_rate) // rate for frames, rate in infos
+        (info.num_samples * sample_rate) // info.sample_rate for info in infos
     )  # at the output rate
     if length <= segment:
         wavs = [load_audio(path, sample_rate=sample_rate)[0] for path in paths]
@@ -115,21 +113,10 @@ def read_crops(paths, sample_rate, segment, generator, random, margin=64):
         start = int(
             torch.randint(0, length - segment + 1, (1,), generator=generator)
         )
-    crops = []
-    for path, (_, rate) in zip(paths, infos):
-        # start on a polyphase period of the resampler: the crop's
-        # samples are then exactly those of the whole resampled file
-        period = rate // math.gcd(rate, sample_rate)
-        first = max(0, (start * rate) // sample_rate - margin)
-        first -= first % period
-        count = -(-(segment + start) * rate // sample_rate) - first + margin
-        wav, _ = load_audio(
-            path, sample_rate=sample_rate, frame_offset=first, num_frames=count
-        )
-        offset = start - (first * sample_rate) // rate
-        wav = wav[offset : offset + segment]
-        crops.append(nn.functional.pad(wav, (0, segment - wav.shape[0])))
-    return crops
+    return [
+        load_segment(path, start, start + segment, sample_rate)
+        for path in paths
+    ]
 
 
 def enhancement_dataset(

@@ -22,10 +22,9 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import soundfile
 from speechbrain.utils.logger import get_logger
 
-from speechbrain_masksr.dataio import AUDIO_EXTENSIONS
+from speechbrain_masksr.dataio import AUDIO_EXTENSIONS, audio_info
 from speechbrain_masksr.errors import AudioError
 
 logger = get_logger(__name__)
@@ -35,6 +34,8 @@ DATA_ROOT = "{data_root}"
 
 def read_audio_info(path):
     """Read the duration and sample rate of an audio file from its header.
+
+    The manifest-entry form of :func:`speechbrain_masksr.dataio.audio_info`.
 
     Arguments
     ---------
@@ -67,20 +68,12 @@ def read_audio_info(path):
     ...
     speechbrain_masksr.errors.AudioError: ...bad.wav: not a readable audio file...
     """
-    path = str(path)
-    if not os.path.isfile(path):
-        raise AudioError(f"{path}: file not found")
-    try:
-        info = soundfile.info(path)
-    except Exception as err:  # libsndfile raises several error types
-        raise AudioError(f"{path}: not a readable audio file ({err})") from err
-    if info.frames <= 0 or info.samplerate <= 0:
-        raise AudioError(f"{path}: audio is empty (0 samples)")
+    info = audio_info(path)
     return {
-        "duration": info.frames / info.samplerate,
-        "sample_rate": int(info.samplerate),
-        "num_samples": int(info.frames),
-        "channels": int(info.channels),
+        "duration": info.duration,
+        "sample_rate": info.sample_rate,
+        "num_samples": info.num_samples,
+        "channels": info.channels,
     }
 
 

@@ -7,9 +7,9 @@ a multiple of the 512-sample hop), and its codes are stored as an ``int16``
 ``.npy`` file. A training example is then a random crop that starts on a
 frame boundary: frames ``[f, f + F)`` of the cached codes and the clean
 samples ``[f * 512, (f + F) * 512)``, which the distortion pipeline degrades
-on the fly. :func:`load_segment` reads only that window of the file (with a
-small margin when the file must be resampled), so long DNS files cost no more
-than their crop.
+on the fly. :func:`speechbrain_masksr.dataio.load_segment` reads only that
+window of the file (with a small margin when the file must be resampled), so
+long DNS files cost no more than their crop.
 
 The cache folder name holds a fingerprint of the codec weights (path and
 size), so tokens made with another codec are never mixed in.
@@ -20,13 +20,11 @@ Authors
 
 import hashlib
 import json
-import math
 import os
 import re
 from pathlib import Path
 
 import numpy as np
-import soundfile
 import torch
 from speechbrain.utils.logger import get_logger
 
@@ -36,8 +34,10 @@ from speechbrain_masksr.codecs.dac import (
     codec_frames,
 )
 from speechbrain_masksr.codecs.dac import codec_frames as num_frames  # noqa: F401
-from speechbrain_masksr.dataio import check_waveform, load_audio, resample
-from speechbrain_masksr.errors import AudioError
+from speechbrain_masksr.dataio import (
+    load_audio,
+    load_segment,  # noqa: F401 (re-export)
+)
 
 logger = get_logger(__name__)
 
@@ -193,90 +193,6 @@ def frames_to_samples(offset, crop_frames, hop_length=DAC_HOP_LENGTH):
     return int(offset) * hop_length, (
         int(offset) + int(crop_frames)
     ) * hop_length
-
-
-def load_segment(path, start, stop, sample_rate):
-    """Read samples ``[start, stop)`` of a file as if resampled to a rate.
-
-    Only the needed window of the file is decoded. When the file's rate
-    differs from ``sample_rate``, a window with a margin is read from an
-    offset on the common sampling grid of both rates, resampled, and cut, so
-    the result matches (to float precision) the same slice of the whole file
-    resampled with :func:`speechbrain_masksr.dataio.resample` -- the signal
-    the codec tokens were computed on. Samples past the end are zeros, as in
-    the codec's padding. Multi-channel files are averaged to mono.
-
-    Arguments
-    ---------
-    path : str or Path
-        Audio file.
-    start : int
-        First sample, counted at ``sample_rate``.
-    stop : int
-        One past the last sample, counted at ``sample_rate``.
-    sample_rate : int
-        Rate of the returned samples.
-
-    Returns
-    -------
-    torch.Tensor
-        Audio ``[stop - start]`` at ``sample_rate``.
-
-    Raises
-    ------
-    AudioError
-        If the file is missing, unreadable, or holds NaN/Inf.
-
-    Example
-    -------
-    >>> from speechbrain_masksr.dataio import save_audio
-    >>> path = str(getfixture("tmpdir") / "a.wav")
-    >>> save_audio(path, torch.arange(100) / 200.0, 8000)
-    >>> seg = load_segment(path, 90, 110, 8000)
-    >>> seg.shape, float(seg[-1])
-    (torch.Size([20]), 0.0)
-    """
-    path = str(path)
-    start, stop = int(start), int(stop)
-    if stop <= start or start < 0:
-        raise ValueError(f"bad segment [{start}, {stop}) for {path}")
-    if not os.path.isfile(path):
-        raise AudioError(f"{path}: file not found")
-    try:
-        info = soundfile.info(path)
-    except Exception as err:  # libsndfile raises several error types
-        raise AudioError(f"{path}: not a readable audio file ({err})") from err
-    file_sr, file_len = int(info.samplerate), int(info.frames)
-    if file_sr == int(sample_rate):
-        src_start, src_stop, out_offset = start, min(stop, file_len), 0
-    else:
-        # Rates on a common grid: file sample k*up <-> output sample k*down.
-        g = math.gcd(file_sr, int(sample_rate))
-        up, down = file_sr // g, int(sample_rate) // g
-        margin = 64 * up  # far wider than the resampling kernel
-        first = max(0, (start * up // down - margin) // up)
-        src_start = first * up
-        src_stop = min(file_len, -(-stop * up // down) + margin)
-        out_offset = start - first * down
-    wav = torch.zeros(0)
-    if src_stop > src_start:
-        try:
-            data, _ = soundfile.read(
-                path,
-                start=src_start,
-                stop=src_stop,
-                dtype="float32",
-                always_2d=True,
-            )
-        except Exception as err:
-            raise AudioError(f"{path}: cannot read ({err})") from err
-        wav = torch.from_numpy(data).mean(dim=1)
-        wav = check_waveform(wav, path)
-        wav = resample(wav, file_sr, sample_rate)
-        wav = wav[out_offset : out_offset + stop - start]
-    if wav.shape[0] < stop - start:
-        wav = torch.nn.functional.pad(wav, (0, stop - start - wav.shape[0]))
-    return wav
 
 
 class TokenCache:

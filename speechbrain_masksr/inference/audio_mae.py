@@ -39,10 +39,10 @@ import csv
 from pathlib import Path
 
 import torch
-from speechbrain.inference.interfaces import Pretrained
 
-from speechbrain_masksr.dataio import check_waveform, load_audio, save_audio
+from speechbrain_masksr.dataio import check_waveform, save_audio
 from speechbrain_masksr.errors import AudioError
+from speechbrain_masksr.inference.interface import AudioInterface
 from speechbrain_masksr.inference.model_folder import TEMPLATES, write_folder
 from speechbrain_masksr.inference.restoration import _check_run_opts
 from speechbrain_masksr.lobes.audio_mae import (
@@ -136,12 +136,12 @@ def _blocks_config(blocks, dim):
 
 
 def _encoder_values(encoder):
-    heads, ratio = _blocks_config(encoder.blocks, encoder.embed_dim)
+    heads, ratio = _blocks_config(encoder.blocks, encoder.d_model)
     return {
         "grid_time": encoder.grid[0],
         "grid_freq": encoder.grid[1],
         "patch_size": encoder.patch_size,
-        "embed_dim": encoder.embed_dim,
+        "d_model": encoder.d_model,
         "depth": len(encoder.blocks),
         "num_heads": heads,
         "mlp_ratio": ratio,
@@ -197,7 +197,7 @@ def model_values(model, compute_fbank):
     -------
     >>> from speechbrain_masksr.lobes.audio_mae import (
     ...     AudioMAEClassifierModel, AudioMAEEncoder, AudioMAEFbank)
-    >>> enc = AudioMAEEncoder(grid=(2, 1), embed_dim=16, depth=1, num_heads=2)
+    >>> enc = AudioMAEEncoder(grid=(2, 1), d_model=16, depth=1, num_heads=2)
     >>> template, values = model_values(
     ...     AudioMAEClassifierModel(enc, n_classes=2),
     ...     AudioMAEFbank(target_length=32, num_mel_bins=16))
@@ -273,7 +273,7 @@ def write_model_folder(
     -------
     >>> from speechbrain_masksr.lobes.audio_mae import (
     ...     AudioMAEClassifierModel, AudioMAEEncoder, AudioMAEFbank)
-    >>> enc = AudioMAEEncoder(grid=(2, 1), embed_dim=16, depth=1, num_heads=2)
+    >>> enc = AudioMAEEncoder(grid=(2, 1), d_model=16, depth=1, num_heads=2)
     >>> out = write_model_folder(getfixture("tmpdir") / "m",
     ...     AudioMAEClassifierModel(enc, n_classes=2),
     ...     AudioMAEFbank(target_length=32, num_mel_bins=16), ["a", "b"])
@@ -305,7 +305,7 @@ def write_model_folder(
             files[LABEL_FILE].unlink(missing_ok=True)
 
 
-class _AudioMAEInterface(Pretrained):
+class _AudioMAEInterface(AudioInterface):
     """Shared loading and input checks."""
 
     HPARAMS_NEEDED = ["compute_fbank", "sample_rate"]
@@ -316,6 +316,7 @@ class _AudioMAEInterface(Pretrained):
         super().__init__(*args, **kwargs)
         self.sample_rate = int(self.hparams.sample_rate)
         self.compute_fbank = self.hparams.compute_fbank
+        self.min_samples = self.compute_fbank.min_samples  # one fbank frame
 
     def _batch(self, wavs, wav_lens):
         """Validates a batch ``[batch, time]`` and moves it to the device."""
@@ -332,13 +333,13 @@ class _AudioMAEInterface(Pretrained):
                 f"expected floating-point audio in [-1, 1], got {wavs.dtype}"
                 " (integer PCM: divide by 32768 first)"
             )
-        min_samples = self.compute_fbank.min_samples
+        min_samples = self.min_samples
         wavs = check_waveform(wavs, "wavs", min_samples)
         batch, time = wavs.shape
         if wav_lens is not None:
             wav_lens = torch.as_tensor(wav_lens, dtype=torch.float32).cpu()
-            lengths = relative_to_absolute(wav_lens, time, batch)
-            for b, n in enumerate(lengths.tolist()):
+            num_samples = relative_to_absolute(wav_lens, time, batch)
+            for b, n in enumerate(num_samples.tolist()):
                 if n < min_samples:
                     raise AudioError(
                         f"wavs[{b}]: {n} samples, shorter "
@@ -346,26 +347,6 @@ class _AudioMAEInterface(Pretrained):
                     )
             wav_lens = wav_lens.to(self.device)
         return wavs.to(self.device), wav_lens
-
-    def load_file(self, path):
-        """Read a file as mono audio at the model rate (clear errors).
-
-        Arguments
-        ---------
-        path : str or Path
-            Audio file (any rate and channel count).
-
-        Returns
-        -------
-        torch.Tensor
-            ``[time]`` on the device.
-        """
-        wav, _ = load_audio(
-            path,
-            sample_rate=self.sample_rate,
-            min_samples=self.compute_fbank.min_samples,
-        )
-        return wav.to(self.device)
 
     def fbank(self, wavs, wav_lens=None):
         """Normalised fbank features of a batch.
@@ -398,7 +379,7 @@ class AudioMAEClassifier(_AudioMAEInterface):
     -------
     >>> from speechbrain_masksr.lobes.audio_mae import (
     ...     AudioMAEClassifierModel, AudioMAEEncoder, AudioMAEFbank)
-    >>> enc = AudioMAEEncoder(grid=(2, 1), embed_dim=16, depth=1, num_heads=2)
+    >>> enc = AudioMAEEncoder(grid=(2, 1), d_model=16, depth=1, num_heads=2)
     >>> folder = write_model_folder(getfixture("tmpdir") / "clf",
     ...     AudioMAEClassifierModel(enc, n_classes=3),
     ...     AudioMAEFbank(target_length=32, num_mel_bins=16), ["a", "b", "c"])
@@ -464,7 +445,7 @@ class AudioMAEClassifier(_AudioMAEInterface):
         tuple
             As :meth:`classify_batch`, for a batch of one.
         """
-        wav = self.load_file(path)
+        wav = self.load_audio(path)
         return self.classify_batch(wav[None], torch.ones(1), topk=topk)
 
     @torch.no_grad()
@@ -481,10 +462,10 @@ class AudioMAEClassifier(_AudioMAEInterface):
         Returns
         -------
         clip : torch.Tensor
-            ``[batch, embed_dim]``: what the head sees (``fc_norm`` of the
+            ``[batch, d_model]``: what the head sees (``fc_norm`` of the
             mean patch embedding, or the cls token).
         patches : torch.Tensor
-            ``[batch, T * F, embed_dim]`` last-block patch embeddings in
+            ``[batch, T * F, d_model]`` last-block patch embeddings in
             time-major patch order.
         """
         model = self.mods.model
@@ -671,7 +652,7 @@ class AudioMAEReconstruction(_AudioMAEInterface):
     -------
     >>> from speechbrain_masksr.lobes.audio_mae import (
     ...     AudioMAE, AudioMAEDecoder, AudioMAEEncoder, AudioMAEFbank)
-    >>> enc = AudioMAEEncoder(grid=(4, 2), embed_dim=16, depth=1, num_heads=2)
+    >>> enc = AudioMAEEncoder(grid=(4, 2), d_model=16, depth=1, num_heads=2)
     >>> dec = AudioMAEDecoder((4, 2), 16, 16, depth=1, num_heads=2)
     >>> folder = write_model_folder(getfixture("tmpdir") / "mae",
     ...     AudioMAE(enc, dec), AudioMAEFbank(target_length=64, num_mel_bins=32))
@@ -769,7 +750,7 @@ class AudioMAEReconstruction(_AudioMAEInterface):
                 and Path(out_path).resolve() == Path(path).resolve()
             ):
                 raise ValueError(f"{out_path}: would overwrite the input")
-        wav = self.load_file(path)
+        wav = self.load_audio(path)
         out = self.reconstruct_batch(
             wav[None], None, mask_ratio=mask_ratio, seed=seed, stats=stats
         )

@@ -1,7 +1,8 @@
 """Speech enhancement with a trained MAE enhancer (mel-to-mel or STFT).
 
-:class:`MAEEnhancement` is a plain SpeechBrain ``Pretrained`` interface. A
-model folder is one of the checked-in templates of
+:class:`MAEEnhancement` is a SpeechBrain ``Pretrained`` interface (an
+:class:`~.interface.AudioInterface`, which reads files with the package's
+audio reader). A model folder is one of the checked-in templates of
 ``speechbrain_masksr/inference/templates/`` (``mae_enhancer_stft.yaml``,
 ``mae_enhancer_mel.yaml``) with the trained run's values, plus
 ``enhancer.ckpt``; mel-to-mel folders also load their HiFi-GAN vocoder
@@ -25,10 +26,9 @@ Authors
 import math
 
 import torch
-from speechbrain.dataio.preprocess import AudioNormalizer
-from speechbrain.inference.interfaces import Pretrained
 
-from speechbrain_masksr.dataio import load_audio, save_audio
+from speechbrain_masksr.dataio import save_audio
+from speechbrain_masksr.inference.interface import AudioInterface
 from speechbrain_masksr.inference.model_folder import TEMPLATES, write_folder
 from speechbrain_masksr.inference.restoration import (
     _check_output_path,
@@ -87,7 +87,7 @@ def enhance_waveform(
     >>> from speechbrain_masksr.lobes.mae_enhancer import build_mae_enhancer
     >>> from speechbrain_masksr.lobes.spectral import CompressedSTFT
     >>> model = build_mae_enhancer(
-    ...     CompressedSTFT(512, 128), 4096, "multiplicative", embed_dim=32,
+    ...     CompressedSTFT(512, 128), 4096, "multiplicative", d_model=32,
     ...     depth=1, num_heads=2, decoder_dim=16, decoder_depth=1,
     ...     decoder_num_heads=2).eval()
     >>> enhance_waveform(model, torch.randn(10000), overlap=1024).shape
@@ -161,10 +161,10 @@ def write_enhancer_folder(out_dir, enhancer, values, overwrite=False):
     >>> from speechbrain_masksr.lobes.spectral import CompressedSTFT
     >>> values = dict(sample_rate=16000, n_fft=512, hop_length=128,
     ...               segment_samples=4096, variant="multiplicative",
-    ...               embed_dim=32, depth=1, num_heads=2, decoder_dim=16,
+    ...               d_model=32, depth=1, num_heads=2, decoder_dim=16,
     ...               decoder_depth=1, decoder_num_heads=2)
     >>> model = build_mae_enhancer(CompressedSTFT(512, 128), 4096,
-    ...     "multiplicative", embed_dim=32, depth=1, num_heads=2,
+    ...     "multiplicative", d_model=32, depth=1, num_heads=2,
     ...     decoder_dim=16, decoder_depth=1, decoder_num_heads=2)
     >>> folder = write_enhancer_folder(getfixture("tmpdir") / "m", model,
     ...                                values)
@@ -181,7 +181,7 @@ def write_enhancer_folder(out_dir, enhancer, values, overwrite=False):
     )
 
 
-class MAEEnhancement(Pretrained):
+class MAEEnhancement(AudioInterface):
     """Enhance speech with a trained MAE enhancer model folder.
 
     Arguments
@@ -201,10 +201,10 @@ class MAEEnhancement(Pretrained):
     >>> tmp = getfixture("tmpdir")
     >>> values = dict(sample_rate=16000, n_fft=512, hop_length=128,
     ...               segment_samples=4096, variant="complex_mask",
-    ...               embed_dim=32, depth=1, num_heads=2, decoder_dim=16,
+    ...               d_model=32, depth=1, num_heads=2, decoder_dim=16,
     ...               decoder_depth=1, decoder_num_heads=2)
     >>> model = build_mae_enhancer(CompressedSTFT(512, 128), 4096,
-    ...     "complex_mask", embed_dim=32, depth=1, num_heads=2,
+    ...     "complex_mask", d_model=32, depth=1, num_heads=2,
     ...     decoder_dim=16, decoder_depth=1, decoder_num_heads=2)
     >>> folder = write_enhancer_folder(tmp / "model", model, values)
     >>> enhancer = MAEEnhancement.from_hparams(source=str(folder))
@@ -224,27 +224,6 @@ class MAEEnhancement(Pretrained):
         super().__init__(*args, **kwargs)
         self.sample_rate = int(self.hparams.sample_rate)
         self.min_samples = math.ceil(self.MIN_SECONDS * self.sample_rate)
-        self.audio_normalizer = AudioNormalizer(self.sample_rate)
-
-    def load_audio(self, path, savedir=None):
-        """Read any audio file as mono at the model's rate (clear errors).
-
-        Arguments
-        ---------
-        path : str or Path
-            Audio file.
-        savedir : str, optional
-            Unused (local files only).
-
-        Returns
-        -------
-        torch.Tensor
-            ``[time]`` on the interface's device.
-        """
-        wav, _ = load_audio(
-            path, sample_rate=self.sample_rate, min_samples=self.min_samples
-        )
-        return wav.to(self.device)
 
     @torch.no_grad()
     def enhance_batch(self, wavs, wav_lens=None, progress=False):
@@ -264,7 +243,7 @@ class MAEEnhancement(Pretrained):
         torch.Tensor
             ``[batch, time]``; zero past each length.
         """
-        wavs, lengths = check_batch(
+        wavs, num_samples = check_batch(
             wavs,
             wav_lens,
             self.sample_rate,
@@ -276,7 +255,7 @@ class MAEEnhancement(Pretrained):
         overlap = round(float(self.hparams.overlap_seconds) * self.sample_rate)
         vocoder = getattr(self.mods, "vocoder", None)
         out = torch.zeros_like(wavs)
-        for b, n in enumerate(lengths):
+        for b, n in enumerate(num_samples):
             out[b, :n] = enhance_waveform(
                 self.mods.enhancer,
                 wavs[b, :n],

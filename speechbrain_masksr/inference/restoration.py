@@ -40,12 +40,11 @@ import os
 from pathlib import Path
 
 import torch
-from speechbrain.dataio.preprocess import AudioNormalizer
-from speechbrain.inference.interfaces import Pretrained
 
 from speechbrain_masksr.codecs.dac import DAC_HOP_LENGTH, codec_frames
-from speechbrain_masksr.dataio import check_waveform, load_audio, save_audio
+from speechbrain_masksr.dataio import check_waveform, save_audio
 from speechbrain_masksr.errors import AudioError, ConfigError, ModelFileError
+from speechbrain_masksr.inference.interface import AudioInterface
 from speechbrain_masksr.inference.model_folder import (
     HPARAMS_FILE,
     TEMPLATES,
@@ -462,7 +461,7 @@ def write_model_folder(
 
 
 def check_batch(wavs, wav_lens, sample_rate, min_samples, min_text, file_api):
-    """Check a ``*_batch`` input of an interface; absolute lengths.
+    """Check a ``*_batch`` input of an interface; samples of each item.
 
     Arguments
     ---------
@@ -483,7 +482,7 @@ def check_batch(wavs, wav_lens, sample_rate, min_samples, min_text, file_api):
     -------
     wavs : torch.Tensor
         The checked audio.
-    lengths : list of int
+    num_samples : list of int
         Samples of each item.
 
     Example
@@ -511,14 +510,14 @@ def check_batch(wavs, wav_lens, sample_rate, min_samples, min_text, file_api):
         )
     wavs = check_waveform(wavs, "wavs", min_samples)
     batch, time = wavs.shape
-    lengths = relative_to_absolute(wav_lens, time, batch).tolist()
-    for b, n in enumerate(lengths):
+    num_samples = relative_to_absolute(wav_lens, time, batch).tolist()
+    for b, n in enumerate(num_samples):
         if n < min_samples:
             raise AudioError(
                 f"wavs[{b}]: {n} samples is too short, at least "
                 f"{min_samples} ({min_text}) are needed"
             )
-    return wavs, lengths
+    return wavs, num_samples
 
 
 def _check_run_opts(kwargs):
@@ -557,7 +556,7 @@ def _check_output_path(path, output_path):
 # --------------------------------------------------------------------------
 # The interface
 # --------------------------------------------------------------------------
-class SpeechRestoration(Pretrained):
+class SpeechRestoration(AudioInterface):
     """Restore degraded speech with a trained MaskSR model.
 
     Any input is converted to 44.1 kHz mono; the output is 44.1 kHz mono
@@ -614,42 +613,6 @@ class SpeechRestoration(Pretrained):
         super().__init__(*args, **kwargs)
         self.sample_rate = int(self.hparams.sample_rate)
         self.min_samples = math.ceil(self.MIN_SECONDS * self.sample_rate)
-        if getattr(self.audio_normalizer, "sample_rate", None) != (
-            self.sample_rate
-        ):  # Pretrained's default normalizer is 16 kHz
-            self.audio_normalizer = AudioNormalizer(self.sample_rate)
-
-    # ------------------------------------------------------------------
-    def load_audio(self, path, savedir=None):
-        """Read any audio file as 44.1 kHz mono, with clear errors.
-
-        Arguments
-        ---------
-        path : str or Path
-            Local file (or, as in SpeechBrain, a URL / ``repo/file``).
-        savedir : str, optional
-            Where remote files are downloaded.
-
-        Returns
-        -------
-        wav : torch.Tensor
-            ``[time]`` at ``sample_rate`` on the interface's device.
-        """
-        if os.path.exists(str(path)) or savedir is None:
-            wav, sr = load_audio(path, mono=False)  # [channels, time]
-        else:
-            try:
-                wav = super().load_audio(str(path), savedir=savedir)
-            except Exception as err:
-                raise AudioError(f"{path}: cannot load audio ({err})") from err
-            return check_waveform(wav, str(path), self.min_samples)
-        wav = self.audio_normalizer(wav.t().contiguous(), sr)
-        if wav.dim() > 1:  # an audio_normalizer that keeps channels
-            wav = wav.mean(dim=-1)
-        wav = check_waveform(
-            wav, str(path), self.min_samples, sample_rate=self.sample_rate
-        )
-        return wav.to(self.device)
 
     def _settings(self, steps, guidance, noise):
         """Generation settings with the model folder's defaults."""
@@ -746,7 +709,7 @@ class SpeechRestoration(Pretrained):
         restored : torch.Tensor
             ``[batch, time]`` at 44.1 kHz; zero past each length.
         """
-        wavs, lengths = check_batch(
+        wavs, num_samples = check_batch(
             wavs,
             wav_lens,
             self.sample_rate,
@@ -761,7 +724,7 @@ class SpeechRestoration(Pretrained):
 
         # Cut every waveform into windows; group windows of equal length.
         plans, groups = [], {}
-        for b, n in enumerate(lengths):
+        for b, n in enumerate(num_samples):
             win = min(window, codec_frames(n, HOP) * HOP)
             starts = window_starts(n, win, min(overlap, win // 2))
             padded = torch.nn.functional.pad(
@@ -786,8 +749,8 @@ class SpeechRestoration(Pretrained):
         shape = getattr(self.hparams, "crossfade", "hann")
         for b, (starts, _win, idx) in enumerate(plans):
             chunks = torch.stack([restored[w][i] for w, i in idx])
-            out[b, : lengths[b]] = overlap_add(
-                chunks, starts, lengths[b], shape
+            out[b, : num_samples[b]] = overlap_add(
+                chunks, starts, num_samples[b], shape
             )
         return out
 

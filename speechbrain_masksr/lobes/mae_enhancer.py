@@ -109,7 +109,7 @@ class MAEEnhancer(nn.Module):
     >>> from speechbrain_masksr.lobes.spectral import HifiganMel
     >>> model = build_mae_enhancer(
     ...     HifiganMel(), segment_samples=8192, variant="multiplicative",
-    ...     embed_dim=32, depth=1, num_heads=2, decoder_dim=16,
+    ...     d_model=32, depth=1, num_heads=2, decoder_dim=16,
     ...     decoder_depth=1, decoder_num_heads=2)
     >>> model.grid
     (2, 5)
@@ -412,7 +412,7 @@ class MAEEnhancer(nn.Module):
         -------
         >>> from speechbrain_masksr.lobes.spectral import HifiganMel
         >>> model = build_mae_enhancer(
-        ...     HifiganMel(), 8192, "multiplicative", embed_dim=32, depth=1,
+        ...     HifiganMel(), 8192, "multiplicative", d_model=32, depth=1,
         ...     num_heads=2, decoder_dim=16, decoder_depth=1,
         ...     decoder_num_heads=2, synthesis="mel_mask")
         >>> noisy = torch.randn(1, 7000)
@@ -443,7 +443,7 @@ class MAEEnhancer(nn.Module):
         -------
         >>> from speechbrain_masksr.lobes.spectral import HifiganMel
         >>> model = build_mae_enhancer(
-        ...     HifiganMel(), 4096, embed_dim=32, depth=3, num_heads=2,
+        ...     HifiganMel(), 4096, d_model=32, depth=3, num_heads=2,
         ...     decoder_dim=16, decoder_depth=1, decoder_num_heads=2)
         >>> model.set_trainable_encoder(1)
         >>> [b.mlp.fc1.weight.requires_grad for b in model.mae.encoder.blocks]
@@ -463,7 +463,7 @@ def build_mae_enhancer(
     front_end,
     segment_samples,
     variant="vanilla",
-    embed_dim=192,
+    d_model=192,
     depth=6,
     num_heads=4,
     decoder_dim=128,
@@ -497,7 +497,7 @@ def build_mae_enhancer(
         grid holds its frames rounded up to the patch size.
     variant : str
         See :data:`VARIANTS`.
-    embed_dim : int
+    d_model : int
         Encoder width.
     depth : int
         Encoder blocks.
@@ -553,7 +553,7 @@ def build_mae_enhancer(
     Example
     -------
     >>> stft = CompressedSTFT(n_fft=512, hop_length=128)
-    >>> model = build_mae_enhancer(stft, 4992, "complex_mask", embed_dim=32,
+    >>> model = build_mae_enhancer(stft, 4992, "complex_mask", d_model=32,
     ...     depth=1, num_heads=2, decoder_dim=16, decoder_depth=1,
     ...     decoder_num_heads=2)
     >>> model.grid
@@ -573,7 +573,7 @@ def build_mae_enhancer(
     encoder = AudioMAEEncoder(
         grid=grid,
         patch_size=patch_size,
-        embed_dim=embed_dim,
+        d_model=d_model,
         depth=depth,
         num_heads=num_heads,
         mlp_ratio=mlp_ratio,
@@ -581,7 +581,7 @@ def build_mae_enhancer(
     )
     decoder = AudioMAEDecoder(
         grid=grid,
-        embed_dim=embed_dim,
+        d_model=d_model,
         decoder_dim=decoder_dim,
         depth=decoder_depth,
         num_heads=decoder_num_heads,

@@ -250,7 +250,7 @@ class MaskSR(nn.Module):
     Arguments
     ---------
     encoder : torch.nn.Module
-        Conditioning encoder, ``(wavs, lengths) -> [batch, frames,
+        Conditioning encoder, ``(wavs, wav_lens) -> [batch, frames,
         d_model]`` with ``d_model`` (must match the LM), ``hop_length``
         and ``num_frames``: a
         :class:`~speechbrain_masksr.lobes.speech_encoder.SpeechEncoder` or
@@ -307,10 +307,10 @@ class MaskSR(nn.Module):
         """Entries per codebook ``V`` (also the mask id)."""
         return self.lm.codebook_size
 
-    def _frames(self, wavs, lengths):
+    def _frames(self, wavs, wav_lens):
         n_frames = self.encoder.num_frames(wavs.shape[1])
         frames = relative_to_frame_lengths(
-            lengths, wavs.shape[1], n_frames, self.encoder.hop_length
+            wav_lens, wavs.shape[1], n_frames, self.encoder.hop_length
         )
         return n_frames, length_mask(frames, n_frames, wavs.device)
 
@@ -378,7 +378,7 @@ class MaskSR(nn.Module):
         )
         return loss_mask, input_mask
 
-    def forward(self, wavs, tokens, lengths=None, generator=None):
+    def forward(self, wavs, tokens, wav_lens=None, generator=None):
         """Training forward: mask the clean tokens and predict them.
 
         Arguments
@@ -387,7 +387,7 @@ class MaskSR(nn.Module):
             Degraded waveforms ``[batch, time]`` (44.1 kHz).
         tokens : torch.Tensor
             Clean DAC tokens ``[batch, Q, ceil(time / 512)]``.
-        lengths : torch.Tensor, optional
+        wav_lens : torch.Tensor, optional
             Relative lengths ``[batch]``; padded frames are never masked,
             attended to or scored.
         generator : torch.Generator, optional
@@ -403,9 +403,9 @@ class MaskSR(nn.Module):
             conditioning).
         """
         check_wavs(wavs)
-        n_frames, valid = self._frames(wavs, lengths)
+        n_frames, valid = self._frames(wavs, wav_lens)
         self._check_tokens(tokens, wavs, n_frames)
-        cond = self.encoder(wavs, lengths)
+        cond = self.encoder(wavs, wav_lens)
         batch = wavs.shape[0]
         loss_mask, input_mask = self.make_masks(
             batch, n_frames, valid, generator
@@ -542,7 +542,7 @@ class MaskSR(nn.Module):
         noise="gaussian",
         temperature=1.0,
         seed=None,
-        lengths=None,
+        wav_lens=None,
         noise_variance=4.0,
         choice_temperature=4.5,
         level_steps=None,
@@ -570,7 +570,7 @@ class MaskSR(nn.Module):
         seed : int, optional
             Seed of private ``torch.Generator`` objects, one per item: same
             seed, same tokens, whatever else is in the batch.
-        lengths : torch.Tensor, optional
+        wav_lens : torch.Tensor, optional
             Relative lengths ``[batch]``; padded frames are returned as 0.
         noise_variance : float
             Initial variance of the Gaussian rule.
@@ -602,8 +602,8 @@ class MaskSR(nn.Module):
                     torch.Generator(device=wavs.device).manual_seed(int(seed))
                     for _ in range(wavs.shape[0])
                 ]
-            n_frames, valid = self._frames(wavs, lengths)
-            cond = self.encoder(wavs, lengths)
+            n_frames, valid = self._frames(wavs, wav_lens)
+            cond = self.encoder(wavs, wav_lens)
             logits_fn = self.guided_logits_fn(cond, valid, guidance)
             common = dict(
                 logits_fn=logits_fn,

@@ -76,16 +76,16 @@ def grid_size(time, freq, patch_size=16):
     return (time // patch_size, freq // patch_size)
 
 
-def sincos_pos_embed_1d(embed_dim, positions):
+def sincos_pos_embed_1d(d_model, positions):
     """1-D sine-cosine embedding of (possibly fractional) positions.
 
-    Channel ``d < embed_dim / 2`` holds ``sin(pos * w_d)`` and channel
-    ``embed_dim / 2 + d`` holds ``cos(pos * w_d)``, with
-    ``w_d = 10000 ** (-2 d / embed_dim)``. Computed in float64.
+    Channel ``d < d_model / 2`` holds ``sin(pos * w_d)`` and channel
+    ``d_model / 2 + d`` holds ``cos(pos * w_d)``, with
+    ``w_d = 10000 ** (-2 d / d_model)``. Computed in float64.
 
     Arguments
     ---------
-    embed_dim : int
+    d_model : int
         Even number of output channels.
     positions : torch.Tensor
         Positions of any shape; flattened.
@@ -93,7 +93,7 @@ def sincos_pos_embed_1d(embed_dim, positions):
     Returns
     -------
     torch.Tensor
-        ``[n_positions, embed_dim]`` float64 table.
+        ``[n_positions, d_model]`` float64 table.
 
     Example
     -------
@@ -103,21 +103,21 @@ def sincos_pos_embed_1d(embed_dim, positions):
     >>> emb[0].tolist()
     [0.0, 0.0, 1.0, 1.0]
     """
-    if embed_dim % 2 != 0:
-        raise ValueError(f"embed_dim must be even, got {embed_dim}")
-    half = embed_dim // 2
+    if d_model % 2 != 0:
+        raise ValueError(f"d_model must be even, got {d_model}")
+    half = d_model // 2
     omega = torch.arange(half, dtype=torch.float64) / half
     omega = 1.0 / (10000.0**omega)
     angles = positions.reshape(-1).to(torch.float64)[:, None] * omega[None]
     return torch.cat([torch.sin(angles), torch.cos(angles)], dim=1)
 
 
-def sincos_pos_embed_2d(embed_dim, grid, cls_token=False, layout="grid"):
+def sincos_pos_embed_2d(d_model, grid, cls_token=False, layout="grid"):
     """Fixed 2-D sine-cosine positional table for a ``(T, F)`` patch grid.
 
     Arguments
     ---------
-    embed_dim : int
+    d_model : int
         Channels, a multiple of 4.
     grid : tuple
         Patch grid ``(T, F)``; row ``t * F + f`` of the table belongs to the
@@ -125,7 +125,7 @@ def sincos_pos_embed_2d(embed_dim, grid, cls_token=False, layout="grid"):
     cls_token : bool
         If True, a row of zeros is prepended for the cls token.
     layout : str
-        ``"grid"``: the first ``embed_dim / 2`` channels encode ``f`` and the
+        ``"grid"``: the first ``d_model / 2`` channels encode ``f`` and the
         rest encode ``t``. ``"official"``: the table the released Audio-MAE
         code builds, generated on the transposed ``(F, T)`` grid and read in
         token order, so patch ``k`` gets column ``k % T`` and row ``k // T``
@@ -134,7 +134,7 @@ def sincos_pos_embed_2d(embed_dim, grid, cls_token=False, layout="grid"):
     Returns
     -------
     torch.Tensor
-        ``[T * F (+1), embed_dim]`` float32 table.
+        ``[T * F (+1), d_model]`` float32 table.
 
     Example
     -------
@@ -148,8 +148,8 @@ def sincos_pos_embed_2d(embed_dim, grid, cls_token=False, layout="grid"):
     False
     """
     n_time, n_freq = _pair(grid)
-    if embed_dim % 4 != 0:
-        raise ValueError(f"embed_dim must be a multiple of 4, got {embed_dim}")
+    if d_model % 4 != 0:
+        raise ValueError(f"d_model must be a multiple of 4, got {d_model}")
     if layout == "grid":
         rows, cols = n_time, n_freq
     elif layout == "official":
@@ -162,13 +162,13 @@ def sincos_pos_embed_2d(embed_dim, grid, cls_token=False, layout="grid"):
     col = torch.arange(cols).repeat(rows)
     emb = torch.cat(
         [
-            sincos_pos_embed_1d(embed_dim // 2, col),
-            sincos_pos_embed_1d(embed_dim // 2, row),
+            sincos_pos_embed_1d(d_model // 2, col),
+            sincos_pos_embed_1d(d_model // 2, row),
         ],
         dim=1,
     )
     if cls_token:
-        emb = torch.cat([emb.new_zeros(1, embed_dim), emb], dim=0)
+        emb = torch.cat([emb.new_zeros(1, d_model), emb], dim=0)
     return emb.float()
 
 
@@ -254,22 +254,22 @@ class PatchEmbed(nn.Module):
         Side of the square patches (kernel = stride).
     in_chans : int
         Input channels (1 for a spectrogram).
-    embed_dim : int
+    d_model : int
         Output channels.
 
     Example
     -------
-    >>> embed = PatchEmbed(patch_size=16, embed_dim=32)
+    >>> embed = PatchEmbed(patch_size=16, d_model=32)
     >>> embed(torch.randn(2, 64, 32)).shape
     torch.Size([2, 8, 32])
     """
 
-    def __init__(self, patch_size=16, in_chans=1, embed_dim=768):
+    def __init__(self, patch_size=16, in_chans=1, d_model=768):
         super().__init__()
         self.patch_size = patch_size
         self.in_chans = in_chans
         self.proj = nn.Conv2d(
-            in_chans, embed_dim, kernel_size=patch_size, stride=patch_size
+            in_chans, d_model, kernel_size=patch_size, stride=patch_size
         )
         # Initialised like a Linear layer (xavier on the flattened kernel).
         weight = self.proj.weight.data
@@ -277,7 +277,7 @@ class PatchEmbed(nn.Module):
         nn.init.zeros_(self.proj.bias)
 
     def forward(self, specs):
-        """Embeds ``[batch, time, freq]`` into ``[batch, T * F, embed_dim]``.
+        """Embeds ``[batch, time, freq]`` into ``[batch, T * F, d_model]``.
 
         Arguments
         ---------
@@ -287,7 +287,7 @@ class PatchEmbed(nn.Module):
         Returns
         -------
         torch.Tensor
-            ``[batch, T * F, embed_dim]`` in time-major patch order.
+            ``[batch, T * F, d_model]`` in time-major patch order.
         """
         if specs.dim() == 3:
             specs = specs.unsqueeze(1)

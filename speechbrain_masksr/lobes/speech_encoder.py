@@ -279,15 +279,15 @@ class SpeechEncoder(nn.Module):
         spec = spec[..., :n_frames]
         return spec.abs().pow(self.power).transpose(1, 2)
 
-    def forward(self, wavs, lengths=None):
+    def forward(self, wavs, wav_lens=None):
         """Encode degraded waveforms into conditioning vectors.
 
         Arguments
         ---------
         wavs : torch.Tensor
             Waveforms ``[batch, time]`` at the codec sample rate.
-        lengths : torch.Tensor, optional
-            Relative lengths ``[batch]`` in ``[0, 1]``; padded frames are
+        wav_lens : torch.Tensor, optional
+            Relative lengths ``[batch]`` in ``(0, 1]``; padded frames are
             excluded from attention.
 
         Returns
@@ -297,7 +297,7 @@ class SpeechEncoder(nn.Module):
         """
         feats = self.features(wavs)
         frames = relative_to_frame_lengths(
-            lengths, wavs.shape[1], feats.shape[1], self.hop_length
+            wav_lens, wavs.shape[1], feats.shape[1], self.hop_length
         )
         valid = length_mask(frames, feats.shape[1], feats.device)
         return self.transformer(self.mlp(feats), valid)
@@ -448,14 +448,14 @@ class CodecTokenConditioner(nn.Module):
             tokens = self.codec.encode(wavs.float())
         return tokens.to(wavs.device)
 
-    def forward(self, wavs, lengths=None):
+    def forward(self, wavs, wav_lens=None):
         """Condition from the DAC tokens of degraded waveforms.
 
         Arguments
         ---------
         wavs : torch.Tensor
             Degraded waveforms ``[batch, time]`` at the codec sample rate.
-        lengths : torch.Tensor, optional
+        wav_lens : torch.Tensor, optional
             Relative lengths; unused (frames are independent here, and the
             codec LM masks padded frames).
 
@@ -517,7 +517,7 @@ def build_speech_encoder(
     Returns
     -------
     encoder : torch.nn.Module
-        Maps ``(wavs [batch, time], lengths)`` to ``[batch, frames,
+        Maps ``(wavs [batch, time], wav_lens)`` to ``[batch, frames,
         d_model]``; has ``d_model``, ``hop_length``, ``num_layers``,
         ``input_features`` and ``num_frames``.
 

@@ -98,7 +98,7 @@ def sinusoidal_positions(length, d_model, device=None, dtype=None):
 
 
 def relative_to_frame_lengths(
-    lengths, n_samples, n_frames, hop_length=DAC_HOP_LENGTH
+    wav_lens, n_samples, n_frames, hop_length=DAC_HOP_LENGTH
 ):
     """Convert SpeechBrain relative lengths into numbers of valid frames.
 
@@ -109,7 +109,7 @@ def relative_to_frame_lengths(
 
     Arguments
     ---------
-    lengths : torch.Tensor or None
+    wav_lens : torch.Tensor or None
         Relative lengths in ``(0, 1]``, shape ``[batch]``. ``None`` means
         every example uses all ``n_frames`` frames.
     n_samples : int
@@ -123,16 +123,16 @@ def relative_to_frame_lengths(
     -------
     frames : torch.Tensor or None
         Long tensor ``[batch]`` with values in ``[1, n_frames]`` (``None``
-        when ``lengths`` is ``None``).
+        when ``wav_lens`` is ``None``).
 
     Example
     -------
     >>> relative_to_frame_lengths(torch.tensor([1.0, 0.5]), 2048, 4)
     tensor([4, 2])
     """
-    if lengths is None:
+    if wav_lens is None:
         return None
-    samples = relative_to_absolute(lengths, n_samples)
+    samples = relative_to_absolute(wav_lens, n_samples)
     return codec_frames(samples, hop_length).clamp(1, n_frames)
 
 

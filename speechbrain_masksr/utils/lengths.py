@@ -1,7 +1,7 @@
 """SpeechBrain relative lengths to absolute counts and masks: one rule.
 
 SpeechBrain batches carry *relative* lengths (``wav_lens``): the valid part
-of item ``b`` is ``lengths[b] * time`` of the padded ``time``. Every place in
+of item ``b`` is ``wav_lens[b] * time`` of the padded ``time``. Every place in
 the package that needs sample or frame counts converts them here, with one
 validity rule (each relative length in ``(0, 1]``, else ``ValueError``) and
 SpeechBrain's rounding
@@ -20,7 +20,7 @@ from speechbrain.dataio.dataio import length_to_mask, relative_time_to_absolute
 __all__ = ["relative_to_absolute", "length_mask"]
 
 
-def relative_to_absolute(lengths, max_len, batch=None):
+def relative_to_absolute(wav_lens, max_len, batch=None):
     """Convert SpeechBrain relative lengths to absolute counts.
 
     ``round(rel * max_len)`` (SpeechBrain's rule, ties to even), at least 1
@@ -29,7 +29,7 @@ def relative_to_absolute(lengths, max_len, batch=None):
 
     Arguments
     ---------
-    lengths : torch.Tensor, sequence of float or None
+    wav_lens : torch.Tensor, sequence of float or None
         Relative lengths ``[batch]``, each in ``(0, 1]``. ``None`` means
         every item is full length (then ``batch`` is needed).
     max_len : int
@@ -41,12 +41,12 @@ def relative_to_absolute(lengths, max_len, batch=None):
     -------
     torch.Tensor
         Long ``[batch]`` counts in ``[1, max_len]``, on the device of
-        ``lengths`` (CPU for ``None`` or a sequence).
+        ``wav_lens`` (CPU for ``None`` or a sequence).
 
     Raises
     ------
     ValueError
-        If ``lengths`` is not 1-D, does not have ``batch`` entries, or has
+        If ``wav_lens`` is not 1-D, does not have ``batch`` entries, or has
         a value outside ``(0, 1]`` (NaN included).
 
     Example
@@ -61,28 +61,28 @@ def relative_to_absolute(lengths, max_len, batch=None):
     ValueError: relative lengths (SpeechBrain wav_lens) must be [batch] values in (0, 1], got shape (1,): [0.0]
     """
     max_len = int(max_len)
-    if lengths is None:
+    if wav_lens is None:
         if batch is None:
             raise ValueError("relative_to_absolute(None, ...) needs batch")
         return torch.full((int(batch),), max_len, dtype=torch.long)
-    lengths = torch.as_tensor(lengths).detach()
-    device = lengths.device
-    lengths = lengths.cpu().to(torch.float64)  # float64: not on every device
+    wav_lens = torch.as_tensor(wav_lens).detach()
+    device = wav_lens.device
+    wav_lens = wav_lens.cpu().to(torch.float64)  # float64: not on every device
     want = "[batch]" if batch is None else f"[batch] = [{batch}]"
     if (
-        lengths.dim() != 1
-        or (batch is not None and len(lengths) != batch)
-        or not bool(((lengths > 0) & (lengths <= 1)).all())
+        wav_lens.dim() != 1
+        or (batch is not None and len(wav_lens) != batch)
+        or not bool(((wav_lens > 0) & (wav_lens <= 1)).all())
     ):
         raise ValueError(
             f"relative lengths (SpeechBrain wav_lens) must be {want} "
-            f"values in (0, 1], got shape {tuple(lengths.shape)}: "
-            f"{lengths.tolist()}"
+            f"values in (0, 1], got shape {tuple(wav_lens.shape)}: "
+            f"{wav_lens.tolist()}"
         )
     # relative_time_to_absolute only reads batch.shape[1]: an empty
     # [0, max_len] tensor stands for the padded batch; rate 1 = counts.
     padded = torch.empty(0, max_len)
-    counts = relative_time_to_absolute(padded, lengths, 1).long()
+    counts = relative_time_to_absolute(padded, wav_lens, 1).long()
     return counts.clamp(1, max_len).to(device)  # max_len 0 (empty batch): 0
 
 

@@ -36,7 +36,7 @@ def tiny_fbank():
 
 
 def tiny_encoder():
-    return AudioMAEEncoder(grid=(8, 4), embed_dim=32, depth=1, num_heads=2)
+    return AudioMAEEncoder(grid=(8, 4), d_model=32, depth=1, num_heads=2)
 
 
 def tone(freq, seconds=1.0, sr=SR):

@@ -45,7 +45,7 @@ N_CLASSES = 4
 TINY = [
     "--num_mel_bins=64",
     "--target_length=32",
-    "--embed_dim=32",
+    "--d_model=32",
     "--encoder_depth=2",
     "--encoder_heads=2",
     "--num_workers=0",
@@ -76,7 +76,7 @@ def pretrained(tmp_path_factory):
     from speechbrain_masksr.lobes.audio_mae import AudioMAEEncoder
 
     torch.manual_seed(0)
-    enc = AudioMAEEncoder(grid=(4, 4), embed_dim=32, depth=2, num_heads=2)
+    enc = AudioMAEEncoder(grid=(4, 4), d_model=32, depth=2, num_heads=2)
     path = tmp_path_factory.mktemp("pretrained") / "model.ckpt"
     torch.save({"encoder." + k: v for k, v in enc.state_dict().items()}, path)
     return path

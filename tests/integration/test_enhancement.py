@@ -36,7 +36,7 @@ from speechbrain_masksr.vocoders import bundled_weights
 
 ROOT = Path(__file__).resolve().parents[2]
 TINY = dict(
-    embed_dim=32,
+    d_model=32,
     depth=1,
     num_heads=2,
     decoder_dim=16,
@@ -337,7 +337,7 @@ def test_mel_folder_with_the_bundled_vocoder(tmp_path):
 RECIPE = "recipes/Folders/train.py"
 HPARAMS = "hparams/mae_se_istft_small.yaml"
 TINY_RECIPE = [
-    "--embed_dim=32",
+    "--d_model=32",
     "--depth=1",
     "--num_heads=2",
     "--decoder_dim=16",

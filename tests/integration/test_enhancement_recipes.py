@@ -38,7 +38,7 @@ ROOT = Path(__file__).resolve().parents[2]
 
 #: Tiny model, 16 kHz STFT grid, one epoch (``key: value`` overrides).
 TINY = {
-    "embed_dim": 32,
+    "d_model": 32,
     "depth": 1,
     "num_heads": 2,
     "decoder_dim": 16,

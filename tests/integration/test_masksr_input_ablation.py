@@ -138,7 +138,7 @@ def eval_loss(model, batch):
     degraded, lengths = batch.degraded_sig
     tokens = MaskSRBrain._tokens(batch)
     gen = torch.Generator().manual_seed(123)
-    out = model(degraded, tokens, lengths=lengths, generator=gen)
+    out = model(degraded, tokens, wav_lens=lengths, generator=gen)
     return float(model.loss(out["logits"], tokens, out["mask"])[0])
 
 

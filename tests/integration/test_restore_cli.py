@@ -235,7 +235,7 @@ def enhancer_dir(tmp_path_factory):
     from speechbrain_masksr.lobes.spectral import CompressedSTFT
 
     arch = dict(
-        embed_dim=32,
+        d_model=32,
         depth=1,
         num_heads=2,
         decoder_dim=16,

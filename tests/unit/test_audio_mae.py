@@ -36,7 +36,7 @@ from speechbrain_masksr.lobes.patching import (
 )
 from speechbrain_masksr.lobes.transformer import Attention
 
-TINY = {"embed_dim": 32, "depth": 1, "num_heads": 2}
+TINY = {"d_model": 32, "depth": 1, "num_heads": 2}
 
 
 @pytest.fixture(autouse=True)
@@ -216,7 +216,7 @@ def _structured_batch(n, generator):
 
 def test_tiny_pretraining_lowers_the_loss():
     fbank = _structured_batch(8, torch.Generator().manual_seed(1))
-    encoder = AudioMAEEncoder(grid=(8, 4), embed_dim=32, depth=2, num_heads=2)
+    encoder = AudioMAEEncoder(grid=(8, 4), d_model=32, depth=2, num_heads=2)
     decoder = AudioMAEDecoder(
         (8, 4), 32, 16, depth=2, num_heads=2, mode="local"
     )
@@ -357,17 +357,17 @@ def test_fbank_honours_relative_lengths_and_rejects_bad_input():
 
 def test_vit_configs():
     assert vit_config("small") == {
-        "embed_dim": 384,
+        "d_model": 384,
         "depth": 12,
         "num_heads": 6,
     }
     assert vit_config("base") == {
-        "embed_dim": 768,
+        "d_model": 768,
         "depth": 12,
         "num_heads": 12,
     }
     assert vit_config("large") == {
-        "embed_dim": 1024,
+        "d_model": 1024,
         "depth": 24,
         "num_heads": 16,
     }
@@ -482,7 +482,7 @@ def test_official_finetuned_layout_and_pretrained_encoder():
 
 
 def test_layer_wise_lr_decay_groups():
-    encoder = AudioMAEEncoder(grid=(4, 2), embed_dim=32, depth=2, num_heads=2)
+    encoder = AudioMAEEncoder(grid=(4, 2), d_model=32, depth=2, num_heads=2)
     model = AudioMAEClassifierModel(encoder, n_classes=3, pos_trainable=True)
     groups = param_groups_lrd(model, weight_decay=0.05, layer_decay=0.5, lr=1.0)
     lookup = {}

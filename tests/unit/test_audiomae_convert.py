@@ -597,7 +597,7 @@ def _official_finetuned(folder, n_classes):
             "fbank": {"num_mel_bins": 128, "target_length": 32},
             "encoder": {
                 "grid": (2, 8),
-                "embed_dim": 64,
+                "d_model": 64,
                 "depth": 1,
                 "num_heads": 1,
             },

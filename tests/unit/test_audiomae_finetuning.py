@@ -45,7 +45,7 @@ TINY_YAML = {
     "data_folder": "unused",
     "pretrained_path": None,
     "num_mel_bins": 64,
-    "embed_dim": 32,
+    "d_model": 32,
     "encoder_depth": 1,
     "encoder_heads": 2,
     "decoder_dim": 16,
@@ -192,7 +192,7 @@ def test_downstream_yamls_carry_the_paper_settings(name, grid, expected):
 
 
 def test_fit_pos_embed_keeps_the_first_time_rows():
-    src = AudioMAEEncoder(grid=(8, 2), embed_dim=8, depth=1, num_heads=2)
+    src = AudioMAEEncoder(grid=(8, 2), d_model=8, depth=1, num_heads=2)
     state = {"encoder." + k: v for k, v in src.state_dict().items()}
     out = fit_pos_embed(state, (3, 2))
     table = out["encoder.pos_embed"]
@@ -209,14 +209,14 @@ def test_fit_pos_embed_keeps_the_first_time_rows():
         fit_pos_embed(state, (9, 2))
     # the cut table loads into a classifier of the shorter grid
     clf = AudioMAEClassifierModel(
-        AudioMAEEncoder(grid=(3, 2), embed_dim=8, depth=1, num_heads=2), 5
+        AudioMAEEncoder(grid=(3, 2), d_model=8, depth=1, num_heads=2), 5
     )
     clf.load_pretrained_encoder(out)
     assert torch.equal(clf.encoder.pos_embed, table)
 
 
 def _brain(loss_type, smoothing=0.0):
-    enc = AudioMAEEncoder(grid=(4, 2), embed_dim=16, depth=1, num_heads=2)
+    enc = AudioMAEEncoder(grid=(4, 2), d_model=16, depth=1, num_heads=2)
     hparams = {
         "compute_fbank": AudioMAEFbank(num_mel_bins=32, target_length=64),
         "label_smoothing": smoothing,

@@ -50,7 +50,7 @@ def _build(config, mode):
     encoder = AudioMAEEncoder(
         grid=grid,
         patch_size=config["patch_size"],
-        embed_dim=config["embed_dim"],
+        d_model=config["embed_dim"],  # the official name
         depth=config["depth"],
         num_heads=config["num_heads"],
         mlp_ratio=config["mlp_ratio"],

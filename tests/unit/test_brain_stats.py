@@ -98,7 +98,7 @@ def _enhance_brain():
         CompressedSTFT(512, 128),
         4096,
         "multiplicative",
-        embed_dim=32,
+        d_model=32,
         depth=1,
         num_heads=2,
         decoder_dim=16,
@@ -220,7 +220,7 @@ def _expected_accuracy(brain, model, batch):
     tokens = batch.tokens.data.transpose(1, 2).long()
     gen = torch.Generator().manual_seed(brain.hparams.eval_seed)
     with torch.no_grad():
-        out = model(degraded, tokens, lengths=lengths, generator=gen)
+        out = model(degraded, tokens, wav_lens=lengths, generator=gen)
         _, acc = model.loss(out["logits"], tokens, out["mask"])
     return [round(float(a), 6) for a in acc]
 
@@ -302,7 +302,7 @@ def test_audiomae_classifier_brain_logs_map():
     )
 
     torch.manual_seed(0)
-    enc = AudioMAEEncoder(grid=(4, 2), embed_dim=16, depth=1, num_heads=2)
+    enc = AudioMAEEncoder(grid=(4, 2), d_model=16, depth=1, num_heads=2)
     model = AudioMAEClassifierModel(enc, n_classes=3)
     hparams = {
         "compute_fbank": AudioMAEFbank(num_mel_bins=32, target_length=64),

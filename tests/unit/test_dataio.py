@@ -7,10 +7,13 @@ import torch
 
 from speechbrain_masksr.dataio import (
     AudioError,
+    audio_info,
     find_audio_files,
     load_audio,
+    load_segment,
     save_audio,
 )
+from speechbrain_masksr.inference.interface import AudioInterface
 
 
 def test_roundtrip_stereo_to_mono_and_resample(tmp_path):
@@ -64,3 +67,70 @@ def test_folder_and_rate_in_messages(tmp_path):
     save_audio(path, torch.zeros(441), 44100)  # 10 ms -> 160 at 16 kHz
     with pytest.raises(AudioError, match=r"160 samples.*16000 Hz.*0\.025 s"):
         load_audio(path, sample_rate=16000, min_samples=400)
+
+
+def _bad_files(tmp_path):
+    """One file per way a file can be wrong, with the expected message."""
+    import soundfile
+
+    (tmp_path / "text.wav").write_text("not audio")
+    soundfile.write(str(tmp_path / "empty.wav"), torch.zeros(0).numpy(), 8000)
+    nan = torch.zeros(800)
+    nan[10] = float("nan")  # inside every window read below
+    soundfile.write(str(tmp_path / "nan.wav"), nan.numpy(), 8000, "FLOAT")
+    return {
+        "text.wav": "not a readable audio file",
+        "empty.wav": "audio is empty",
+        "nan.wav": "NaN",
+        "none.wav": "file not found",
+    }
+
+
+def test_one_reader_one_set_of_checks(tmp_path):
+    """Whole-file, partial and interface reads share the checks/messages."""
+
+    class Interface(AudioInterface):
+        def __init__(self, *args, **kwargs):
+            super().__init__(*args, **kwargs)
+            self.sample_rate = 16000
+
+    interface = Interface(modules={}, hparams={})
+    readers = {
+        "load_audio": lambda p: load_audio(p, sample_rate=16000),
+        "load_segment": lambda p: load_segment(p, 0, 100, 16000),
+        "interface": interface.load_audio,
+    }
+    for name, message in _bad_files(tmp_path).items():
+        for reader, read in readers.items():
+            with pytest.raises(AudioError, match=message) as err:
+                read(tmp_path / name)
+            assert name in str(err.value), reader
+    for name in ("text.wav", "empty.wav", "none.wav"):  # header checks
+        with pytest.raises(AudioError, match=_bad_files(tmp_path)[name]):
+            audio_info(tmp_path / name)
+    with pytest.raises(AudioError, match="is a folder"):
+        load_segment(tmp_path, 0, 10, 16000)
+
+
+def test_stereo_other_rate_same_result_everywhere(tmp_path):
+    t = torch.arange(4800) / 48000
+    stereo = torch.stack([0.5 * torch.sin(2 * math.pi * 300 * t), 0.1 * t])
+    path = tmp_path / "st48k.wav"
+    save_audio(path, stereo, 48000)
+    assert audio_info(path) == (4800, 48000, 2)
+    assert audio_info(path).duration == pytest.approx(0.1)
+    whole, sr = load_audio(path, sample_rate=16000)
+    assert sr == 16000 and whole.shape == (1600,)
+    seg = load_segment(path, 200, 1000, 16000)
+    assert torch.allclose(seg, whole[200:1000], atol=1e-5)
+
+    class Interface(AudioInterface):
+        def __init__(self, *args, **kwargs):
+            super().__init__(*args, **kwargs)
+            self.sample_rate, self.min_samples = 16000, 2000
+
+    interface = Interface(modules={}, hparams={})
+    with pytest.raises(AudioError, match="1600 samples.*at least 2000"):
+        interface.load_audio(path)
+    interface.min_samples = 1
+    assert torch.equal(interface.load_audio(path), whole)

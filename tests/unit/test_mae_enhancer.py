@@ -45,7 +45,7 @@ from speechbrain_masksr.lobes.spectral import (
 from speechbrain_masksr.metrics import si_sdr
 
 TINY = dict(
-    embed_dim=32,
+    d_model=32,
     depth=1,
     num_heads=2,
     decoder_dim=16,
@@ -223,7 +223,7 @@ def test_invalid_configurations():
 
 
 def _mae(grid=(4, 2), **kwargs):
-    encoder = AudioMAEEncoder(grid=grid, embed_dim=32, depth=1, num_heads=2)
+    encoder = AudioMAEEncoder(grid=grid, d_model=32, depth=1, num_heads=2)
     decoder = AudioMAEDecoder(grid, 32, 16, depth=1, num_heads=2)
     return AudioMAE(encoder, decoder, **kwargs).eval()
 
@@ -750,7 +750,7 @@ def test_tiny_enhancer_learns_to_remove_white_noise(variant):
         CompressedSTFT(256, 64, "log1p", sample_rate=rate),
         segment,
         variant,
-        embed_dim=32,
+        d_model=32,
         depth=2,
         num_heads=2,
         decoder_dim=32,
@@ -797,7 +797,7 @@ def test_tiny_mel_mask_enhancer_learns_to_remove_white_noise():
         mel,
         segment,
         "multiplicative",
-        embed_dim=32,
+        d_model=32,
         depth=2,
         num_heads=2,
         decoder_dim=32,

@@ -71,20 +71,20 @@ def test_padded_batch_matches_single_examples():
     model = tiny_model().eval()
     long, short = torch.randn(6000), torch.randn(2600)
     batch = torch.stack([long, torch.nn.functional.pad(short, (0, 3400))])
-    lengths = torch.tensor([1.0, 2600 / 6000])
-    cond = model.encoder(batch, lengths)
+    wav_lens = torch.tensor([1.0, 2600 / 6000])
+    cond = model.encoder(batch, wav_lens)
     alone = model.encoder(short[None])
     assert alone.shape[1] == 6  # ceil(2600 / 512)
     assert torch.allclose(cond[1, :6], alone[0], atol=1e-5)
     # deterministic decoding: the padded example gives the same tokens
     kw = dict(steps=6, temperature=0.0, noise="none", guidance=2.0)
-    out = model.generate(batch, lengths=lengths, **kw)
+    out = model.generate(batch, wav_lens=wav_lens, **kw)
     assert torch.equal(out[1, :, :6], model.generate(short[None], **kw)[0])
     assert (out[1, :, 6:] == 0).all()
     # seeded random decoding: each item gets the tokens it gets alone
     for noise in ("gaussian", "gumbel"):
         kw = dict(steps=4, seed=5, noise=noise)
-        out = model.generate(batch, lengths=lengths, **kw)
+        out = model.generate(batch, wav_lens=wav_lens, **kw)
         assert torch.equal(out[1, :, :6], model.generate(short[None], **kw)[0])
         assert torch.equal(out[0], model.generate(long[None], **kw)[0])
 

@@ -50,7 +50,7 @@ def test_patchify_order_and_round_trip(grid):
 
 
 def test_patch_embed_is_a_linear_map_of_patchify():
-    embed = PatchEmbed(patch_size=16, embed_dim=8)
+    embed = PatchEmbed(patch_size=16, d_model=8)
     x = torch.randn(2, 16 * 12, 16 * 8)
     weight = embed.proj.weight.reshape(8, 256)
     expected = patchify(x) @ weight.T + embed.proj.bias
@@ -61,7 +61,7 @@ def test_bad_sizes_raise_clear_errors():
     with pytest.raises(ValueError, match="multiple of the patch size"):
         grid_size(1000, 128)
     with pytest.raises(ValueError, match="multiple of the patch size"):
-        PatchEmbed(embed_dim=4)(torch.randn(1, 100, 128))
+        PatchEmbed(d_model=4)(torch.randn(1, 100, 128))
     with pytest.raises(ValueError, match="do not fit grid"):
         unpatchify(torch.zeros(1, 10, 256), (4, 2))
 

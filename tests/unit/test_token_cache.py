@@ -13,12 +13,16 @@ from speechbrain_masksr.data.token_cache import (
     codec_fingerprint,
     crop_tokens,
     frames_to_samples,
-    load_segment,
     manifest_cache_entries,
     num_frames,
     random_frame_offset,
 )
-from speechbrain_masksr.dataio import AudioError, load_audio, save_audio
+from speechbrain_masksr.dataio import (
+    AudioError,
+    load_audio,
+    load_segment,
+    save_audio,
+)
 
 SR = 44100
 HOP = 512

@@ -51,7 +51,7 @@ class AudioMAEClassifierModel(nn.Module):
     -------
     >>> import torch
     >>> from speechbrain_masksr.lobes.audio_mae import AudioMAEEncoder
-    >>> enc = AudioMAEEncoder(grid=(4, 2), embed_dim=32, depth=1, num_heads=2)
+    >>> enc = AudioMAEEncoder(grid=(4, 2), d_model=32, depth=1, num_heads=2)
     >>> model = AudioMAEClassifierModel(enc, n_classes=5)
     >>> model(torch.randn(3, 64, 32)).shape
     torch.Size([3, 5])
@@ -72,12 +72,12 @@ class AudioMAEClassifierModel(nn.Module):
         self.mask_t_prob = float(mask_t_prob)
         self.mask_f_prob = float(mask_f_prob)
         self.global_pool = bool(global_pool)
-        embed_dim = encoder.embed_dim
+        d_model = encoder.d_model
         if self.global_pool:
             encoder.norm = nn.Identity()
-            self.fc_norm = nn.LayerNorm(embed_dim, eps=1e-6)
+            self.fc_norm = nn.LayerNorm(d_model, eps=1e-6)
         encoder.pos_embed.requires_grad_(pos_trainable)
-        self.head = nn.Linear(embed_dim, n_classes)
+        self.head = nn.Linear(d_model, n_classes)
         nn.init.trunc_normal_(self.head.weight, std=head_init_std)
         nn.init.zeros_(self.head.bias)
 
@@ -92,7 +92,7 @@ class AudioMAEClassifierModel(nn.Module):
         Returns
         -------
         torch.Tensor
-            ``[batch, embed_dim]``.
+            ``[batch, d_model]``.
         """
         tokens = self.encoder.embed(fbank)
         if self.training and (self.mask_t_prob > 0 or self.mask_f_prob > 0):
@@ -107,20 +107,20 @@ class AudioMAEClassifierModel(nn.Module):
         Arguments
         ---------
         tokens : torch.Tensor
-            ``[batch, 1 + n_patches, embed_dim]`` encoder outputs (cls
+            ``[batch, 1 + n_patches, d_model]`` encoder outputs (cls
             token first).
 
         Returns
         -------
         torch.Tensor
-            ``[batch, embed_dim]``: ``fc_norm`` of the mean patch token
+            ``[batch, d_model]``: ``fc_norm`` of the mean patch token
             with ``global_pool``, else the cls token.
 
         Example
         -------
         >>> import torch
         >>> from speechbrain_masksr.lobes.audio_mae import AudioMAEEncoder
-        >>> enc = AudioMAEEncoder(grid=(2, 1), embed_dim=16, depth=1,
+        >>> enc = AudioMAEEncoder(grid=(2, 1), d_model=16, depth=1,
         ...                       num_heads=2)
         >>> model = AudioMAEClassifierModel(enc, n_classes=3)
         >>> model.pool(torch.randn(2, 3, 16)).shape
@@ -163,7 +163,7 @@ class AudioMAEClassifierModel(nn.Module):
         -------
         >>> import torch
         >>> from speechbrain_masksr.lobes.audio_mae import AudioMAEEncoder
-        >>> kw = dict(grid=(4, 2), embed_dim=32, depth=1, num_heads=2)
+        >>> kw = dict(grid=(4, 2), d_model=32, depth=1, num_heads=2)
         >>> src = AudioMAEEncoder(**kw)
         >>> model = AudioMAEClassifierModel(AudioMAEEncoder(**kw), n_classes=3)
         >>> model.load_pretrained_encoder(src.state_dict())

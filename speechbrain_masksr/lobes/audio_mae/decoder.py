@@ -36,7 +36,7 @@ class AudioMAEDecoder(nn.Module):
     ---------
     grid : tuple
         Patch grid ``(T, F)``.
-    embed_dim : int
+    d_model : int
         Encoder width.
     decoder_dim : int
         Decoder width.
@@ -78,7 +78,7 @@ class AudioMAEDecoder(nn.Module):
     def __init__(
         self,
         grid=(64, 8),
-        embed_dim=768,
+        d_model=768,
         decoder_dim=512,
         depth=None,
         num_heads=16,
@@ -101,7 +101,7 @@ class AudioMAEDecoder(nn.Module):
         self.pos_layout = pos_layout
         if depth is None:
             depth = {"global": 8, "local": 16}.get(mode, 8 + n_global)
-        self.decoder_embed = nn.Linear(embed_dim, decoder_dim)
+        self.decoder_embed = nn.Linear(d_model, decoder_dim)
         self.mask_token = nn.Parameter(torch.zeros(1, 1, decoder_dim))
         self.decoder_pos_embed = nn.Parameter(
             torch.zeros(1, self.num_patches + 1, decoder_dim),
@@ -143,7 +143,7 @@ class AudioMAEDecoder(nn.Module):
         Arguments
         ---------
         latent : torch.Tensor
-            ``[batch, 1 + n_visible, embed_dim]`` encoder output (cls first,
+            ``[batch, 1 + n_visible, d_model]`` encoder output (cls first,
             visible tokens in the order given by ``ids_restore``).
         ids_restore : torch.Tensor
             ``[batch, T * F]`` from the masking function.

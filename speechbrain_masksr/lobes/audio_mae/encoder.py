@@ -20,9 +20,9 @@ from speechbrain_masksr.lobes.transformer import TransformerBlock
 __all__ = ["VIT_CONFIGS", "AudioMAEEncoder", "vit_config"]
 
 VIT_CONFIGS = {
-    "small": {"embed_dim": 384, "depth": 12, "num_heads": 6},
-    "base": {"embed_dim": 768, "depth": 12, "num_heads": 12},
-    "large": {"embed_dim": 1024, "depth": 24, "num_heads": 16},
+    "small": {"d_model": 384, "depth": 12, "num_heads": 6},
+    "base": {"d_model": 768, "depth": 12, "num_heads": 12},
+    "large": {"d_model": 1024, "depth": 24, "num_heads": 16},
 }
 
 
@@ -38,14 +38,14 @@ def vit_config(name):
     Returns
     -------
     dict
-        ``embed_dim``, ``depth`` and ``num_heads`` (a fresh copy).
+        ``d_model``, ``depth`` and ``num_heads`` (a fresh copy).
 
     Example
     -------
     >>> vit_config("base")
-    {'embed_dim': 768, 'depth': 12, 'num_heads': 12}
+    {'d_model': 768, 'depth': 12, 'num_heads': 12}
     >>> enc = AudioMAEEncoder(grid=(2, 1), **vit_config("small"))
-    >>> enc.embed_dim
+    >>> enc.d_model
     384
     """
     aliases = {"s": "small", "b": "base", "l": "large"}
@@ -99,14 +99,15 @@ class AudioMAEEncoder(nn.Module):
         Patch grid ``(T, F)``: input ``[batch, 16 T, 16 F]``.
     patch_size : int
         Patch side.
-    embed_dim : int
-        Width (384 / 768 / 1024 for S / B / L).
+    d_model : int
+        Width (384 / 768 / 1024 for S / B / L; the official code's
+        ``embed_dim``).
     depth : int
         Number of blocks.
     num_heads : int
         Attention heads.
     mlp_ratio : float
-        MLP width relative to ``embed_dim``.
+        MLP width relative to ``d_model``.
     in_chans : int
         Input channels.
     drop_path : float
@@ -119,7 +120,7 @@ class AudioMAEEncoder(nn.Module):
 
     Example
     -------
-    >>> enc = AudioMAEEncoder(grid=(4, 2), embed_dim=32, depth=1, num_heads=2)
+    >>> enc = AudioMAEEncoder(grid=(4, 2), d_model=32, depth=1, num_heads=2)
     >>> enc(torch.randn(3, 64, 32)).shape
     torch.Size([3, 9, 32])
     """
@@ -128,7 +129,7 @@ class AudioMAEEncoder(nn.Module):
         self,
         grid=(64, 8),
         patch_size=16,
-        embed_dim=768,
+        d_model=768,
         depth=12,
         num_heads=12,
         mlp_ratio=4.0,
@@ -140,22 +141,22 @@ class AudioMAEEncoder(nn.Module):
         super().__init__()
         self.grid = tuple(int(g) for g in grid)
         self.patch_size = int(patch_size)
-        self.embed_dim = int(embed_dim)
+        self.d_model = int(d_model)
         self.num_patches = self.grid[0] * self.grid[1]
         self.pos_layout = pos_layout
-        self.patch_embed = PatchEmbed(patch_size, in_chans, embed_dim)
-        self.cls_token = nn.Parameter(torch.zeros(1, 1, embed_dim))
+        self.patch_embed = PatchEmbed(patch_size, in_chans, d_model)
+        self.cls_token = nn.Parameter(torch.zeros(1, 1, d_model))
         self.pos_embed = nn.Parameter(
-            torch.zeros(1, self.num_patches + 1, embed_dim),
+            torch.zeros(1, self.num_patches + 1, d_model),
             requires_grad=pos_trainable,
         )
         rates = torch.linspace(0, drop_path, depth).tolist()
         self.blocks = nn.ModuleList(
             [
                 TransformerBlock(
-                    embed_dim,
+                    d_model,
                     num_heads,
-                    d_ffn=int(embed_dim * mlp_ratio),
+                    d_ffn=int(d_model * mlp_ratio),
                     dropout=0.0,
                     drop_path=rate,
                     norm_eps=1e-6,
@@ -163,7 +164,7 @@ class AudioMAEEncoder(nn.Module):
                 for rate in rates
             ]
         )
-        self.norm = nn.LayerNorm(embed_dim, eps=1e-6)
+        self.norm = nn.LayerNorm(d_model, eps=1e-6)
         _init_linear_and_norm(self.blocks)
         _init_linear_and_norm(self.norm)
         nn.init.normal_(self.cls_token, std=0.02)
@@ -190,7 +191,7 @@ class AudioMAEEncoder(nn.Module):
         Returns
         -------
         torch.Tensor
-            ``[batch, T * F, embed_dim]``.
+            ``[batch, T * F, d_model]``.
         """
         if fbank.dim() == 4:
             fbank = fbank.squeeze(1)
@@ -214,13 +215,13 @@ class AudioMAEEncoder(nn.Module):
         Arguments
         ---------
         tokens : torch.Tensor
-            ``[batch, n, embed_dim]`` output of :meth:`embed`, possibly
+            ``[batch, n, d_model]`` output of :meth:`embed`, possibly
             masked or dropped.
 
         Returns
         -------
         torch.Tensor
-            ``[batch, 1 + n, embed_dim]``, cls first.
+            ``[batch, 1 + n, d_model]``, cls first.
         """
         cls = (self.cls_token + self.pos_embed[:, :1]).expand(
             tokens.shape[0], -1, -1
@@ -241,6 +242,6 @@ class AudioMAEEncoder(nn.Module):
         Returns
         -------
         torch.Tensor
-            ``[batch, 1 + T * F, embed_dim]``.
+            ``[batch, 1 + T * F, d_model]``.
         """
         return self.forward_tokens(self.embed(fbank))

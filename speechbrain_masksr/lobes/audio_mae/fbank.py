@@ -177,11 +177,11 @@ class AudioMAEFbank(nn.Module):
         if not torch.isfinite(wavs).all():
             raise AudioError("Waveforms contain NaN or infinite values")
         batch, time = wavs.shape
-        lengths = relative_to_absolute(wav_lens, time, batch).tolist()
+        num_samples = relative_to_absolute(wav_lens, time, batch).tolist()
         feats = wavs.new_zeros(
             batch, self.target_length, self.num_mel_bins, dtype=torch.float32
         )
-        for index, length in enumerate(lengths):
+        for index, length in enumerate(num_samples):
             fbank = self.raw_fbank(wavs[index, :length])
             n_frames = min(fbank.shape[0], self.target_length)
             feats[index, :n_frames] = fbank[:n_frames]

@@ -102,7 +102,7 @@ class AudioMAE(nn.Module):
     ...     AudioMAEDecoder,
     ...     AudioMAEEncoder,
     ... )
-    >>> enc = AudioMAEEncoder(grid=(8, 4), embed_dim=32, depth=1, num_heads=2)
+    >>> enc = AudioMAEEncoder(grid=(8, 4), d_model=32, depth=1, num_heads=2)
     >>> dec = AudioMAEDecoder((8, 4), 32, 16, depth=1, num_heads=2)
     >>> model = AudioMAE(enc, dec)
     >>> out = model(torch.randn(2, 128, 64))
@@ -164,7 +164,7 @@ class AudioMAE(nn.Module):
         Returns
         -------
         latent : torch.Tensor
-            ``[batch, 1 + n_visible, embed_dim]``.
+            ``[batch, 1 + n_visible, d_model]``.
         mask : torch.Tensor
             ``[batch, T * F]``, 1 = masked.
         ids_restore : torch.Tensor
@@ -286,7 +286,7 @@ class AudioMAE(nn.Module):
         ...     AudioMAEDecoder,
         ...     AudioMAEEncoder,
         ... )
-        >>> enc = AudioMAEEncoder(grid=(8, 4), embed_dim=32, depth=1,
+        >>> enc = AudioMAEEncoder(grid=(8, 4), d_model=32, depth=1,
         ...                       num_heads=2)
         >>> model = AudioMAE(enc, AudioMAEDecoder((8, 4), 32, 16, depth=1,
         ...                                       num_heads=2))
@@ -353,7 +353,7 @@ class AudioMAE(nn.Module):
         ...     AudioMAEDecoder,
         ...     AudioMAEEncoder,
         ... )
-        >>> enc = AudioMAEEncoder(grid=(8, 4), embed_dim=32, depth=1,
+        >>> enc = AudioMAEEncoder(grid=(8, 4), d_model=32, depth=1,
         ...                       num_heads=2)
         >>> model = AudioMAE(enc, AudioMAEDecoder((8, 4), 32, 16, depth=1,
         ...                                       num_heads=2)).eval()

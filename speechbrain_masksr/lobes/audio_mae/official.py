@@ -37,6 +37,11 @@ positional tables, which were generated on the transposed 8 x 64 grid
 (``sincos_pos_embed_2d(..., layout="official")``); loading a checkpoint
 replaces the regenerated tables (``keep_pos_embed=True``).
 
+Configuration names follow the package (SpeechBrain's ``d_model`` for the
+model width): the official ``embed_dim`` / ``decoder_embed_dim`` are our
+``d_model`` / ``decoder_dim``. Only constructor arguments are named so;
+the state-dict keys above are the official ones.
+
 Authors
  * speechbrain-masksr contributors 2026
 """
@@ -207,7 +212,7 @@ def load_official_state_dict(model, state_dict, kind=None, keep_pos_embed=True):
     ...     AudioMAEClassifierModel,
     ...     AudioMAEEncoder,
     ... )
-    >>> enc = AudioMAEEncoder(grid=(4, 2), embed_dim=32, depth=1, num_heads=2)
+    >>> enc = AudioMAEEncoder(grid=(4, 2), d_model=32, depth=1, num_heads=2)
     >>> clf = AudioMAEClassifierModel(enc, n_classes=3)
     >>> official = ours_to_official(clf.state_dict(), "finetuned")
     >>> load_official_state_dict(clf, official)
