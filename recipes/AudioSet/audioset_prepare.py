@@ -19,6 +19,8 @@ counted, listed in ``prepare_report.json`` and skipped.
 The manifests (``train.json``, ``valid.json``, ``eval.json``) map each YTID
 to ``{"wav", "duration", "sample_rate", "labels"}`` where ``labels`` is the
 list of class indices (the multi-hot tensor is built in the data pipeline).
+``valid.json`` is a ``valid_ratio`` share of the training clips, held out
+for checkpoint selection, so that ``eval.json`` serves only the final test.
 Training entries also carry ``"weight"``: the AS-2M balancing weight of the
 official ``gen_weight.py``, ``sum over the clip's labels of
 1000 / (label_count + 0.01)`` with label counts taken over the prepared
@@ -47,7 +49,6 @@ from pathlib import Path
 
 import torch
 from speechbrain.dataio import audio_io
-from speechbrain.utils.data_pipeline import provides, takes
 from speechbrain.utils.distributed import run_on_main
 
 from speechbrain_masksr.dataio import (
@@ -290,7 +291,7 @@ def prepare_audioset(
     csv_folder=None,
     label_csv=None,
     train_set="balanced",
-    valid_ratio=0.0,
+    valid_ratio=0.1,
     resample_folder=None,
     sample_rate=16000,
     seed=1234,
@@ -313,9 +314,10 @@ def prepare_audioset(
     train_set : str
         ``"balanced"`` (AS-20K) or ``"full"`` (balanced + unbalanced, AS-2M).
     valid_ratio : float
-        Fraction of the training clips held out as ``valid.json``. With 0
-        (default) ``valid.json`` is the eval list, as in the official code,
-        which picks models on the eval set.
+        Fraction of the training clips held out as ``valid.json`` (at least
+        one clip), for checkpoint selection. With 0 ``valid.json`` is the
+        eval list, as in the official code, which picks models on the eval
+        set.
     resample_folder : str or Path, optional
         If given, write ``sample_rate`` mono copies there and use them.
     sample_rate : int
@@ -335,9 +337,11 @@ def prepare_audioset(
     >>> tmp = Path(getfixture("tmpdir"))
     >>> _ = make_toy_audioset(tmp / "as", n_train=4, n_eval=2, duration=0.5)
     >>> report = prepare_audioset(tmp / "as" / "audio", tmp / "out",
-    ...     csv_folder=tmp / "as")
+    ...     csv_folder=tmp / "as", valid_ratio=0.25)
     >>> report["train"]["found"], report["train"]["missing"]
     (4, 1)
+    >>> report["valid"]["found"]  # held out from the 4 training clips
+    1
     >>> sorted(json.loads((tmp / "out" / "eval.json").read_text()))[0]
     'eval000'
     """
@@ -596,49 +600,6 @@ def prepare_from_hparams(hparams):
     )
 
 
-def clip_pipeline(hparams):
-    """The recipes' ``wav -> sig`` pipeline: mono clips cut to the fbank.
-
-    Clips are loaded at ``sample_rate`` and cut to the samples that the
-    ``compute_fbank`` frames cover (``target_length`` frames); the rest
-    would be dropped by the fbank anyway.
-
-    Arguments
-    ---------
-    hparams : dict
-        Loaded recipe hyperparameters: ``sample_rate`` and
-        ``compute_fbank`` (an ``AudioMAEFbank``).
-
-    Returns
-    -------
-    DynamicItem
-        Takes ``wav`` (a path), provides ``sig`` (``[time]``).
-
-    Example
-    -------
-    >>> from speechbrain_masksr.lobes.audio_mae import AudioMAEFbank
-    >>> fbank = AudioMAEFbank(sample_rate=16000, target_length=10)
-    >>> path = str(getfixture("tmpdir") / "a.wav")
-    >>> save_audio(path, 0.1 * torch.randn(8000), 8000)
-    >>> pipeline = clip_pipeline(
-    ...     {"sample_rate": 16000, "compute_fbank": fbank})
-    >>> pipeline(path).shape
-    torch.Size([1840])
-    """
-    sample_rate = hparams["sample_rate"]
-    fbank = hparams["compute_fbank"]
-    hop = int(round(fbank.sample_rate * fbank.frame_shift / 1000))
-    limit = (fbank.target_length - 1) * hop + fbank.min_samples  # longer: cut
-
-    @takes("wav")
-    @provides("sig")
-    def audio_pipeline(wav):
-        sig, _ = load_audio(wav, sample_rate=sample_rate)
-        return sig[:limit]
-
-    return audio_pipeline
-
-
 def main(argv=None):
     """Command-line entry point (``python audioset_prepare.py --help``).
 
@@ -654,7 +615,7 @@ def main(argv=None):
     >>> main([str(tmp / "as" / "audio"), str(tmp / "o"),
     ...       "--csv_folder", str(tmp / "as")])
     train: 2 of 3 clips found, 1 missing, 0 unreadable
-    valid: 1 of 2 clips found, 0 missing, 1 unreadable
+    valid: 1 of 1 clips found, 0 missing, 0 unreadable
     eval: 1 of 2 clips found, 0 missing, 1 unreadable
     """
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
@@ -665,7 +626,13 @@ def main(argv=None):
     parser.add_argument(
         "--train_set", default="balanced", choices=sorted(TRAIN_SETS)
     )
-    parser.add_argument("--valid_ratio", type=float, default=0.0)
+    parser.add_argument(
+        "--valid_ratio",
+        type=float,
+        default=0.1,
+        help="share of the training clips held out for validation (0: the "
+        "eval list, as the official code)",
+    )
     parser.add_argument("--resample_folder", default=None)
     parser.add_argument("--sample_rate", type=int, default=16000)
     args = parser.parse_args(argv)

@@ -30,14 +30,12 @@ from hyperpyyaml import load_hyperpyyaml
 from speechbrain.utils.distributed import if_main_process
 
 from speechbrain_masksr.brains.audiomae_brain import AudioMAEPretrainBrain
+from speechbrain_masksr.brains.audiomae_recipes import clip_pipeline
 from speechbrain_masksr.distributed import ddp_finish
 from speechbrain_masksr.inference.audio_mae import write_model_folder
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from audioset_prepare import (  # noqa: E402
-    clip_pipeline,
-    prepare_from_hparams,
-)
+from audioset_prepare import prepare_from_hparams  # noqa: E402
 
 
 def dataio_prep(hparams):

@@ -47,8 +47,18 @@ from speechbrain_masksr.inference.restoration import (
     write_model_folder,
 )
 
-# Speech-encoder settings read from the instantiated encoder.
-ENCODER_ATTRS = ("n_fft", "hop_length", "power")
+# Model-folder keys read from the instantiated speech encoder (the built
+# encoder is the authority; e.g. the DAC-token input ablation has no
+# encoder_layers key in its YAML): folder key -> encoder attribute.
+ENCODER_ATTRS = {
+    "input_features": "input_features",
+    "encoder_layers": "num_layers",
+    "n_fft": "n_fft",
+    "hop_length": "hop_length",
+    "power": "power",
+    "conv_channels": "conv_channels",
+    "conv_kernel": "conv_kernel",
+}
 AUTO_MIN_KEYS = ("loss", "valid_loss")
 
 
@@ -162,20 +172,26 @@ def model_config(hparams):
     -------
     config : dict
         Keys of :data:`CONFIG_KEYS`, ``noise`` (from ``sampling_noise``)
-        and the speech encoder's STFT settings.
+        and the speech encoder's settings (:data:`ENCODER_ATTRS`: input
+        features, blocks, STFT or convolution front end).
     """
-    missing = [
-        k for k in (*CONFIG_KEYS, "model", "codec_path") if k not in hparams
-    ]
+    for key in ("model", "codec_path"):
+        if key not in hparams:
+            raise ExportError(f"the training YAML lacks the key {key!r}")
+    encoder = getattr(hparams["model"], "encoder", None)
+    config = {
+        key: getattr(encoder, attr)
+        for key, attr in ENCODER_ATTRS.items()
+        if hasattr(encoder, attr)
+    }
+    missing = [k for k in CONFIG_KEYS if k not in hparams and k not in config]
     if missing:
         raise ExportError(f"the training YAML lacks the keys {missing}")
-    config = {k: hparams[k] for k in CONFIG_KEYS}
+    config.update(
+        {k: hparams[k] for k in CONFIG_KEYS if k in hparams and k not in config}
+    )
     if "sampling_noise" in hparams:
         config["noise"] = hparams["sampling_noise"]
-    encoder = getattr(hparams["model"], "encoder", None)
-    for attr in ENCODER_ATTRS:
-        if hasattr(encoder, attr):
-            config[attr] = getattr(encoder, attr)
     return config
 
 

@@ -14,7 +14,11 @@ To run this recipe (from the repository root)::
     python recipes/DNS/train.py hparams/masksr.yaml \\
         --data_folder=/path/to/DNS-Challenge --codec_path=/path/to/weights.pth
 
-MaskSR-M: ``hparams/masksr_m.yaml``. Multi-GPU (DDP)::
+MaskSR-M: ``hparams/masksr_m.yaml``. Input-feature ablation of the paper
+(appendix, Table 5): ``hparams/masksr_input_waveform.yaml`` (learned
+waveform front end) and ``hparams/masksr_input_dac.yaml`` (DAC tokens of the
+degraded input, no speech encoder, 14 LM blocks, guidance 0.3). Multi-GPU
+(DDP)::
 
     torchrun --standalone --nproc_per_node=4 recipes/DNS/train.py \\
         hparams/masksr.yaml --data_folder=... --codec_path=...

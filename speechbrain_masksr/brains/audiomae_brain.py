@@ -1,9 +1,12 @@
-"""Brains for Audio-MAE pretraining and AudioSet fine-tuning.
+"""Brains for Audio-MAE pretraining and fine-tuning.
 
 :class:`AudioMAEPretrainBrain` trains the masked autoencoder (fbank ->
 ``AudioMAE`` -> masked-patch MSE); :class:`AudioMAEClassifierBrain`
 fine-tunes the encoder as a multi-label classifier (fbank -> SpecAugment +
-mixup -> ``AudioMAEClassifierModel`` -> ``BCEWithLogits``) and reports mAP.
+mixup -> ``AudioMAEClassifierModel`` -> ``BCEWithLogits``) and reports mAP
+(AudioSet); :class:`AudioMAESingleLabelBrain` does the same for one label
+per clip with cross-entropy or BCE and reports accuracy (ESC-50, Speech
+Commands).
 Both follow the released recipes of facebookresearch/AudioMAE:
 
 * learning rate ``blr * effective_batch / 256``, linear warmup then a
@@ -33,7 +36,12 @@ import speechbrain as sb
 import torch
 from speechbrain.utils.metric_stats import MetricStats
 
-from speechbrain_masksr.brains.audiomae_training import mixup, param_groups_lrd
+from speechbrain_masksr.brains.audiomae_training import (
+    fbank_noise,
+    fit_pos_embed,
+    mixup,
+    param_groups_lrd,
+)
 from speechbrain_masksr.utils.checkpoints import read_state_dict
 from speechbrain_masksr.utils.lengths import relative_to_absolute
 
@@ -42,8 +50,11 @@ logger = logging.getLogger(__name__)
 __all__ = [
     "AudioMAEClassifierBrain",
     "AudioMAEPretrainBrain",
+    "AudioMAESingleLabelBrain",
+    "ClassificationStats",
     "MeanAveragePrecisionStats",
     "WarmupCosineSchedule",
+    "accuracy",
     "load_pretrained_encoder",
     "mean_average_precision",
     "multi_hot",
@@ -167,25 +178,27 @@ def mean_average_precision(scores, targets):
     return m, ap
 
 
-class MeanAveragePrecisionStats(MetricStats):
-    """SpeechBrain ``MetricStats`` of multi-label mean average precision.
+class ClassificationStats(MetricStats):
+    """SpeechBrain ``MetricStats`` of class scores and targets.
 
     ``append(ids, scores, targets)`` stores one row of class scores and
-    targets per id; :meth:`summarize` computes
-    :func:`mean_average_precision` over all of them.
+    targets per id; :meth:`summarize` calls ``metric(scores, targets)``
+    (``[n_examples, n_classes]`` numpy arrays) once over all of them, which
+    returns a dict of statistics.
+
+    Arguments
+    ---------
+    metric : callable
+        ``metric(scores, targets) -> dict``.
 
     Example
     -------
-    >>> stats = MeanAveragePrecisionStats()
+    >>> stats = ClassificationStats(lambda s, t: {"acc": accuracy(s, t)})
     >>> stats.append(["a", "b"], torch.tensor([[0.9, 0.1], [0.2, 0.8]]),
-    ...              torch.tensor([[1.0, 0.0], [0.0, 1.0]]))
-    >>> stats.append(["c"], torch.tensor([[0.7, 0.3]]), torch.zeros(1, 2))
-    >>> stats.summarize("mAP"), stats.summary["ap"].tolist()
-    (1.0, [1.0, 1.0])
+    ...              torch.tensor([[1.0, 0.0], [1.0, 0.0]]))
+    >>> stats.summarize("acc")
+    0.5
     """
-
-    def __init__(self):
-        super().__init__(metric=mean_average_precision)
 
     def clear(self):
         """Forget every example."""
@@ -202,30 +215,84 @@ class MeanAveragePrecisionStats(MetricStats):
         scores : torch.Tensor
             ``[batch, n_classes]`` scores (e.g. sigmoid outputs).
         targets : torch.Tensor
-            ``[batch, n_classes]`` multi-hot (or soft) targets.
+            ``[batch, n_classes]`` multi-hot, one-hot (or soft) targets.
         """
         self.ids.extend(ids)
         self.scores.extend(scores.detach().cpu())
         self.targets.extend(targets.detach().cpu())
 
     def summarize(self, field=None):
-        """Mean average precision and the per-class APs.
+        """The statistics of every example appended.
 
         Arguments
         ---------
         field : str, optional
-            ``"mAP"`` or ``"ap"``; default: both.
+            One statistic; default: the dict of all.
 
         Returns
         -------
         float or numpy.ndarray or dict
-            The field, or ``{"mAP": float, "ap": [n_classes] array}``.
+            The field, or the dict returned by ``metric``.
         """
-        m, ap = self.metric(
+        self.summary = self.metric(
             torch.stack(self.scores).numpy(), torch.stack(self.targets).numpy()
         )
-        self.summary = {"mAP": m, "ap": ap}
         return self.summary if field is None else self.summary[field]
+
+
+def _map_and_ap(scores, targets):
+    m, ap = mean_average_precision(scores, targets)
+    return {"mAP": m, "ap": ap}
+
+
+class MeanAveragePrecisionStats(ClassificationStats):
+    """:class:`ClassificationStats` of multi-label mean average precision.
+
+    :meth:`summarize` gives ``{"mAP": float, "ap": [n_classes] array}``
+    (:func:`mean_average_precision`).
+
+    Example
+    -------
+    >>> stats = MeanAveragePrecisionStats()
+    >>> stats.append(["a", "b"], torch.tensor([[0.9, 0.1], [0.2, 0.8]]),
+    ...              torch.tensor([[1.0, 0.0], [0.0, 1.0]]))
+    >>> stats.append(["c"], torch.tensor([[0.7, 0.3]]), torch.zeros(1, 2))
+    >>> stats.summarize("mAP"), stats.summary["ap"].tolist()
+    (1.0, [1.0, 1.0])
+    """
+
+    def __init__(self):
+        super().__init__(metric=_map_and_ap)
+
+
+def accuracy(scores, targets):
+    """Top-1 accuracy of single-label predictions.
+
+    Arguments
+    ---------
+    scores : array-like
+        ``[n_examples, n_classes]`` scores (any monotonic scale).
+    targets : array-like
+        ``[n_examples, n_classes]`` one-hot (or soft) targets; the class of
+        an example is its largest target.
+
+    Returns
+    -------
+    float
+        Fraction of examples whose best-scored class is the target class
+        (NaN without examples).
+
+    Example
+    -------
+    >>> accuracy([[0.9, 0.1], [0.6, 0.4], [0.2, 0.8]], [[1, 0], [0, 1], [0, 1]])
+    0.6666666666666666
+    """
+    scores = np.asarray(scores, dtype=np.float64)
+    targets = np.asarray(targets)
+    if scores.shape[0] == 0:
+        return float("nan")
+    hits = scores.argmax(axis=1) == targets.argmax(axis=1)
+    return float(hits.mean())
 
 
 class WarmupCosineSchedule:
@@ -356,7 +423,10 @@ def load_pretrained_encoder(model, path):
     are used, ``decoder.*`` ignored; from ``train.py`` or from
     ``audiomae-convert pretrained.pth``), a classifier ``model.ckpt`` or a
     bare encoder state dict; every encoder key must be present (see
-    ``AudioMAEClassifierModel.load_pretrained_encoder``). Usable as a
+    ``AudioMAEClassifierModel.load_pretrained_encoder``). A positional
+    table made for longer inputs (the 1024-frame AudioSet model fine-tuned
+    on 512-frame ESC-50 or 128-frame Speech Commands clips) keeps its first
+    time rows (``brains.audiomae_training.fit_pos_embed``). Usable as a
     ``Pretrainer`` custom hook.
 
     Arguments
@@ -379,6 +449,11 @@ def load_pretrained_encoder(model, path):
     >>> load_pretrained_encoder(clf, path)
     >>> torch.equal(clf.encoder.cls_token, src.cls_token)
     True
+    >>> short = AudioMAEClassifierModel(  # 2 of the 4 time rows
+    ...     AudioMAEEncoder(**dict(kw, grid=(2, 2))), n_classes=3)
+    >>> load_pretrained_encoder(short, path)
+    >>> torch.equal(short.encoder.pos_embed, src.pos_embed[:, :5])
+    True
     """
     state = read_state_dict(
         path,
@@ -386,7 +461,7 @@ def load_pretrained_encoder(model, path):
         "to an Audio-MAE model.ckpt from train.py or from `audiomae-convert "
         "pretrained.pth OUT_DIR`.",
     )
-    model.load_pretrained_encoder(state)
+    model.load_pretrained_encoder(fit_pos_embed(state, model.encoder.grid))
 
 
 # ----------------------------------------------------------------------------
@@ -629,8 +704,11 @@ class AudioMAEClassifierBrain(_AudioMAEBrainBase):
     ``compute_fbank``, ``roll_mag_aug``, ``mixup_prob``, ``mixup_alpha``,
     ``spec_augment``, ``label_smoothing``, ``layer_decay``,
     ``weight_decay``, ``blr``, ``batch_size``, ``lr_schedule``,
-    ``epoch_counter``, ``train_logger``; the batch holds ``sig`` and
-    ``targets`` (multi-hot). The best checkpoint has the highest valid mAP.
+    ``epoch_counter``, ``train_logger`` and optionally ``fbank_noise``
+    (bool, default False: :func:`~.audiomae_training.fbank_noise` after
+    SpecAugment, the official Speech Commands augmentation); the batch holds
+    ``sig`` and ``targets`` (multi-hot). The best checkpoint has the highest
+    mAP on the validation set (``select_key``).
 
     Example
     -------
@@ -648,9 +726,12 @@ class AudioMAEClassifierBrain(_AudioMAEBrainBase):
     ...     {"id": "b", "sig": torch.randn(8000), "targets": multi_hot([2], 3)}])
     >>> brain.on_stage_start(sb.Stage.TEST)
     >>> loss = brain.evaluate_batch(batch, sb.Stage.TEST)
-    >>> round(float(loss), 2), brain.map_stats.ids  # ~log(2) at init
+    >>> round(float(loss), 2), brain.class_stats.ids  # ~log(2) at init
     (0.69, ['a', 'b'])
     """
+
+    #: Validation statistic that selects the checkpoint (higher is better).
+    select_key = "mAP"
 
     def init_optimizers(self):
         """AdamW over layer-wise lr-decay groups (``lr_scale`` per group)."""
@@ -697,6 +778,8 @@ class AudioMAEClassifierBrain(_AudioMAEBrainBase):
         feats = self.fbank(wavs, wav_lens)
         if stage == sb.Stage.TRAIN:
             feats = self.hparams.spec_augment(feats)
+            if getattr(self.hparams, "fbank_noise", False):
+                feats = fbank_noise(feats)
         return self.modules.model(feats), targets
 
     def compute_objectives(self, predictions, batch, stage):
@@ -717,20 +800,73 @@ class AudioMAEClassifierBrain(_AudioMAEBrainBase):
             Scalar loss.
         """
         logits, targets = predictions
-        smooth = self.hparams.label_smoothing
-        if stage == sb.Stage.TRAIN and smooth > 0:
-            targets = targets * (1 - smooth) + smooth / 2
-        loss = torch.nn.functional.binary_cross_entropy_with_logits(
-            logits.float(), targets
-        )
+        logits = logits.float()
+        loss = self.classification_loss(logits, targets, stage)
         if stage != sb.Stage.TRAIN:
-            self.map_stats.append(
-                batch.id, torch.sigmoid(logits.float()), targets
+            self.class_stats.append(
+                batch.id, self.class_scores(logits), targets
             )
         return loss
 
+    def classification_loss(self, logits, targets, stage):
+        """Binary cross-entropy with logits (label smoothing in training).
+
+        Arguments
+        ---------
+        logits : torch.Tensor
+            ``[batch, n_classes]`` float32 logits.
+        targets : torch.Tensor
+            ``[batch, n_classes]`` (mixed) targets.
+        stage : speechbrain.Stage
+            Stage.
+
+        Returns
+        -------
+        torch.Tensor
+            Scalar loss.
+        """
+        smooth = self.hparams.label_smoothing
+        if stage == sb.Stage.TRAIN and smooth > 0:
+            targets = targets * (1 - smooth) + smooth / 2
+        return torch.nn.functional.binary_cross_entropy_with_logits(
+            logits, targets
+        )
+
+    def class_scores(self, logits):
+        """Per-class scores kept for the metrics: sigmoid probabilities.
+
+        Arguments
+        ---------
+        logits : torch.Tensor
+            ``[batch, n_classes]`` logits.
+
+        Returns
+        -------
+        torch.Tensor
+            ``[batch, n_classes]``.
+        """
+        return torch.sigmoid(logits)
+
+    def stage_metrics(self, scores, targets):
+        """mAP (and the per-class APs, kept as ``last_ap``).
+
+        Arguments
+        ---------
+        scores : numpy.ndarray
+            ``[n_examples, n_classes]`` scores of the stage.
+        targets : numpy.ndarray
+            ``[n_examples, n_classes]`` targets.
+
+        Returns
+        -------
+        dict
+            ``{"mAP": value}``.
+        """
+        m, self.last_ap = mean_average_precision(scores, targets)
+        return {"mAP": m}
+
     def on_stage_start(self, stage, epoch=None):
-        """A new mAP tracker (``self.map_stats``).
+        """A new tracker of class scores (``self.class_stats``).
 
         Arguments
         ---------
@@ -739,10 +875,13 @@ class AudioMAEClassifierBrain(_AudioMAEBrainBase):
         epoch : int
             Epoch.
         """
-        self.map_stats = MeanAveragePrecisionStats()
+        self.class_stats = ClassificationStats(self.stage_metrics)
 
     def on_stage_end(self, stage, stage_loss, epoch=None):
-        """Computes mAP, logs, keeps the checkpoint with the best mAP.
+        """Computes the metrics, logs, keeps the best checkpoint.
+
+        The checkpoint kept is the one with the highest ``select_key``
+        statistic on the validation set.
 
         Arguments
         ---------
@@ -754,13 +893,115 @@ class AudioMAEClassifierBrain(_AudioMAEBrainBase):
             Epoch.
         """
         stats = {"loss": stage_loss}
-        if stage != sb.Stage.TRAIN and self.map_stats.ids:
-            summary = self.map_stats.summarize()
-            stats["mAP"] = summary["mAP"]
-            self.last_ap = summary["ap"]
+        if stage != sb.Stage.TRAIN and self.class_stats.ids:
+            stats.update(self.class_stats.summarize())
         self._log_epoch(stage, epoch, stats)
         if stage == sb.Stage.VALID:
+            key = self.select_key
             self.checkpointer.save_and_keep_only(
-                meta={"mAP": stats.get("mAP", 0.0)}, max_keys=["mAP"]
+                meta={key: stats.get(key, 0.0)}, max_keys=[key]
             )
         self.last_stats = stats
+
+
+class AudioMAESingleLabelBrain(AudioMAEClassifierBrain):
+    """Single-label fine-tuning of the Audio-MAE encoder; reports accuracy.
+
+    As :class:`AudioMAEClassifierBrain` (same hparams, one-hot ``targets``
+    from the data pipeline, so mixup mixes them), plus ``loss_type``:
+    ``"ce"`` (soft-target cross-entropy over the classes; the paper's ESC-50
+    loss) or ``"bce"`` (binary cross-entropy; the paper's Speech Commands
+    loss, with mixup). The best checkpoint has the highest validation
+    accuracy (``acc``).
+
+    Example
+    -------
+    >>> from speechbrain.dataio.batch import PaddedBatch
+    >>> from speechbrain_masksr.lobes.audio_mae import (
+    ...     AudioMAEClassifierModel, AudioMAEEncoder, AudioMAEFbank)
+    >>> enc = AudioMAEEncoder(grid=(4, 2), embed_dim=16, depth=1, num_heads=2)
+    >>> hparams = {"compute_fbank": AudioMAEFbank(num_mel_bins=32, target_length=64),
+    ...            "label_smoothing": 0.0, "loss_type": "ce"}
+    >>> brain = AudioMAESingleLabelBrain(
+    ...     {"model": AudioMAEClassifierModel(enc, n_classes=4)},
+    ...     hparams=hparams, run_opts={"device": "cpu"})
+    >>> batch = PaddedBatch([
+    ...     {"id": "a", "sig": torch.randn(8000), "targets": multi_hot([0], 4)},
+    ...     {"id": "b", "sig": torch.randn(8000), "targets": multi_hot([3], 4)}])
+    >>> brain.on_stage_start(sb.Stage.TEST)
+    >>> loss = brain.evaluate_batch(batch, sb.Stage.TEST)
+    >>> round(float(loss), 2)  # ~log(4) at init
+    1.39
+    >>> scores = torch.stack(brain.class_stats.scores)
+    >>> bool(torch.allclose(scores.sum(dim=1), torch.ones(2)))  # softmax
+    True
+    >>> brain.class_stats.summarize("acc") in (0, 0.5, 1)
+    True
+    """
+
+    select_key = "acc"
+
+    def _loss_type(self):
+        loss_type = self.hparams.loss_type
+        if loss_type not in ("ce", "bce"):
+            raise ValueError(f"loss_type={loss_type!r}: use 'ce' or 'bce'")
+        return loss_type
+
+    def classification_loss(self, logits, targets, stage):
+        """Cross-entropy with soft targets, or BCE (``loss_type``).
+
+        Arguments
+        ---------
+        logits : torch.Tensor
+            ``[batch, n_classes]`` float32 logits.
+        targets : torch.Tensor
+            ``[batch, n_classes]`` (mixed) one-hot targets.
+        stage : speechbrain.Stage
+            Stage.
+
+        Returns
+        -------
+        torch.Tensor
+            Scalar loss.
+        """
+        if self._loss_type() == "bce":
+            return super().classification_loss(logits, targets, stage)
+        smooth = self.hparams.label_smoothing
+        if stage == sb.Stage.TRAIN and smooth > 0:
+            targets = targets * (1 - smooth) + smooth / targets.shape[1]
+        log_probs = torch.nn.functional.log_softmax(logits, dim=-1)
+        return -(targets * log_probs).sum(dim=-1).mean()
+
+    def class_scores(self, logits):
+        """Softmax (``ce``) or sigmoid (``bce``) scores.
+
+        Arguments
+        ---------
+        logits : torch.Tensor
+            ``[batch, n_classes]`` logits.
+
+        Returns
+        -------
+        torch.Tensor
+            ``[batch, n_classes]``.
+        """
+        if self._loss_type() == "bce":
+            return torch.sigmoid(logits)
+        return torch.softmax(logits, dim=-1)
+
+    def stage_metrics(self, scores, targets):
+        """Top-1 accuracy.
+
+        Arguments
+        ---------
+        scores : numpy.ndarray
+            ``[n_examples, n_classes]`` scores of the stage.
+        targets : numpy.ndarray
+            ``[n_examples, n_classes]`` one-hot targets.
+
+        Returns
+        -------
+        dict
+            ``{"acc": value}``.
+        """
+        return {"acc": accuracy(scores, targets)}

@@ -7,18 +7,31 @@ facebookresearch/AudioMAE fine-tuning recipe:
 
 * :func:`param_groups_lrd` - layer-wise learning-rate decay groups;
 * :func:`mixup` - within-batch mixup with ``lam ~ Beta(alpha, alpha)``;
-* :class:`SpecAugment` - one time and one frequency mask per example.
+* :class:`SpecAugment` - one time and one frequency mask per example;
+* :func:`fbank_noise` - the Speech Commands noise + time-roll augmentation;
+* :func:`fit_pos_embed` - a pretrained positional table cut to the
+  fine-tuning grid (shorter clips: ESC-50, Speech Commands).
 
 Authors
  * speechbrain-masksr contributors 2026
 """
+
+import logging
 
 import torch
 from torch import nn
 
 from speechbrain_masksr.lobes.audio_mae.fbank import AUDIOSET_MEAN, AUDIOSET_STD
 
-__all__ = ["SpecAugment", "mixup", "param_groups_lrd"]
+logger = logging.getLogger(__name__)
+
+__all__ = [
+    "SpecAugment",
+    "fbank_noise",
+    "fit_pos_embed",
+    "mixup",
+    "param_groups_lrd",
+]
 
 
 def param_groups_lrd(
@@ -171,8 +184,10 @@ class SpecAugment(nn.Module):
     (``torchaudio.functional.mask_along_axis_iid``). The official fine-tuning
     recipe uses ``freq_mask=48``, ``time_mask=192`` on 1024 x 128 fbanks and
     masks the raw log-mel values with 0 before normalisation; the default
-    ``mask_value`` is that zero after AudioSet normalisation. Applied
-    whenever called: call it in training only.
+    ``mask_value`` is that zero after normalisation with ``norm_mean`` /
+    ``norm_std`` (AudioSet statistics by default; give the dataset's, as
+    the fbank front end uses). Applied whenever called: call it in
+    training only.
 
     SpeechBrain's ``speechbrain.augment.freq_domain.SpectrogramDrop`` is
     not used because it differs from the official recipe (torchaudio
@@ -189,7 +204,11 @@ class SpecAugment(nn.Module):
     time_mask : int
         Maximum time-mask width (frames); 0 disables.
     mask_value : float, optional
-        Fill value; default ``-AUDIOSET_MEAN / (2 * AUDIOSET_STD)``.
+        Fill value; default ``-norm_mean / (2 * norm_std)``.
+    norm_mean : float
+        Mean of the fbank normalisation (default AudioSet's).
+    norm_std : float
+        Standard deviation of the fbank normalisation.
 
     Example
     -------
@@ -197,14 +216,23 @@ class SpecAugment(nn.Module):
     >>> out = aug(torch.ones(2, 64, 32))
     >>> out.shape, bool((out == 0).any())
     (torch.Size([2, 64, 32]), True)
+    >>> round(SpecAugment(norm_mean=-6.0, norm_std=5.0).mask_value, 2)
+    0.6
     """
 
-    def __init__(self, freq_mask=48, time_mask=192, mask_value=None):
+    def __init__(
+        self,
+        freq_mask=48,
+        time_mask=192,
+        mask_value=None,
+        norm_mean=AUDIOSET_MEAN,
+        norm_std=AUDIOSET_STD,
+    ):
         super().__init__()
         self.freq_mask = int(freq_mask)
         self.time_mask = int(time_mask)
         if mask_value is None:
-            mask_value = -AUDIOSET_MEAN / (2 * AUDIOSET_STD)
+            mask_value = -norm_mean / (2 * norm_std)
         self.mask_value = float(mask_value)
 
     def forward(self, fbank):
@@ -230,3 +258,122 @@ class SpecAugment(nn.Module):
             width = min(self.freq_mask, x.shape[3])
             x = mask_along_axis_iid(x, width, self.mask_value, axis=3)
         return x.squeeze(1)
+
+
+def fbank_noise(fbank, max_level=0.1, max_shift=10, generator=None):
+    """Noise and a time roll of normalised fbanks (official ``noise``).
+
+    Per example, uniform noise ``U(0, 1) * a`` with ``a ~ U(0, max_level)``
+    is added to every bin, then the frames are rolled (cyclically) by an
+    integer shift in ``[-max_shift, max_shift)``, as ``dataset.py`` of
+    facebookresearch/AudioMAE (from AST) does on normalised fbanks for
+    Speech Commands (paper Table 3, augmentation "N"). Use in training
+    only.
+
+    Arguments
+    ---------
+    fbank : torch.Tensor
+        ``[batch, time, freq]`` normalised fbanks.
+    max_level : float
+        Largest noise amplitude.
+    max_shift : int
+        Largest roll in frames (0 disables the roll).
+    generator : torch.Generator, optional
+        Random source (default: the global one).
+
+    Returns
+    -------
+    torch.Tensor
+        ``[batch, time, freq]``.
+
+    Example
+    -------
+    >>> x = torch.zeros(2, 20, 4)
+    >>> y = fbank_noise(x, max_shift=0)
+    >>> bool((y >= 0).all() and (y < 0.1).all())
+    True
+    >>> ramp = torch.arange(20.0)[None, :, None].expand(1, 20, 4)
+    >>> rolled = fbank_noise(ramp, max_level=0.0, max_shift=3)
+    >>> any(torch.equal(rolled, ramp.roll(k, dims=1)) for k in range(-3, 3))
+    True
+    """
+    batch = fbank.shape[0]
+    device = fbank.device
+    level = torch.rand(batch, 1, 1, generator=generator) * max_level
+    noise = torch.rand(fbank.shape, generator=generator) * level
+    out = fbank + noise.to(device=device, dtype=fbank.dtype)
+    if max_shift > 0:
+        shifts = torch.randint(
+            -max_shift, max_shift, (batch,), generator=generator
+        )
+        out = torch.stack(
+            [row.roll(int(k), dims=0) for row, k in zip(out, shifts)]
+        )
+    return out
+
+
+def fit_pos_embed(state, grid, keys=("pos_embed", "encoder.pos_embed")):
+    """Cut a checkpoint's positional table to a patch grid with fewer rows.
+
+    A table ``[1, 1 + T' F, dim]`` (cls row first, tokens time-major)
+    made for ``T'`` time rows keeps its cls row and its first ``T`` time
+    rows when the model's grid is ``(T, F)`` with ``T < T'``: each kept
+    token has the position it had in pretraining, whatever the layout of
+    the table (the official transposed one included). Used to fine-tune
+    the 1024-frame (64 x 8) AudioSet model on 512-frame ESC-50 (32 x 8) or
+    128-frame Speech Commands (8 x 8) inputs, since the released code
+    keeps the pretrained table frozen. Tables that already fit, or that do
+    not split into ``F`` columns, are left for the strict loader to check.
+
+    Arguments
+    ---------
+    state : dict
+        State dict (not modified).
+    grid : tuple
+        Target patch grid ``(T, F)``.
+    keys : tuple of str
+        Names of positional tables in ``state``.
+
+    Returns
+    -------
+    dict
+        ``state`` with the tables cut (a new dict).
+
+    Raises
+    ------
+    ValueError
+        If the model's grid has more time rows than the table.
+
+    Example
+    -------
+    >>> table = torch.arange(9.0).reshape(1, 9, 1)  # cls + 4 x 2 grid
+    >>> fit_pos_embed({"pos_embed": table}, (2, 2))["pos_embed"].flatten()
+    tensor([0., 1., 2., 3., 4.])
+    """
+    n_time, n_freq = (int(g) for g in grid)
+    out = dict(state)
+    for key in keys:
+        table = state.get(key)
+        if table is None or table.dim() != 3:
+            continue
+        n_tokens = table.shape[1] - 1
+        if n_tokens == n_time * n_freq or n_tokens % n_freq:
+            continue
+        src_time = n_tokens // n_freq
+        if src_time < n_time:
+            raise ValueError(
+                f"{key} covers {src_time} x {n_freq} patches, fewer time rows "
+                f"than the model's grid {tuple(grid)}: shorten target_length "
+                f"to at most {src_time} patches"
+            )
+        patches = table[:, 1:].reshape(1, src_time, n_freq, -1)[:, :n_time]
+        out[key] = torch.cat(
+            [table[:, :1], patches.reshape(1, n_time * n_freq, -1)], dim=1
+        )
+        logger.info(
+            "%s: kept the first %d of %d time rows of the pretrained table",
+            key,
+            n_time,
+            src_time,
+        )
+    return out

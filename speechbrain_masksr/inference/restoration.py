@@ -362,9 +362,12 @@ CONFIG_KEYS = (
 
 # Optional model-config keys (the template's values are the defaults).
 OPTIONAL_KEYS = (
+    "input_features",
     "n_fft",
     "hop_length",
     "power",
+    "conv_channels",
+    "conv_kernel",
     "noise",
     "window_seconds",
     "overlap_seconds",
@@ -394,7 +397,10 @@ def write_model_folder(
         ``nhead``, ``encoder_layers``, ``lm_layers``, ``n_codebooks``,
         ``codebook_size``, ``variant``, ``cond_dropout``,
         ``sampling_steps`` and ``guidance`` (the training YAML keys); may
-        hold ``n_fft``, ``hop_length``, ``power``, ``noise``,
+        hold ``input_features`` (``stft``, ``waveform`` or ``dac``, see
+        :func:`~speechbrain_masksr.lobes.speech_encoder.build_speech_encoder`),
+        ``n_fft``, ``hop_length``, ``power``, ``conv_channels``,
+        ``conv_kernel``, ``noise``,
         ``window_seconds`` (default: ``segment_seconds``),
         ``overlap_seconds``, ``crossfade`` and ``max_batch`` (else the
         template's values).

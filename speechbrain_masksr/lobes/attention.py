@@ -1,10 +1,5 @@
-"""Global and shifted-window (local) transformer blocks for Audio-MAE.
+"""Shifted-window (local) transformer blocks for the Audio-MAE decoder.
 
-* :class:`Block` - the pre-norm ViT block of timm 0.3.2 used by the
-  Audio-MAE encoder and the global decoder (``norm1``, ``attn.qkv``,
-  ``attn.proj``, ``norm2``, ``mlp.fc1``, ``mlp.fc2``; LayerNorm eps 1e-6,
-  GELU, ``qkv_bias=True``), computed with
-  ``torch.nn.functional.scaled_dot_product_attention``.
 * :class:`SwinBlock` - the local block of the released Audio-MAE decoder
   (timm_patch's Swin-V2-CR style block): scaled *cosine* attention with a
   learned per-head temperature ``tau`` (clamped at 0.01), a continuous
@@ -13,23 +8,29 @@
   cyclic shift with a -100 attention mask for shifted windows. Windows larger
   than the patch grid are clipped to it (and the shift on that axis is
   dropped). Parameter names match the official decoder so that its weights
-  load unchanged.
-* :func:`build_blocks` - a stack of global, local, or hybrid (local in all
-  but the last ``n_global`` layers, global at the top) blocks.
+  load unchanged. It is not a variant of the global pre-norm
+  :class:`~speechbrain_masksr.lobes.transformer.TransformerBlock` (norm
+  placement and attention differ); it shares its :class:`Mlp` and
+  :class:`DropPath`.
+* :func:`build_blocks` - a stack of global
+  (:class:`~speechbrain_masksr.lobes.transformer.TransformerBlock`, LayerNorm
+  eps 1e-6, no dropout, as timm 0.3.2's ViT ``Block``), local, or hybrid
+  (local in all but the last ``n_global`` layers, global at the top) blocks.
 
 Authors
  * speechbrain-masksr contributors 2026
 """
 
 import torch
-import torch.nn.functional as F
 from torch import nn
 
+from speechbrain_masksr.lobes.transformer import (
+    DropPath,
+    Mlp,
+    TransformerBlock,
+)
+
 __all__ = [
-    "Attention",
-    "Block",
-    "DropPath",
-    "Mlp",
     "SwinBlock",
     "WindowAttention",
     "build_blocks",
@@ -40,229 +41,6 @@ __all__ = [
 ]
 
 ATTENTION_MODES = ("global", "local", "hybrid")
-
-
-class DropPath(nn.Module):
-    """Stochastic depth: drops a whole residual branch per example.
-
-    Arguments
-    ---------
-    drop_prob : float
-        Probability of dropping the branch (training only).
-
-    Example
-    -------
-    >>> drop = DropPath(0.5).eval()
-    >>> x = torch.ones(4, 3, 2)
-    >>> bool(torch.equal(drop(x), x))
-    True
-    """
-
-    def __init__(self, drop_prob=0.0):
-        super().__init__()
-        self.drop_prob = float(drop_prob)
-
-    def forward(self, x):
-        """Scales kept branches by ``1 / (1 - drop_prob)`` in training.
-
-        Arguments
-        ---------
-        x : torch.Tensor
-            ``[batch, ...]`` branch output.
-
-        Returns
-        -------
-        torch.Tensor
-            Same shape as ``x``.
-        """
-        if self.drop_prob == 0.0 or not self.training:
-            return x
-        keep = 1.0 - self.drop_prob
-        shape = (x.shape[0],) + (1,) * (x.dim() - 1)
-        noise = x.new_empty(shape).bernoulli_(keep)
-        return x * noise / keep
-
-    def extra_repr(self):
-        """Shows the drop probability."""
-        return f"drop_prob={self.drop_prob}"
-
-
-class Mlp(nn.Module):
-    """Two-layer MLP (``fc1`` -> activation -> ``fc2``) with dropout.
-
-    Arguments
-    ---------
-    in_features : int
-        Input channels.
-    hidden_features : int
-        Hidden channels.
-    out_features : int, optional
-        Output channels (default: ``in_features``).
-    act_layer : type
-        Activation class (``nn.GELU`` or ``nn.ReLU``).
-    drop : float
-        Dropout after the activation and after ``fc2``.
-
-    Example
-    -------
-    >>> Mlp(8, 32)(torch.randn(2, 5, 8)).shape
-    torch.Size([2, 5, 8])
-    """
-
-    def __init__(
-        self,
-        in_features,
-        hidden_features,
-        out_features=None,
-        act_layer=nn.GELU,
-        drop=0.0,
-    ):
-        super().__init__()
-        out_features = out_features or in_features
-        self.fc1 = nn.Linear(in_features, hidden_features)
-        self.act = act_layer()
-        self.drop1 = nn.Dropout(drop)
-        self.fc2 = nn.Linear(hidden_features, out_features)
-        self.drop2 = nn.Dropout(drop)
-
-    def forward(self, x):
-        """Applies the MLP to the last dimension.
-
-        Arguments
-        ---------
-        x : torch.Tensor
-            ``[..., in_features]``.
-
-        Returns
-        -------
-        torch.Tensor
-            ``[..., out_features]``.
-        """
-        x = self.drop1(self.act(self.fc1(x)))
-        return self.drop2(self.fc2(x))
-
-
-class Attention(nn.Module):
-    """Multi-head self-attention, ``softmax(q k^T / sqrt(d)) v``.
-
-    Arguments
-    ---------
-    dim : int
-        Model width.
-    num_heads : int
-        Number of heads (must divide ``dim``).
-    qkv_bias : bool
-        Bias on the fused ``qkv`` projection.
-    attn_drop : float
-        Dropout on the attention weights (training only).
-    proj_drop : float
-        Dropout after the output projection.
-
-    Example
-    -------
-    >>> Attention(16, 4)(torch.randn(2, 7, 16)).shape
-    torch.Size([2, 7, 16])
-    """
-
-    def __init__(
-        self, dim, num_heads=8, qkv_bias=True, attn_drop=0.0, proj_drop=0.0
-    ):
-        super().__init__()
-        if dim % num_heads != 0:
-            raise ValueError(f"dim {dim} is not divisible by {num_heads} heads")
-        self.num_heads = num_heads
-        self.qkv = nn.Linear(dim, dim * 3, bias=qkv_bias)
-        self.attn_drop = attn_drop
-        self.proj = nn.Linear(dim, dim)
-        self.proj_drop = nn.Dropout(proj_drop)
-
-    def forward(self, x):
-        """Self-attention over the sequence axis.
-
-        Arguments
-        ---------
-        x : torch.Tensor
-            ``[batch, length, dim]``.
-
-        Returns
-        -------
-        torch.Tensor
-            ``[batch, length, dim]``.
-        """
-        batch, length, dim = x.shape
-        qkv = self.qkv(x).reshape(
-            batch, length, 3, self.num_heads, dim // self.num_heads
-        )
-        q, k, v = qkv.permute(2, 0, 3, 1, 4).unbind(0)
-        drop = self.attn_drop if self.training else 0.0
-        x = F.scaled_dot_product_attention(q, k, v, dropout_p=drop)
-        x = x.transpose(1, 2).reshape(batch, length, dim)
-        return self.proj_drop(self.proj(x))
-
-
-class Block(nn.Module):
-    """Pre-norm transformer block (timm ViT ``Block``).
-
-    ``x + attn(norm1(x))`` then ``x + mlp(norm2(x))``.
-
-    Arguments
-    ---------
-    dim : int
-        Model width.
-    num_heads : int
-        Attention heads.
-    mlp_ratio : float
-        Hidden width of the MLP relative to ``dim``.
-    qkv_bias : bool
-        Bias on the ``qkv`` projection.
-    drop : float
-        Dropout after projections / in the MLP.
-    attn_drop : float
-        Dropout on attention weights.
-    drop_path : float
-        Stochastic-depth probability.
-    norm_eps : float
-        LayerNorm epsilon.
-
-    Example
-    -------
-    >>> Block(16, 2)(torch.randn(2, 5, 16)).shape
-    torch.Size([2, 5, 16])
-    """
-
-    def __init__(
-        self,
-        dim,
-        num_heads,
-        mlp_ratio=4.0,
-        qkv_bias=True,
-        drop=0.0,
-        attn_drop=0.0,
-        drop_path=0.0,
-        norm_eps=1e-6,
-    ):
-        super().__init__()
-        self.norm1 = nn.LayerNorm(dim, eps=norm_eps)
-        self.attn = Attention(dim, num_heads, qkv_bias, attn_drop, drop)
-        self.drop_path = DropPath(drop_path)
-        self.norm2 = nn.LayerNorm(dim, eps=norm_eps)
-        self.mlp = Mlp(dim, int(dim * mlp_ratio), drop=drop)
-
-    def forward(self, x):
-        """Runs the block.
-
-        Arguments
-        ---------
-        x : torch.Tensor
-            ``[batch, length, dim]``.
-
-        Returns
-        -------
-        torch.Tensor
-            ``[batch, length, dim]``.
-        """
-        x = x + self.drop_path(self.attn(self.norm1(x)))
-        return x + self.drop_path(self.mlp(self.norm2(x)))
 
 
 def window_config(grid, window_size=(4, 4), shift_size=(0, 0)):
@@ -665,7 +443,9 @@ def build_blocks(
     Local blocks alternate unshifted and shifted windows (shift of half a
     window in time on odd blocks, none in frequency), as in the official
     decoder. ``"hybrid"`` uses local blocks for the first ``depth -
-    n_global`` layers and global :class:`Block` layers at the top.
+    n_global`` layers and global
+    :class:`~speechbrain_masksr.lobes.transformer.TransformerBlock` layers at
+    the top.
 
     Arguments
     ---------
@@ -703,7 +483,7 @@ def build_blocks(
     -------
     >>> blocks = build_blocks("hybrid", 4, 16, 2, grid=(8, 4), n_global=1)
     >>> [type(b).__name__ for b in blocks]
-    ['SwinBlock', 'SwinBlock', 'SwinBlock', 'Block']
+    ['SwinBlock', 'SwinBlock', 'SwinBlock', 'TransformerBlock']
     >>> [b.shift_size for b in blocks[:3]]
     [(0, 0), (2, 0), (0, 0)]
     """
@@ -742,10 +522,11 @@ def build_blocks(
             )
         else:
             blocks.append(
-                Block(
+                TransformerBlock(
                     dim,
                     num_heads,
-                    mlp_ratio,
+                    d_ffn=int(dim * mlp_ratio),
+                    dropout=0.0,
                     drop_path=drop_path,
                     norm_eps=norm_eps,
                 )

@@ -4,7 +4,9 @@ Input: a codegram ``[batch, n_codebooks, time]`` of DAC tokens in which
 masked positions hold the mask id ``codebook_size``, plus one conditioning
 vector per frame from the speech encoder. Each codebook has its own learned
 embedding table of ``codebook_size + 1`` rows (the last row is the mask
-token); the embeddings of the codebooks of a frame are summed, the projected
+token); the embeddings of the codebooks of a frame are summed
+(:class:`SummedCodebookEmbedding`, also the conditioning of the DAC-token
+input ablation), the projected
 conditioning is added and a bidirectional pre-norm transformer predicts one
 softmax over ``codebook_size`` entries per codebook and frame.
 
@@ -21,7 +23,59 @@ from torch import nn
 
 from speechbrain_masksr.lobes.transformer import TransformerStack
 
-__all__ = ["MaskedCodecLM"]
+__all__ = ["MaskedCodecLM", "SummedCodebookEmbedding"]
+
+
+class SummedCodebookEmbedding(nn.ModuleList):
+    """One embedding table per codebook; a frame's embeddings are summed.
+
+    A ``ModuleList`` of ``nn.Embedding`` (state-dict keys
+    ``<q>.weight``) whose :meth:`forward` maps a codegram
+    ``[batch, n_codebooks, time]`` to ``sum_q table_q[tokens[:, q]]``.
+
+    Arguments
+    ---------
+    n_codebooks : int
+        Number of codebooks ``Q`` (one table each).
+    n_entries : int
+        Rows per table (``codebook_size``, plus one for a mask id).
+    d_model : int
+        Embedding dimension.
+
+    Example
+    -------
+    >>> emb = SummedCodebookEmbedding(n_codebooks=2, n_entries=4, d_model=3)
+    >>> tokens = torch.tensor([[[1, 0], [3, 2]]])  # [batch, Q, time]
+    >>> out = emb(tokens)
+    >>> out.shape
+    torch.Size([1, 2, 3])
+    >>> torch.equal(out[0, 0], emb[0].weight[1] + emb[1].weight[3])
+    True
+    """
+
+    def __init__(self, n_codebooks, n_entries, d_model):
+        super().__init__(
+            nn.Embedding(n_entries, d_model) for _ in range(n_codebooks)
+        )
+        self.d_model = d_model
+
+    def forward(self, tokens):
+        """Sum the per-codebook embeddings of each frame.
+
+        Arguments
+        ---------
+        tokens : torch.Tensor
+            Long ``[batch, n_codebooks, time]`` in ``[0, n_entries)``.
+
+        Returns
+        -------
+        emb : torch.Tensor
+            ``[batch, time, d_model]``.
+        """
+        emb = self[0](tokens[:, 0])
+        for q in range(1, len(self)):
+            emb = emb + self[q](tokens[:, q])
+        return emb
 
 
 class MaskedCodecLM(nn.Module):
@@ -68,8 +122,8 @@ class MaskedCodecLM(nn.Module):
         self.codebook_size = codebook_size
         self.mask_id = codebook_size
         self.d_model = d_model
-        self.embeddings = nn.ModuleList(
-            nn.Embedding(codebook_size + 1, d_model) for _ in range(n_codebooks)
+        self.embeddings = SummedCodebookEmbedding(
+            n_codebooks, codebook_size + 1, d_model
         )
         self.cond_proj = nn.Linear(d_model, d_model)
         self.null_embedding = nn.Parameter(torch.zeros(d_model))
@@ -134,10 +188,7 @@ class MaskedCodecLM(nn.Module):
         >>> lm.embed(torch.zeros(1, 2, 5, dtype=torch.long)).shape
         torch.Size([1, 5, 16])
         """
-        emb = self.embeddings[0](tokens[:, 0])
-        for q in range(1, self.n_codebooks):
-            emb = emb + self.embeddings[q](tokens[:, q])
-        return emb
+        return self.embeddings(tokens)
 
     def check_inputs(self, tokens, cond):
         """Validate token and conditioning shapes and dtypes (clear errors).

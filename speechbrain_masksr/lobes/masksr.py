@@ -4,7 +4,10 @@ The model predicts the DAC tokens of clean speech from the degraded
 waveform. A :class:`~speechbrain_masksr.lobes.speech_encoder.SpeechEncoder`
 turns the degraded waveform into one vector per DAC frame and a
 :class:`~speechbrain_masksr.lobes.codec_lm.MaskedCodecLM` predicts masked
-tokens of the clean codegram.
+tokens of the clean codegram. The input-feature ablation of the paper
+(|STFT|, learned waveform front end, or the DAC tokens of the degraded
+input without a speech encoder) is the ``input_features`` option of
+:func:`build_masksr` (:func:`~.speech_encoder.build_speech_encoder`).
 
 Training (:meth:`MaskSR.forward` + :meth:`MaskSR.loss`):
 
@@ -37,7 +40,10 @@ from torch import nn
 
 from speechbrain_masksr.errors import ConfigError
 from speechbrain_masksr.lobes.codec_lm import MaskedCodecLM
-from speechbrain_masksr.lobes.speech_encoder import SpeechEncoder, check_wavs
+from speechbrain_masksr.lobes.speech_encoder import (
+    build_speech_encoder,
+    check_wavs,
+)
 from speechbrain_masksr.lobes.transformer import relative_to_frame_lengths
 from speechbrain_masksr.sampling import (
     default_level_steps,
@@ -243,8 +249,12 @@ class MaskSR(nn.Module):
 
     Arguments
     ---------
-    encoder : SpeechEncoder
-        Conditioning encoder (``d_model`` must match the LM).
+    encoder : torch.nn.Module
+        Conditioning encoder, ``(wavs, lengths) -> [batch, frames,
+        d_model]`` with ``d_model`` (must match the LM), ``hop_length``
+        and ``num_frames``: a
+        :class:`~speechbrain_masksr.lobes.speech_encoder.SpeechEncoder` or
+        a :class:`~speechbrain_masksr.lobes.speech_encoder.CodecTokenConditioner`.
     lm : MaskedCodecLM
         Masked codec language model.
     cond_dropout : float
@@ -625,6 +635,8 @@ def build_masksr(
     n_codebooks=9,
     codebook_size=1024,
     dropout=0.1,
+    input_features="stft",
+    codec=None,
     **overrides,
 ):
     """Build a MaskSR model from a named size (``"S"`` or ``"M"``).
@@ -644,8 +656,18 @@ def build_masksr(
         Entries per codebook.
     dropout : float
         Transformer dropout.
+    input_features : str
+        Conditioning input: ``"stft"`` (MaskSR), ``"waveform"`` or
+        ``"dac"`` (see :func:`~.speech_encoder.build_speech_encoder`; the
+        paper gives the LM 14 blocks with ``"dac"``: pass
+        ``lm_layers=14``).
+    codec : DACTokenizer, optional
+        The frozen codec, required by ``input_features="dac"``.
     **overrides
-        Replace ``d_model``, ``encoder_layers``, ``lm_layers`` or ``nhead``.
+        Replace ``d_model``, ``encoder_layers``, ``lm_layers`` or
+        ``nhead``, or set a front-end option of
+        :func:`~.speech_encoder.build_speech_encoder` (``n_fft``,
+        ``power``, ``conv_channels``, ``conv_kernel``).
 
     Returns
     -------
@@ -657,19 +679,32 @@ def build_masksr(
     >>> model = build_masksr("S")
     >>> round(sum(p.numel() for p in model.parameters()) / 1e6, 1)
     54.6
+    >>> model = build_masksr("S", input_features="waveform")
+    >>> round(sum(p.numel() for p in model.encoder.parameters()) / 1e6, 1)
+    24.1
     """
     if size not in MASKSR_CONFIGS:
         raise ValueError(f"size must be one of {list(MASKSR_CONFIGS)}: {size}")
     cfg = dict(MASKSR_CONFIGS[size])
+    front_end = {
+        k: overrides.pop(k)
+        for k in ("n_fft", "power", "conv_channels", "conv_kernel")
+        if k in overrides
+    }
     unknown = set(overrides) - set(cfg)
     if unknown:
         raise ConfigError(f"unknown overrides {sorted(unknown)}")
     cfg.update(overrides)
-    encoder = SpeechEncoder(
+    encoder = build_speech_encoder(
+        input_features,
         d_model=cfg["d_model"],
         num_layers=cfg["encoder_layers"],
         nhead=cfg["nhead"],
         dropout=dropout,
+        codec=codec,
+        n_codebooks=n_codebooks,
+        codebook_size=codebook_size,
+        **front_end,
     )
     lm = MaskedCodecLM(
         n_codebooks=n_codebooks,

@@ -1,12 +1,25 @@
-"""MaskSR speech encoder: power-law compressed STFT, MLP and transformer.
+"""MaskSR conditioning: the speech encoder and its input-feature options.
 
-The encoder turns the degraded waveform into one conditioning vector per
-DAC frame. Features are ``|STFT(x)|^0.3`` (Hann window 2048, hop 512,
-``center=True`` with zero padding, so any length works). To align STFT
-frames with DAC frames exactly, the waveform is zero-padded to a multiple
-of the hop (as DAC's ``preprocess`` does) and the extra frame that a
-centred STFT produces (``n / hop + 1`` frames) is dropped, leaving
-``n / hop == ceil(time / 512)`` frames.
+The conditioning turns the degraded waveform into one vector per DAC frame
+(``ceil(time / 512)`` frames, the codec's frame geometry,
+:func:`~speechbrain_masksr.codecs.dac.codec_frames`). Three inputs are
+available, the input-feature ablation of the MaskSR paper (appendix,
+Table 5), chosen by :func:`build_speech_encoder`:
+
+* ``"stft"`` (MaskSR, the default): :class:`SpeechEncoder` on
+  ``|STFT(x)|^0.3`` (Hann window 2048, hop 512, ``center=True`` with zero
+  padding, so any length works). To align STFT frames with DAC frames
+  exactly, the waveform is zero-padded to a multiple of the hop (as DAC's
+  ``preprocess`` does) and the extra frame that a centred STFT produces
+  (``n / hop + 1`` frames) is dropped, leaving ``n / hop`` frames;
+* ``"waveform"``: :class:`SpeechEncoder` with a learned front end, a 1-D
+  convolution (kernel 2048, stride 512 = the codec hop, 2048 channels) on
+  the zero-padded waveform, ReLU, LayerNorm and a linear layer, then the
+  same transformer blocks;
+* ``"dac"``: :class:`CodecTokenConditioner`, no speech encoder: the
+  degraded waveform is tokenised by the same frozen DAC codec as the
+  targets and the condition of a frame is the sum of learned per-codebook
+  embeddings of its tokens.
 
 Authors
  * speechbrain-masksr contributors 2026
@@ -18,13 +31,26 @@ from torch import nn
 
 from speechbrain_masksr.codecs.dac import DAC_HOP_LENGTH, codec_frames
 from speechbrain_masksr.errors import AudioError
+from speechbrain_masksr.lobes.codec_lm import SummedCodebookEmbedding
 from speechbrain_masksr.lobes.transformer import (
     TransformerStack,
     relative_to_frame_lengths,
 )
 from speechbrain_masksr.utils.lengths import length_mask
 
-__all__ = ["SpeechEncoder", "check_wavs"]
+__all__ = [
+    "FRONT_ENDS",
+    "INPUT_FEATURES",
+    "CodecTokenConditioner",
+    "SpeechEncoder",
+    "build_speech_encoder",
+    "check_wavs",
+]
+
+#: Front ends of :class:`SpeechEncoder`.
+FRONT_ENDS = ("stft", "waveform")
+#: Conditioning inputs of :func:`build_speech_encoder` (paper, Table 5).
+INPUT_FEATURES = (*FRONT_ENDS, "dac")
 
 
 def check_wavs(wavs, name="wavs"):
@@ -69,11 +95,22 @@ def check_wavs(wavs, name="wavs"):
 
 
 class SpeechEncoder(nn.Module):
-    """Conditioning encoder of MaskSR.
+    """Conditioning encoder of MaskSR: a front end and transformer blocks.
 
-    ``|STFT|^power`` (``n_fft // 2 + 1`` bins) -> ``Linear -> GELU ->
-    Linear`` -> sinusoidal positions -> ``num_layers`` pre-norm transformer
-    blocks -> LayerNorm. Output frames are aligned with DAC frames:
+    Front ends (``front_end``), both one frame per codec frame:
+
+    * ``"stft"``: ``|STFT|^power`` (``n_fft // 2 + 1`` bins) -> ``Linear
+      -> GELU -> Linear`` (module ``mlp``);
+    * ``"waveform"``: ``Conv1d(1, conv_channels, conv_kernel, stride=
+      hop_length)`` on the zero-padded waveform (module ``conv``) -> ReLU
+      -> ``LayerNorm -> Linear`` (module ``mlp``). The waveform is padded
+      to whole frames plus ``conv_kernel - hop_length`` samples split
+      evenly between both ends, so frame ``t`` sees samples
+      ``[t * hop - pad_left, t * hop - pad_left + conv_kernel)``, centred
+      on the codec frame's own ``hop`` samples.
+
+    Then sinusoidal positions -> ``num_layers`` pre-norm transformer blocks
+    -> LayerNorm. Output frames are aligned with DAC frames:
     ``ceil(time / hop_length)`` frames.
 
     Arguments
@@ -85,13 +122,21 @@ class SpeechEncoder(nn.Module):
     nhead : int
         Attention heads.
     n_fft : int
-        FFT size and Hann window length.
+        FFT size and Hann window length (``"stft"``).
     hop_length : int
-        STFT hop; must equal the codec hop (512 for DAC 44.1 kHz).
+        Frame hop (STFT hop or convolution stride); must equal the codec
+        hop (512 for DAC 44.1 kHz).
     power : float
-        Magnitude compression exponent.
+        Magnitude compression exponent (``"stft"``).
     dropout : float
         Dropout in the transformer.
+    front_end : str
+        ``"stft"`` (MaskSR) or ``"waveform"`` (learned convolution).
+    conv_channels : int
+        Output channels of the convolution (``"waveform"``).
+    conv_kernel : int
+        Kernel size of the convolution (``"waveform"``), at least
+        ``hop_length``.
 
     Example
     -------
@@ -99,6 +144,12 @@ class SpeechEncoder(nn.Module):
     >>> wavs = torch.randn(2, 44100)
     >>> enc(wavs).shape  # ceil(44100 / 512) = 87 frames
     torch.Size([2, 87, 32])
+    >>> wave = SpeechEncoder(d_model=32, num_layers=1, nhead=4,
+    ...                      front_end="waveform", conv_channels=64)
+    >>> wave(wavs).shape
+    torch.Size([2, 87, 32])
+    >>> wave.conv.kernel_size, wave.conv.stride, wave.input_features
+    ((2048,), (512,), 'waveform')
     """
 
     def __init__(
@@ -110,24 +161,54 @@ class SpeechEncoder(nn.Module):
         hop_length=DAC_HOP_LENGTH,
         power=0.3,
         dropout=0.1,
+        front_end="stft",
+        conv_channels=2048,
+        conv_kernel=2048,
     ):
         super().__init__()
+        if front_end not in FRONT_ENDS:
+            raise ValueError(
+                f"front_end must be one of {FRONT_ENDS}, got {front_end!r}"
+            )
         self.d_model = d_model
+        self.num_layers = num_layers
+        self.front_end = front_end
         self.n_fft = n_fft
         self.hop_length = hop_length
         self.power = power
-        n_bins = n_fft // 2 + 1
-        self.register_buffer(
-            "window", torch.hann_window(n_fft), persistent=False
-        )
-        self.mlp = nn.Sequential(
-            nn.Linear(n_bins, d_model),
-            nn.GELU(),
-            nn.Linear(d_model, d_model),
-        )
+        self.conv_channels = conv_channels
+        self.conv_kernel = conv_kernel
+        if front_end == "stft":
+            n_bins = n_fft // 2 + 1
+            self.register_buffer(
+                "window", torch.hann_window(n_fft), persistent=False
+            )
+            self.mlp = nn.Sequential(
+                nn.Linear(n_bins, d_model),
+                nn.GELU(),
+                nn.Linear(d_model, d_model),
+            )
+        else:
+            if conv_kernel < hop_length:
+                raise ValueError(
+                    f"conv_kernel ({conv_kernel}) must be at least the hop "
+                    f"({hop_length}): frames would skip samples"
+                )
+            self.conv = nn.Conv1d(
+                1, conv_channels, conv_kernel, stride=hop_length
+            )
+            self.mlp = nn.Sequential(
+                nn.LayerNorm(conv_channels),
+                nn.Linear(conv_channels, d_model),
+            )
         self.transformer = TransformerStack(
             d_model, num_layers, nhead, dropout=dropout
         )
+
+    @property
+    def input_features(self):
+        """The conditioning input, ``"stft"`` or ``"waveform"``."""
+        return self.front_end
 
     def num_frames(self, n_samples):
         """Number of output frames for ``n_samples`` input samples.
@@ -150,7 +231,7 @@ class SpeechEncoder(nn.Module):
         return codec_frames(n_samples, self.hop_length)
 
     def features(self, wavs):
-        """Compressed magnitude spectrogram aligned with codec frames.
+        """Front-end features, one frame per codec frame.
 
         Arguments
         ---------
@@ -160,7 +241,10 @@ class SpeechEncoder(nn.Module):
         Returns
         -------
         feats : torch.Tensor
-            ``|X|^power`` of shape ``[batch, ceil(time / hop), n_fft//2+1]``.
+            ``[batch, ceil(time / hop), n_fft // 2 + 1]`` compressed
+            magnitudes ``|X|^power`` (``"stft"``) or ``[batch, ceil(time /
+            hop), conv_channels]`` rectified convolution outputs
+            (``"waveform"``).
 
         Example
         -------
@@ -171,6 +255,15 @@ class SpeechEncoder(nn.Module):
         check_wavs(wavs)
         n_frames = self.num_frames(wavs.shape[1])
         pad = n_frames * self.hop_length - wavs.shape[1]
+        if self.front_end == "waveform":
+            # kernel - hop extra samples (split evenly) give exactly
+            # n_frames outputs at stride hop.
+            extra = self.conv_kernel - self.hop_length
+            wavs = F.pad(
+                wavs.to(self.conv.weight.dtype),
+                (extra // 2, pad + extra - extra // 2),
+            )
+            return F.relu(self.conv(wavs[:, None])).transpose(1, 2)
         wavs = F.pad(wavs.float(), (0, pad))
         spec = torch.stft(
             wavs,
@@ -208,3 +301,259 @@ class SpeechEncoder(nn.Module):
         )
         valid = length_mask(frames, feats.shape[1], feats.device)
         return self.transformer(self.mlp(feats), valid)
+
+
+class CodecTokenConditioner(nn.Module):
+    """DAC tokens of the degraded input as the condition (no speech encoder).
+
+    The input-feature ablation of the MaskSR paper (appendix, Table 5):
+    the degraded waveform is tokenised by the same frozen DAC codec that
+    makes the clean targets (:meth:`tokenize`), and the condition of a
+    frame is the sum of learned per-codebook embeddings of its tokens
+    (:class:`~speechbrain_masksr.lobes.codec_lm.SummedCodebookEmbedding`).
+    The paper gives the codec LM 14 blocks instead in this setting.
+
+    The codec is held by reference, not registered as a submodule: it is
+    frozen and stored on its own (``codec_path`` / ``codec.pth``), so the
+    model's state dict holds only the embeddings, and its device is the
+    codec object's (the Brain and the interfaces move it). Tokens are
+    computed in float32 outside any autocast context.
+
+    Arguments
+    ---------
+    codec : DACTokenizer
+        The frozen codec (its weights may be loaded after construction).
+    d_model : int
+        Output dimension.
+    n_codebooks : int
+        Codebooks of the codec (9 for DAC 44.1 kHz 8 kbps).
+    codebook_size : int
+        Entries per codebook (1024).
+    hop_length : int
+        Samples per codec frame (512).
+
+    Example
+    -------
+    >>> from speechbrain_masksr.codecs.dac import DACTokenizer, save_tiny_dac
+    >>> codec = DACTokenizer(save_tiny_dac(getfixture("tmpdir")))
+    >>> cond = CodecTokenConditioner(codec, d_model=16)
+    >>> wavs = 0.1 * torch.randn(2, 1500)
+    >>> cond(wavs).shape  # ceil(1500 / 512) = 3 frames
+    torch.Size([2, 3, 16])
+    >>> tokens = codec.encode(wavs)
+    >>> torch.equal(cond(wavs), cond.embeddings(tokens))
+    True
+    >>> sorted(cond.state_dict())[:2]  # the codec is not part of the model
+    ['embeddings.0.weight', 'embeddings.1.weight']
+    """
+
+    #: No transformer blocks before the codec LM.
+    num_layers = 0
+    input_features = "dac"
+
+    def __init__(
+        self,
+        codec,
+        d_model=512,
+        n_codebooks=9,
+        codebook_size=1024,
+        hop_length=DAC_HOP_LENGTH,
+    ):
+        super().__init__()
+        if codec is None or not hasattr(codec, "encode"):
+            raise TypeError(
+                "CodecTokenConditioner needs the DAC codec (a DACTokenizer)"
+                f", got {type(codec).__name__}"
+            )
+        # A plain attribute, not a submodule (see the class docstring).
+        self.__dict__["codec"] = codec
+        self.d_model = d_model
+        self.n_codebooks = n_codebooks
+        self.codebook_size = codebook_size
+        self.hop_length = hop_length
+        self.embeddings = SummedCodebookEmbedding(
+            n_codebooks, codebook_size, d_model
+        )
+        # The sum of Q tables has unit variance per channel, like the
+        # normalised output of the speech encoder.
+        for table in self.embeddings:
+            nn.init.normal_(table.weight, std=n_codebooks**-0.5)
+
+    def num_frames(self, n_samples):
+        """Number of output frames for ``n_samples`` input samples.
+
+        Arguments
+        ---------
+        n_samples : int
+            Waveform length.
+
+        Returns
+        -------
+        frames : int
+            ``ceil(n_samples / hop_length)``.
+
+        Example
+        -------
+        >>> from types import SimpleNamespace
+        >>> codec = SimpleNamespace(encode=None)
+        >>> CodecTokenConditioner(codec, d_model=8).num_frames(1025)
+        3
+        """
+        return codec_frames(n_samples, self.hop_length)
+
+    def _check_codec(self):
+        found = tuple(
+            getattr(self.codec, k, None)
+            for k in ("n_codebooks", "codebook_size", "hop_length")
+        )
+        wanted = (self.n_codebooks, self.codebook_size, self.hop_length)
+        if None in found:
+            raise RuntimeError(
+                "the DAC codec of CodecTokenConditioner has no weights yet "
+                "(DACTokenizer(load_pretrained=False)): load them first"
+            )
+        if found != wanted:
+            raise ValueError(
+                "the DAC codec has (n_codebooks, codebook_size, hop_length) "
+                f"= {found}, the conditioner was built for {wanted}"
+            )
+
+    def tokenize(self, wavs):
+        """DAC tokens of the degraded waveforms (frozen codec, float32).
+
+        Arguments
+        ---------
+        wavs : torch.Tensor
+            Waveforms ``[batch, time]`` at the codec sample rate.
+
+        Returns
+        -------
+        tokens : torch.Tensor
+            Long ``[batch, n_codebooks, ceil(time / hop_length)]`` on the
+            device of ``wavs``.
+
+        Example
+        -------
+        >>> from speechbrain_masksr.codecs.dac import (
+        ...     DACTokenizer, save_tiny_dac)
+        >>> codec = DACTokenizer(save_tiny_dac(getfixture("tmpdir")))
+        >>> cond = CodecTokenConditioner(codec, d_model=8)
+        >>> wavs = 0.1 * torch.randn(1, 700)
+        >>> torch.equal(cond.tokenize(wavs), codec.encode(wavs))
+        True
+        """
+        check_wavs(wavs)
+        self._check_codec()
+        with torch.autocast(device_type=wavs.device.type, enabled=False):
+            tokens = self.codec.encode(wavs.float())
+        return tokens.to(wavs.device)
+
+    def forward(self, wavs, lengths=None):
+        """Condition from the DAC tokens of degraded waveforms.
+
+        Arguments
+        ---------
+        wavs : torch.Tensor
+            Degraded waveforms ``[batch, time]`` at the codec sample rate.
+        lengths : torch.Tensor, optional
+            Relative lengths; unused (frames are independent here, and the
+            codec LM masks padded frames).
+
+        Returns
+        -------
+        cond : torch.Tensor
+            ``[batch, ceil(time / hop_length), d_model]``.
+        """
+        return self.embeddings(self.tokenize(wavs))
+
+
+def build_speech_encoder(
+    input_features="stft",
+    d_model=512,
+    num_layers=6,
+    nhead=16,
+    n_fft=2048,
+    hop_length=DAC_HOP_LENGTH,
+    power=0.3,
+    conv_channels=2048,
+    conv_kernel=2048,
+    dropout=0.1,
+    codec=None,
+    n_codebooks=9,
+    codebook_size=1024,
+):
+    """Build the conditioning module for one input of the Table 5 ablation.
+
+    Arguments
+    ---------
+    input_features : str
+        ``"stft"`` or ``"waveform"`` (:class:`SpeechEncoder` with that
+        front end) or ``"dac"`` (:class:`CodecTokenConditioner`).
+    d_model : int
+        Output dimension.
+    num_layers : int
+        Transformer blocks of the speech encoder (unused for ``"dac"``).
+    nhead : int
+        Attention heads (unused for ``"dac"``).
+    n_fft : int
+        STFT size (``"stft"``).
+    hop_length : int
+        Frame hop (the codec hop).
+    power : float
+        Magnitude compression (``"stft"``).
+    conv_channels : int
+        Convolution channels (``"waveform"``).
+    conv_kernel : int
+        Convolution kernel (``"waveform"``).
+    dropout : float
+        Transformer dropout (unused for ``"dac"``).
+    codec : DACTokenizer, optional
+        The frozen codec (required for ``"dac"``, ignored otherwise).
+    n_codebooks : int
+        Codebooks of the codec (``"dac"``).
+    codebook_size : int
+        Entries per codebook (``"dac"``).
+
+    Returns
+    -------
+    encoder : torch.nn.Module
+        Maps ``(wavs [batch, time], lengths)`` to ``[batch, frames,
+        d_model]``; has ``d_model``, ``hop_length``, ``num_layers``,
+        ``input_features`` and ``num_frames``.
+
+    Example
+    -------
+    >>> enc = build_speech_encoder("waveform", d_model=16, num_layers=1,
+    ...                            nhead=2, conv_channels=32)
+    >>> type(enc).__name__, enc.front_end
+    ('SpeechEncoder', 'waveform')
+    >>> build_speech_encoder("mel")
+    Traceback (most recent call last):
+    ...
+    ValueError: input_features must be one of ('stft', 'waveform', 'dac'), got 'mel'
+    """
+    if input_features not in INPUT_FEATURES:
+        raise ValueError(
+            f"input_features must be one of {INPUT_FEATURES}, got "
+            f"{input_features!r}"
+        )
+    if input_features == "dac":
+        return CodecTokenConditioner(
+            codec,
+            d_model=d_model,
+            n_codebooks=n_codebooks,
+            codebook_size=codebook_size,
+            hop_length=hop_length,
+        )
+    return SpeechEncoder(
+        d_model=d_model,
+        num_layers=num_layers,
+        nhead=nhead,
+        n_fft=n_fft,
+        hop_length=hop_length,
+        power=power,
+        dropout=dropout,
+        front_end=input_features,
+        conv_channels=conv_channels,
+        conv_kernel=conv_kernel,
+    )

@@ -144,7 +144,13 @@ def stft_folder(tmp_path_factory):
     return folder, model.eval(), values
 
 
-def test_stft_folder_round_trip(stft_folder):
+@pytest.fixture(scope="module")
+def stft_loaded(stft_folder):
+    """``MAEEnhancement`` loaded from :func:`stft_folder` (not modified)."""
+    return load(stft_folder[0])
+
+
+def test_stft_folder_files_and_no_overwrite(stft_folder):
     folder, model, values = stft_folder
     assert sorted(p.name for p in folder.iterdir()) == [
         "enhancer.ckpt",
@@ -152,44 +158,70 @@ def test_stft_folder_round_trip(stft_folder):
     ]
     with pytest.raises(FileExistsError):
         write_enhancer_folder(folder, model, values)
-    enhancer = load(folder)
-    loaded = enhancer.mods.enhancer
-    assert_same_state(loaded, model)
-    assert enhancer.sample_rate == 16000
+
+
+def test_stft_folder_loads_the_model_and_its_settings(stft_folder, stft_loaded):
+    loaded = stft_loaded.mods.enhancer
+    assert_same_state(loaded, stft_folder[1])
+    assert stft_loaded.sample_rate == 16000
     assert loaded.variant == "complex_mask" and loaded.grid == (3, 16)
     assert loaded.front_end.compression == "log1p"
     assert (loaded.feat_mean, loaded.feat_std) == (0.2, 0.35)
-    assert not hasattr(enhancer.mods, "vocoder")
-    # inference window: the longest hop multiple whose frames fit the grid
-    # (48 frames: 47 hops of 128, more than the 4096-sample training crop)
-    window = 47 * 128
+    assert not hasattr(stft_loaded.mods, "vocoder")
+
+
+#: Inference window of the STFT folder: 47 hops of 128 (48 frames).
+STFT_WINDOW = 47 * 128
+
+
+def test_inference_window_is_the_longest_that_fits_the_grid(stft_loaded):
+    """The longest hop multiple whose frames fit the grid: 48 frames, more
+    than the 4096-sample training crop."""
+    loaded = stft_loaded.mods.enhancer
     assert loaded.max_frames == 48
-    assert loaded.front_end.num_frames(window) == 48
-    assert loaded.front_end.num_frames(window + 128) > 48
+    assert loaded.front_end.num_frames(STFT_WINDOW) == 48
+    assert loaded.front_end.num_frames(STFT_WINDOW + 128) > 48
+
+
+@pytest.mark.parametrize(
+    "n", [1234, STFT_WINDOW, 3 * STFT_WINDOW + 321], ids=["short", "1x", "3x"]
+)
+def test_enhance_batch_is_the_windowed_model(stft_folder, stft_loaded, n):
+    model = stft_folder[1]
     overlap = round(0.05 * 16000)
     g = torch.Generator().manual_seed(1)
-    for n in (1234, window, 3 * window + 321):  # shorter, equal, 3x longer
-        wavs = 0.1 * torch.randn(2, n, generator=g)
-        out = enhancer.enhance_batch(wavs)
-        assert out.shape == (2, n)
-        assert torch.isfinite(out).all()
-        for b in range(2):  # the interface = the windowed model, exactly
-            expected = enhance_waveform(model, wavs[b], overlap=overlap)
-            torch.testing.assert_close(out[b], expected, rtol=0, atol=1e-6)
-        assert not torch.allclose(out, wavs, atol=1e-3)  # it did something
-    # one window, a multiple of the hop: the model's own output
+    wavs = 0.1 * torch.randn(2, n, generator=g)
+    out = stft_loaded.enhance_batch(wavs)
+    assert out.shape == (2, n)
+    assert torch.isfinite(out).all()
+    for b in range(2):  # the interface = the windowed model, exactly
+        expected = enhance_waveform(model, wavs[b], overlap=overlap)
+        torch.testing.assert_close(out[b], expected, rtol=0, atol=1e-6)
+    assert not torch.allclose(out, wavs, atol=1e-3)  # it did something
+
+
+def test_enhance_batch_of_one_window_is_the_model_output(
+    stft_folder, stft_loaded
+):
+    """One window, a multiple of the hop: the model's own output."""
+    model = stft_folder[1]
+    g = torch.Generator().manual_seed(2)
     wav = 0.1 * torch.randn(1, 2560, generator=g)
     with torch.no_grad():
         direct = model.waveform(model(wav, mask_ratio=0.0))
     torch.testing.assert_close(
-        enhancer.enhance_batch(wav), direct, rtol=0, atol=1e-6
+        stft_loaded.enhance_batch(wav), direct, rtol=0, atol=1e-6
     )
-    # relative lengths: zero past each length, the rest = the short input
+
+
+def test_enhance_batch_relative_lengths(stft_loaded):
+    """Zero past each length, the rest = the enhanced short input."""
+    g = torch.Generator().manual_seed(3)
     wavs = 0.1 * torch.randn(2, 6000, generator=g)
-    out = enhancer.enhance_batch(wavs, torch.tensor([1.0, 0.5]))
+    out = stft_loaded.enhance_batch(wavs, torch.tensor([1.0, 0.5]))
     assert not out[1, 3000:].any()
     torch.testing.assert_close(
-        out[1, :3000], enhancer.enhance_batch(wavs[1:, :3000])[0]
+        out[1, :3000], stft_loaded.enhance_batch(wavs[1:, :3000])[0]
     )
 
 
@@ -334,24 +366,32 @@ def _table(text):
     return rows
 
 
-def test_folders_recipe_debug_run(tmp_path):
+@pytest.fixture(scope="module")
+def folders_run(tmp_path_factory):
+    """One debug run of the Folders recipe on generated speech and noise.
+
+    Returns ``(out, uid, wavs)``: the output folder, the id of the one
+    enhanced test file and its ``input`` / ``enhanced`` / ``target``
+    waveforms as written.
+    """
     from mini_corpus import synthetic_speech
 
+    root = tmp_path_factory.mktemp("folders_recipe")
     rng = np.random.default_rng(0)
     for i in range(6):
         wav = synthetic_speech(1.0, 16000, rng, f0=100.0 + 20 * i)
-        save_audio(str(tmp_path / "speech" / f"s{i}.wav"), wav, 16000)
+        save_audio(str(root / "speech" / f"s{i}.wav"), wav, 16000)
     g = torch.Generator().manual_seed(0)
     for i in range(2):
         noise = 0.1 * torch.randn(16000, generator=g)
-        save_audio(str(tmp_path / "noise" / f"n{i}.wav"), noise, 16000)
-    out = tmp_path / "out"
+        save_audio(str(root / "noise" / f"n{i}.wav"), noise, 16000)
+    out = root / "out"
     cmd = [
         sys.executable,
         RECIPE,
         HPARAMS,
-        f"--speech_folder={tmp_path / 'speech'}",
-        f"--noise_folder={tmp_path / 'noise'}",
+        f"--speech_folder={root / 'speech'}",
+        f"--noise_folder={root / 'noise'}",
         f"--output_folder={out}",
         "--debug",
         "--debug_persistently",
@@ -365,7 +405,18 @@ def test_folders_recipe_debug_run(tmp_path):
         f"exit {proc.returncode}\nstdout:\n{proc.stdout[-3000:]}\n"
         f"stderr:\n{proc.stderr[-5000:]}"
     )
-    # two debug epochs logged with losses and SI-SDR of the valid crops
+    uids = [p.stem for p in (out / "enhanced" / "enhanced").glob("*.wav")]
+    assert len(uids) == 1  # test_items=1
+    wavs = {
+        name: load_audio(str(out / "enhanced" / name / f"{uids[0]}.wav"))
+        for name in ("input", "enhanced", "target")
+    }
+    return out, uids[0], wavs
+
+
+def test_folders_recipe_logs_two_debug_epochs(folders_run):
+    """Losses and SI-SDR of the valid crops, finite, for both epochs."""
+    out, _, _ = folders_run
     log = (out / "train_log.txt").read_text()
     epochs = [ln for ln in log.splitlines() if ln.startswith("epoch:")]
     assert len(epochs) == 2
@@ -373,16 +424,18 @@ def test_folders_recipe_debug_run(tmp_path):
         assert "train loss" in line and "valid si_sdr_input" in line
         loss = float(re.search(r"valid loss: ([0-9.e+-]+)", line).group(1))
         assert math.isfinite(loss) and loss > 0
-    # one test file enhanced; metrics.md scores it (recomputed from files)
-    uids = [p.stem for p in (out / "enhanced" / "enhanced").glob("*.wav")]
-    assert len(uids) == 1
-    files = {
-        name: load_audio(str(out / "enhanced" / name / f"{uids[0]}.wav"))
-        for name in ("input", "enhanced", "target")
-    }
+
+
+def test_folders_recipe_writes_aligned_test_files(folders_run):
+    _, _, files = folders_run
     assert {rate for _, rate in files.values()} == {16000}
+    assert len({wav.shape for wav, _ in files.values()}) == 1
+
+
+def test_folders_recipe_metrics_match_the_files(folders_run):
+    """metrics.md scores the enhanced test file (recomputed from files)."""
+    out, _, files = folders_run
     wavs = {name: wav for name, (wav, _) in files.items()}
-    assert len({w.shape for w in wavs.values()}) == 1
     rows = _table((out / "metrics.md").read_text())
     assert set(rows) == {"Unprocessed", "Enhanced"}
     assert rows["Enhanced"]["files"] == "1"
@@ -393,8 +446,16 @@ def test_folders_recipe_debug_run(tmp_path):
         )
         for column in ("pesq ↑", "estoi ↑", "dnsmos_ovrl ↑"):
             assert math.isfinite(float(rows[system][column]))
-    # the exported folder = the best checkpoint, loadable by the interface
-    model_folder = out / "model"
+
+
+@pytest.fixture(scope="module")
+def folders_model(folders_run):
+    """The model folder exported by the recipe, loaded by the interface."""
+    return load(folders_run[0] / "model")
+
+
+def test_folders_recipe_exports_the_best_checkpoint(folders_run, folders_model):
+    out, _, _ = folders_run
     ckpts = list((out / "save").glob("CKPT+*"))  # best and most recent
 
     def ckpt_loss(folder):
@@ -405,17 +466,22 @@ def test_folders_recipe_debug_run(tmp_path):
     saved = torch.load(
         best / "enhancer.ckpt", map_location="cpu", weights_only=True
     )
-    enhancer = load(model_folder)
-    exported = enhancer.mods.enhancer.state_dict()
+    exported = folders_model.mods.enhancer.state_dict()
     assert saved.keys() == exported.keys()
     for key in saved:
         assert torch.equal(saved[key], exported[key]), key
-    assert enhancer.sample_rate == 16000
-    assert enhancer.mods.enhancer.variant == "complex_mask"
-    assert enhancer.mods.enhancer.grid == (5, 16)  # 65 frames, 256 bins
-    # the interface reproduces the recipe's enhanced file
-    again = enhancer.enhance_file(
-        str(out / "enhanced" / "input" / f"{uids[0]}.wav")
+    assert folders_model.sample_rate == 16000
+    assert folders_model.mods.enhancer.variant == "complex_mask"
+    assert folders_model.mods.enhancer.grid == (5, 16)  # 65 frames, 256 bins
+
+
+def test_exported_model_reproduces_the_recipe_output(
+    folders_run, folders_model
+):
+    out, uid, files = folders_run
+    enhanced = files["enhanced"][0]
+    again = folders_model.enhance_file(
+        str(out / "enhanced" / "input" / f"{uid}.wav")
     )
-    assert again.shape == wavs["enhanced"].shape
-    assert si_sdr(wavs["enhanced"], again) > 30.0
+    assert again.shape == enhanced.shape
+    assert si_sdr(enhanced, again) > 30.0

@@ -149,10 +149,11 @@ def differs_everywhere(a, b, keys):
 # ------------------------------------------------------------ VoiceBank ---
 
 
-def test_voicebank_istft_recipe(tmp_path):
-    from speechbrain_masksr.inference.enhancement import MAEEnhancement
-
-    data = tmp_path / "vbd"
+@pytest.fixture(scope="module")
+def voicebank_run(tmp_path_factory):
+    """``(data, out)``: the VoiceBank recipe run once on a generated corpus."""
+    root = tmp_path_factory.mktemp("voicebank")
+    data = root / "vbd"
     rate = 48000  # the original release; resampled to 16 kHz on the fly
     utterances = {
         "trainset_28spk": ["p226_001", "p287_001", "p230_001", "p230_002"],
@@ -170,14 +171,18 @@ def test_voicebank_istft_recipe(tmp_path):
                 str(data / f"noisy_{part}_wav" / f"{name}.wav"), noisy, rate
             )
             seed += 1
-    out = tmp_path / "out"
+    out = root / "out"
     run_recipe(
         "recipes/VoiceBank/train.py",
         "hparams/mae_se_vbd_istft.yaml",
         {"data_folder": data, "output_folder": out, **TINY},
     )
-    # p226 and p287 held out for validation, the test speaker for testing
-    save = out / "save"
+    return data, out
+
+
+def test_voicebank_holds_out_speakers(voicebank_run):
+    """p226 and p287 held out for validation, the test speaker for testing."""
+    save = voicebank_run[1] / "save"
     manifests = {
         s: sorted(json.loads((save / f"vbd_{s}.json").read_text()))
         for s in ("train", "valid", "test")
@@ -187,29 +192,52 @@ def test_voicebank_istft_recipe(tmp_path):
         "valid": ["p226_001", "p287_001"],
         "test": ["p232_001", "p232_002"],
     }
+
+
+def test_voicebank_trains_one_epoch_and_scores(voicebank_run):
+    out = voicebank_run[1]
     log = (out / "train_log.txt").read_text()
     assert len([ln for ln in log.splitlines() if ln.startswith("epoch:")]) == 1
     assert "valid si_sdr" in log
     assert_scored(out)
-    # one test file enhanced, at the model's rate, as long as its input
-    enhanced = sorted((out / "enhanced" / "enhanced").glob("*.wav"))
+
+
+def test_voicebank_enhances_one_test_file(voicebank_run):
+    """At the model's rate, as long as its input."""
+    enhanced = sorted((voicebank_run[1] / "enhanced" / "enhanced").glob("*"))
     assert len(enhanced) == 1
     wav, sr = load_audio(str(enhanced[0]))
     assert sr == 16000 and wav.shape == (16000,)
-    # exported model folder: the best checkpoint, loadable
-    enhancer = MAEEnhancement.from_hparams(
-        source=str(out / "model"), run_opts={"device": "cpu"}
+
+
+@pytest.fixture(scope="module")
+def voicebank_model(voicebank_run):
+    """The exported model folder, loaded by ``MAEEnhancement``."""
+    from speechbrain_masksr.inference.enhancement import MAEEnhancement
+
+    return MAEEnhancement.from_hparams(
+        source=str(voicebank_run[1] / "model"), run_opts={"device": "cpu"}
     )
-    ckpt = next(save.glob("CKPT+*"))
+
+
+def test_voicebank_exports_the_checkpoint(voicebank_run, voicebank_model):
+    ckpt = next((voicebank_run[1] / "save").glob("CKPT+*"))
     saved = state(ckpt / "enhancer.ckpt")
-    exported = enhancer.mods.enhancer.state_dict()
+    exported = voicebank_model.mods.enhancer.state_dict()
     assert saved.keys() == exported.keys()
     assert all(torch.equal(saved[k], exported[k]) for k in saved)
-    assert enhancer.sample_rate == 16000
-    assert enhancer.mods.enhancer.variant == "complex_mask"
-    # a 48 kHz file comes out at the model's 16 kHz
-    noisy_file = data / "noisy_testset_wav" / "p232_002.wav"
-    result = enhancer.enhance_file(str(noisy_file), str(tmp_path / "e.wav"))
+    assert voicebank_model.sample_rate == 16000
+    assert voicebank_model.mods.enhancer.variant == "complex_mask"
+
+
+def test_voicebank_model_enhances_a_48khz_file(
+    voicebank_run, voicebank_model, tmp_path
+):
+    """A 48 kHz file comes out at the model's 16 kHz."""
+    noisy_file = voicebank_run[0] / "noisy_testset_wav" / "p232_002.wav"
+    result = voicebank_model.enhance_file(
+        str(noisy_file), str(tmp_path / "e.wav")
+    )
     assert result.shape == (16000,)
     assert torch.isfinite(result).all() and result.abs().max() > 0
     written, sr = load_audio(str(tmp_path / "e.wav"))

@@ -6,8 +6,10 @@ Authors
 
 import csv
 import importlib.metadata
+import io
 import subprocess
 import sys
+from contextlib import redirect_stderr, redirect_stdout
 from functools import partial
 
 import librosa
@@ -35,10 +37,9 @@ voice = partial(
 )
 
 
-@pytest.fixture
-def folders(tmp_path):
-    """ref/{a,b,sub/c}.wav; est/{a,sub/c (44.1 kHz), d}.wav."""
-    ref, est = tmp_path / "ref", tmp_path / "est"
+def _write_folders(root):
+    """ref/{a,b,sub/c}.wav; est/{a,sub/c (44.1 kHz), d}.wav under ``root``."""
+    ref, est = root / "ref", root / "est"
     gen = torch.Generator().manual_seed(0)
     clean = {name: voice(seed=i) for i, name in enumerate("abc")}
     save_audio(ref / "a.wav", clean["a"], SR)
@@ -54,46 +55,75 @@ def folders(tmp_path):
     return ref, est
 
 
+@pytest.fixture
+def folders(tmp_path):
+    """ref/{a,b,sub/c}.wav; est/{a,sub/c (44.1 kHz), d}.wav."""
+    return _write_folders(tmp_path)
+
+
 def read_csv(path):
     with open(path, newline="") as handle:
         return list(csv.reader(handle))
 
 
-def test_cli_pairs_lists_unpaired_and_writes_csv(folders, tmp_path, capsys):
-    ref, est = folders
-    out_csv = tmp_path / "out" / "scores.csv"
-    code = main(
-        [
-            "--ref",
-            str(ref),
-            "--est",
-            str(est),
-            "--csv",
-            str(out_csv),
-            "--metrics",
-            "lsd,pesq,estoi,si_sdr",
-        ]
-    )
-    captured = capsys.readouterr()
-    assert code == 0
-    # Files without a partner are listed, in both directions.
-    assert "reference file(s) without a matching estimate" in captured.err
-    assert "  b.wav" in captured.err
-    assert "estimate file(s) without a matching reference" in captured.err
-    assert "  d.wav" in captured.err
-    # Markdown table of means on stdout.
-    lines = captured.out.strip().splitlines()
+@pytest.fixture(scope="module")
+def pairs_run(tmp_path_factory):
+    """One ``main`` run on :func:`_write_folders` with four metrics.
+
+    Returns ``(ref, est, out, err, by_file)``: the folders, what it printed
+    on stdout and stderr and the CSV rows by file name.
+    """
+    ref, est = _write_folders(tmp_path_factory.mktemp("eval_pairs"))
+    out_csv = ref.parent / "out" / "scores.csv"
+    stdout, stderr = io.StringIO(), io.StringIO()
+    with redirect_stdout(stdout), redirect_stderr(stderr):
+        code = main(
+            [
+                "--ref",
+                str(ref),
+                "--est",
+                str(est),
+                "--csv",
+                str(out_csv),
+                "--metrics",
+                "lsd,pesq,estoi,si_sdr",
+            ]
+        )
+    assert code == 0, stderr.getvalue()
+    rows = read_csv(out_csv)
+    assert ",".join(rows[0]) == HEADER  # exact columns
+    by_file = {r[0]: dict(zip(rows[0], r)) for r in rows[1:]}
+    return ref, est, stdout.getvalue(), stderr.getvalue(), by_file
+
+
+def test_cli_lists_unpaired_files_both_ways(pairs_run):
+    err = pairs_run[3]
+    assert "reference file(s) without a matching estimate" in err
+    assert "  b.wav" in err
+    assert "estimate file(s) without a matching reference" in err
+    assert "  d.wav" in err
+
+
+def test_cli_prints_a_table_of_means(pairs_run):
+    lines = pairs_run[2].strip().splitlines()
     assert lines[0].startswith("| system | files | lsd ↓ | pesq ↑")
     assert lines[2].startswith("| est | 2 |")
-    # Per-file CSV: exact columns, skipped metrics left empty.
-    rows = read_csv(out_csv)
-    assert ",".join(rows[0]) == HEADER
-    by_file = {r[0]: dict(zip(rows[0], r)) for r in rows[1:]}
+    by_file = pairs_run[4]
+    means = np.mean([float(r["pesq"]) for r in by_file.values()])
+    assert f"{means:.3f}" in lines[2]
+
+
+def test_cli_csv_has_one_row_per_pair_and_empty_skipped_metrics(pairs_run):
+    by_file = pairs_run[4]
     assert sorted(by_file) == ["a.wav", "sub/c.wav"]
     for row in by_file.values():
         assert row["dnsmos_ovrl"] == "" and row["spk_sim"] == ""
         assert 1.0 <= float(row["pesq"]) <= 4.65
-    # Values agree with the library on the files as written.
+
+
+def test_cli_values_agree_with_the_library(pairs_run):
+    """On the files as written."""
+    ref, est, _, _, by_file = pairs_run
     ref_a, _ = load_audio(ref / "a.wav")
     est_a, _ = load_audio(est / "a.wav")
     row_a = by_file["a.wav"]
@@ -101,12 +131,14 @@ def test_cli_pairs_lists_unpaired_and_writes_csv(folders, tmp_path, capsys):
         si_sdr(ref_a, est_a), abs=1e-5
     )
     assert float(row_a["lsd"]) == pytest.approx(lsd(ref_a, est_a, SR), abs=1e-5)
-    # The 44.1 kHz estimate of c is resampled to the reference's 16 kHz.
+
+
+def test_cli_resamples_the_estimate_to_the_reference_rate(pairs_run):
+    """The 44.1 kHz estimate of c is scored at the reference's 16 kHz."""
+    by_file = pairs_run[4]
     row_c = by_file["sub/c.wav"]
     assert float(row_c["si_sdr"]) > 25
-    assert float(row_c["pesq"]) > float(row_a["pesq"])
-    means = np.mean([float(r["pesq"]) for r in by_file.values()])
-    assert f"{means:.3f}" in lines[2]
+    assert float(row_c["pesq"]) > float(by_file["a.wav"]["pesq"])
 
 
 def test_cli_all_metrics_fill_every_column(folders, tmp_path, capsys):

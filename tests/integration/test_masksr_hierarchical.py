@@ -3,8 +3,9 @@
 * the DNS recipe trains, validates and tests a tiny hierarchical model
   (``--variant=hierarchical``, the tiny settings and fixtures of
   ``test_masksr_recipe.py``);
-* a tiny hierarchical model overfit on one utterance gives its tokens back
-  with level-by-level sampling, calling the LM ``sum(level_steps)`` times.
+* a tiny hierarchical model overfit on one utterance (trained once, by a
+  module fixture) gives its tokens back with level-by-level sampling,
+  calling the LM ``sum(level_steps)`` times.
 
 Authors
  * speechbrain-masksr contributors 2026
@@ -15,6 +16,7 @@ import math
 import re
 import sys
 
+import pytest
 import test_masksr_recipe as recipe  # pytest puts this folder on sys.path
 import torch
 
@@ -71,71 +73,103 @@ def test_recipe_hierarchical_variant(assets, tmp_path):
         assert float(wav.abs().max()) > 0
 
 
-def test_hierarchical_overfit_and_call_count():
-    """A tiny hierarchical model memorises one utterance (>= 95 % tokens)."""
+Q, V, N = 3, 16, 22050  # codebooks, entries, samples (0.5 s -> 44 frames)
+
+
+def _tiny():
+    return build_masksr(
+        variant="hierarchical",
+        n_codebooks=Q,
+        codebook_size=V,
+        d_model=32,
+        encoder_layers=1,
+        lm_layers=1,
+        nhead=4,
+        dropout=0.0,
+        cond_dropout=0.1,
+    )
+
+
+@pytest.fixture(scope="module")
+def one_thread():
+    """One intra-op thread for the module (training and sampling)."""
     threads = torch.get_num_threads()
     torch.set_num_threads(1)
-    try:
-        torch.manual_seed(0)
-        q, v, n = 3, 16, 22050  # 0.5 s -> 44 frames
-        t = torch.arange(n) / 44100
-        wav = 0.3 * torch.sin(2 * math.pi * 220 * t * (1 + t))
-        wav = wav + 0.05 * torch.randn(n)
-        target = torch.randint(0, v, (1, q, math.ceil(n / 512)))
+    yield
+    torch.set_num_threads(threads)
 
-        def tiny():
-            return build_masksr(
-                variant="hierarchical",
-                n_codebooks=q,
-                codebook_size=v,
-                d_model=32,
-                encoder_layers=1,
-                lm_layers=1,
-                nhead=4,
-                dropout=0.0,
-                cond_dropout=0.1,
-            )
 
-        model = tiny()
-        opt = torch.optim.Adam(model.parameters(), lr=5e-3)
-        batch = 8
-        wavs, tokens = wav.expand(batch, n), target.expand(batch, -1, -1)
-        for _ in range(400):
-            out = model(wavs, tokens)
-            loss, _ = model.loss(out["logits"], tokens, out["mask"])
-            opt.zero_grad()
-            loss.backward()
-            opt.step()
+@pytest.fixture(scope="module")
+def overfit(one_thread):
+    """``(model, wav, target)``: a tiny hierarchical model trained (400
+    Adam steps) to memorise the tokens ``target`` of one utterance."""
+    torch.manual_seed(0)
+    t = torch.arange(N) / 44100
+    wav = 0.3 * torch.sin(2 * math.pi * 220 * t * (1 + t))
+    wav = wav + 0.05 * torch.randn(N)
+    target = torch.randint(0, V, (1, Q, math.ceil(N / 512)))
+    model = _tiny()
+    opt = torch.optim.Adam(model.parameters(), lr=5e-3)
+    batch = 8
+    wavs, tokens = wav.expand(batch, N), target.expand(batch, -1, -1)
+    for _ in range(400):
+        out = model(wavs, tokens)
+        loss, _ = model.loss(out["logits"], tokens, out["mask"])
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+    return model, wav, target
 
-        calls = []
-        lm_forward = model.lm.forward
 
-        def counted(*args, **kwargs):
-            calls.append(args[0])
-            return lm_forward(*args, **kwargs)
+def _lm_inputs(model, monkeypatch):
+    """Record the token input of every LM call."""
+    calls = []
+    lm_forward = model.lm.forward
 
-        model.lm.forward = counted
-        pred = model.generate(wav[None], steps=10, guidance=2.0, seed=0)
-        # default split: 10 steps for level 0, max(1, 10 // 10) for the rest
-        assert len(calls) == 10 + 1 + 1
-        frames = target.shape[-1]
-        assert all(c.shape == (2, q, frames) for c in calls)  # cond + null
-        # level by level: higher levels stay fully masked (mask id = v)
-        masked = [(c[0] == v).sum(dim=1).tolist() for c in calls]
-        assert masked[0] == [frames] * 3
-        assert all(m[1:] == [frames, frames] for m in masked[:10])
-        assert masked[10] == [0, frames, frames]
-        assert masked[11] == [0, 0, frames]
-        match = (pred == target).float().mean().item()
-        assert match >= 0.95, f"only {match:.3f} of the tokens were recovered"
-        calls.clear()
-        again = model.generate(
-            wav[None], guidance=2.0, seed=1, level_steps=[6, 3, 2]
-        )
-        assert len(calls) == 11
-        assert (again == target).float().mean().item() >= 0.95
-        # the same sampler on an untrained model is near chance (1 / 16)
-        chance = tiny().generate(wav[None], steps=10, seed=0) == target
-        assert chance.float().mean().item() < 0.25
-    finally:
-        torch.set_num_threads(threads)
+    def counted(*args, **kwargs):
+        calls.append(args[0])
+        return lm_forward(*args, **kwargs)
+
+    monkeypatch.setattr(model.lm, "forward", counted)
+    return calls
+
+
+def test_hierarchical_sampling_goes_level_by_level(overfit, monkeypatch):
+    model, wav, target = overfit
+    calls = _lm_inputs(model, monkeypatch)
+    model.generate(wav[None], steps=10, guidance=2.0, seed=0)
+    # default split: 10 steps for level 0, max(1, 10 // 10) for the rest
+    assert len(calls) == 10 + 1 + 1
+    frames = target.shape[-1]
+    assert all(c.shape == (2, Q, frames) for c in calls)  # cond + null
+    # level by level: higher levels stay fully masked (mask id = V)
+    masked = [(c[0] == V).sum(dim=1).tolist() for c in calls]
+    assert masked[0] == [frames] * 3
+    assert all(m[1:] == [frames, frames] for m in masked[:10])
+    assert masked[10] == [0, frames, frames]
+    assert masked[11] == [0, 0, frames]
+
+
+def test_overfit_model_gives_its_tokens_back(overfit):
+    """A tiny hierarchical model memorises one utterance (>= 95 % tokens)."""
+    model, wav, target = overfit
+    pred = model.generate(wav[None], steps=10, guidance=2.0, seed=0)
+    match = (pred == target).float().mean().item()
+    assert match >= 0.95, f"only {match:.3f} of the tokens were recovered"
+
+
+def test_level_steps_set_the_calls_per_level(overfit, monkeypatch):
+    model, wav, target = overfit
+    calls = _lm_inputs(model, monkeypatch)
+    again = model.generate(
+        wav[None], guidance=2.0, seed=1, level_steps=[6, 3, 2]
+    )
+    assert len(calls) == 11
+    assert (again == target).float().mean().item() >= 0.95
+
+
+def test_untrained_model_is_near_chance(overfit):
+    """The same sampler on an untrained model is near chance (1 / 16)."""
+    _, wav, target = overfit
+    chance = _tiny().generate(wav[None], steps=10, seed=0) == target
+    assert chance.float().mean().item() < 0.25

@@ -1,9 +1,10 @@
 """End-to-end runs of the MaskSR DNS recipe on a tiny generated corpus.
 
-Both tests run ``recipes/DNS/train.py hparams/masksr.yaml`` as a user would
+Two runs of ``recipes/DNS/train.py hparams/masksr.yaml`` as a user would
 (from the repository root, in a subprocess) on a mini DNS-layout corpus, a
-tiny random DAC and a tiny model: one in SpeechBrain's ``--debug`` mode,
-one under ``torchrun`` with two CPU processes (gloo).
+tiny random DAC and a tiny model: one in SpeechBrain's ``--debug`` mode
+(run once by a module fixture, each of its outputs checked by its own
+test), one under ``torchrun`` with two CPU processes (gloo).
 
 Authors
  * speechbrain-masksr contributors 2026
@@ -109,8 +110,10 @@ def _metrics_rows(table_text):
     return rows
 
 
-def test_debug_run_trains_validates_and_restores(assets, tmp_path):
-    out = tmp_path / "out"
+@pytest.fixture(scope="module")
+def debug_run(assets, tmp_path_factory):
+    """One ``--debug`` run with two test sets; returns its output folder."""
+    out = tmp_path_factory.mktemp("masksr_debug") / "out"
     _run(
         [
             sys.executable,
@@ -122,10 +125,17 @@ def test_debug_run_trains_validates_and_restores(assets, tmp_path):
             "--test_sets=[test,test_no_reverb]",
         ]
     )
-    # SpeechBrain experiment folder + our logs
+    return out
+
+
+def test_debug_run_writes_the_experiment_folder(debug_run):
+    """SpeechBrain experiment folder + our logs."""
     for name in ("hyperparams.yaml", "log.txt", "env.log", "train.py"):
-        assert (out / name).is_file(), name
-    log = (out / "train_log.txt").read_text()
+        assert (debug_run / name).is_file(), name
+
+
+def test_debug_run_logs_losses_accuracies_and_restored_metrics(debug_run):
+    log = (debug_run / "train_log.txt").read_text()
     epoch_line = next(
         ln for ln in log.splitlines() if ln.startswith("epoch: 1")
     )
@@ -138,39 +148,46 @@ def test_debug_run_trains_validates_and_restores(assets, tmp_path):
     assert "valid unprocessed_lsd" in epoch_line
     assert "test set: test_no_reverb" in log
 
-    # checkpoint with the MaskSR module stored as `model`
-    ckpts = sorted((out / "save").glob("CKPT+*"))
+
+def test_debug_run_checkpoint_stores_the_model(debug_run):
+    """One checkpoint, with the MaskSR module stored as ``model``."""
+    ckpts = sorted((debug_run / "save").glob("CKPT+*"))
     assert len(ckpts) == 1
     state = torch.load(ckpts[0] / "model.ckpt", weights_only=True)
     assert any(k.startswith("lm.heads.") for k in state)
     assert state["lm.null_embedding"].shape == (32,)
 
-    # clean tokens cached once per clean file (train/valid/test + paired)
+
+def test_debug_run_caches_clean_tokens(assets, debug_run):
+    """Clean tokens cached once per clean file (train/valid/test + paired)."""
     cached = list(Path(assets["tokens"]).glob("codec-*/*.npy"))
     n_clean = sum(
-        len(json.loads((out / "save" / f"{s}.json").read_text()))
+        len(json.loads((debug_run / "save" / f"{s}.json").read_text()))
         for s in ("train", "valid", "test", "test_no_reverb")
     )
     assert len(cached) >= n_clean
 
-    # restored files of both test sets: 44.1 kHz, whole frames, not silent
-    test_ids = json.loads((out / "save" / "test.json").read_text())
+
+def test_debug_run_restores_both_test_sets(debug_run):
+    """Restored files: 44.1 kHz, whole frames, not silent."""
+    test_ids = json.loads((debug_run / "save" / "test.json").read_text())
+    restored = debug_run / "restored"
     for uid in test_ids:
-        wav, sr = load_audio(out / "restored" / "test" / f"{uid}.wav")
+        wav, sr = load_audio(restored / "test" / f"{uid}.wav")
         assert sr == 44100 and wav.shape[0] % 512 == 0
         assert float(wav.abs().max()) > 0
-        assert (
-            out / "restored" / "test" / "unprocessed" / f"{uid}.wav"
-        ).is_file()
-    assert list((out / "restored" / "test_no_reverb").glob("fileid_*.wav"))
+        assert (restored / "test" / "unprocessed" / f"{uid}.wav").is_file()
+    assert list((restored / "test_no_reverb").glob("fileid_*.wav"))
 
-    # metrics table: rows for the input, the model and the clean target
-    table = (out / "test_metrics.md").read_text()
+
+def test_debug_run_writes_the_metrics_tables(debug_run):
+    """Rows for the input, the model and the clean target, per test set."""
+    table = (debug_run / "test_metrics.md").read_text()
     assert "## test (" in table and "## test_no_reverb (" in table
     rows = _metrics_rows(table)
     assert set(rows) == {"Unprocessed", "MaskSR", "Target"}
     assert rows["Target"][:2] == ["0.000", "1.000"]  # lsd, estoi of ref
-    results = json.loads((out / "test_metrics.json").read_text())
+    results = json.loads((debug_run / "test_metrics.json").read_text())
     assert set(results) == {"test", "test_no_reverb"}
     assert len(results["test"]["accuracy"]) == 9
 

@@ -16,7 +16,6 @@ from speechbrain_masksr.brains.audiomae_training import (
     mixup,
     param_groups_lrd,
 )
-from speechbrain_masksr.lobes.attention import Attention
 from speechbrain_masksr.lobes.audio_mae import (
     AUDIOSET_MEAN,
     AUDIOSET_STD,
@@ -35,6 +34,7 @@ from speechbrain_masksr.lobes.patching import (
     sincos_pos_embed_2d,
     unpatchify,
 )
+from speechbrain_masksr.lobes.transformer import Attention
 
 TINY = {"embed_dim": 32, "depth": 1, "num_heads": 2}
 

@@ -586,50 +586,67 @@ def test_unsafe_checkpoint_needs_trust(tmp_path, pretrained, capsys):
     assert rc == 0 and (tmp_path / "o" / "model.ckpt").is_file()
 
 
-def test_bad_files_and_existing_out_dir(tmp_path, capsys):
-    from speechbrain_masksr.cli.audiomae_convert import build_model, main
-    from speechbrain_masksr.inference import AudioMAEClassifier
+def _official_finetuned(folder, n_classes):
+    """A tiny fine-tuned model saved in the official layout; its path."""
+    from speechbrain_masksr.cli.audiomae_convert import build_model
     from speechbrain_masksr.lobes.audio_mae import ours_to_official
+
+    model, _ = build_model(
+        {
+            "kind": "finetuned",
+            "fbank": {"num_mel_bins": 128, "target_length": 32},
+            "encoder": {
+                "grid": (2, 8),
+                "embed_dim": 64,
+                "depth": 1,
+                "num_heads": 1,
+            },
+            "classifier": {"n_classes": n_classes},
+        }
+    )
+    path = folder / f"ft{n_classes}.pth"
+    torch.save(
+        {"model": ours_to_official(model.state_dict(), "finetuned")}, path
+    )
+    return str(path)
+
+
+def test_not_a_checkpoint_is_refused(tmp_path, capsys):
+    from speechbrain_masksr.cli.audiomae_convert import main
 
     (tmp_path / "text.pth").write_text("not a checkpoint")
     assert main([str(tmp_path / "text.pth"), str(tmp_path / "o")]) == 1
     assert "not a PyTorch checkpoint" in capsys.readouterr().err
     assert not (tmp_path / "o").exists()
 
-    def finetuned(n_classes):
-        model, _ = build_model(
-            {
-                "kind": "finetuned",
-                "fbank": {"num_mel_bins": 128, "target_length": 32},
-                "encoder": {
-                    "grid": (2, 8),
-                    "embed_dim": 64,
-                    "depth": 1,
-                    "num_heads": 1,
-                },
-                "classifier": {"n_classes": n_classes},
-            }
-        )
-        path = tmp_path / f"ft{n_classes}.pth"
-        torch.save(
-            {"model": ours_to_official(model.state_dict(), "finetuned")}, path
-        )
-        return str(path)
+
+def test_existing_model_folder_needs_overwrite(tmp_path, capsys):
+    from speechbrain_masksr.cli.audiomae_convert import main
+    from speechbrain_masksr.inference import AudioMAEClassifier
 
     out = tmp_path / "models"
     out.mkdir()
     (out / "notes.txt").write_text("mine")
-    assert main([finetuned(3), str(out)]) == 0  # unrelated files are fine
+    ft3 = _official_finetuned(tmp_path, 3)
+    assert main([ft3, str(out)]) == 0  # unrelated files are fine
     ckpt = (out / "model.ckpt").read_bytes()
     # A second conversion into a model folder is refused ...
-    assert main([finetuned(7), str(out)]) == 1
+    ft7 = _official_finetuned(tmp_path, 7)
+    assert main([ft7, str(out)]) == 1
     assert "(command line: --overwrite)" in capsys.readouterr().err
     assert (out / "model.ckpt").read_bytes() == ckpt
     # ... unless asked for: both files are replaced, consistently.
-    assert main([finetuned(7), str(out), "--overwrite"]) == 0
+    assert main([ft7, str(out), "--overwrite"]) == 0
     clf = AudioMAEClassifier.from_hparams(source=str(out))
     assert len(clf.label_names) == 7
     assert clf.classify_batch(0.1 * torch.randn(1, 4000))[0].shape == (1, 7)
     assert (out / "notes.txt").read_text() == "mine"
-    assert main([finetuned(3), str(tmp_path / "text.pth")]) == 1
+
+
+def test_out_dir_that_is_a_file_is_refused(tmp_path, capsys):
+    from speechbrain_masksr.cli.audiomae_convert import main
+
+    (tmp_path / "text.pth").write_text("not a checkpoint")
+    ft3 = _official_finetuned(tmp_path, 3)
+    assert main([ft3, str(tmp_path / "text.pth")]) == 1
     assert "not a folder" in capsys.readouterr().err

@@ -485,43 +485,66 @@ def test_heads_start_at_zero(variant):
         )
 
 
-def test_set_trainable_encoder():
-    model = build(CompressedSTFT(512, 128), 4096, depth=3)
-    encoder, decoder = model.mae.encoder, model.mae.decoder
+def _trainable(module):
+    """``requires_grad`` flags of ``module`` (fixed sin-cos tables left out)."""
+    return {
+        p.requires_grad
+        for name, p in module.named_parameters()
+        if "pos_embed" not in name
+    }
 
-    def flags(module):
-        return {
-            p.requires_grad
-            for name, p in module.named_parameters()
-            if "pos_embed" not in name  # fixed sin-cos tables
-        }
 
+@pytest.fixture
+def three_block_model():
+    return build(CompressedSTFT(512, 128), 4096, depth=3)
+
+
+def test_encoder_and_decoder_train_by_default(three_block_model):
+    encoder = three_block_model.mae.encoder
+    decoder = three_block_model.mae.decoder
     assert not encoder.pos_embed.requires_grad
     assert not decoder.decoder_pos_embed.requires_grad
-    assert flags(encoder) == flags(decoder) == {True}
-    model.set_trainable_encoder(0)
-    assert flags(encoder) == {False}
-    assert flags(decoder) == {True}
-    model.set_trainable_encoder(2)
-    assert flags(encoder.blocks[0]) == {False}
-    assert flags(encoder.blocks[1]) == flags(encoder.blocks[2]) == {True}
-    assert flags(encoder.norm) == {True}
-    assert flags(encoder.patch_embed) == {False}
+    assert _trainable(encoder) == _trainable(decoder) == {True}
+
+
+def test_set_trainable_encoder_zero_freezes_the_encoder(three_block_model):
+    three_block_model.set_trainable_encoder(0)
+    assert _trainable(three_block_model.mae.encoder) == {False}
+    assert _trainable(three_block_model.mae.decoder) == {True}
+
+
+def test_set_trainable_encoder_trains_the_top_blocks(three_block_model):
+    three_block_model.set_trainable_encoder(2)
+    encoder = three_block_model.mae.encoder
+    assert _trainable(encoder.blocks[0]) == {False}
+    assert _trainable(encoder.blocks[1]) == {True}
+    assert _trainable(encoder.blocks[2]) == {True}
+    assert _trainable(encoder.norm) == {True}
+    assert _trainable(encoder.patch_embed) == {False}
     assert not encoder.cls_token.requires_grad
     assert not encoder.pos_embed.requires_grad
-    assert flags(decoder) == {True}
-    model.set_trainable_encoder(None)
+    assert _trainable(three_block_model.mae.decoder) == {True}
+
+
+def test_set_trainable_encoder_none_unfreezes_all(three_block_model):
+    three_block_model.set_trainable_encoder(0)
+    three_block_model.set_trainable_encoder(None)
+    encoder = three_block_model.mae.encoder
     trainable = {n for n, p in encoder.named_parameters() if p.requires_grad}
     frozen = {n for n, p in encoder.named_parameters() if not p.requires_grad}
     assert frozen == {"pos_embed"}
     assert {"cls_token", "norm.weight", "blocks.0.attn.qkv.weight"} <= trainable
-    # frozen parameters get no gradient
+
+
+def test_frozen_encoder_blocks_get_no_gradient(three_block_model):
+    model = three_block_model
     model.set_trainable_encoder(1)
     scale_head(model, 1.0)  # a zero output layer passes no gradient back
     model(0.1 * torch.randn(1, 3000))["feats"].pow(2).sum().backward()
+    encoder = model.mae.encoder
     assert encoder.blocks[0].attn.qkv.weight.grad is None
     assert encoder.blocks[2].attn.qkv.weight.grad.abs().sum() > 0
-    assert decoder.decoder_pred.weight.grad.abs().sum() > 0
+    assert model.mae.decoder.decoder_pred.weight.grad.abs().sum() > 0
 
 
 # ------------------------------------------------------------------ data ---

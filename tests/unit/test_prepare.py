@@ -5,6 +5,7 @@ Authors
 """
 
 import importlib.util
+import io
 import json
 import logging
 import sys
@@ -82,13 +83,31 @@ def test_fileid_key_matches_dns_names():
     assert key("audioset_realrec_car_a.wav") is None
 
 
-def test_prepare_dns_layout(tmp_path, caplog):
-    root = _dns_layout(tmp_path / "dns")
-    save = tmp_path / "save"
-    with caplog.at_level(logging.INFO):
+@pytest.fixture(scope="module")
+def dns_prepared(tmp_path_factory):
+    """``(root, out, log)``: ``prepare_dns`` run once on :func:`_dns_layout`,
+    its manifest paths and the text of its INFO+ log records."""
+    root = _dns_layout(tmp_path_factory.mktemp("dns_layout") / "dns")
+    save = tmp_path_factory.mktemp("dns_save")
+    stream = io.StringIO()
+    handler = logging.StreamHandler(stream)
+    handler.setLevel(logging.INFO)
+    logger = logging.getLogger()
+    level = logger.level
+    logger.addHandler(handler)
+    logger.setLevel(logging.INFO)
+    try:
         out = dns.prepare_dns(
             root, save, valid_ratio=0.2, test_ratio=0.1, min_duration=0.1
         )
+    finally:
+        logger.removeHandler(handler)
+        logger.setLevel(level)
+    return root, out, stream.getvalue()
+
+
+def test_prepare_dns_writes_every_manifest(dns_prepared):
+    _, out, _ = dns_prepared
     assert set(out) == {
         "train",
         "valid",
@@ -99,27 +118,45 @@ def test_prepare_dns_layout(tmp_path, caplog):
         "test_with_reverb",
         "test_real",
     }
-    train, valid, test = (
-        load_manifest(out[k]) for k in ("train", "valid", "test")
-    )
+
+
+def _splits(out):
+    return [load_manifest(out[k]) for k in ("train", "valid", "test")]
+
+
+def test_prepare_dns_splits_the_clean_speech(dns_prepared):
+    train, valid, test = _splits(dns_prepared[1])
     assert (len(train), len(valid), len(test)) == (7, 2, 1)
     ids = set(train) | set(valid) | set(test)
     assert ids == {f"book_{i:02d}" for i in range(10)}
     assert not (set(train) & set(valid) or set(train) & set(test))
+
+
+def test_prepare_dns_entry_fields(dns_prepared):
+    train, valid, test = _splits(dns_prepared[1])
     entry = {**train, **valid, **test}["book_03"]
     assert entry["wav"] == "{data_root}/datasets/clean/book_03.wav"
     assert entry["sample_rate"] == SR
     assert entry["duration"] == pytest.approx(0.28)
-    # corrupt, empty and short files: reported (with the path) and skipped
-    log = caplog.text
+
+
+def test_prepare_dns_reports_and_skips_bad_files(dns_prepared):
+    """Corrupt, empty and short files: reported (with the path), skipped."""
+    log = dns_prepared[2]
     assert "corrupt.wav" in log and "empty.wav" in log and "bad.wav" in log
     assert "skipped 1 files shorter than 0.100 s" in log
     assert "2 unreadable" in log
-    noise = load_manifest(out["noise"])
-    assert sorted(noise) == ["fan", "sub_hum"]
-    rir = load_manifest(out["rir"])
-    assert list(rir) == ["SLR26_room1_rir_1"]
-    # test set: pairs by fileid, the unpaired noisy file is reported
+
+
+def test_prepare_dns_noise_and_rir(dns_prepared):
+    _, out, _ = dns_prepared
+    assert sorted(load_manifest(out["noise"])) == ["fan", "sub_hum"]
+    assert list(load_manifest(out["rir"])) == ["SLR26_room1_rir_1"]
+
+
+def test_prepare_dns_pairs_the_test_set_by_fileid(dns_prepared):
+    """The unpaired noisy file is reported."""
+    root, out, log = dns_prepared
     pairs = load_manifest(out["test_no_reverb"], data_root=str(root))
     assert sorted(pairs) == ["fileid_1", "fileid_15", "fileid_158"]
     for fid in ("1", "15", "158"):
@@ -130,15 +167,22 @@ def test_prepare_dns_layout(tmp_path, caplog):
             f"_fileid_{fid}.wav"
         )
     assert "fileid_999.wav" in log and "no clean reference" in log
-    reverb = load_manifest(out["test_with_reverb"])
-    assert list(reverb) == ["fileid_7"]
+
+
+def test_prepare_dns_reverb_and_real_test_sets(dns_prepared):
+    _, out, _ = dns_prepared
+    assert list(load_manifest(out["test_with_reverb"])) == ["fileid_7"]
     real = load_manifest(out["test_real"])
     assert sorted(real["audioset_realrec_car_a"]) == [
         "duration",
         "noisy_wav",
         "sample_rate",
     ]
-    # nothing from the test set leaked into the training manifests
+
+
+def test_prepare_dns_keeps_the_test_set_out_of_training(dns_prepared):
+    _, out, _ = dns_prepared
+    train, noise = load_manifest(out["train"]), load_manifest(out["noise"])
     assert all("test_set" not in e["wav"] for e in {**train, **noise}.values())
 
 

@@ -32,6 +32,14 @@ HPARAMS = sorted((ROOT / "hparams").glob("*.yaml"))
 SCRIPTS = {
     "masksr.yaml": ["recipes/DNS/train.py", "recipes/DNS/extract_tokens.py"],
     "masksr_m.yaml": ["recipes/DNS/train.py", "recipes/DNS/extract_tokens.py"],
+    "masksr_input_waveform.yaml": [
+        "recipes/DNS/train.py",
+        "recipes/DNS/extract_tokens.py",
+    ],
+    "masksr_input_dac.yaml": [
+        "recipes/DNS/train.py",
+        "recipes/DNS/extract_tokens.py",
+    ],
 }
 
 _KEY = re.compile(r"^([A-Za-z_][A-Za-z0-9_]*)\s*:")

@@ -2,7 +2,8 @@
 
 :class:`AudioMAEDecoder` - projects the visible latents, inserts mask
 tokens, restores the order, adds decoder positions and runs global,
-shifted-window local (the released decoder, 16 blocks) or hybrid blocks.
+shifted-window local (the paper's default and the released decoder, 16
+blocks) or hybrid blocks.
 
 Authors
  * speechbrain-masksr contributors 2026
@@ -40,8 +41,9 @@ class AudioMAEDecoder(nn.Module):
     decoder_dim : int
         Decoder width.
     depth : int, optional
-        Blocks; default 8 for global, 16 for local / hybrid (the released
-        local decoder).
+        Blocks; default the paper's depth for ``mode`` (Huang et al. 2022,
+        Table 1c): 8 global, 16 local, and 8 local + ``n_global`` global
+        for hybrid ("Hwin, local (8) + global (4)").
     num_heads : int
         Attention heads.
     mode : str
@@ -57,8 +59,8 @@ class AudioMAEDecoder(nn.Module):
     shift : bool
         Shift the windows by half a window in time on odd local blocks.
     n_global : int
-        Global layers at the top of the hybrid stack (the paper's hybrid
-        decoder is not in the released code; 2 is our default).
+        Global layers at the top of the hybrid stack (paper Table 1c: 4;
+        the hybrid decoder is not in the released code).
     meta_drop : float
         Dropout of the local position-bias MLP (official 0.1, training only).
     pos_layout : str
@@ -86,7 +88,7 @@ class AudioMAEDecoder(nn.Module):
         mlp_ratio=4.0,
         window_size=(4, 4),
         shift=True,
-        n_global=2,
+        n_global=4,
         meta_drop=0.1,
         pos_layout="grid",
     ):
@@ -98,7 +100,7 @@ class AudioMAEDecoder(nn.Module):
         self.mode = mode
         self.pos_layout = pos_layout
         if depth is None:
-            depth = 8 if mode == "global" else 16
+            depth = {"global": 8, "local": 16}.get(mode, 8 + n_global)
         self.decoder_embed = nn.Linear(embed_dim, decoder_dim)
         self.mask_token = nn.Parameter(torch.zeros(1, 1, decoder_dim))
         self.decoder_pos_embed = nn.Parameter(

@@ -10,12 +10,12 @@ Authors
 import torch
 from torch import nn
 
-from speechbrain_masksr.lobes.attention import Block
 from speechbrain_masksr.lobes.patching import (
     PatchEmbed,
     grid_size,
     sincos_pos_embed_2d,
 )
+from speechbrain_masksr.lobes.transformer import TransformerBlock
 
 __all__ = ["VIT_CONFIGS", "AudioMAEEncoder", "vit_config"]
 
@@ -152,7 +152,14 @@ class AudioMAEEncoder(nn.Module):
         rates = torch.linspace(0, drop_path, depth).tolist()
         self.blocks = nn.ModuleList(
             [
-                Block(embed_dim, num_heads, mlp_ratio, drop_path=rate)
+                TransformerBlock(
+                    embed_dim,
+                    num_heads,
+                    d_ffn=int(embed_dim * mlp_ratio),
+                    dropout=0.0,
+                    drop_path=rate,
+                    norm_eps=1e-6,
+                )
                 for rate in rates
             ]
         )
