@@ -212,14 +212,14 @@ def read_label_names(hparams):
     >>> read_label_names({"labels_file": str(path), "n_classes": 3})
     Traceback (most recent call last):
     ...
-    ValueError: ... lists 2 classes but n_classes is 3; set --n_classes
+    ValueError: ... lists 2 classes but n_classes is 3; set the YAML key n_classes
     """
     with open(hparams["labels_file"], encoding="utf-8") as fin:
         names = json.load(fin)
     if len(names) != hparams["n_classes"]:
         raise ValueError(
             f"{hparams['labels_file']} lists {len(names)} classes but "
-            f"n_classes is {hparams['n_classes']}; set --n_classes"
+            f"n_classes is {hparams['n_classes']}; set the YAML key n_classes"
         )
     return names
 
