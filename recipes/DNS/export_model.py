@@ -49,6 +49,8 @@ from speechbrain_masksr.inference.restoration import (
 
 # Speech-encoder settings read from the instantiated encoder.
 ENCODER_ATTRS = ("n_fft", "hop_length", "power")
+#: Training-YAML keys copied as they are (decoding and long-audio windowing).
+WINDOW_KEYS = ("upper_levels", "window_seconds", "overlap_seconds", "crossfade")
 AUTO_MIN_KEYS = ("loss", "valid_loss")
 
 
@@ -161,8 +163,10 @@ def model_config(hparams):
     Returns
     -------
     config : dict
-        Keys of :data:`CONFIG_KEYS`, ``noise`` (from ``sampling_noise``)
-        and the speech encoder's STFT settings.
+        Keys of :data:`CONFIG_KEYS`, ``noise`` (from ``sampling_noise``),
+        those of :data:`WINDOW_KEYS` the YAML sets (the test stage's
+        hierarchical decoding and windowing) and the speech encoder's STFT
+        settings.
     """
     missing = [
         k for k in (*CONFIG_KEYS, "model", "codec_path") if k not in hparams
@@ -172,6 +176,10 @@ def model_config(hparams):
     config = {k: hparams[k] for k in CONFIG_KEYS}
     if "sampling_noise" in hparams:
         config["noise"] = hparams["sampling_noise"]
+    # Same decoding and windowing as the recipe's test stage.
+    for key in WINDOW_KEYS:
+        if hparams.get(key) is not None:
+            config[key] = hparams[key]
     encoder = getattr(hparams["model"], "encoder", None)
     for attr in ENCODER_ATTRS:
         if hasattr(encoder, attr):

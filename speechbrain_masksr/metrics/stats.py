@@ -36,7 +36,7 @@ class MetricFunction:
         Rate of the waveforms.
     **kwargs
         Passed to :func:`compute_metrics` (``spk_weights``,
-        ``dnsmos_personalized``).
+        ``dnsmos_personalized``, ``spk_model``).
 
     Example
     -------

@@ -26,7 +26,10 @@ from speechbrain_masksr.metrics import (
 )
 
 SR = 16000
-HEADER = "file,lsd,pesq,estoi,si_sdr,dnsmos_sig,dnsmos_bak,dnsmos_ovrl,spk_sim"
+HEADER = (
+    "file,lsd,pesq,estoi,si_sdr,dnsmos_sig,dnsmos_bak,dnsmos_ovrl,"
+    "spk_sim_resemblyzer"
+)
 FREE_HEADER = "file,dnsmos_sig,dnsmos_bak,dnsmos_ovrl,dnsmos_p808"
 FREE_KEYS = ("sig", "bak", "ovrl", "p808")
 #: The clean voice of these tests (shared generator, 1.5 s at 130 Hz).
@@ -91,7 +94,7 @@ def test_cli_pairs_lists_unpaired_and_writes_csv(folders, tmp_path, capsys):
     by_file = {r[0]: dict(zip(rows[0], r)) for r in rows[1:]}
     assert sorted(by_file) == ["a.wav", "sub/c.wav"]
     for row in by_file.values():
-        assert row["dnsmos_ovrl"] == "" and row["spk_sim"] == ""
+        assert row["dnsmos_ovrl"] == "" and row["spk_sim_resemblyzer"] == ""
         assert 1.0 <= float(row["pesq"]) <= 4.65
     # Values agree with the library on the files as written.
     ref_a, _ = load_audio(ref / "a.wav")
