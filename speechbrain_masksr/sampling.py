@@ -24,6 +24,16 @@ Decoding starts from a fully masked codegram. At step ``i`` of ``S``
    0 at the last step. The lowest-scored newly sampled tokens are re-masked,
    all the others are kept for good.
 
+Hierarchical (SoundStorm-style) decoding, :func:`hierarchical_sample`,
+fills one codebook level after the other. By default (``upper_levels=
+"greedy"``, the MaskSR paper's ablation, following SoundStorm) the first
+level gets ``steps`` MaskGIT iterations and every higher level ONE greedy
+pass (argmax of the guided logits for all its positions at once): with the
+9 DAC codebooks and 40 steps that is ``40 + 8 = 48`` model calls.
+``upper_levels="iterative"`` instead samples the higher levels like the
+first one, with ``max(1, steps // 10)`` iterations each (``40 + 8 x 4 =
+72`` calls).
+
 Classifier-free guidance follows MaskSR: ``l = (1 + w) * l_c - w * l_u``.
 With ``w = 2`` (default) this equals ``cond_scale = 3`` in the
 ``l_u + s * (l_c - l_u)`` convention of MaskGIT / MUSE / SoundStorm code.
@@ -45,9 +55,12 @@ __all__ = [
     "maskgit_sample",
     "hierarchical_sample",
     "default_level_steps",
+    "UPPER_LEVEL_MODES",
 ]
 
 NOISE_TYPES = ("gaussian", "gumbel", "none")
+#: How the hierarchical sampler fills the levels above the first one.
+UPPER_LEVEL_MODES = ("greedy", "iterative")
 
 
 def cosine_schedule(r):
@@ -402,12 +415,20 @@ def maskgit_sample(
     return tokens.masked_fill(~active, pad_value)
 
 
-def default_level_steps(steps, n_codebooks):
+def _check_upper_levels(upper_levels):
+    if upper_levels not in UPPER_LEVEL_MODES:
+        raise ValueError(
+            f"upper_levels must be one of {UPPER_LEVEL_MODES}, "
+            f"got {upper_levels!r}"
+        )
+
+
+def default_level_steps(steps, n_codebooks, upper_levels="greedy"):
     """Default step split of the hierarchical sampler.
 
-    Level 0 gets ``steps`` iterations and every higher level
-    ``max(1, steps // 10)`` (SoundStorm spends most iterations on the
-    first level).
+    Level 0 gets ``steps`` iterations. The higher levels get one pass
+    each with ``upper_levels="greedy"`` (MaskSR / SoundStorm), or
+    ``max(1, steps // 10)`` iterations each with ``"iterative"``.
 
     Arguments
     ---------
@@ -415,18 +436,26 @@ def default_level_steps(steps, n_codebooks):
         Iterations of the first level.
     n_codebooks : int
         Number of levels.
+    upper_levels : str
+        ``"greedy"`` or ``"iterative"``.
 
     Returns
     -------
     level_steps : list of int
-        Iterations per level.
+        Iterations per level (their sum is the number of model calls).
 
     Example
     -------
-    >>> default_level_steps(40, 4)
+    >>> default_level_steps(40, 9)
+    [40, 1, 1, 1, 1, 1, 1, 1, 1]
+    >>> sum(default_level_steps(40, 9))
+    48
+    >>> default_level_steps(40, 4, upper_levels="iterative")
     [40, 4, 4, 4]
     """
-    return [int(steps)] + [max(1, int(steps) // 10)] * (n_codebooks - 1)
+    _check_upper_levels(upper_levels)
+    upper = 1 if upper_levels == "greedy" else max(1, int(steps) // 10)
+    return [int(steps)] + [upper] * (n_codebooks - 1)
 
 
 def hierarchical_sample(
@@ -444,14 +473,24 @@ def hierarchical_sample(
     generator=None,
     device=None,
     pad_value=0,
+    upper_levels="greedy",
 ):
     """SoundStorm-style decoding, one codebook level after the other.
 
-    Level ``q`` is generated with ``level_steps[q]`` MaskGIT iterations
-    while levels ``< q`` are given (already generated) and levels ``> q``
-    stay fully masked, as in hierarchical training. Re-masking ranks tokens
-    within the active level only. The model is called
-    ``sum(level_steps)`` times.
+    Level ``q`` is generated with ``level_steps[q]`` iterations while
+    levels ``< q`` are given (already generated) and levels ``> q`` stay
+    fully masked, as in hierarchical training. Re-masking ranks tokens
+    within the active level only. The model is called ``sum(level_steps)``
+    times.
+
+    Level 0 is always decoded with MaskGIT sampling (``temperature``,
+    ``noise``). With ``upper_levels="greedy"`` (default; MaskSR's
+    hierarchical variant, after SoundStorm) the higher levels are decoded
+    greedily: each position takes the argmax of the guided logits and
+    multi-step levels rank by plain confidence (no noise); with
+    ``level_steps[q] = 1`` (see :func:`default_level_steps`) a level is one
+    argmax pass. ``upper_levels="iterative"`` samples every level like
+    level 0.
 
     Arguments
     ---------
@@ -466,11 +505,12 @@ def hierarchical_sample(
     mask_id : int
         Id of the mask token.
     level_steps : sequence of int
-        Iterations for each level (length ``Q``).
+        Iterations for each level (length ``Q``), e.g.
+        ``default_level_steps(40, 9)`` = ``[40, 1, ..., 1]`` (48 calls).
     temperature : float
-        Sampling temperature.
+        Sampling temperature (level 0; every level if ``"iterative"``).
     noise : str
-        ``"gaussian"``, ``"gumbel"`` or ``"none"``.
+        ``"gaussian"``, ``"gumbel"`` or ``"none"`` (same levels).
     noise_variance : float
         Initial Gaussian noise variance.
     choice_temperature : float
@@ -483,6 +523,8 @@ def hierarchical_sample(
         Device of the codegram.
     pad_value : int
         Token written at padded frames of the result.
+    upper_levels : str
+        ``"greedy"`` or ``"iterative"`` (see above).
 
     Returns
     -------
@@ -496,9 +538,10 @@ def hierarchical_sample(
     ...     seen.append((tokens == 16).sum(dim=(0, 2)).tolist())
     ...     return torch.randn(*tokens.shape, 16)
     >>> out = hierarchical_sample(fn, 1, 2, 4, 16, level_steps=[2, 1])
-    >>> seen[0], seen[2]  # level 1 starts once level 0 is complete
-    ([4, 4], [0, 4])
+    >>> seen  # level 1 starts once level 0 is complete: 2 + 1 calls
+    [[4, 4], [2, 4], [0, 4]]
     """
+    _check_upper_levels(upper_levels)
     if len(level_steps) != n_codebooks:
         raise ValueError(
             f"level_steps needs one entry per codebook ({n_codebooks}), "
@@ -510,13 +553,14 @@ def hierarchical_sample(
     for level, steps in enumerate(level_steps):
         active = torch.zeros_like(tokens, dtype=torch.bool)
         active[:, level] = valid
+        greedy = level > 0 and upper_levels == "greedy"
         tokens = maskgit_fill(
             logits_fn,
             tokens,
             active,
             steps,
-            temperature=temperature,
-            noise=noise,
+            temperature=0.0 if greedy else temperature,
+            noise="none" if greedy else noise,
             noise_variance=noise_variance,
             choice_temperature=choice_temperature,
             generator=generator,

@@ -59,6 +59,8 @@ ENCODER_ATTRS = {
     "conv_channels": "conv_channels",
     "conv_kernel": "conv_kernel",
 }
+#: Training-YAML keys copied as they are (decoding and long-audio windowing).
+WINDOW_KEYS = ("upper_levels", "window_seconds", "overlap_seconds", "crossfade")
 AUTO_MIN_KEYS = ("loss", "valid_loss")
 
 
@@ -171,9 +173,11 @@ def model_config(hparams):
     Returns
     -------
     config : dict
-        Keys of :data:`CONFIG_KEYS`, ``noise`` (from ``sampling_noise``)
-        and the speech encoder's settings (:data:`ENCODER_ATTRS`: input
-        features, blocks, STFT or convolution front end).
+        Keys of :data:`CONFIG_KEYS`, ``noise`` (from ``sampling_noise``),
+        those of :data:`WINDOW_KEYS` the YAML sets (the test stage's
+        hierarchical decoding and windowing) and the speech encoder's
+        settings (:data:`ENCODER_ATTRS`: input features, blocks, STFT or
+        convolution front end).
     """
     for key in ("model", "codec_path"):
         if key not in hparams:
@@ -192,6 +196,10 @@ def model_config(hparams):
     )
     if "sampling_noise" in hparams:
         config["noise"] = hparams["sampling_noise"]
+    # Same decoding and windowing as the recipe's test stage.
+    for key in WINDOW_KEYS:
+        if hparams.get(key) is not None:
+            config[key] = hparams[key]
     return config
 
 

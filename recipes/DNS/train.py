@@ -6,8 +6,12 @@ example is a random crop aligned to the 512-sample codec frames, degraded on
 the fly by the general speech restoration pipeline (noise, reverberation,
 clipping, band limitation). Validation reports the masked-token loss, the
 token accuracy of each codebook and, on a few clips, restored-audio metrics;
-the test stage restores every test file, writes the restored audio and a
-Markdown metrics table.
+the test stage restores every test file (in windows, with the function the
+``SpeechRestoration`` interface uses: ``window_seconds``, ``overlap_seconds``,
+``crossfade``), writes the restored audio and a Markdown metrics table.
+Test sets without clean references (DNS ``real_recordings``: add
+``test_real`` to ``test_sets``) are restored and scored reference-free
+(DNSMOS SIG/BAK/OVRL per file and as means, as ``masksr-eval --est``).
 
 To run this recipe (from the repository root)::
 
@@ -49,7 +53,7 @@ from speechbrain_masksr.data.token_cache import (
     manifest_cache_entries,
     random_frame_offset,
 )
-from speechbrain_masksr.dataio import load_segment
+from speechbrain_masksr.dataio import load_audio, load_segment
 from speechbrain_masksr.distributed import ddp_finish
 
 logger = get_logger(__name__)
@@ -74,6 +78,33 @@ def item_seed(base, uid):
     return int(digest[:15], 16)
 
 
+def reference_free_sets(hparams, manifests):
+    """Names of the test sets whose items have no clean reference.
+
+    Arguments
+    ---------
+    hparams : dict
+        Hyperparameters (``test_sets``).
+    manifests : dict
+        ``{name: json path}``.
+
+    Returns
+    -------
+    set of str
+        E.g. ``{"test_real"}`` (DNS ``real_recordings``): manifests whose
+        entries have neither ``clean_wav`` nor ``wav``.
+    """
+    names = set()
+    for name in hparams["test_sets"]:
+        if name == "test" or name not in manifests:
+            continue
+        with open(manifests[name], encoding="utf-8") as fin:
+            entries = json.load(fin)
+        if any("clean_wav" not in e for e in entries.values()):
+            names.add(name)
+    return names
+
+
 def dataio_prep(hparams, manifests, cache, distortion, debug_items=None):
     """Build the train / valid / test datasets.
 
@@ -94,6 +125,8 @@ def dataio_prep(hparams, manifests, cache, distortion, debug_items=None):
     -------
     dict
         ``{"train", "valid", <test set names>}`` -> DynamicItemDataset.
+        Items of reference-free test sets (:func:`reference_free_sets`)
+        hold ``id`` and ``degraded_sig`` only.
     """
     sr = hparams["sample_rate"]
     hop = hparams["codec"].hop_length
@@ -158,14 +191,19 @@ def dataio_prep(hparams, manifests, cache, distortion, debug_items=None):
 
         return pipeline
 
-    def load(name, pipeline):
+    @sb.utils.data_pipeline.takes("noisy_wav")
+    @sb.utils.data_pipeline.provides("degraded_sig")
+    def reference_free_pipeline(noisy_wav):
+        return load_audio(noisy_wav, sample_rate=sr)[0]
+
+    def load(name, pipeline, keys=outputs):
         data = sb.dataio.dataset.DynamicItemDataset.from_json(
             manifests[name], replacements=replacements
         )
         if debug_items is not None:
             data = data.filtered_sorted(select_n=debug_items)
         sb.dataio.dataset.add_dynamic_item([data], pipeline)
-        sb.dataio.dataset.set_output_keys([data], outputs)
+        sb.dataio.dataset.set_output_keys([data], keys)
         return data
 
     datasets = {}
@@ -180,18 +218,16 @@ def dataio_prep(hparams, manifests, cache, distortion, debug_items=None):
                 f"test set {name!r} has no manifest in {hparams['save_folder']}"
                 f" (prepared: {sorted(manifests)})"
             )
+    reference_free = reference_free_sets(hparams, manifests)
+    for name in hparams["test_sets"]:
         if name == "test":
             datasets[name] = load(name, test_pipeline)
-            continue
-        with open(manifests[name], encoding="utf-8") as fin:
-            entries = json.load(fin)
-        if any("clean_wav" not in e for e in entries.values()):
-            raise ValueError(
-                f"test set {name!r} has items without a clean reference "
-                "(clean_wav); only paired sets (test_no_reverb, "
-                "test_with_reverb) can be scored"
+        elif name in reference_free:
+            datasets[name] = load(
+                name, reference_free_pipeline, ["id", "degraded_sig"]
             )
-        datasets[name] = load(name, paired_pipeline(name))
+        else:
+            datasets[name] = load(name, paired_pipeline(name))
     return datasets
 
 
@@ -326,9 +362,13 @@ if __name__ == "__main__":
         train_loader_kwargs=hparams["train_dataloader_opts"],
         valid_loader_kwargs=hparams["valid_dataloader_opts"],
     )
+    reference_free = reference_free_sets(hparams, manifests)
     for name in hparams["test_sets"]:
         brain.evaluate_set(
-            name, datasets[name], hparams["test_dataloader_opts"]
+            name,
+            datasets[name],
+            hparams["test_dataloader_opts"],
+            reference_free=name in reference_free,
         )
     brain.write_metrics_table(hparams["metrics_file"])
     ddp_finish()

@@ -21,6 +21,14 @@ Stages:
   ``<restore_folder>/<set>/<id>.wav`` (the input to ``unprocessed/``), and
   scored; :meth:`MaskSRBrain.write_metrics_table` writes the Markdown table
   (Unprocessed / MaskSR / DAC resynthesis of the clean tokens / Target).
+  Sets without references (``evaluate_set(..., reference_free=True)``, e.g.
+  DNS ``real_recordings``) have no loss: their files are restored, written
+  and scored by ``masksr-eval --est``'s function (DNSMOS).
+
+Restoration (:meth:`MaskSRBrain.restore`) cuts the audio into windows with
+:func:`~speechbrain_masksr.inference.windowing.restore_windowed`, the
+function of the ``SpeechRestoration`` interface, so test numbers match what
+the exported model gives.
 
 Evaluation metrics go through SpeechBrain ``MetricStats`` objects made in
 ``on_stage_start`` and summarised in ``on_stage_end``: the token accuracy
@@ -216,14 +224,77 @@ def system_means(stats):
     return out
 
 
+def reference_free_metrics(metrics):
+    """The reference-free metrics of a selection (DNSMOS if it has none).
+
+    Sets without clean references (DNS ``real_recordings``) are scored
+    with these only.
+
+    Arguments
+    ---------
+    metrics : iterable of str
+        Metric names or groups (see
+        :func:`speechbrain_masksr.metrics.expand_metrics`).
+
+    Returns
+    -------
+    tuple of str
+        The names that need no reference, or ``("dnsmos",)`` (DNSMOS
+        P.835 SIG/BAK/OVRL) when there is none.
+
+    Example
+    -------
+    >>> reference_free_metrics(["dnsmos", "lsd", "pesq", "spk_sim"])
+    ('dnsmos',)
+    >>> reference_free_metrics(["lsd", "estoi"])
+    ('dnsmos',)
+    >>> reference_free_metrics(["lsd", "dnsmos_ovrl", "dnsmos_p808"])
+    ('dnsmos_ovrl', 'dnsmos_p808')
+    """
+    from speechbrain_masksr.metrics.compute import (
+        METRIC_GROUPS,
+        NONINTRUSIVE_COLUMNS,
+    )
+
+    free = []
+    for name in metrics:
+        name = str(name).strip().lower()
+        cols = METRIC_GROUPS.get(name, ())
+        if cols and all(c in NONINTRUSIVE_COLUMNS for c in cols):
+            free.append(name)
+    return tuple(dict.fromkeys(free)) or ("dnsmos",)
+
+
+def _reference_free_section(name, result):
+    """Markdown lines of a reference-free set in the metrics table."""
+    from speechbrain_masksr.metrics import metrics_table
+
+    lines = [f"## {name} ({result['clips']} clips, no reference)", ""]
+    lines.append(
+        "Reference-free scores of the written files (as `masksr-eval "
+        f"--est`; per file in `{name}/scores.csv` and "
+        f"`{name}/unprocessed/scores.csv` of the restore folder)."
+    )
+    for system, keys in result.get("failed", {}).items():
+        if keys:
+            lines.append(f"{system}: {len(keys)} file(s) not scored.")
+    lines.append("")
+    columns = ["files"] + list(result["metrics"])
+    lines.append(metrics_table(result["systems"], columns=columns).rstrip())
+    lines.append("")
+    return lines
+
+
 class MaskSRBrain(sb.Brain):
     """Brain for MaskSR (see the module docstring for batches and stages).
 
     Hyperparameters read (``self.hparams``): ``codec`` (frozen
     DACTokenizer), ``sample_rate``, ``seed``, ``eval_seed``,
     ``lr_scheduler``, ``sampling_steps``, ``guidance``, ``sampling_noise``,
-    ``valid_restore_clips``, ``valid_restore_every``, ``valid_metrics``,
-    ``test_metrics``, ``restore_folder``, ``train_logger`` and
+    ``upper_levels``, ``segment_seconds``, ``window_seconds``,
+    ``overlap_seconds``, ``crossfade``, ``valid_restore_clips``,
+    ``valid_restore_every``, ``valid_metrics``, ``test_metrics``,
+    ``spk_model``, ``restore_folder``, ``train_logger`` and
     ``epoch_counter``.
 
     Example
@@ -368,7 +439,15 @@ class MaskSRBrain(sb.Brain):
 
     # ------------------------------------------------------------ restoring
     def restore(self, degraded, wav_lens=None, seed=None):
-        """Restore waveforms: iterative decoding, then DAC decoding.
+        """Restore waveforms window by window, as the interface does.
+
+        The audio is cut into windows (``window_seconds``,
+        ``overlap_seconds``, ``crossfade``) by
+        :func:`~speechbrain_masksr.inference.windowing.restore_windowed`,
+        the function :class:`~speechbrain_masksr.inference.SpeechRestoration`
+        uses too; each window is decoded iteratively
+        (``sampling_steps``, ``guidance``, ``sampling_noise``,
+        ``upper_levels``) and turned back into audio by the DAC decoder.
 
         Arguments
         ---------
@@ -381,20 +460,45 @@ class MaskSRBrain(sb.Brain):
 
         Returns
         -------
-        tokens : torch.Tensor
-            ``[batch, Q, frames]`` predicted clean tokens.
-        wavs : torch.Tensor
-            ``[batch, frames * hop]`` restored audio.
+        torch.Tensor
+            ``[batch, time]`` restored audio, zero past each length.
         """
-        tokens = self.raw_model.generate(
-            degraded,
-            steps=self.hparams.sampling_steps,
-            guidance=self.hparams.guidance,
-            noise=self.hparams.sampling_noise,
-            seed=seed,
-            wav_lens=wav_lens,
+        from speechbrain_masksr.inference.windowing import (
+            restore_windowed,
+            window_samples,
         )
-        return tokens, self._decode(tokens)
+
+        hparams = self.hparams
+        settings = dict(
+            steps=hparams.sampling_steps,
+            guidance=hparams.guidance,
+            noise=hparams.sampling_noise,
+            upper_levels=getattr(self.hparams, "upper_levels", "greedy"),
+        )
+
+        def restore_fn(chunks, chunk_seed):
+            tokens = self.raw_model.generate(
+                chunks, seed=chunk_seed, **settings
+            )
+            return self._decode(tokens)[:, : chunks.shape[1]]
+
+        window, overlap = window_samples(
+            hparams.sample_rate,
+            getattr(self.hparams, "window_seconds", hparams.segment_seconds),
+            getattr(self.hparams, "overlap_seconds", 0.5),
+        )
+        samples = relative_to_absolute(
+            wav_lens, degraded.shape[1], degraded.shape[0]
+        ).tolist()
+        return restore_windowed(
+            restore_fn,
+            degraded,
+            samples,
+            window,
+            overlap,
+            crossfade=getattr(self.hparams, "crossfade", "hann"),
+            seed=seed,
+        )
 
     def _decode(self, tokens):
         """DAC decoding in float32 (outside any mixed-precision context)."""
@@ -422,7 +526,7 @@ class MaskSRBrain(sb.Brain):
         degraded, wav_lens = batch.degraded_sig
         clean, _ = batch.clean_sig
         n = min(wanted, degraded.shape[0])
-        _, restored = self.restore(
+        restored = self.restore(
             degraded[:n], wav_lens[:n], seed=self.hparams.eval_seed
         )
         samples = relative_to_absolute(wav_lens[:n], degraded.shape[1]).tolist()
@@ -437,9 +541,7 @@ class MaskSRBrain(sb.Brain):
             return
         degraded, wav_lens = batch.degraded_sig
         clean, _ = batch.clean_sig
-        _, restored = self.restore(
-            degraded, wav_lens, seed=self.hparams.eval_seed
-        )
+        restored = self.restore(degraded, wav_lens, seed=self.hparams.eval_seed)
         resynth = self._decode(self._tokens(batch))
         folder = Path(self.hparams.restore_folder) / self.test_set_name
         sr = self.hparams.sample_rate
@@ -458,6 +560,91 @@ class MaskSRBrain(sb.Brain):
             self._score("MaskSR", uid, ref, est)
             self._score("DAC resynthesis", uid, ref, resynth[i, :length])
             self._score("Target", uid, ref, ref)
+
+    @torch.no_grad()
+    def evaluate_batch(self, batch, stage):
+        """Evaluate one batch; reference-free test sets are only restored.
+
+        Arguments
+        ---------
+        batch : PaddedBatch
+            The batch (``id`` and ``degraded_sig`` only for a
+            reference-free set).
+        stage : sb.Stage
+            The stage.
+
+        Returns
+        -------
+        torch.Tensor
+            The detached loss (NaN, which SpeechBrain's running average
+            skips, for a reference-free set: it has no clean tokens).
+        """
+        if stage == sb.Stage.TEST and getattr(self, "reference_free", False):
+            self._reference_free_restore(batch)
+            return torch.tensor(float("nan"))
+        return super().evaluate_batch(batch, stage)
+
+    def _reference_free_restore(self, batch):
+        """Restore a batch without references; write restored + input."""
+        if not if_main_process():
+            return
+        batch = batch.to(self.device)
+        degraded, wav_lens = batch.degraded_sig
+        restored = self.restore(degraded, wav_lens, seed=self.hparams.eval_seed)
+        folder = Path(self.hparams.restore_folder) / self.test_set_name
+        sr = self.hparams.sample_rate
+        samples = relative_to_absolute(wav_lens, degraded.shape[1]).tolist()
+        for i, uid in enumerate(batch.id):
+            length = samples[i]
+            est = folder / f"{uid}.wav"
+            raw = folder / "unprocessed" / f"{uid}.wav"
+            save_audio(est, restored[i, :length].cpu(), sr)
+            save_audio(raw, degraded[i, :length].cpu(), sr)
+            self.reference_free_files["MaskSR"].append(est)
+            self.reference_free_files["Unprocessed"].append(raw)
+
+    def _score_reference_free(self):
+        """Score the written files as ``masksr-eval --est`` does.
+
+        Returns
+        -------
+        dict
+            The ``test_results`` entry of the set.
+        """
+        from speechbrain_masksr.cli.evaluate import (
+            NONINTRUSIVE_CSV_COLUMNS,
+            score_files,
+            summarize_scores,
+            write_csv,
+        )
+        from speechbrain_masksr.metrics.compute import (
+            expand_nonintrusive_metrics,
+        )
+
+        metrics = reference_free_metrics(self.hparams.test_metrics)
+        columns = expand_nonintrusive_metrics(metrics)
+        folder = Path(self.hparams.restore_folder) / self.test_set_name
+        systems, failed = {}, {}
+        for system, root in (
+            ("Unprocessed", folder / "unprocessed"),
+            ("MaskSR", folder),
+        ):
+            files = self.reference_free_files[system]
+            rows, bad = score_files(files, root, metrics)
+            if rows:
+                write_csv(
+                    root / "scores.csv", rows, columns=NONINTRUSIVE_CSV_COLUMNS
+                )
+            systems[system] = summarize_scores(rows, bad)
+            failed[system] = bad
+        clips = len(self.reference_free_files["MaskSR"])
+        return {
+            "reference_free": True,
+            "metrics": list(columns),
+            "systems": systems,
+            "failed": failed,
+            "clips": clips,
+        }
 
     # ---------------------------------------------------------------- stages
     def on_stage_start(self, stage, epoch=None):
@@ -489,11 +676,16 @@ class MaskSRBrain(sb.Brain):
             systems = TEST_SYSTEMS
             metrics = getattr(self.hparams, "test_metrics", None)
         self.restore_stats = {
-            system: multi_metric_stats(metrics, self.hparams.sample_rate)
+            system: multi_metric_stats(
+                metrics,
+                self.hparams.sample_rate,
+                spk_model=getattr(self.hparams, "spk_model", None),
+            )
             for system in (systems if metrics else ())
         }
         if not hasattr(self, "test_set_name"):
             self.test_set_name = "test"
+        self.reference_free_files = {"Unprocessed": [], "MaskSR": []}
 
     def on_stage_end(self, stage, stage_loss, epoch=None):
         """Log statistics, step checkpoints, collect test scores.
@@ -510,6 +702,9 @@ class MaskSRBrain(sb.Brain):
         stats = {"loss": float(stage_loss)}
         if stage == sb.Stage.TRAIN:
             self.train_stats = stats
+            return
+        if stage == sb.Stage.TEST and getattr(self, "reference_free", False):
+            self._end_reference_free()
             return
         stats.update(self.accuracy.summarize())
         means = system_means(self.restore_stats)
@@ -549,7 +744,30 @@ class MaskSRBrain(sb.Brain):
                 ),
             }
 
-    def evaluate_set(self, name, dataset, loader_kwargs):
+    def _end_reference_free(self):
+        """Stage end of a reference-free set: score, log, keep the means."""
+        if not if_main_process():
+            return
+        result = self._score_reference_free()
+        stats = {}
+        for system, row in result["systems"].items():
+            tag = system.lower().replace(" ", "_")
+            for key, value in row.items():
+                if key != "files" and not math.isnan(value):
+                    stats[f"{tag}_{key}"] = value
+        self.hparams.train_logger.log_stats(
+            stats_meta={
+                "Epoch loaded": self.hparams.epoch_counter.current,
+                "test set": self.test_set_name,
+                "reference-free": True,
+            },
+            test_stats=stats,
+        )
+        if not hasattr(self, "test_results"):
+            self.test_results = {}
+        self.test_results[self.test_set_name] = result
+
+    def evaluate_set(self, name, dataset, loader_kwargs, reference_free=False):
         """Evaluate one named test set with the best (lowest loss) checkpoint.
 
         Arguments
@@ -560,16 +778,26 @@ class MaskSRBrain(sb.Brain):
             The test data.
         loader_kwargs : dict
             DataLoader options.
+        reference_free : bool
+            The set has no clean references (e.g. DNS ``real_recordings``;
+            items hold ``id`` and ``degraded_sig`` only): its files are
+            restored, written, and scored reference-free by the function
+            of ``masksr-eval --est`` (DNSMOS; the reference-free metrics
+            of ``test_metrics``), per file (``scores.csv``) and as means.
 
         Returns
         -------
         float
-            The average test loss.
+            The average test loss (0 for a reference-free set).
         """
         self.test_set_name = name
-        return self.evaluate(
-            dataset, min_key="loss", test_loader_kwargs=dict(loader_kwargs)
-        )
+        self.reference_free = bool(reference_free)
+        try:
+            return self.evaluate(
+                dataset, min_key="loss", test_loader_kwargs=dict(loader_kwargs)
+            )
+        finally:
+            self.reference_free = False
 
     def write_metrics_table(self, path):
         """Write the Markdown metrics table of all evaluated test sets.
@@ -594,6 +822,9 @@ class MaskSRBrain(sb.Brain):
         results = getattr(self, "test_results", {})
         parts = ["# MaskSR test results", ""]
         for name, result in results.items():
+            if result.get("reference_free"):
+                parts.extend(_reference_free_section(name, result))
+                continue
             parts.append(f"## {name} ({result['clips']} clips)")
             parts.append("")
             parts.append(

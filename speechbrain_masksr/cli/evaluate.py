@@ -1,15 +1,20 @@
 """``masksr-eval``: score estimates against references, or on their own.
 
-**Paired mode** (``--ref`` and ``--est``): files are paired by identical relative path (recursive; for flat folders
-this is the file name). Files without a partner are listed on stderr in both
+**Paired mode** (``--ref`` and ``--est``): files are paired by identical
+relative path (recursive; for flat folders this is the file name). Files without a partner are listed on stderr in both
 directions, never silently dropped. Every pair is scored with
 :func:`speechbrain_masksr.metrics.compute_metrics` at the reference's rate
 (an estimate at another rate is resampled to it with ``soxr_hq``; lengths
 are truncated to the shorter file). The mean of each metric (NaN-skipping)
 is printed as a Markdown table on stdout; ``--csv`` writes one row per file
 with the columns ``file,lsd,pesq,estoi,si_sdr,dnsmos_sig,dnsmos_bak,
-dnsmos_ovrl,spk_sim`` (metrics not selected are left empty, failed ones are
-``nan``).
+dnsmos_ovrl,spk_sim_resemblyzer`` (metrics not selected are left empty,
+failed ones are ``nan``), plus ``pesq_nb``, ``dnsmos_p808`` or
+``spk_sim_ecapa`` when selected. Speaker similarity is named after its
+encoder: ``spk_sim`` (default) is Resemblyzer's, ``spk_sim_ecapa``
+SpeechBrain's ECAPA model, whose weights ``--spk-model`` gives (a local
+folder with ``hyperparams.yaml`` and ``embedding_model.ckpt``, or a hub id
+such as ``speechbrain/spkrec-ecapa-voxceleb``).
 
 **Reference-free mode** (``--est`` alone): every audio file under ``--est``
 (recursive) is scored with
@@ -26,14 +31,20 @@ Example::
 
     masksr-eval --ref data/clean --est results/enhanced --csv scores.csv
     masksr-eval --ref clean --est noisy --metrics lsd,pesq,estoi,si_sdr
+    masksr-eval --ref clean --est out --metrics spk_sim,spk_sim_ecapa \\
+        --spk-model pretrained_models/spkrec-ecapa-voxceleb
     masksr-eval --est results/enhanced --csv dnsmos.csv --name model
 
 Exit status: 2 for bad arguments (missing folder, unknown metric, an
-intrusive metric without ``--ref``) or a missing optional dependency
-(``resemblyzer`` for ``spk_sim``, ``speechmos``/``onnxruntime`` for
-DNSMOS). Otherwise, paired mode: 0 when at least one pair was scored, 1
-when none was; reference-free mode: 0 when every file was scored, 1 when
-any file could not be (or there was none).
+intrusive metric without ``--ref``, ``spk_sim_ecapa`` without a usable
+``--spk-model``) or a missing optional dependency (``resemblyzer`` for
+``spk_sim``, ``speechmos``/``onnxruntime`` for DNSMOS). Otherwise, paired
+mode: 0 when at least one pair was scored, 1 when none was; reference-free
+mode: 0 when every file was scored, 1 when any file could not be (or there
+was none).
+
+The reference-free scoring is :func:`score_files`, also used by the DNS
+recipe's test stage for sets without references (``test_real``).
 
 Authors
  * speechbrain-masksr contributors 2026
@@ -123,7 +134,8 @@ def build_parser():
             + ", ".join(METRIC_GROUPS)
             + " (default: "
             + ",".join(DEFAULT_METRICS)
-            + "; e.g. skip dnsmos,spk_sim for speed). Without --ref only "
+            + "; spk_sim_ecapa needs --spk-model; e.g. skip dnsmos,spk_sim "
+            "for speed). Without --ref only "
             "the dnsmos ones (default: " + ",".join(NONINTRUSIVE_METRICS) + ")"
         ),
     )
@@ -131,6 +143,16 @@ def build_parser():
         "--spk-weights",
         default=None,
         help="another Resemblyzer-format speaker encoder checkpoint",
+    )
+    parser.add_argument(
+        "--spk-model",
+        default=None,
+        help=(
+            "SpeechBrain ECAPA speaker verification model for "
+            "spk_sim_ecapa: a folder with hyperparams.yaml and "
+            "embedding_model.ckpt, or a hub id such as "
+            "speechbrain/spkrec-ecapa-voxceleb"
+        ),
     )
     parser.add_argument(
         "--dnsmos-personalized",
@@ -339,7 +361,7 @@ def write_csv(path, rows, extra_columns=(), columns=CSV_COLUMNS):
     >>> path = getfixture("tmpdir") / "s.csv"
     >>> write_csv(path, [{"file": "a.wav", "pesq": 3.0}])
     >>> print(open(path).read().strip())
-    file,lsd,pesq,estoi,si_sdr,dnsmos_sig,dnsmos_bak,dnsmos_ovrl,spk_sim
+    file,lsd,pesq,estoi,si_sdr,dnsmos_sig,dnsmos_bak,dnsmos_ovrl,spk_sim_resemblyzer
     a.wav,,3.000000,,,,,,
     """
     columns = list(columns) + [c for c in extra_columns]
@@ -417,6 +439,14 @@ def main(argv=None):
             file=err,
         )
         return 2
+    if "spk_sim_ecapa" in columns:
+        from speechbrain_masksr.metrics.speaker import get_ecapa
+
+        try:
+            get_ecapa(args.spk_model)
+        except (ValueError, FileNotFoundError, RuntimeError) as error:
+            print(f"masksr-eval: error: {error}", file=err)
+            return 2
     if args.csv is not None:
         inputs = {p.resolve() for _, r, e in pairs for p in (r, e)}
         if Path(args.csv).resolve() in inputs:
@@ -433,6 +463,7 @@ def main(argv=None):
     kwargs = {
         "spk_weights": args.spk_weights,
         "dnsmos_personalized": args.dnsmos_personalized,
+        "spk_model": args.spk_model,
     }
     rows, skipped = [], []
     bar = tqdm(
@@ -483,6 +514,120 @@ def main(argv=None):
     return 0
 
 
+def score_files(
+    files,
+    root,
+    metrics=NONINTRUSIVE_METRICS,
+    dnsmos_personalized=False,
+    progress=False,
+    stream=None,
+):
+    """Score audio files reference-free: the work of ``masksr-eval --est``.
+
+    Each file goes through :func:`score_file`; the DNS recipe's test stage
+    scores its reference-free sets (e.g. DNS ``real_recordings``) with this
+    same function.
+
+    Arguments
+    ---------
+    files : list of str or Path
+        Audio files.
+    root : str or Path
+        Folder (or the single file) the row keys are relative to.
+    metrics : iterable of str
+        Reference-free metric names (see
+        :func:`~speechbrain_masksr.metrics.compute.expand_nonintrusive_metrics`).
+    dnsmos_personalized : bool
+        Use the personalised DNSMOS P.835 model.
+    progress : bool
+        Show a progress bar.
+    stream : file, optional
+        Where warnings, failures and the bar go (default stderr).
+
+    Returns
+    -------
+    rows : list of dict
+        ``{"file": key, column: value, ...}`` per readable file.
+    failed : list of str
+        Keys of the files that could not be read or scored (unreadable
+        files have no row; files whose every score is NaN have one).
+
+    Raises
+    ------
+    ImportError, FileNotFoundError
+        A missing package or DNSMOS model file (a set-up error).
+
+    Example
+    -------
+    >>> import torch
+    >>> from speechbrain_masksr.dataio import save_audio
+    >>> tmp = getfixture("tmpdir")
+    >>> save_audio(str(tmp / "a.wav"), 0.05 * torch.randn(8000), 8000)
+    >>> rows, failed = score_files([tmp / "a.wav"], tmp, ["dnsmos_ovrl"])
+    >>> rows[0]["file"], 1 <= rows[0]["dnsmos_ovrl"] <= 5, failed
+    ('a.wav', True, [])
+    """
+    from tqdm import tqdm
+
+    stream = sys.stderr if stream is None else stream
+    columns = expand_nonintrusive_metrics(metrics)
+    rows, failed = [], []
+    bar = tqdm(
+        files,
+        desc="masksr-eval",
+        unit="file",
+        file=stream,
+        disable=not progress,
+    )
+    try:
+        for path in bar:
+            key = _relative_key(path, root)
+            try:
+                scores, messages = score_file(
+                    path, columns, dnsmos_personalized=dnsmos_personalized
+                )
+            except AudioError as error:
+                failed.append(key)
+                tqdm.write(f"could not score {key}: {error}", file=stream)
+                continue
+            for text in messages:
+                tqdm.write(f"{key}: {text}", file=stream)
+            if all(math.isnan(v) for v in scores.values()):
+                failed.append(key)
+                tqdm.write(f"could not score {key} (see above)", file=stream)
+            rows.append({"file": key, **scores})
+    finally:
+        bar.close()
+    return rows, failed
+
+
+def summarize_scores(rows, failed=()):
+    """Table row of per-file scores: file count and NaN-skipping means.
+
+    Arguments
+    ---------
+    rows : list of dict
+        From :func:`score_files` (or paired scoring).
+    failed : iterable of str
+        Keys left out of the means.
+
+    Returns
+    -------
+    dict
+        ``{"files": n, column: mean, ...}`` over the scored files.
+
+    Example
+    -------
+    >>> rows = [{"file": "a", "pesq": 2.0}, {"file": "b", "pesq": 4.0},
+    ...         {"file": "c", "pesq": float("nan")}]
+    >>> summarize_scores(rows, failed=["c"])
+    {'files': 2, 'pesq': 3.0}
+    """
+    failed = set(failed)
+    scored = [r for r in rows if r["file"] not in failed]
+    return {"files": len(scored), **mean_metrics(scored)}
+
+
 def _main_nonintrusive(args):
     """``masksr-eval --est`` without ``--ref``: DNSMOS of every file."""
     err = sys.stderr
@@ -514,39 +659,18 @@ def _main_nonintrusive(args):
         print(f"masksr-eval: no audio files in {args.est}", file=err)
         return 1
 
-    from tqdm import tqdm
-
-    rows, failed = [], []
-    bar = tqdm(
-        files,
-        desc="masksr-eval",
-        unit="file",
-        file=err,
-        disable=args.no_progress,
-    )
-    for path in bar:
-        key = _relative_key(path, args.est)
-        try:
-            scores, messages = score_file(
-                path,
-                columns,
-                dnsmos_personalized=args.dnsmos_personalized,
-            )
-        except AudioError as error:
-            failed.append(key)
-            tqdm.write(f"could not score {key}: {error}", file=err)
-            continue
-        except (ImportError, FileNotFoundError) as error:
-            bar.close()
-            print(f"masksr-eval: error: {error}", file=err)
-            return 2
-        for text in messages:
-            tqdm.write(f"{key}: {text}", file=err)
-        if all(math.isnan(v) for v in scores.values()):
-            failed.append(key)
-            tqdm.write(f"could not score {key} (see above)", file=err)
-        rows.append({"file": key, **scores})
-    bar.close()
+    try:
+        rows, failed = score_files(
+            files,
+            args.est,
+            columns,
+            dnsmos_personalized=args.dnsmos_personalized,
+            progress=not args.no_progress,
+            stream=err,
+        )
+    except (ImportError, FileNotFoundError) as error:
+        print(f"masksr-eval: error: {error}", file=err)
+        return 2
     if failed:
         print(f"{len(failed)} file(s) could not be scored:", file=err)
         for key in failed:
@@ -554,12 +678,11 @@ def _main_nonintrusive(args):
     if args.csv is not None and rows:
         write_csv(args.csv, rows, columns=NONINTRUSIVE_CSV_COLUMNS)
         print(f"per-file scores written to {args.csv}", file=err)
-    scored = [r for r in rows if r["file"] not in failed]
-    if not scored:
+    means = summarize_scores(rows, failed)
+    if not means["files"]:
         print("masksr-eval: no file could be scored", file=err)
         return 1
     name = args.name or Path(args.est).resolve().name
-    means = {"files": len(scored), **mean_metrics(scored)}
     print(
         metrics_table(
             {name: means},

@@ -8,9 +8,13 @@ sampling of DAC tokens and decodes the tokens back to audio.
 
 Audio longer than the training window is cut into windows of
 ``window_seconds`` overlapping by ``overlap_seconds``; the windows are
-restored together (one batch through ``MaskSR.generate``) and joined by a
-raised-cosine cross-fade, so the output has exactly the input's length.
-(The paper restores hard, non-overlapping 3 s windows.)
+restored together (``max_batch`` at a time through ``MaskSR.generate``) and
+joined by a raised-cosine cross-fade, so the output has exactly the input's
+length. This is :func:`~.windowing.restore_windowed`, the same function the
+DNS recipe's test stage uses. ``overlap_seconds=0`` gives the paper's
+protocol (non-overlapping 3 s windows); the default 0.5 s overlap with a
+cross-fade is at least as close to a whole-file pass (see
+``tests/integration/test_windowing.py``).
 
 The model folder layout
 -----------------------
@@ -41,7 +45,6 @@ from pathlib import Path
 
 import torch
 
-from speechbrain_masksr.codecs.dac import DAC_HOP_LENGTH, codec_frames
 from speechbrain_masksr.dataio import check_waveform, save_audio
 from speechbrain_masksr.errors import AudioError, ConfigError, ModelFileError
 from speechbrain_masksr.inference.interface import AudioInterface
@@ -50,6 +53,13 @@ from speechbrain_masksr.inference.model_folder import (
     TEMPLATES,
     Link,
     write_folder,
+)
+from speechbrain_masksr.inference.windowing import (
+    crossfade_weights,
+    overlap_add,
+    restore_windowed,
+    window_samples,
+    window_starts,
 )
 from speechbrain_masksr.utils.checkpoints import (
     load_state_dict_strict,
@@ -71,6 +81,7 @@ __all__ = [
     "load_state_dict_strict",
     "overlap_add",
     "read_state_dict",
+    "restore_windowed",
     "window_starts",
     "write_model_folder",
 ]
@@ -78,7 +89,6 @@ __all__ = [
 MODEL_FILE = "model.ckpt"
 CODEC_FILE = "codec.pth"
 TEMPLATE = TEMPLATES / "masksr.yaml"
-HOP = DAC_HOP_LENGTH  # codec frame hop; windows are aligned to it
 OUTPUT_EXTENSIONS = (".wav", ".flac")  # what save_audio writes as PCM_16
 
 
@@ -141,167 +151,6 @@ def check_device(device):
     elif dev.type != "cpu":
         raise ValueError(f"unsupported device {device!r}: use cpu or cuda")
     return str(dev)
-
-
-# --------------------------------------------------------------------------
-# Long-audio windowing
-# --------------------------------------------------------------------------
-def window_starts(length, window, overlap, align=HOP):
-    """Start samples of overlapping windows covering ``length`` samples.
-
-    Windows start every ``window - overlap`` samples (both rounded to
-    ``align``). The last window is moved back so that it ends at most
-    ``align - 1`` samples after ``length`` (the short tail is zero-padded),
-    so every window is a full ``window`` long. Audio no longer than one
-    window gives a single window.
-
-    Arguments
-    ---------
-    length : int
-        Number of samples to cover.
-    window : int
-        Window length in samples (a multiple of ``align``).
-    overlap : int
-        Wanted overlap of consecutive windows in samples.
-    align : int
-        Starts are multiples of this (the codec hop).
-
-    Returns
-    -------
-    starts : list of int
-        Increasing start samples; ``starts[-1] + window >= length``.
-
-    Example
-    -------
-    >>> window_starts(7 * 44100, 3 * 44032, 22016)
-    [0, 110080, 176640]
-    >>> window_starts(1000, 132096, 22016)
-    [0]
-    """
-    if window <= 0 or window % align:
-        raise ValueError(
-            f"window ({window}) must be a positive multiple of {align}"
-        )
-    if not 0 <= overlap < window:
-        raise ValueError(f"overlap ({overlap}) must be in [0, {window})")
-    if length <= window:
-        return [0]
-    hop = max(align, (window - overlap) // align * align)
-    starts = list(range(0, length - window, hop))
-    last = math.ceil((length - window) / align) * align
-    if last > starts[-1]:
-        starts.append(last)
-    return starts
-
-
-def _ramp(n, shape):
-    """Fade-in of ``n`` strictly positive weights rising towards 1."""
-    x = (torch.arange(n, dtype=torch.float64) + 0.5) / n
-    if shape == "hann":
-        return torch.sin(0.5 * math.pi * x) ** 2
-    if shape == "linear":
-        return x
-    raise ValueError(f"crossfade must be 'hann' or 'linear', got {shape!r}")
-
-
-def crossfade_weights(starts, window, length, shape="hann"):
-    """Cross-fade weights that join overlapping windows into one signal.
-
-    Each window fades in over its overlap with the previous window and out
-    over its overlap with the next one (raised cosine or linear ramps); the
-    weights are then normalised so that, at every sample, they sum to 1
-    over the windows covering it. Where exactly two windows overlap this is
-    the usual complementary cross-fade.
-
-    Arguments
-    ---------
-    starts : list of int
-        Window starts (increasing), as from :func:`window_starts`.
-    window : int
-        Window length in samples.
-    length : int
-        Length of the joined signal (samples past it are dropped).
-    shape : str
-        ``"hann"`` (raised cosine) or ``"linear"``.
-
-    Returns
-    -------
-    weights : torch.Tensor
-        ``[n_windows, window]`` weights (zero past ``length``).
-
-    Example
-    -------
-    >>> starts = window_starts(2000, 1024, 512)
-    >>> w = crossfade_weights(starts, 1024, 2000)
-    >>> total = torch.zeros(2000, dtype=w.dtype)
-    >>> for s, wi in zip(starts, w):
-    ...     n = min(1024, 2000 - s)
-    ...     total[s : s + n] += wi[:n]
-    >>> bool(torch.allclose(total, torch.ones(2000, dtype=w.dtype)))
-    True
-    """
-    n = len(starts)
-    raw = torch.ones(n, window, dtype=torch.float64)
-    for i in range(n):
-        if i > 0:
-            fade = starts[i - 1] + window - starts[i]
-            if fade > 0:
-                raw[i, :fade] *= _ramp(fade, shape)
-        if i < n - 1:
-            fade = starts[i] + window - starts[i + 1]
-            if fade > 0:
-                raw[i, window - fade :] *= _ramp(fade, shape).flip(0)
-    total = torch.zeros(max(length, starts[-1] + window), dtype=raw.dtype)
-    for s, w in zip(starts, raw):
-        total[s : s + window] += w
-    weights = torch.stack(
-        [w / total[s : s + window] for s, w in zip(starts, raw)]
-    )
-    for i, s in enumerate(starts):
-        weights[i, max(0, length - s) :] = 0.0
-    return weights
-
-
-def overlap_add(chunks, starts, length, shape="hann"):
-    """Join restored windows with :func:`crossfade_weights`.
-
-    Arguments
-    ---------
-    chunks : torch.Tensor
-        ``[n_windows, window]`` restored windows.
-    starts : list of int
-        Their start samples.
-    length : int
-        Output length.
-    shape : str
-        Cross-fade shape, ``"hann"`` or ``"linear"``.
-
-    Returns
-    -------
-    signal : torch.Tensor
-        ``[length]``.
-
-    Example
-    -------
-    >>> x = torch.randn(3000)
-    >>> starts = window_starts(3000, 1024, 512)
-    >>> chunks = torch.stack(
-    ...     [torch.nn.functional.pad(x, (0, 1024))[s : s + 1024] for s in starts]
-    ... )
-    >>> bool(torch.allclose(overlap_add(chunks, starts, 3000), x, atol=1e-6))
-    True
-    """
-    n, window = chunks.shape
-    weights = crossfade_weights(starts, window, length, shape)
-    weights = weights.to(chunks.dtype).to(chunks.device)
-    out = torch.zeros(
-        max(length, starts[-1] + window),
-        dtype=chunks.dtype,
-        device=chunks.device,
-    )
-    for s, chunk, w in zip(starts, chunks, weights):
-        out[s : s + window] += chunk * w
-    return out[:length]
 
 
 # --------------------------------------------------------------------------
@@ -368,6 +217,7 @@ OPTIONAL_KEYS = (
     "conv_channels",
     "conv_kernel",
     "noise",
+    "upper_levels",
     "window_seconds",
     "overlap_seconds",
     "crossfade",
@@ -399,7 +249,7 @@ def write_model_folder(
         hold ``input_features`` (``stft``, ``waveform`` or ``dac``, see
         :func:`~speechbrain_masksr.lobes.speech_encoder.build_speech_encoder`),
         ``n_fft``, ``hop_length``, ``power``, ``conv_channels``,
-        ``conv_kernel``, ``noise``,
+        ``conv_kernel``, ``noise``, ``upper_levels``,
         ``window_seconds`` (default: ``segment_seconds``),
         ``overlap_seconds``, ``crossfade`` and ``max_batch`` (else the
         template's values).
@@ -629,16 +479,18 @@ class SpeechRestoration(AudioInterface):
         kwargs = {"steps": steps, "guidance": guidance}
         if noise is not None:
             kwargs["noise"] = noise
+        upper_levels = getattr(self.hparams, "upper_levels", None)
+        if upper_levels is not None:
+            kwargs["upper_levels"] = upper_levels
         return kwargs
 
     def _window(self):
-        """Window and overlap in samples (multiples of the hop; the overlap
-        is at most half the window)."""
-        window = round(float(self.hparams.window_seconds) * self.sample_rate)
-        window = max(HOP, window // HOP * HOP)
-        overlap = round(float(self.hparams.overlap_seconds) * self.sample_rate)
-        overlap = min(max(0, overlap // HOP * HOP), window // 2 // HOP * HOP)
-        return window, overlap
+        """Window and overlap in samples (see :func:`window_samples`)."""
+        return window_samples(
+            self.sample_rate,
+            self.hparams.window_seconds,
+            self.hparams.overlap_seconds,
+        )
 
     def generate_windows(self, chunks, seed=None, **settings):
         """Restore equal-length windows (no cross-fade): generate + decode.
@@ -685,8 +537,9 @@ class SpeechRestoration(AudioInterface):
         """Restore a batch of 44.1 kHz mono waveforms.
 
         Each waveform (its first ``wav_lens * time`` samples) is cut into
-        overlapping windows; all windows of the batch are generated
-        together and joined back by cross-fade.
+        windows; the windows of the batch are generated together
+        (``max_batch`` at a time) and joined back by cross-fade
+        (:func:`~.windowing.restore_windowed`).
 
         Arguments
         ---------
@@ -718,41 +571,20 @@ class SpeechRestoration(AudioInterface):
             "restore_file",
         )
         wavs = wavs.to(self.device)
-        batch, time = wavs.shape
         settings = self._settings(steps, guidance, noise)
         window, overlap = self._window()
-
-        # Cut every waveform into windows; group windows of equal length.
-        plans, groups = [], {}
-        for b, n in enumerate(num_samples):
-            win = min(window, codec_frames(n, HOP) * HOP)
-            starts = window_starts(n, win, min(overlap, win // 2))
-            padded = torch.nn.functional.pad(
-                wavs[b, :n], (0, starts[-1] + win - n)
-            )
-            idx = []
-            for s in starts:
-                group = groups.setdefault(win, [])
-                idx.append((win, len(group)))
-                group.append(padded[s : s + win])
-            plans.append((starts, win, idx))
-
-        restored = {}
-        for g, (win, chunks) in enumerate(sorted(groups.items())):
-            restored[win] = self.generate_windows(
-                torch.stack(chunks),
-                seed=None if seed is None else int(seed) + 1000 * g,
-                **settings,
-            )
-
-        out = torch.zeros(batch, time, device=wavs.device)
-        shape = getattr(self.hparams, "crossfade", "hann")
-        for b, (starts, _win, idx) in enumerate(plans):
-            chunks = torch.stack([restored[w][i] for w, i in idx])
-            out[b, : num_samples[b]] = overlap_add(
-                chunks, starts, num_samples[b], shape
-            )
-        return out
+        return restore_windowed(
+            lambda chunks, seed: self.generate_windows(
+                chunks, seed=seed, **settings
+            ),
+            wavs,
+            num_samples,
+            window,
+            overlap,
+            crossfade=getattr(self.hparams, "crossfade", "hann"),
+            max_batch=getattr(self.hparams, "max_batch", 8),
+            seed=seed,
+        )
 
     def restore_file(self, path, output_path=None, **kwargs):
         """Restore one audio file (any rate, any channel count).

@@ -27,6 +27,10 @@ iterative decoding (:mod:`speechbrain_masksr.sampling`) with guided logits
 ``(1 + w) * l_c - w * l_u`` (MaskSR convention, ``w = 2`` by default, which
 is a scale of 3 in the ``l_u + s * (l_c - l_u)`` convention); the
 conditional and unconditional logits come from one batched LM call per step.
+The hierarchical variant decodes level by level: MaskGIT sampling for the
+first codebook, then one greedy pass per remaining codebook (40 + 8 = 48 LM
+calls with the 9 DAC codebooks; ``upper_levels="iterative"`` keeps sampling
+the higher levels with ``steps // 10`` iterations each).
 
 Authors
  * speechbrain-masksr contributors 2026
@@ -46,6 +50,7 @@ from speechbrain_masksr.lobes.speech_encoder import (
 )
 from speechbrain_masksr.lobes.transformer import relative_to_frame_lengths
 from speechbrain_masksr.sampling import (
+    UPPER_LEVEL_MODES,
     default_level_steps,
     guided_logits,
     hierarchical_sample,
@@ -546,6 +551,7 @@ class MaskSR(nn.Module):
         noise_variance=4.0,
         choice_temperature=4.5,
         level_steps=None,
+        upper_levels="greedy",
     ):
         """Restore: predict clean DAC tokens from degraded waveforms.
 
@@ -559,7 +565,8 @@ class MaskSR(nn.Module):
             Degraded waveforms ``[batch, time]`` at 44.1 kHz.
         steps : int
             Decoding steps (LM calls) of the flat sampler, or of level 0
-            for the hierarchical variant.
+            for the hierarchical variant (which then makes ``steps +
+            Q - 1`` calls by default: 48 for 40 steps and 9 codebooks).
         guidance : float
             Guidance weight ``w`` in ``(1 + w) * l_c - w * l_u``.
         noise : str
@@ -579,7 +586,14 @@ class MaskSR(nn.Module):
         level_steps : sequence of int, optional
             Hierarchical variant only: steps per level (default
             :func:`~speechbrain_masksr.sampling.default_level_steps`:
-            ``steps`` for level 0, ``max(1, steps // 10)`` for the others).
+            ``steps`` for level 0, then one pass per level for
+            ``"greedy"``, ``max(1, steps // 10)`` for ``"iterative"``).
+        upper_levels : str
+            Hierarchical variant only (the flat sampler ignores it):
+            ``"greedy"`` (MaskSR / SoundStorm: one argmax pass per level
+            above the first) or ``"iterative"`` (the higher levels are
+            sampled like the first, see
+            :func:`~speechbrain_masksr.sampling.hierarchical_sample`).
 
         Returns
         -------
@@ -587,6 +601,11 @@ class MaskSR(nn.Module):
             Long ``[batch, Q, ceil(time / 512)]``.
         """
         check_wavs(wavs)
+        if upper_levels not in UPPER_LEVEL_MODES:
+            raise ValueError(
+                f"upper_levels must be one of {UPPER_LEVEL_MODES}, "
+                f"got {upper_levels!r}"
+            )
         if self.variant == "flat" and level_steps is not None:
             raise ValueError(
                 "level_steps is only used by the hierarchical variant"
@@ -622,8 +641,12 @@ class MaskSR(nn.Module):
             if self.variant == "flat":
                 return maskgit_sample(steps=steps, **common)
             if level_steps is None:
-                level_steps = default_level_steps(steps, self.n_codebooks)
-            return hierarchical_sample(level_steps=level_steps, **common)
+                level_steps = default_level_steps(
+                    steps, self.n_codebooks, upper_levels
+                )
+            return hierarchical_sample(
+                level_steps=level_steps, upper_levels=upper_levels, **common
+            )
         finally:
             self.train(was_training)
 

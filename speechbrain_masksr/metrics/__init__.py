@@ -5,7 +5,10 @@
 * :func:`estoi` - extended STOI (pystoi);
 * :func:`si_sdr` - scale-invariant SDR in dB;
 * :func:`dnsmos` - DNSMOS P.835 SIG/BAK/OVRL and P.808 (non-intrusive);
-* :func:`speaker_similarity` - cosine of Resemblyzer embeddings;
+* :func:`speaker_similarity` - cosine of Resemblyzer embeddings
+  (``spk_sim_resemblyzer``, the default ``spk_sim``);
+* :func:`ecapa_similarity` - cosine of SpeechBrain ECAPA embeddings
+  (``spk_sim_ecapa``; weights given by folder or hub id, :func:`load_ecapa`);
 * :func:`compute_metrics` / :func:`metrics_table` - all at once, as a table;
 * :func:`compute_nonintrusive_metrics` - the reference-free ones (DNSMOS);
 * :func:`metric_stats` / :class:`MetricFunction` - SpeechBrain ``MetricStats``;
@@ -47,7 +50,9 @@ from speechbrain_masksr.metrics.intrusive import (
 from speechbrain_masksr.metrics.lsd import lsd, lsd_stft_params
 from speechbrain_masksr.metrics.speaker import (
     SpeakerEncoder,
+    ecapa_similarity,
     get_speaker_encoder,
+    load_ecapa,
     speaker_similarity,
 )
 
@@ -65,11 +70,13 @@ __all__ = [
     "compute_metrics",
     "compute_nonintrusive_metrics",
     "dnsmos",
+    "ecapa_similarity",
     "estoi",
     "expand_metrics",
     "expand_nonintrusive_metrics",
     "get_dnsmos",
     "get_speaker_encoder",
+    "load_ecapa",
     "lsd",
     "lsd_stft_params",
     "mean_metrics",

@@ -2,7 +2,9 @@
 
 :func:`compute_metrics` returns a dict keyed by the column names of the
 ``masksr-eval`` CSV (``lsd, pesq, estoi, si_sdr, dnsmos_sig, dnsmos_bak,
-dnsmos_ovrl, spk_sim``, plus the optional ``pesq_nb`` and ``dnsmos_p808``);
+dnsmos_ovrl, spk_sim_resemblyzer``, plus the optional ``pesq_nb``,
+``dnsmos_p808`` and ``spk_sim_ecapa``); the speaker-similarity columns are
+named after their encoder (``spk_sim`` selects the default, Resemblyzer);
 :func:`compute_nonintrusive_metrics` scores an estimate alone with the
 reference-free metrics (DNSMOS P.835 SIG/BAK/OVRL and P.808);
 :func:`metrics_table` formats rows such as "Unprocessed / Target / Model"
@@ -30,7 +32,7 @@ CSV_COLUMNS = (
     "dnsmos_sig",
     "dnsmos_bak",
     "dnsmos_ovrl",
-    "spk_sim",
+    "spk_sim_resemblyzer",
 )
 #: Every metric column :func:`compute_metrics` can produce, in table order.
 METRIC_COLUMNS = (
@@ -43,7 +45,8 @@ METRIC_COLUMNS = (
     "dnsmos_bak",
     "dnsmos_ovrl",
     "dnsmos_p808",
-    "spk_sim",
+    "spk_sim_resemblyzer",
+    "spk_sim_ecapa",
 )
 #: Metric names accepted by :func:`compute_metrics` (groups expand).
 METRIC_GROUPS = {
@@ -58,9 +61,11 @@ METRIC_GROUPS = {
     "dnsmos_bak": ("dnsmos_bak",),
     "dnsmos_ovrl": ("dnsmos_ovrl",),
     "dnsmos_p808": ("dnsmos_p808",),
-    "spk_sim": ("spk_sim",),
+    "spk_sim": ("spk_sim_resemblyzer",),
+    "spk_sim_resemblyzer": ("spk_sim_resemblyzer",),
+    "spk_sim_ecapa": ("spk_sim_ecapa",),
 }
-#: The default selection: every CSV column.
+#: The default selection: every CSV column (``spk_sim``: Resemblyzer).
 DEFAULT_METRICS = ("lsd", "pesq", "estoi", "si_sdr", "dnsmos", "spk_sim")
 #: Columns that need no reference signal (DNSMOS scores the estimate only).
 NONINTRUSIVE_COLUMNS = (
@@ -191,6 +196,7 @@ def compute_metrics(
     metrics=DEFAULT_METRICS,
     spk_weights=None,
     dnsmos_personalized=False,
+    spk_model=None,
 ):
     """Compute several metrics of one estimate against its reference.
 
@@ -212,15 +218,26 @@ def compute_metrics(
     metrics : iterable of str
         Names or groups (see :func:`expand_metrics`).
     spk_weights : str, optional
-        Another speaker-encoder checkpoint for ``spk_sim``.
+        Another Resemblyzer checkpoint for ``spk_sim_resemblyzer``.
     dnsmos_personalized : bool
         Use the personalised DNSMOS P.835 model.
+    spk_model : str, optional
+        SpeechBrain ECAPA model folder or hub id, needed by
+        ``spk_sim_ecapa`` (see
+        :func:`~speechbrain_masksr.metrics.speaker.load_ecapa`).
 
     Returns
     -------
     dict
         ``{column: float}`` for the selected columns (NaN where a metric
         could not score the pair; a :class:`MetricWarning` says why).
+
+    Raises
+    ------
+    ValueError
+        ``spk_sim_ecapa`` asked for without ``spk_model``.
+    FileNotFoundError
+        A missing model folder or file (e.g. ``spk_model``).
 
     Example
     -------
@@ -238,9 +255,15 @@ def compute_metrics(
         si_sdr,
     )
     from speechbrain_masksr.metrics.lsd import lsd
-    from speechbrain_masksr.metrics.speaker import speaker_similarity
+    from speechbrain_masksr.metrics.speaker import (
+        ecapa_similarity,
+        get_ecapa,
+        speaker_similarity,
+    )
 
     columns = expand_metrics(metrics)
+    if "spk_sim_ecapa" in columns:
+        get_ecapa(None if spk_model is None else str(spk_model))
     ref, est = check_pair(ref, est)
     out = {}
     if "lsd" in columns:
@@ -254,14 +277,23 @@ def compute_metrics(
     if "si_sdr" in columns:
         out["si_sdr"] = _guarded("si_sdr", si_sdr, ref, est)
     out.update(_dnsmos_columns(est, sample_rate, columns, dnsmos_personalized))
-    if "spk_sim" in columns:
-        out["spk_sim"] = _guarded(
-            "spk_sim",
+    if "spk_sim_resemblyzer" in columns:
+        out["spk_sim_resemblyzer"] = _guarded(
+            "spk_sim_resemblyzer",
             speaker_similarity,
             ref,
             est,
             sample_rate,
             weights_fpath=spk_weights,
+        )
+    if "spk_sim_ecapa" in columns:
+        out["spk_sim_ecapa"] = _guarded(
+            "spk_sim_ecapa",
+            ecapa_similarity,
+            ref,
+            est,
+            sample_rate,
+            source=spk_model,
         )
     return {c: out[c] for c in columns}
 

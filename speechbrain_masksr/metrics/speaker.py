@@ -1,5 +1,23 @@
-"""Speaker similarity: cosine of Resemblyzer utterance embeddings at 16 kHz.
+"""Speaker similarity: cosine of speaker embeddings at 16 kHz.
 
+Two encoders, reported under different names so that tables say which one
+made them:
+
+* ``spk_sim_resemblyzer`` (the default ``spk_sim``; works offline):
+  Resemblyzer's GE2E encoder, :func:`speaker_similarity`;
+* ``spk_sim_ecapa``: SpeechBrain's ECAPA-TDNN speaker verification model
+  (``speechbrain/spkrec-ecapa-voxceleb``, loaded by
+  :func:`load_ecapa` with ``SpeakerRecognition``), closer to the MaskSR
+  paper's WeSpeaker similarity, :func:`ecapa_similarity`. Its weights must
+  be given (option ``spk_model`` / ``--spk-model``): a local folder with
+  ``hyperparams.yaml`` and ``embedding_model.ckpt``, or a hub id (needs the
+  network or the hub cache). A missing folder is an error naming the
+  option; the ``embedding_model`` is always loaded strictly from
+  ``embedding_model.ckpt``, never left at random initial weights. Signals
+  are resampled to 16 kHz (no level change, no VAD) and embedded whole.
+
+Resemblyzer
+-----------
 The encoder is Resemblyzer's GE2E speaker encoder (3-layer LSTM, 40 mel
 bands, 256-d embeddings) with the ``pretrained.pt`` weights that ship in the
 ``resemblyzer`` wheel (no download). Another checkpoint of the same
@@ -23,7 +41,9 @@ Authors
 
 import functools
 import os
+import re
 import warnings
+from pathlib import Path
 
 import numpy as np
 import torch
@@ -301,3 +321,242 @@ def speaker_similarity(ref, est, sample_rate, weights_fpath=None):
     emb_ref = encoder.embed_utterance(ref16)
     emb_est = encoder.embed_utterance(est16)
     return float(np.dot(emb_ref, emb_est))
+
+
+# --------------------------------------------------------------------------
+# SpeechBrain ECAPA-TDNN (speaker verification)
+# --------------------------------------------------------------------------
+#: Files an ECAPA model folder must hold (as ``spkrec-ecapa-voxceleb``).
+ECAPA_FILES = ("hyperparams.yaml", "embedding_model.ckpt")
+#: Where hub models are collected when no ``savedir`` is given.
+ECAPA_CACHE = Path("~/.cache/speechbrain_masksr").expanduser()
+_OPTION = "spk_model (--spk-model)"
+_HUB_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*/[A-Za-z0-9][A-Za-z0-9_.-]*$")
+
+
+def _is_hub_id(source):
+    """``owner/name`` without a leading ``.`` or ``/`` (not a path)."""
+    return bool(_HUB_ID.match(str(source))) and not os.path.isabs(source)
+
+
+def load_ecapa(source, savedir=None, device="cpu"):
+    """Load SpeechBrain's ECAPA speaker verification model.
+
+    Arguments
+    ---------
+    source : str or Path
+        A local folder holding ``hyperparams.yaml`` and
+        ``embedding_model.ckpt`` (e.g. a copy of
+        ``speechbrain/spkrec-ecapa-voxceleb``), or a hub id
+        (``owner/name``) when no such folder exists.
+    savedir : str or Path, optional
+        Where hub files are collected (default
+        ``~/.cache/speechbrain_masksr/<owner>--<name>``); unused for a
+        local folder (its files are read in place).
+    device : str
+        Device of the model.
+
+    Returns
+    -------
+    speechbrain.inference.speaker.SpeakerRecognition
+        The model (eval mode); its ``embedding_model`` holds exactly the
+        weights of ``embedding_model.ckpt``.
+
+    Raises
+    ------
+    ValueError
+        If ``source`` is empty.
+    FileNotFoundError
+        If the folder or one of its files is missing, or a hub model
+        cannot be fetched (the message names the ``spk_model`` option).
+    ModelFileError
+        If ``embedding_model.ckpt`` does not fit the ``embedding_model``
+        of ``hyperparams.yaml`` (or the folder's model cannot be built).
+
+    Example
+    -------
+    >>> load_ecapa(getfixture("tmpdir") / "no_such_folder")
+    Traceback (most recent call last):
+    ...
+    FileNotFoundError: spk_model (--spk-model): ECAPA model folder ... not found...
+    """
+    from speechbrain.inference.speaker import SpeakerRecognition
+
+    if source is None or not str(source).strip():
+        raise ValueError(
+            f"spk_sim_ecapa needs {_OPTION}: a folder with "
+            f"{' and '.join(ECAPA_FILES)} or a hub id such as "
+            "speechbrain/spkrec-ecapa-voxceleb"
+        )
+    source = str(source)
+    folder = Path(source).expanduser()
+    run_opts = {"device": str(device)}
+    if folder.exists() or not _is_hub_id(source):
+        if not folder.is_dir():
+            raise FileNotFoundError(
+                f"{_OPTION}: ECAPA model folder {folder} not found (give a "
+                f"folder with {' and '.join(ECAPA_FILES)}, e.g. a copy of "
+                "speechbrain/spkrec-ecapa-voxceleb, or that hub id)"
+            )
+        missing = [f for f in ECAPA_FILES if not (folder / f).is_file()]
+        if missing:
+            raise FileNotFoundError(
+                f"{_OPTION}: {folder} lacks {', '.join(missing)} (an ECAPA "
+                f"model folder holds {' and '.join(ECAPA_FILES)})"
+            )
+        folder = folder.resolve()
+        text = (folder / "hyperparams.yaml").read_text(encoding="utf-8")
+        overrides = {}
+        if re.search(r"^pretrained_path\s*:", text, re.M):
+            overrides["pretrained_path"] = str(folder)
+        try:
+            model = SpeakerRecognition.from_hparams(
+                source=str(folder), overrides=overrides, run_opts=run_opts
+            )
+        except RuntimeError as err:  # e.g. its own pretrainer's strict load
+            raise ModelFileError(
+                f"{_OPTION}: cannot load the ECAPA model of {folder}: {err}"
+            ) from err
+        ckpt = folder / "embedding_model.ckpt"
+    else:
+        savedir = Path(
+            savedir or ECAPA_CACHE / source.replace("/", "--")
+        ).expanduser()
+        try:
+            model = SpeakerRecognition.from_hparams(
+                source=source, savedir=str(savedir), run_opts=run_opts
+            )
+        except Exception as err:
+            raise FileNotFoundError(
+                f"{_OPTION}: no local folder {source} and the hub model "
+                f"{source} could not be fetched ({type(err).__name__}: "
+                f"{err}); give a local copy of its {', '.join(ECAPA_FILES)}"
+            ) from err
+        ckpt = savedir / "embedding_model.ckpt"
+        if not ckpt.is_file():
+            raise FileNotFoundError(
+                f"{_OPTION}: hub model {source} gave no embedding_model.ckpt "
+                f"in {savedir}"
+            )
+    embedding = model.mods.embedding_model
+    load_state_dict_strict(
+        embedding,
+        read_state_dict(ckpt),
+        ckpt,
+        "the ECAPA embedding_model of hyperparams.yaml",
+    )
+    embedding.to(model.device)
+    return model.eval()
+
+
+@functools.lru_cache(maxsize=4)
+def get_ecapa(source, savedir=None, device="cpu"):
+    """Process-wide cached :func:`load_ecapa` (loaded on first use).
+
+    Arguments
+    ---------
+    source : str
+        Folder or hub id (see :func:`load_ecapa`).
+    savedir : str, optional
+        Where hub files are collected.
+    device : str
+        Device of the model.
+
+    Returns
+    -------
+    speechbrain.inference.speaker.SpeakerRecognition
+        The same object for the same arguments.
+
+    Example
+    -------
+    >>> get_ecapa("")
+    Traceback (most recent call last):
+    ...
+    ValueError: spk_sim_ecapa needs spk_model (--spk-model): ...
+    """
+    return load_ecapa(source, savedir=savedir, device=device)
+
+
+def ecapa_embedding(model, wav, sample_rate):
+    """Unit-norm ECAPA embedding of one signal (resampled to 16 kHz).
+
+    Arguments
+    ---------
+    model : SpeakerRecognition
+        From :func:`load_ecapa`.
+    wav : torch.Tensor or numpy.ndarray
+        Audio ``[time]``.
+    sample_rate : int
+        Its rate.
+
+    Returns
+    -------
+    torch.Tensor
+        ``[embedding_size]`` float64, unit norm.
+
+    Raises
+    ------
+    ValueError
+        If the signal is digital silence.
+
+    Example
+    -------
+    >>> ecapa_embedding(None, np.zeros(1600), 16000)
+    Traceback (most recent call last):
+    ...
+    ValueError: speaker similarity: audio is digital silence
+    """
+    wav = as_mono_numpy(wav, "audio")
+    wav = resample_np(wav, sample_rate, SPK_RATE)
+    if not np.any(wav):
+        raise ValueError("speaker similarity: audio is digital silence")
+    x = torch.from_numpy(np.ascontiguousarray(wav, dtype=np.float32))
+    with torch.no_grad():
+        emb = model.encode_batch(x[None], normalize=False)
+    emb = emb.reshape(-1).double().cpu()
+    return emb / emb.norm().clamp_min(1e-12)
+
+
+def ecapa_similarity(ref, est, sample_rate, source, savedir=None):
+    """Cosine similarity of SpeechBrain ECAPA embeddings of two signals.
+
+    Arguments
+    ---------
+    ref : torch.Tensor or numpy.ndarray
+        Reference audio ``[time]``.
+    est : torch.Tensor or numpy.ndarray
+        Estimated audio ``[time]`` (same rate; lengths may differ).
+    sample_rate : int
+        Rate of both signals (resampled to 16 kHz here).
+    source : str
+        ECAPA model folder or hub id (the ``spk_model`` option, see
+        :func:`load_ecapa`).
+    savedir : str, optional
+        Where hub files are collected.
+
+    Returns
+    -------
+    float
+        Cosine similarity in ``[-1, 1]`` (1 for identical signals), or NaN
+        with a warning if either signal is digital silence.
+
+    Example
+    -------
+    >>> ecapa_similarity(np.ones(160), np.ones(160), 16000, None)
+    Traceback (most recent call last):
+    ...
+    ValueError: spk_sim_ecapa needs spk_model (--spk-model): ...
+    """
+    model = get_ecapa(
+        None if source is None else str(source),
+        None if savedir is None else str(savedir),
+    )
+    try:
+        emb_ref = ecapa_embedding(model, ref, sample_rate)
+        emb_est = ecapa_embedding(model, est, sample_rate)
+    except ValueError as err:
+        if "digital silence" not in str(err):
+            raise
+        warnings.warn(f"{err}; returning NaN", MetricWarning, stacklevel=2)
+        return float("nan")
+    return float(torch.dot(emb_ref, emb_est))

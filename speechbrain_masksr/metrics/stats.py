@@ -47,7 +47,7 @@ class MetricFunction:
         Rate of the waveforms.
     **kwargs
         Passed to :func:`compute_metrics` (``spk_weights``,
-        ``dnsmos_personalized``).
+        ``dnsmos_personalized``, ``spk_model``).
 
     Example
     -------

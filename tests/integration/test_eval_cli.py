@@ -28,7 +28,10 @@ from speechbrain_masksr.metrics import (
 )
 
 SR = 16000
-HEADER = "file,lsd,pesq,estoi,si_sdr,dnsmos_sig,dnsmos_bak,dnsmos_ovrl,spk_sim"
+HEADER = (
+    "file,lsd,pesq,estoi,si_sdr,dnsmos_sig,dnsmos_bak,dnsmos_ovrl,"
+    "spk_sim_resemblyzer"
+)
 FREE_HEADER = "file,dnsmos_sig,dnsmos_bak,dnsmos_ovrl,dnsmos_p808"
 FREE_KEYS = ("sig", "bak", "ovrl", "p808")
 #: The clean voice of these tests (shared generator, 1.5 s at 130 Hz).
@@ -117,7 +120,7 @@ def test_cli_csv_has_one_row_per_pair_and_empty_skipped_metrics(pairs_run):
     by_file = pairs_run[4]
     assert sorted(by_file) == ["a.wav", "sub/c.wav"]
     for row in by_file.values():
-        assert row["dnsmos_ovrl"] == "" and row["spk_sim"] == ""
+        assert row["dnsmos_ovrl"] == "" and row["spk_sim_resemblyzer"] == ""
         assert 1.0 <= float(row["pesq"]) <= 4.65
 
 

@@ -3,9 +3,10 @@
 * the DNS recipe trains, validates and tests a tiny hierarchical model
   (``--variant=hierarchical``, the tiny settings and fixtures of
   ``test_masksr_recipe.py``);
-* a tiny hierarchical model overfit on one utterance (trained once, by a
-  module fixture) gives its tokens back with level-by-level sampling,
-  calling the LM ``sum(level_steps)`` times.
+* a tiny hierarchical model overfit on one utterance gives its tokens back
+  with level-by-level sampling, calling the LM ``sum(level_steps)`` times
+  (by default ``steps`` for the first level, then one greedy pass per
+  level).
 
 Authors
  * speechbrain-masksr contributors 2026
@@ -48,10 +49,13 @@ def test_recipe_hierarchical_variant(assets, tmp_path):
             "--debug",
             "--debug_persistently",
             "--variant=hierarchical",
+            "--overlap_seconds=0.0",  # the paper's non-overlapping windows
         ]
     )
     hparams = (out / "hyperparams.yaml").read_text()
     assert re.search(r"^variant: hierarchical\b", hparams, re.M)
+    assert re.search(r"^upper_levels: greedy\b", hparams, re.M)
+    assert re.search(r"^overlap_seconds: 0.0\b", hparams, re.M)
     log = (out / "train_log.txt").read_text().splitlines()
     epoch = next(ln for ln in log if ln.startswith("epoch: 1"))
     test = next(ln for ln in log if "test set: test" in ln)
@@ -66,10 +70,15 @@ def test_recipe_hierarchical_variant(assets, tmp_path):
         assert 1 <= len(scored) <= min(n_examples, 8), line
         assert re.search(rf"{stage} loss: [0-9.]+", line)
     assert list((out / "save").glob("CKPT+*/model.ckpt"))
-    # the test stage restored audio with the hierarchical sampler
+    # the test stage restored audio with the hierarchical sampler, in
+    # back-to-back 0.5 s windows (1.1-1.3 s clips: 3 windows, same length)
     for uid in json.loads((out / "save" / "test.json").read_text()):
         wav, sr = load_audio(out / "restored" / "test" / f"{uid}.wav")
+        raw, _ = load_audio(
+            out / "restored" / "test" / "unprocessed" / f"{uid}.wav"
+        )
         assert sr == 44100 and torch.isfinite(wav).all()
+        assert wav.shape == raw.shape and wav.shape[0] > 2 * 22016
         assert float(wav.abs().max()) > 0
 
 
@@ -138,7 +147,7 @@ def test_hierarchical_sampling_goes_level_by_level(overfit, monkeypatch):
     model, wav, target = overfit
     calls = _lm_inputs(model, monkeypatch)
     model.generate(wav[None], steps=10, guidance=2.0, seed=0)
-    # default split: 10 steps for level 0, max(1, 10 // 10) for the rest
+    # default: 10 steps for level 0, one greedy pass for each other one
     assert len(calls) == 10 + 1 + 1
     frames = target.shape[-1]
     assert all(c.shape == (2, Q, frames) for c in calls)  # cond + null

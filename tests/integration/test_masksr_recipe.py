@@ -10,6 +10,7 @@ Authors
  * speechbrain-masksr contributors 2026
 """
 
+import csv
 import json
 import os
 import re
@@ -122,7 +123,7 @@ def debug_run(assets, tmp_path_factory):
             *_common(assets, out),
             "--debug",
             "--debug_persistently",
-            "--test_sets=[test,test_no_reverb]",
+            "--test_sets=[test,test_no_reverb,test_real]",
         ]
     )
     return out
@@ -180,7 +181,7 @@ def test_debug_run_restores_both_test_sets(debug_run):
     assert list((restored / "test_no_reverb").glob("fileid_*.wav"))
 
 
-def test_debug_run_writes_the_metrics_tables(debug_run):
+def test_debug_run_writes_the_metrics_tables(debug_run, tmp_path):
     """Rows for the input, the model and the clean target, per test set."""
     table = (debug_run / "test_metrics.md").read_text()
     assert "## test (" in table and "## test_no_reverb (" in table
@@ -188,8 +189,51 @@ def test_debug_run_writes_the_metrics_tables(debug_run):
     assert set(rows) == {"Unprocessed", "MaskSR", "Target"}
     assert rows["Target"][:2] == ["0.000", "1.000"]  # lsd, estoi of ref
     results = json.loads((debug_run / "test_metrics.json").read_text())
-    assert set(results) == {"test", "test_no_reverb"}
+    assert set(results) == {"test", "test_no_reverb", "test_real"}
     assert len(results["test"]["accuracy"]) == 9
+    _check_reference_free_set(debug_run, table, results["test_real"], tmp_path)
+
+
+def _check_reference_free_set(out, table, result, tmp_path):
+    """DNS real_recordings: restored, then scored as masksr-eval --est."""
+    from speechbrain_masksr.cli.evaluate import main as masksr_eval
+
+    assert "## test_real (1 clips, no reference)" in table
+    assert result["reference_free"] and result["metrics"] == [
+        "dnsmos_sig",
+        "dnsmos_bak",
+        "dnsmos_ovrl",
+    ]
+    (uid,) = json.loads((out / "save" / "test_real.json").read_text())
+    entry = json.loads((out / "save" / "test_real.json").read_text())[uid]
+    wav, sr = load_audio(out / "restored" / "test_real" / f"{uid}.wav")
+    assert sr == 44100 and float(wav.abs().max()) > 0
+    # the input's duration (16 kHz file restored at 44.1 kHz)
+    assert abs(wav.shape[0] / sr - entry["duration"]) < 1e-3
+    for system, folder in (
+        ("MaskSR", out / "restored" / "test_real"),
+        ("Unprocessed", out / "restored" / "test_real" / "unprocessed"),
+    ):
+        means = result["systems"][system]
+        assert means["files"] == 1
+        assert all(1.0 <= means[k] <= 5.0 for k in result["metrics"])
+        # the same numbers as masksr-eval --est on the written file
+        cli_csv = tmp_path / f"{system}.csv"
+        code = masksr_eval(
+            ["--est", str(folder / f"{uid}.wav"), "--metrics", "dnsmos"]
+            + ["--csv", str(cli_csv), "--no-progress"]
+        )
+        assert code == 0
+        with open(cli_csv, newline="") as fin:
+            cli = next(csv.DictReader(fin))
+        with open(folder / "scores.csv", newline="") as fin:
+            recipe = next(csv.DictReader(fin))
+        assert recipe == cli
+        for key in result["metrics"]:
+            assert means[key] == pytest.approx(float(cli[key]), abs=1e-6)
+    rows = _metrics_rows(table.split("## test_real")[1])
+    assert set(rows) == {"Unprocessed", "MaskSR"}
+    assert rows["MaskSR"][0] == "1"  # files column, then DNSMOS
 
 
 def test_torchrun_two_cpu_processes(assets, tmp_path):

@@ -200,6 +200,8 @@ def test_export_from_training_yaml(folder, tmp_path):
         "n_fft": 1024,
         "segment_seconds": 0.5,
         "sampling_steps": 3,
+        "overlap_seconds": 0.0,
+        "upper_levels": "iterative",
     }
     with open(root / "hparams" / "masksr.yaml", encoding="utf-8") as fin:
         hparams = load_hyperpyyaml(fin, overrides)
@@ -220,6 +222,10 @@ def test_export_from_training_yaml(folder, tmp_path):
     assert restorer.mods.model.encoder.n_fft == 1024
     assert restorer.hparams.sampling_steps == 3
     assert restorer.hparams.window_seconds == 0.5
+    # the recipe's test-stage decoding and windowing travel with the model
+    assert restorer.hparams.overlap_seconds == 0.0
+    assert restorer.hparams.crossfade == "hann"
+    assert restorer.hparams.upper_levels == "iterative"
     # weights that do not fit the YAML are refused, naming the problem
     bad = dict(overrides, d_model=16, nhead=2)
     with pytest.raises(ModelFileError, match="shape mismatch"):

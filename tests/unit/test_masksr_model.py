@@ -230,6 +230,34 @@ def test_generate_calls_and_reproducibility():
     hier.lm.forward = lm_counted
     out = hier.generate(wavs, steps=5, seed=0, level_steps=[5, 2, 1])
     assert counts["lm"] == 8 and out.shape == (2, 3, 10)
+    with pytest.raises(ValueError, match="upper_levels"):
+        hier.generate(wavs, steps=5, upper_levels="random")
+
+
+def test_hierarchical_generate_makes_48_lm_calls_with_9_codebooks():
+    """MaskSR's hierarchical variant: 40 steps + one greedy pass x 8."""
+    model = tiny_model("hierarchical", q=9).eval()
+    wavs = torch.randn(1, 3000)
+    calls = []
+    lm_forward = model.lm.forward
+
+    def lm_counted(tokens, *args, **kwargs):
+        logits = lm_forward(tokens, *args, **kwargs)
+        calls.append((tokens[0].clone(), logits))
+        return logits
+
+    model.lm.forward = lm_counted
+    out = model.generate(wavs, steps=40, guidance=2.0, seed=0)
+    assert len(calls) == 48 and out.shape == (1, 9, 6)
+    for level in range(1, 9):
+        tokens, logits = calls[40 + level - 1]
+        assert (tokens[level:] == 16).all() and (tokens[:level] < 16).all()
+        l_c, l_u = logits.chunk(2)  # [cond; null] in one call
+        guided = 3 * l_c - 2 * l_u
+        assert torch.equal(out[0, level], guided[0, level].argmax(-1))
+    calls.clear()
+    model.generate(wavs, steps=40, seed=0, upper_levels="iterative")
+    assert len(calls) == 40 + 8 * 4
     with pytest.raises(ValueError, match="noise"):
         model.generate(wavs, steps=2, noise="uniform")
 

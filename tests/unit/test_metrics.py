@@ -337,7 +337,12 @@ def test_expand_metrics_and_table():
         "dnsmos_sig",
         "dnsmos_bak",
         "dnsmos_ovrl",
-        "spk_sim",
+        "spk_sim_resemblyzer",
+    )
+    # the speaker-similarity columns name their encoder
+    assert expand_metrics("spk_sim_ecapa,spk_sim_resemblyzer") == (
+        "spk_sim_resemblyzer",
+        "spk_sim_ecapa",
     )
     with pytest.raises(ValueError, match="unknown metric"):
         expand_metrics(["pesq", "mos"])

@@ -216,9 +216,41 @@ def test_hierarchical_ranks_within_level():
     # level 1: 2 steps, 7 = floor(10 cos(pi/4)) left after the first step
     assert seen[4] == [0, 10, 10] and seen[5] == [0, 7, 10]
     assert seen[6] == [0, 0, 10]
-    assert default_level_steps(40, 9) == [40] + [4] * 8
+    assert default_level_steps(40, 9) == [40] + [1] * 8
+    assert default_level_steps(40, 9, "iterative") == [40] + [4] * 8
     with pytest.raises(ValueError, match="level_steps"):
         hierarchical_sample(fn, 1, 3, 10, V, level_steps=[4, 2])
+    with pytest.raises(ValueError, match="upper_levels"):
+        hierarchical_sample(fn, 1, 3, 10, V, [4, 2, 1], upper_levels="sampled")
+
+
+def test_hierarchical_default_is_40_then_one_greedy_pass_per_level():
+    """MaskSR paper: 40 MaskGIT steps for codebook 1, then 8 greedy passes."""
+    q, t = 9, 12
+    gen = torch.Generator().manual_seed(0)
+    calls = []  # (masked count per level, logits returned)
+
+    def fn(tokens):
+        logits = torch.randn(*tokens.shape, V, generator=gen)
+        calls.append(((tokens == V).sum(dim=(0, 2)).tolist(), logits))
+        return logits
+
+    steps = default_level_steps(40, q)
+    out = hierarchical_sample(
+        fn, 1, q, t, V, steps, generator=torch.Generator().manual_seed(1)
+    )
+    assert len(calls) == 48 == 40 + (q - 1)
+    for level in range(1, q):
+        masked, logits = calls[40 + level - 1]
+        # one call fills the whole level: it starts fully masked ...
+        assert masked == [0] * level + [t] * (q - level)
+        # ... and takes the argmax of that call's logits at every frame
+        assert torch.equal(out[:, level], logits[:, level].argmax(-1))
+    # the former default stays available: 40 + 8 x 4 sampled steps
+    calls.clear()
+    iterative = default_level_steps(40, q, upper_levels="iterative")
+    hierarchical_sample(fn, 1, q, t, V, iterative, upper_levels="iterative")
+    assert len(calls) == 72
 
 
 def test_padded_frames_not_generated():

@@ -1,0 +1,367 @@
+"""Long-audio windowing shared by the MaskSR recipe and the interface.
+
+MaskSR is trained on short crops (3 s), so long audio is restored window by
+window. :func:`restore_windowed` is the one implementation used by both the
+DNS recipe's test stage (``MaskSRBrain.restore``) and
+:class:`~speechbrain_masksr.inference.restoration.SpeechRestoration`, so
+their numbers are comparable. Two configurations (``window_seconds``,
+``overlap_seconds``, ``crossfade``):
+
+* ``overlap_seconds > 0`` (interface default: 3 s windows, 0.5 s overlap):
+  windows start every ``window - overlap`` samples, the last one is moved
+  back to end with the signal, and overlapping windows are joined by a
+  raised-cosine (``"hann"``) or linear cross-fade;
+* ``overlap_seconds = 0``: the MaskSR paper's protocol, back-to-back
+  non-overlapping windows (3 s), the last one zero-padded; the windows are
+  simply concatenated.
+
+Every window has the same length (the signal's length rounded up to whole
+codec frames when it is shorter than one window), so all windows of a
+batch are restored together, ``max_batch`` at a time, with the seeds
+``seed + 1000 * g + j`` (window length group ``g``, batch ``j``).
+
+Authors
+ * speechbrain-masksr contributors 2026
+"""
+
+import math
+
+import torch
+
+from speechbrain_masksr.codecs.dac import DAC_HOP_LENGTH, codec_frames
+
+__all__ = [
+    "CROSSFADE_SHAPES",
+    "HOP",
+    "crossfade_weights",
+    "overlap_add",
+    "restore_windowed",
+    "window_samples",
+    "window_starts",
+]
+
+HOP = DAC_HOP_LENGTH  # codec frame hop; windows are aligned to it
+CROSSFADE_SHAPES = ("hann", "linear")
+
+
+def window_starts(length, window, overlap, align=HOP, shift_last=True):
+    """Start samples of (overlapping) windows covering ``length`` samples.
+
+    Windows start every ``window - overlap`` samples (both rounded to
+    ``align``). With ``shift_last`` the last window is moved back so that it
+    ends at most ``align - 1`` samples after ``length`` (the short tail is
+    zero-padded), so every window is a full ``window`` long and overlaps
+    its neighbour. Without it the windows keep their regular starts and the
+    last one reaches past ``length`` (zero-padded): with ``overlap = 0``
+    that is back-to-back, non-overlapping windows. Audio no longer than
+    one window gives a single window.
+
+    Arguments
+    ---------
+    length : int
+        Number of samples to cover.
+    window : int
+        Window length in samples (a multiple of ``align``).
+    overlap : int
+        Wanted overlap of consecutive windows in samples.
+    align : int
+        Starts are multiples of this (the codec hop).
+    shift_last : bool
+        Move the last window back to end with the signal.
+
+    Returns
+    -------
+    starts : list of int
+        Increasing start samples; ``starts[-1] + window >= length``.
+
+    Example
+    -------
+    >>> window_starts(7 * 44100, 3 * 44032, 22016)
+    [0, 110080, 176640]
+    >>> window_starts(7 * 44100, 3 * 44032, 0, shift_last=False)
+    [0, 132096, 264192]
+    >>> window_starts(1000, 132096, 22016)
+    [0]
+    """
+    if window <= 0 or window % align:
+        raise ValueError(
+            f"window ({window}) must be a positive multiple of {align}"
+        )
+    if not 0 <= overlap < window:
+        raise ValueError(f"overlap ({overlap}) must be in [0, {window})")
+    if length <= window:
+        return [0]
+    hop = max(align, (window - overlap) // align * align)
+    if not shift_last:
+        return list(range(0, length, hop))
+    starts = list(range(0, length - window, hop))
+    last = math.ceil((length - window) / align) * align
+    if last > starts[-1]:
+        starts.append(last)
+    return starts
+
+
+def _ramp(n, shape):
+    """Fade-in of ``n`` strictly positive weights rising towards 1."""
+    x = (torch.arange(n, dtype=torch.float64) + 0.5) / n
+    if shape == "hann":
+        return torch.sin(0.5 * math.pi * x) ** 2
+    if shape == "linear":
+        return x
+    raise ValueError(
+        f"crossfade must be one of {CROSSFADE_SHAPES}, got {shape!r}"
+    )
+
+
+def crossfade_weights(starts, window, length, shape="hann"):
+    """Cross-fade weights that join overlapping windows into one signal.
+
+    Each window fades in over its overlap with the previous window and out
+    over its overlap with the next one (raised cosine or linear ramps); the
+    weights are then normalised so that, at every sample, they sum to 1
+    over the windows covering it. Where exactly two windows overlap this is
+    the usual complementary cross-fade; non-overlapping windows get weight
+    1.
+
+    Arguments
+    ---------
+    starts : list of int
+        Window starts (increasing), as from :func:`window_starts`.
+    window : int
+        Window length in samples.
+    length : int
+        Length of the joined signal (samples past it are dropped).
+    shape : str
+        ``"hann"`` (raised cosine) or ``"linear"``.
+
+    Returns
+    -------
+    weights : torch.Tensor
+        ``[n_windows, window]`` weights (zero past ``length``).
+
+    Example
+    -------
+    >>> starts = window_starts(2000, 1024, 512)
+    >>> w = crossfade_weights(starts, 1024, 2000)
+    >>> total = torch.zeros(2000, dtype=w.dtype)
+    >>> for s, wi in zip(starts, w):
+    ...     n = min(1024, 2000 - s)
+    ...     total[s : s + n] += wi[:n]
+    >>> bool(torch.allclose(total, torch.ones(2000, dtype=w.dtype)))
+    True
+    """
+    if shape not in CROSSFADE_SHAPES:
+        raise ValueError(
+            f"crossfade must be one of {CROSSFADE_SHAPES}, got {shape!r}"
+        )
+    n = len(starts)
+    raw = torch.ones(n, window, dtype=torch.float64)
+    for i in range(n):
+        if i > 0:
+            fade = starts[i - 1] + window - starts[i]
+            if fade > 0:
+                raw[i, :fade] *= _ramp(fade, shape)
+        if i < n - 1:
+            fade = starts[i] + window - starts[i + 1]
+            if fade > 0:
+                raw[i, window - fade :] *= _ramp(fade, shape).flip(0)
+    total = torch.zeros(max(length, starts[-1] + window), dtype=raw.dtype)
+    for s, w in zip(starts, raw):
+        total[s : s + window] += w
+    weights = torch.stack(
+        [w / total[s : s + window] for s, w in zip(starts, raw)]
+    )
+    for i, s in enumerate(starts):
+        weights[i, max(0, length - s) :] = 0.0
+    return weights
+
+
+def overlap_add(chunks, starts, length, shape="hann"):
+    """Join restored windows with :func:`crossfade_weights`.
+
+    Arguments
+    ---------
+    chunks : torch.Tensor
+        ``[n_windows, window]`` restored windows.
+    starts : list of int
+        Their start samples.
+    length : int
+        Output length.
+    shape : str
+        Cross-fade shape, ``"hann"`` or ``"linear"``.
+
+    Returns
+    -------
+    signal : torch.Tensor
+        ``[length]``.
+
+    Example
+    -------
+    >>> x = torch.randn(3000)
+    >>> starts = window_starts(3000, 1024, 512)
+    >>> chunks = torch.stack(
+    ...     [torch.nn.functional.pad(x, (0, 1024))[s : s + 1024] for s in starts]
+    ... )
+    >>> bool(torch.allclose(overlap_add(chunks, starts, 3000), x, atol=1e-6))
+    True
+    """
+    n, window = chunks.shape
+    weights = crossfade_weights(starts, window, length, shape)
+    weights = weights.to(chunks.dtype).to(chunks.device)
+    out = torch.zeros(
+        max(length, starts[-1] + window),
+        dtype=chunks.dtype,
+        device=chunks.device,
+    )
+    for s, chunk, w in zip(starts, chunks, weights):
+        out[s : s + window] += chunk * w
+    return out[:length]
+
+
+def window_samples(sample_rate, window_seconds, overlap_seconds, align=HOP):
+    """Window and overlap in samples, as multiples of the codec hop.
+
+    The window is rounded down to whole hops (at least one); the overlap
+    is rounded down to whole hops and capped at half the window.
+
+    Arguments
+    ---------
+    sample_rate : int
+        Audio rate.
+    window_seconds : float
+        Window length in seconds (3 s in the MaskSR paper).
+    overlap_seconds : float
+        Overlap of consecutive windows (0: the paper's non-overlapping
+        windows).
+    align : int
+        The codec hop.
+
+    Returns
+    -------
+    window : int
+        Samples per window.
+    overlap : int
+        Samples of overlap.
+
+    Example
+    -------
+    >>> window_samples(44100, 3.0, 0.5)
+    (132096, 22016)
+    >>> window_samples(44100, 3.0, 0.0)
+    (132096, 0)
+    >>> window_samples(44100, 0.5, 0.5)  # overlap capped at half a window
+    (22016, 10752)
+    """
+    window = round(float(window_seconds) * sample_rate)
+    window = max(align, window // align * align)
+    overlap = round(float(overlap_seconds) * sample_rate)
+    if overlap < 0:
+        raise ValueError(f"overlap_seconds must be >= 0, got {overlap_seconds}")
+    overlap = min(overlap // align * align, window // 2 // align * align)
+    return window, overlap
+
+
+def restore_windowed(
+    restore_fn,
+    wavs,
+    num_samples,
+    window,
+    overlap,
+    crossfade="hann",
+    max_batch=8,
+    seed=None,
+    align=HOP,
+):
+    """Restore waveforms of any length window by window and join them.
+
+    Each waveform (its first ``num_samples[b]`` samples) is cut into windows of
+    ``min(window, its length rounded up to align)`` samples by
+    :func:`window_starts` (``overlap = 0``: back-to-back windows, the last
+    one zero-padded; otherwise the last window is moved back and windows
+    overlap by about ``min(overlap, win // 2)``). The windows of all
+    waveforms are grouped by length and passed to ``restore_fn``
+    ``max_batch`` at a time, then joined by :func:`overlap_add`.
+
+    Arguments
+    ---------
+    restore_fn : callable
+        ``restore_fn(chunks[n, win], seed) -> restored[n, win]``
+        (``seed`` is None or an int; see the module docstring).
+    wavs : torch.Tensor
+        ``[batch, time]``.
+    num_samples : list of int
+        Valid samples of each waveform.
+    window : int
+        Window length in samples (a multiple of ``align``), e.g. from
+        :func:`window_samples`.
+    overlap : int
+        Overlap in samples (0 = the paper's non-overlapping windows).
+    crossfade : str
+        ``"hann"`` or ``"linear"``.
+    max_batch : int, optional
+        Windows per ``restore_fn`` call (``None`` or 0: all windows of a
+        length group at once).
+    seed : int, optional
+        Base seed.
+    align : int
+        The codec hop.
+
+    Returns
+    -------
+    restored : torch.Tensor
+        ``[batch, time]``; zero past each length.
+
+    Example
+    -------
+    >>> x = torch.randn(2, 5000)
+    >>> same = restore_windowed(lambda c, s: c, x, [5000, 3000], 1024, 256)
+    >>> bool(torch.allclose(same[0], x[0], atol=1e-6)), bool(same[1, 3000:].any())
+    (True, False)
+    >>> calls = []
+    >>> def fn(chunks, seed):
+    ...     calls.append((len(chunks), seed))
+    ...     return chunks
+    >>> _ = restore_windowed(fn, x, [5000, 5000], 1024, 0, max_batch=8, seed=7)
+    >>> calls  # 2 x 5 back-to-back windows, 8 per call, seeds 7 and 8
+    [(8, 7), (2, 8)]
+    """
+    if crossfade not in CROSSFADE_SHAPES:
+        raise ValueError(
+            f"crossfade must be one of {CROSSFADE_SHAPES}, got {crossfade!r}"
+        )
+    batch, time = wavs.shape
+    plans, groups = [], {}
+    for b, n in enumerate(num_samples):
+        n = int(n)
+        win = min(window, codec_frames(n, align) * align)
+        win_overlap = min(overlap, win // 2)
+        starts = window_starts(
+            n, win, win_overlap, align=align, shift_last=win_overlap > 0
+        )
+        padded = torch.nn.functional.pad(wavs[b, :n], (0, starts[-1] + win - n))
+        idx = []
+        for s in starts:
+            group = groups.setdefault(win, [])
+            idx.append((win, len(group)))
+            group.append(padded[s : s + win])
+        plans.append((starts, idx))
+
+    restored = {}
+    for g, (win, chunks) in enumerate(sorted(groups.items())):
+        chunks = torch.stack(chunks)
+        base = None if seed is None else int(seed) + 1000 * g
+        size = int(max_batch) if max_batch else len(chunks)
+        outs = []
+        for j, i in enumerate(range(0, len(chunks), size)):
+            out = restore_fn(
+                chunks[i : i + size], None if base is None else base + j
+            )
+            outs.append(out[:, :win])
+        restored[win] = torch.cat(outs)
+
+    out = torch.zeros(batch, time, device=wavs.device)
+    for b, (starts, idx) in enumerate(plans):
+        n = int(num_samples[b])
+        chunks = torch.stack([restored[w][i] for w, i in idx])
+        out[b, :n] = overlap_add(chunks, starts, n, crossfade).to(out.dtype)
+    return out
