@@ -9,15 +9,25 @@ token accuracy of each codebook and, on a few clips, restored-audio metrics;
 the test stage restores every test file, writes the restored audio and a
 Markdown metrics table.
 
+Training lasts ``total_steps`` optimizer steps (SpeechBrain's
+``optimizer_step_limit``), each on ``effective_batch_size`` examples
+(``batch_size`` x ``grad_accumulation_factor`` x DDP processes, checked
+before training); intra-epoch checkpoints (``ckpt_interval_minutes``) let
+an interrupted run resume, by relaunching the same command, at the saved
+optimizer step and batch.
+
 To run this recipe (from the repository root)::
 
     python recipes/DNS/train.py hparams/masksr.yaml \\
-        --data_folder=/path/to/DNS-Challenge --codec_path=/path/to/weights.pth
+        --data_folder=/path/to/DNS-Challenge \\
+        --aishell_folder=/path/to/aishell --codec_path=/path/to/weights.pth
 
-MaskSR-M: ``hparams/masksr_m.yaml``. Multi-GPU (DDP)::
+MaskSR-M: ``hparams/masksr_m.yaml``. Multi-GPU (DDP; keep the effective
+batch, here 4 x 16 = 64)::
 
     torchrun --standalone --nproc_per_node=4 recipes/DNS/train.py \\
-        hparams/masksr.yaml --data_folder=... --codec_path=...
+        hparams/masksr.yaml --batch_size=16 --data_folder=... \\
+        --aishell_folder=... --codec_path=...
 
 On CPU add ``--device=cpu --distributed_backend=gloo``. ``--debug`` runs two
 batches of two epochs.
@@ -47,6 +57,12 @@ from speechbrain_masksr.data.token_cache import (
     random_frame_offset,
 )
 from speechbrain_masksr.distributed import ddp_finish
+from speechbrain_masksr.utils.training import (
+    check_effective_batch,
+    int_step_limit,
+    run_option,
+    world_size,
+)
 
 logger = get_logger(__name__)
 
@@ -272,10 +288,18 @@ def build_distortion(hparams, manifests):
 
 if __name__ == "__main__":
     hparams_file, run_opts, overrides = sb.parse_arguments(sys.argv[1:])
+    run_opts = int_step_limit(run_opts)
     with open(hparams_file, encoding="utf-8") as fin:
         hparams = load_hyperpyyaml(fin, overrides)
 
     sb.utils.distributed.ddp_init_group(run_opts)
+    if not run_opts.get("test_only", False):  # fail before any data work
+        check_effective_batch(
+            hparams["effective_batch_size"],
+            hparams["train_dataloader_opts"]["batch_size"],
+            run_option("grad_accumulation_factor", hparams, run_opts),
+            world_size(),
+        )
     sb.create_experiment_directory(
         experiment_directory=hparams["output_folder"],
         hyperparams_to_save=hparams_file,
