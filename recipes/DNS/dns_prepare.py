@@ -18,6 +18,29 @@ first existing candidate is used and searched recursively)::
     datasets/test_set/synthetic/{no_reverb,with_reverb}/{clean,noisy}/*.wav
     datasets/test_set/real_recordings/*.wav                  (optional)
 
+Clean speech, as in MaskSR (Li, Wang, Liu, Interspeech 2024):
+
+* ``clean_subsets`` picks sub-folders of the clean-speech folder; MaskSR
+  trains on the ``read_speech`` and ``vctk_wav48_silence_trimmed`` subsets
+  of the DNS Challenge 2022 (DNS 4) full-band clean speech. ``None`` (the
+  default) takes the whole folder (DNS 2020/2021 layouts, mini corpus);
+  a listed subset that does not exist is an error.
+* ``aishell_folder`` adds AISHELL-1 (MaskSR's Mandarin speech): the folder
+  holding ``data_aishell/wav/{train,dev,test}/<SPEAKER>/*.wav`` (or that
+  ``data_aishell`` / ``wav`` folder itself), splits chosen by
+  ``aishell_splits``; the per-speaker ``.tar.gz`` files of the release must
+  be unpacked. Its entries store absolute paths (it lives outside
+  ``data_folder``) and ids ``aishell_<file stem>``.
+* ``exclude_speakers``: VCTK speakers whose files are left out of the clean
+  speech, matched by file name (``p360_001_mic1.wav``) in every source; by
+  default the speakers of VoiceFixer's and VoiceBank-DEMAND's test sets
+  (:data:`speechbrain_masksr.data.speakers.EVALUATION_SPEAKERS`), on which
+  MaskSR is evaluated and which the DNS 4 VCTK subset contains.
+
+Files at other rates (48 kHz DNS and VCTK, 16 kHz AISHELL-1) are listed with
+their own ``sample_rate``; the recipe resamples them to 44.1 kHz when it
+reads them (token extraction and training crops alike).
+
 Manifests written to ``save_folder``:
 
 * ``train.json``, ``valid.json``, ``test.json``: clean speech, split at random
@@ -63,9 +86,11 @@ from speechbrain_masksr.data.manifest import (
     read_prepare_record,
     scan_audio,
     split_ids,
+    unique_ids,
     write_manifest,
 )
 from speechbrain_masksr.data.prepare import prepare_on_main, run_prepare_cli
+from speechbrain_masksr.data.speakers import EVALUATION_SPEAKERS, drop_speakers
 from speechbrain_masksr.data.token_cache import TokenCache
 
 logger = get_logger(__name__)
@@ -79,6 +104,15 @@ RIR_FOLDERS = (
 )
 TEST_FOLDERS = ("datasets/test_set", "test_set")
 TEST_CONDITIONS = ("no_reverb", "with_reverb")
+#: DNS 4 clean-speech subsets MaskSR trains on (with AISHELL-1).
+MASKSR_CLEAN_SUBSETS = ("read_speech", "vctk_wav48_silence_trimmed")
+AISHELL_WAV_FOLDERS = ("data_aishell/wav", "wav", ".")
+AISHELL_SPLITS = ("train", "dev", "test")
+AISHELL_LAYOUT = (
+    "Expected AISHELL-1 as <aishell_folder>/data_aishell/wav/"
+    "{train,dev,test}/<SPEAKER>/*.wav (unpack the per-speaker .tar.gz "
+    "files of data_aishell/wav/ first)."
+)
 
 LAYOUT_HELP = (
     "Expected a DNS Challenge layout: <data_folder>/datasets/clean/ "
@@ -104,6 +138,10 @@ def prepare_dns(
     noise_folders=NOISE_FOLDERS,
     rir_folders=RIR_FOLDERS,
     test_folders=TEST_FOLDERS,
+    clean_subsets=None,
+    aishell_folder=None,
+    aishell_splits=AISHELL_SPLITS,
+    exclude_speakers=EVALUATION_SPEAKERS,
 ):
     """Write the DNS manifests (see the module docstring for the schema).
 
@@ -127,6 +165,17 @@ def prepare_dns(
     clean_folders, noise_folders, rir_folders, test_folders : tuple of str
         Candidate sub-folders of ``data_folder``; the first that exists is
         used. Noise, RIR and test folders are optional.
+    clean_subsets : sequence of str, optional
+        Sub-folders of the clean-speech folder to use (MaskSR:
+        :data:`MASKSR_CLEAN_SUBSETS`); ``None`` or empty: the whole folder.
+    aishell_folder : str or Path, optional
+        AISHELL-1 root, added to the clean speech (see the module
+        docstring); ``None`` leaves it out.
+    aishell_splits : sequence of str
+        AISHELL-1 splits (sub-folders of ``data_aishell/wav``) to use.
+    exclude_speakers : sequence of str
+        VCTK speakers left out of the clean speech (matched by file name;
+        default: the evaluation speakers).
 
     Returns
     -------
@@ -138,8 +187,9 @@ def prepare_dns(
     Raises
     ------
     FileNotFoundError
-        If ``data_folder`` or its clean-speech folder does not exist (the
-        message names the path and the expected layout).
+        If ``data_folder``, its clean-speech folder, a listed clean subset
+        or the AISHELL-1 folder does not exist (the message names the path
+        and the expected layout).
 
     Example
     -------
@@ -177,6 +227,12 @@ def prepare_dns(
         "noise_folders": list(noise_folders),
         "rir_folders": list(rir_folders),
         "test_folders": list(test_folders),
+        "clean_subsets": list(clean_subsets or []),
+        "aishell_folder": (
+            str(Path(aishell_folder).resolve()) if aishell_folder else None
+        ),
+        "aishell_splits": list(aishell_splits),
+        "exclude_speakers": sorted(exclude_speakers or []),
     }
     if prepare_done(save_folder, "dns", options):
         logger.info("DNS manifests in %s are up to date, skipping", save_folder)
@@ -192,11 +248,11 @@ def prepare_dns(
     exclude = [test_dir] if test_dir is not None else []
     written = {}
 
-    # clean speech -> train / valid / test
+    # clean speech (DNS subsets + AISHELL-1) -> train / valid / test
+    files = _clean_files(clean_dir, clean_subsets, exclude)
+    files, _ = drop_speakers(files, exclude_speakers, "DNS clean speech")
     report = collect_audio_info(
-        scan_audio(clean_dir, exclude=exclude),
-        what="clean speech",
-        min_duration=min_duration,
+        files, what="clean speech", min_duration=min_duration
     )
     if not report.kept:
         raise FileNotFoundError(
@@ -204,6 +260,16 @@ def prepare_dns(
             f"({report.summary()}). {LAYOUT_HELP}"
         )
     clean = audio_entries(report, clean_dir, data_folder)
+    if aishell_folder:
+        aishell = _aishell_entries(
+            aishell_folder, aishell_splits, exclude_speakers, min_duration
+        )
+        both = sorted(set(clean) & set(aishell))
+        if both:
+            raise ValueError(
+                f"ids both in the DNS clean speech and AISHELL-1: {both[:5]}"
+            )
+        clean.update(aishell)
     train, valid, test = split_ids(
         list(clean), [valid_ratio, test_ratio], seed=seed
     )
@@ -255,7 +321,10 @@ def prepare_from_hparams(hparams):
     hparams : dict
         Loaded recipe hyperparameters: ``data_folder``, ``save_folder``,
         ``skip_prep``, ``valid_ratio``, ``test_ratio``, ``seed`` and
-        ``segment_seconds`` (the shortest clean file kept).
+        ``segment_seconds`` (the shortest clean file kept); optionally
+        ``dns_clean_subsets``, ``aishell_folder`` and ``exclude_speakers``
+        (see :func:`prepare_dns`; absent: whole clean folder, no
+        AISHELL-1, the evaluation speakers left out).
 
     Returns
     -------
@@ -276,6 +345,12 @@ def prepare_from_hparams(hparams):
     >>> sorted(prepare_from_hparams(hparams))
     ['test', 'train', 'valid']
     """
+    if "aishell_folder" in hparams and not hparams["aishell_folder"]:
+        logger.warning(
+            "aishell_folder is null: AISHELL-1 is left out, so the clean "
+            "speech differs from MaskSR's (DNS 2022 read speech + VCTK + "
+            "AISHELL-1)"
+        )
     return prepare_on_main(
         prepare_dns,
         data_folder=hparams["data_folder"],
@@ -285,6 +360,9 @@ def prepare_from_hparams(hparams):
         test_ratio=hparams["test_ratio"],
         seed=hparams["seed"],
         min_duration=hparams["segment_seconds"],
+        clean_subsets=hparams.get("dns_clean_subsets"),
+        aishell_folder=hparams.get("aishell_folder"),
+        exclude_speakers=hparams.get("exclude_speakers", EVALUATION_SPEAKERS),
     )
 
 
@@ -317,6 +395,112 @@ def token_cache_from_hparams(hparams):
         sample_rate=hparams["sample_rate"],
         hop_length=hparams["codec"].hop_length,
     )
+
+
+def _clean_files(clean_dir, subsets, exclude):
+    """Clean-speech files of the chosen subsets (all when none is given)."""
+    if not subsets:
+        return scan_audio(clean_dir, exclude=exclude)
+    missing = [s for s in subsets if not (clean_dir / s).is_dir()]
+    if missing:
+        present = sorted(p.name for p in clean_dir.iterdir() if p.is_dir())
+        raise FileNotFoundError(
+            f"Clean-speech subset(s) {missing} not found in {clean_dir} "
+            f"(sub-folders there: {present or 'none'}). MaskSR uses the DNS "
+            f"Challenge 2022 subsets {list(MASKSR_CLEAN_SUBSETS)}; an empty "
+            "clean_subsets (YAML: dns_clean_subsets: []) uses the whole "
+            "clean folder."
+        )
+    files = []
+    for subset in subsets:
+        found = scan_audio(clean_dir / subset, exclude=exclude)
+        logger.info("DNS clean subset %s: %d files", subset, len(found))
+        files.extend(found)
+    return sorted(set(files))
+
+
+def aishell_files(aishell_folder, splits=AISHELL_SPLITS):
+    """List the AISHELL-1 files of some splits.
+
+    Arguments
+    ---------
+    aishell_folder : str or Path
+        The folder holding ``data_aishell/`` (or ``data_aishell`` or its
+        ``wav`` folder).
+    splits : sequence of str
+        Splits (sub-folders of ``wav/``).
+
+    Returns
+    -------
+    wav_dir : Path
+        The ``wav`` folder (ids are relative to it).
+    files : list of Path
+        The audio files of the splits, sorted.
+
+    Raises
+    ------
+    FileNotFoundError
+        If the folder or a split is missing (the message gives the layout).
+
+    Example
+    -------
+    >>> import torch
+    >>> from speechbrain_masksr.dataio import save_audio
+    >>> root = getfixture("tmpdir") / "aishell"
+    >>> name = "data_aishell/wav/train/S0002/BAC009S0002W0122.wav"
+    >>> save_audio(str(root / name), torch.zeros(1600), 16000)
+    >>> wav_dir, files = aishell_files(root, ["train"])
+    >>> wav_dir.name, [f.name for f in files]
+    ('wav', ['BAC009S0002W0122.wav'])
+    """
+    root = Path(aishell_folder)
+    if not root.is_dir():
+        raise FileNotFoundError(
+            f"AISHELL-1 folder not found: {root}. {AISHELL_LAYOUT}"
+        )
+    wav_dir = None
+    for cand in AISHELL_WAV_FOLDERS:
+        if any((root / cand / s).is_dir() for s in splits):
+            wav_dir = root / cand
+            break
+    if wav_dir is None:
+        raise FileNotFoundError(
+            f"No AISHELL-1 split {list(splits)} in {root}. {AISHELL_LAYOUT}"
+        )
+    missing = [s for s in splits if not (wav_dir / s).is_dir()]
+    if missing:
+        raise FileNotFoundError(
+            f"AISHELL-1 split(s) {missing} missing in {wav_dir}. "
+            f"{AISHELL_LAYOUT}"
+        )
+    files = []
+    for split in splits:
+        files.extend(scan_audio(wav_dir / split))
+    return wav_dir, sorted(files)
+
+
+def _aishell_entries(aishell_folder, splits, exclude_speakers, min_duration):
+    """Manifest entries (absolute paths) of the AISHELL-1 clean speech."""
+    wav_dir, files = aishell_files(aishell_folder, splits)
+    files, _ = drop_speakers(files, exclude_speakers, "AISHELL-1")
+    report = collect_audio_info(
+        files, what="AISHELL-1", min_duration=min_duration
+    )
+    if not report.kept:
+        raise FileNotFoundError(
+            f"No readable AISHELL-1 speech in {wav_dir} "
+            f"({report.summary()}). {AISHELL_LAYOUT}"
+        )
+    ids = unique_ids([f"aishell_{p.stem}" for p in sorted(report.kept)])
+    entries = {}
+    for uid, path in zip(ids, sorted(report.kept)):
+        info = report.kept[path]
+        entries[uid] = {
+            "wav": str(path.resolve()),
+            "duration": round(info["duration"], 6),
+            "sample_rate": info["sample_rate"],
+        }
+    return entries
 
 
 def _prepare_test_set(test_dir, data_folder, save_folder):
@@ -418,6 +602,25 @@ def main(argv=None):
     parser.add_argument("--noise-folder", action="append")
     parser.add_argument("--rir-folder", action="append")
     parser.add_argument("--test-folder", action="append")
+    parser.add_argument(
+        "--clean-subset",
+        action="append",
+        help="clean-speech sub-folder to use (repeat; MaskSR: read_speech "
+        "and vctk_wav48_silence_trimmed); default: the whole folder",
+    )
+    parser.add_argument(
+        "--aishell-folder", help="AISHELL-1 root (holding data_aishell/)"
+    )
+    parser.add_argument(
+        "--aishell-split", action="append", help="AISHELL-1 split (repeat)"
+    )
+    parser.add_argument(
+        "--exclude-speakers",
+        nargs="*",
+        default=list(EVALUATION_SPEAKERS),
+        help="VCTK speakers left out of the clean speech (default: those "
+        "of the VoiceFixer and VoiceBank-DEMAND test sets)",
+    )
     args = parser.parse_args(argv)
     return run_prepare_cli(
         prepare_dns,
@@ -432,6 +635,10 @@ def main(argv=None):
         noise_folders=args.noise_folder or NOISE_FOLDERS,
         rir_folders=args.rir_folder or RIR_FOLDERS,
         test_folders=args.test_folder or TEST_FOLDERS,
+        clean_subsets=args.clean_subset,
+        aishell_folder=args.aishell_folder,
+        aishell_splits=args.aishell_split or AISHELL_SPLITS,
+        exclude_speakers=args.exclude_speakers,
     )
 
 

@@ -11,9 +11,11 @@ tokens itself, but on its main process only; this script can use several
 processes or GPUs, each taking every N-th file::
 
     python recipes/DNS/extract_tokens.py hparams/masksr.yaml \\
-        --data_folder=/path/to/DNS-Challenge --codec_path=/path/to/weights.pth
+        --data_folder=/path/to/DNS-Challenge \\
+        --aishell_folder=/path/to/aishell --codec_path=/path/to/weights.pth
     torchrun --standalone --nproc_per_node=4 recipes/DNS/extract_tokens.py \\
-        hparams/masksr.yaml --data_folder=... --codec_path=...
+        hparams/masksr.yaml --data_folder=... --aishell_folder=... \\
+        --codec_path=...
 
 (on CPU-only machines add ``--device=cpu --distributed_backend=gloo``).
 

@@ -13,19 +13,28 @@ Test sets without clean references (DNS ``real_recordings``: add
 ``test_real`` to ``test_sets``) are restored and scored reference-free
 (DNSMOS SIG/BAK/OVRL per file and as means, as ``masksr-eval --est``).
 
+Training lasts ``total_steps`` optimizer steps (SpeechBrain's
+``optimizer_step_limit``), each on ``effective_batch_size`` examples
+(``batch_size`` x ``grad_accumulation_factor`` x DDP processes, checked
+before training); intra-epoch checkpoints (``ckpt_interval_minutes``) let
+an interrupted run resume, by relaunching the same command, at the saved
+optimizer step and batch.
+
 To run this recipe (from the repository root)::
 
     python recipes/DNS/train.py hparams/masksr.yaml \\
-        --data_folder=/path/to/DNS-Challenge --codec_path=/path/to/weights.pth
+        --data_folder=/path/to/DNS-Challenge \\
+        --aishell_folder=/path/to/aishell --codec_path=/path/to/weights.pth
 
 MaskSR-M: ``hparams/masksr_m.yaml``. Input-feature ablation of the paper
 (appendix, Table 5): ``hparams/masksr_input_waveform.yaml`` (learned
 waveform front end) and ``hparams/masksr_input_dac.yaml`` (DAC tokens of the
 degraded input, no speech encoder, 14 LM blocks, guidance 0.3). Multi-GPU
-(DDP)::
+(DDP; keep the effective batch, here 4 x 16 = 64)::
 
     torchrun --standalone --nproc_per_node=4 recipes/DNS/train.py \\
-        hparams/masksr.yaml --data_folder=... --codec_path=...
+        hparams/masksr.yaml --batch_size=16 --data_folder=... \\
+        --aishell_folder=... --codec_path=...
 
 On CPU add ``--device=cpu --distributed_backend=gloo``. ``--debug`` runs two
 batches of two epochs.
@@ -55,6 +64,12 @@ from speechbrain_masksr.data.token_cache import (
 )
 from speechbrain_masksr.dataio import load_audio, load_segment
 from speechbrain_masksr.distributed import ddp_finish
+from speechbrain_masksr.utils.training import (
+    check_effective_batch,
+    int_step_limit,
+    run_option,
+    world_size,
+)
 
 logger = get_logger(__name__)
 
@@ -312,10 +327,18 @@ def build_distortion(hparams, manifests):
 
 if __name__ == "__main__":
     hparams_file, run_opts, overrides = sb.parse_arguments(sys.argv[1:])
+    run_opts = int_step_limit(run_opts)
     with open(hparams_file, encoding="utf-8") as fin:
         hparams = load_hyperpyyaml(fin, overrides)
 
     sb.utils.distributed.ddp_init_group(run_opts)
+    if not run_opts.get("test_only", False):  # fail before any data work
+        check_effective_batch(
+            hparams["effective_batch_size"],
+            hparams["train_dataloader_opts"]["batch_size"],
+            run_option("grad_accumulation_factor", hparams, run_opts),
+            world_size(),
+        )
     sb.create_experiment_directory(
         experiment_directory=hparams["output_folder"],
         hyperparams_to_save=hparams_file,

@@ -12,7 +12,10 @@ data_folder})``):
   default to the VCTK-0.92 test split used by VoiceFixer and NVSR (same
   author): ``p360 p361 p362 p363 p364 p374 p376 s5``, with ``p280`` and
   ``p315`` left out; source: haoheliu/ssr_eval ``README.md`` ("Dataset
-  Details"). The MaskSR demos use speakers from this list.
+  Details"). The MaskSR demos use speakers from this list. The
+  VoiceBank-DEMAND test speakers ``p232 p257`` (VoiceFixer's DENOISE set)
+  are left out too, so that no evaluation speaker is in ``train.json``
+  (lists in :mod:`speechbrain_masksr.data.speakers`).
   Writes ``train.json``, ``valid.json`` (held-out training speakers),
   ``test.json``; entries ``{"wav", "duration", "sample_rate", "speaker"}``.
 * :func:`prepare_voicebank_demand`: VoiceBank-DEMAND (Valentini), folders
@@ -60,7 +63,6 @@ Authors
 
 import argparse
 import random
-import re
 import sys
 from pathlib import Path
 
@@ -81,6 +83,13 @@ from speechbrain_masksr.data.manifest import (
     write_manifest,
 )
 from speechbrain_masksr.data.prepare import run_prepare_cli
+from speechbrain_masksr.data.speakers import (  # noqa: F401 (re-exported)
+    VBD_TEST_SPEAKERS,
+    VCTK_NAME,
+    VOICEFIXER_EXCLUDED_SPEAKERS,
+    VOICEFIXER_TEST_SPEAKERS,
+    vctk_speaker,
+)
 from speechbrain_masksr.data.voicebank import (  # noqa: F401 (re-exported)
     VBD_LAYOUT,
     VBD_VALID_SPEAKERS,
@@ -89,22 +98,7 @@ from speechbrain_masksr.data.voicebank import (  # noqa: F401 (re-exported)
 
 logger = get_logger(__name__)
 
-# haoheliu/ssr_eval README.md, "Dataset Details" (VCTK 0.92 test speakers
-# of NVSR / VoiceFixer; p280 and p315 omitted "for technical issues").
-VOICEFIXER_TEST_SPEAKERS = (
-    "p360",
-    "p361",
-    "p362",
-    "p363",
-    "p364",
-    "p374",
-    "p376",
-    "s5",
-)
-VOICEFIXER_EXCLUDED_SPEAKERS = ("p280", "p315")
-
 VCTK_WAV_FOLDERS = ("wav48_silence_trimmed", "wav48", ".")
-VCTK_NAME = re.compile(r"^([ps]\d+)_(\d+)(?:_(mic\d))?$")
 SPEAKER_UTT = r"([ps]\d+_\d+)"
 
 VCTK_LAYOUT = (
@@ -120,34 +114,12 @@ VF_LAYOUT = (
 )
 
 
-def vctk_speaker(path):
-    """Return the VCTK speaker of a file name (``p225_001_mic1`` -> ``p225``).
-
-    Arguments
-    ---------
-    path : str or Path
-        A VCTK-style file name.
-
-    Returns
-    -------
-    str or None
-        The speaker, or ``None`` if the name does not follow VCTK's pattern.
-
-    Example
-    -------
-    >>> vctk_speaker("wav48/p225/p225_001_mic1.flac"), vctk_speaker("x.wav")
-    ('p225', None)
-    """
-    match = VCTK_NAME.match(Path(path).stem)
-    return match.group(1) if match else None
-
-
 def prepare_vctk(
     data_folder,
     save_folder,
     skip_prep=False,
     test_speakers=VOICEFIXER_TEST_SPEAKERS,
-    exclude_speakers=VOICEFIXER_EXCLUDED_SPEAKERS,
+    exclude_speakers=VOICEFIXER_EXCLUDED_SPEAKERS + VBD_TEST_SPEAKERS,
     valid_speakers=2,
     mic="mic1",
     min_duration=0.0,
@@ -167,7 +139,9 @@ def prepare_vctk(
     test_speakers : tuple of str
         Speakers of ``test.json`` (default VoiceFixer's test split).
     exclude_speakers : tuple of str
-        Speakers left out entirely.
+        Speakers left out entirely (default: ``p280 p315``, which
+        VoiceFixer's split leaves out, and the VoiceBank-DEMAND test
+        speakers ``p232 p257``).
     valid_speakers : int or tuple of str
         Validation speakers, taken out of the training speakers: a number
         (picked at random with ``seed``) or an explicit list.

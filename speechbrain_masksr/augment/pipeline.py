@@ -3,7 +3,7 @@
 MaskSR trains on speech degraded by noise, reverberation, clipping and
 bandwidth limitation at the same time, following the VoiceFixer recipe
 (``haoheliu/voicefixer_main``). :class:`GSRPipeline` applies, per example and
-each with its own probability:
+each with its own probability, in the default order:
 
 1. one or several interfering talkers (off by default; for the MAE
    universal enhancer), optionally made farther from the microphone than
@@ -18,10 +18,26 @@ each with its own probability:
 
 Steps 2–3 act on the speech, 4 on the degraded speech, 5 adds noise matched
 to the degraded speech; the target stays the clean full-band speech, which
-remains time-aligned with the output. Not reproduced from VoiceFixer: its
-extra STFT hard cut after the low-pass (p = 0.5), the sox low-pass of its
-effect chain and the final random rescaling of input and target together
-(apply loudness augmentation to both signals yourself if you want it).
+remains time-aligned with the output.
+
+Order. The default puts reverberation before clipping, the physical order
+(the room comes before a saturating microphone or converter). VoiceFixer
+clips first: its ``clip`` is a sox effect of the effect chain, which runs
+before the ``reverb_rir`` convolution (``magical_effects.py:effect``:
+type-1 chain, then type-0 effects), so its reverberant training inputs
+hold smoothed, not flat-topped, clipping. ``order`` chooses; the MaskSR
+recipes (``hparams/masksr*.yaml``) use VoiceFixer's order
+``[interferer, clip, reverb, bandlimit, noise]``. Both orders agree on
+inputs without reverberation (VoiceFixer's DECLI and SR test sets).
+
+Not reproduced from VoiceFixer: the sox low-pass of its effect chain
+(p = 0.3, 3–7 kHz; the config's ``low_pass_1`` is not used), its extra STFT
+hard cut after the low-pass (p = 0.5) and the final random rescaling of input
+and target together by U[0.3, 1] (apply loudness augmentation to both
+signals yourself if you want it). VoiceFixer's clipping threshold is
+``1 / U[1, 11]`` of the peak (so 0.09–1.0, mostly below 0.5), its SNR range
+U[−5, 40] dB and its low-pass cutoffs U[750, 22050] Hz; the defaults here
+are U[0.1, 0.5], U[−5, 20] dB and U[1000, 22050] Hz.
 
 :func:`degrade` wraps the pipeline for one 1-D example (numpy or torch), for
 use in a ``DynamicItemDataset`` pipeline.
@@ -47,6 +63,11 @@ from speechbrain_masksr.augment.distortions import (
     apply_effect,
 )
 from speechbrain_masksr.errors import ConfigError
+
+#: Names of the effects of :class:`GSRPipeline`, in the default order.
+EFFECTS = ("interferer", "reverb", "clip", "bandlimit", "noise")
+#: VoiceFixer's order (clipping in the sox chain, before the RIR).
+VOICEFIXER_ORDER = ("interferer", "clip", "reverb", "bandlimit", "noise")
 
 
 def _check_prob(name, p):
@@ -157,6 +178,10 @@ class GSRPipeline(Distortion):
         convolved with (same source as the reverberation: ``rirs``, or
         simulated with ``rt60_low``..``rt60_high``); ``None`` keeps them
         dry. See :class:`~.distortions.InterferingSpeaker`.
+    order : sequence of str
+        The order of the effects, a permutation of :data:`EFFECTS`
+        (default: reverberation before clipping; VoiceFixer's is
+        :data:`VOICEFIXER_ORDER`, see the module docstring).
     replacements : dict, optional
         Placeholders for manifests (``{"data_root": ...}``).
     generator : torch.Generator, optional
@@ -173,6 +198,8 @@ class GSRPipeline(Distortion):
     >>> again = gsr(clean, generator=torch.Generator().manual_seed(0))
     >>> bool(torch.equal(noisy, again))
     True
+    >>> GSRPipeline(order=VOICEFIXER_ORDER).order
+    ('interferer', 'clip', 'reverb', 'bandlimit', 'noise')
     """
 
     def __init__(
@@ -204,11 +231,18 @@ class GSRPipeline(Distortion):
         interferer_speakers_high=1,
         interferer_drr_low=None,
         interferer_drr_high=None,
+        order=EFFECTS,
         replacements=None,
         generator=None,
     ):
         super().__init__(generator)
         self.sample_rate = int(sample_rate)
+        self.order = tuple(order)
+        if sorted(self.order) != sorted(EFFECTS):
+            raise ValueError(
+                f"order must list each of {list(EFFECTS)} once, got "
+                f"{list(self.order)}"
+            )
         probs = {
             "interferer_prob": interferer_prob,
             "reverb_prob": reverb_prob,
@@ -333,13 +367,8 @@ class GSRPipeline(Distortion):
         return cls(**config)
 
     def _distort(self, wavs, num_samples, generator):
-        for effect in (
-            self.interferer,
-            self.reverb,
-            self.clip,
-            self.bandlimit,
-            self.noise,
-        ):
+        for name in self.order:
+            effect = getattr(self, name)
             if effect is not None:
                 wavs = apply_effect(effect, wavs, num_samples, generator)
         return wavs

@@ -37,6 +37,21 @@ Evaluation metrics go through SpeechBrain ``MetricStats`` objects made in
 (:func:`speechbrain_masksr.metrics.stats.multi_metric_stats`; means
 without NaN scores, rounded to 6 decimals).
 
+Training length and interruptions: MaskSR trains for a number of optimizer
+steps. The SpeechBrain run options ``optimizer_step_limit`` (stop at that
+step, mid-epoch if need be), ``grad_accumulation_factor`` and
+``ckpt_interval_minutes`` / ``ckpt_interval_steps`` (intra-epoch
+checkpoints, which store the optimizer step and the position in the epoch's
+data order) do the work; :class:`MaskSRBrain` adds three things:
+
+* intra-epoch checkpoints are only written between optimizer steps (never
+  in the middle of a gradient accumulation, whose partial gradients a
+  checkpoint would not hold), so a resumed run makes the same optimizer
+  steps with the same number of batches;
+* a run that is relaunched after reaching its step limit trains no more
+  and does not validate again (the epoch counter is exhausted);
+* the optimizer step is logged with every epoch (``steps``) and on resume.
+
 Randomness: SpeechBrain seeds every DDP rank identically, which would give
 every rank the same masks and degradations. :meth:`MaskSRBrain.on_fit_start`
 re-seeds the global RNGs with a per-rank offset (the DDP wrapper has
@@ -295,7 +310,9 @@ class MaskSRBrain(sb.Brain):
     ``overlap_seconds``, ``crossfade``, ``valid_restore_clips``,
     ``valid_restore_every``, ``valid_metrics``, ``test_metrics``,
     ``spk_model``, ``restore_folder``, ``train_logger`` and
-    ``epoch_counter``.
+    ``epoch_counter``; the run options ``optimizer_step_limit``,
+    ``grad_accumulation_factor`` and ``ckpt_interval_*`` as SpeechBrain
+    reads them (YAML keys or command line).
 
     Example
     -------
@@ -340,6 +357,48 @@ class MaskSRBrain(sb.Brain):
             # First step of a fresh run: apply the warmup value before the
             # first update (SpeechBrain steps schedules after each update).
             scheduler(self.optimizer)
+        counter = getattr(self.hparams, "epoch_counter", None)
+        if self.optimizer_step > 0:
+            logger.info(
+                "Resumed at optimizer step %d (after epoch %s + %d batches)",
+                self.optimizer_step,
+                getattr(counter, "current", "?"),
+                self.step,
+            )
+        limit = self.optimizer_step_limit
+        if limit is not None and self.optimizer_step >= int(limit):
+            logger.info(
+                "The step limit (%d) is reached: no more training", int(limit)
+            )
+            if counter is not None:  # fit() then runs no epoch at all
+                counter.current = counter.limit
+
+    def _should_save_intra_epoch_ckpt(self, last_ckpt_time, steps_since_ckpt):
+        """Intra-epoch checkpoints only between optimizer steps.
+
+        SpeechBrain counts batches, so a checkpoint could fall inside a
+        gradient accumulation; its partial gradients would be lost on
+        resume. The decision is deferred to the next batch that ends an
+        accumulation (``self.step`` is the same on every DDP rank, so all
+        ranks defer together).
+
+        Arguments
+        ---------
+        last_ckpt_time : float
+            Time of the last intra-epoch checkpoint.
+        steps_since_ckpt : int
+            Batches since then.
+
+        Returns
+        -------
+        bool
+            Whether to save a checkpoint now.
+        """
+        if self.step % self.grad_accumulation_factor != 0:
+            return False
+        return super()._should_save_intra_epoch_ckpt(
+            last_ckpt_time, steps_since_ckpt
+        )
 
     def on_evaluate_start(self, max_key=None, min_key=None):
         """Load the best checkpoint and move the codec to the device.
@@ -716,7 +775,11 @@ class MaskSRBrain(sb.Brain):
         if stage == sb.Stage.VALID:
             lr = self.optimizer.param_groups[0]["lr"]
             self.hparams.train_logger.log_stats(
-                stats_meta={"epoch": epoch, "lr": lr},
+                stats_meta={
+                    "epoch": epoch,
+                    "steps": self.optimizer_step,
+                    "lr": lr,
+                },
                 train_stats=getattr(self, "train_stats", None),
                 valid_stats=stats,
             )

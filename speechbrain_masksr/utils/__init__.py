@@ -1,1 +1,1 @@
-"""utils sub-package of speechbrain_masksr: lengths and checkpoints."""
+"""utils sub-package of speechbrain_masksr: lengths, checkpoints, training."""

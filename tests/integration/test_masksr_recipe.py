@@ -27,8 +27,11 @@ ROOT = Path(__file__).resolve().parents[2]
 TRAIN = "recipes/DNS/train.py"
 HPARAMS = "hparams/masksr.yaml"
 
-#: Tiny model and fast evaluation (no DNSMOS / speaker model in tests).
+#: Tiny model and fast evaluation (no DNSMOS / speaker model in tests). The
+#: mini corpus has no DNS 4 subsets and no AISHELL-1.
 TINY = [
+    "--dns_clean_subsets=[]",
+    "--aishell_folder=null",
     "--d_model=32",
     "--nhead=4",
     "--encoder_layers=1",
@@ -92,12 +95,15 @@ def _run(cmd, timeout=600):
     return proc
 
 
-def _common(assets, out):
+def _common(assets, out, effective_batch=2):
+    """Arguments of every run; ``effective_batch`` = the tiny batch of 2 x
+    grad_accumulation_factor x processes."""
     return [
         f"--data_folder={assets['data']}",
         f"--output_folder={out}",
         f"--codec_path={assets['dac']}",
         f"--token_folder={assets['tokens']}",
+        f"--effective_batch_size={effective_batch}",
         *TINY,
     ]
 
@@ -120,10 +126,13 @@ def debug_run(assets, tmp_path_factory):
             sys.executable,
             TRAIN,
             HPARAMS,
-            *_common(assets, out),
+            *_common(assets, out, effective_batch=4),
             "--debug",
             "--debug_persistently",
             "--test_sets=[test,test_no_reverb,test_real]",
+            # 2 batches of 2 per optimizer step; stop after the first step
+            "--grad_accumulation_factor=2",
+            "--total_steps=1",
         ]
     )
     return out
@@ -137,9 +146,11 @@ def test_debug_run_writes_the_experiment_folder(debug_run):
 
 def test_debug_run_logs_losses_accuracies_and_restored_metrics(debug_run):
     log = (debug_run / "train_log.txt").read_text()
-    epoch_line = next(
-        ln for ln in log.splitlines() if ln.startswith("epoch: 1")
-    )
+    epochs = [ln for ln in log.splitlines() if ln.startswith("epoch:")]
+    # --debug runs 2 epochs; the step limit (total_steps) ends the first
+    assert len(epochs) == 1, log
+    epoch_line = epochs[0]
+    assert epoch_line.startswith("epoch: 1, steps: 1,")
     assert "train loss" in epoch_line and "valid loss" in epoch_line
     for q in range(1, 10):  # per-codebook token accuracy of the 9 codebooks
         acc = re.search(rf"valid acc_q{q}: ([0-9.e+-]+)", epoch_line)
@@ -154,6 +165,8 @@ def test_debug_run_checkpoint_stores_the_model(debug_run):
     """One checkpoint, with the MaskSR module stored as ``model``."""
     ckpts = sorted((debug_run / "save").glob("CKPT+*"))
     assert len(ckpts) == 1
+    brain_state = (ckpts[0] / "brain.ckpt").read_text()
+    assert "optimizer_step: 1\n" in brain_state
     state = torch.load(ckpts[0] / "model.ckpt", weights_only=True)
     assert any(k.startswith("lm.heads.") for k in state)
     assert state["lm.null_embedding"].shape == (32,)
@@ -247,7 +260,7 @@ def test_torchrun_two_cpu_processes(assets, tmp_path):
             "--nproc_per_node=2",
             TRAIN,
             HPARAMS,
-            *_common(assets, out),
+            *_common(assets, out, effective_batch=4),  # 2 processes x 2
             "--device=cpu",
             "--distributed_backend=gloo",
         ]

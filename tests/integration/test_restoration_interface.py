@@ -191,6 +191,7 @@ def test_export_from_training_yaml(folder, tmp_path):
     root = Path(__file__).resolve().parents[2]
     overrides = {
         "data_folder": str(tmp_path / "data"),
+        "aishell_folder": None,
         "codec_path": str(folder[0] / "codec.pth"),
         "output_folder": str(tmp_path / "results"),
         "d_model": 32,

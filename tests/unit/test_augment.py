@@ -616,6 +616,47 @@ def test_gsr_pipeline_order_and_probabilities():
         assert hf_lp / hf_x < 1e-3
 
 
+def test_gsr_pipeline_effect_order():
+    """Default: reverb then clip; VoiceFixer's order: clip then reverb."""
+    from speechbrain_masksr.augment.pipeline import EFFECTS, VOICEFIXER_ORDER
+
+    x, _ = bursts(batch=2, frames=20)
+    only = dict(
+        reverb_prob=1.0,
+        clip_prob=1.0,
+        clip_low=0.3,
+        clip_high=0.3,
+        rt60_low=0.3,
+        rt60_high=0.3,
+        bandlimit_prob=0.0,
+        noise_prob=0.0,
+    )
+
+    def clip(wavs, g):
+        return RandomApply(Clip(0.3, 0.3), 1.0)(wavs, generator=g)
+
+    def reverb(wavs, g):
+        room = RoomReverb(None, SR, 0.3, 0.3)
+        return RandomApply(room, 1.0)(wavs, generator=g)
+
+    default_order = ("interferer", "reverb", "clip", "bandlimit", "noise")
+    assert GSRPipeline().order == EFFECTS == default_order
+    default = GSRPipeline(**only)(x, generator=gen(3))
+    g = gen(3)
+    assert torch.equal(default, clip(reverb(x, g), g))
+    voicefixer = GSRPipeline(order=VOICEFIXER_ORDER, **only)
+    vf = voicefixer(x, generator=gen(3))
+    g = gen(3)
+    assert torch.equal(vf, reverb(clip(x, g), g))
+    # clipping last leaves flat tops at 0.3 of the peak; reverb smooths them
+    for out in default:
+        assert float((out.abs() >= 0.999 * out.abs().max()).sum()) > 20
+    for out in vf:
+        assert float((out.abs() >= 0.999 * out.abs().max()).sum()) < 5
+    with pytest.raises(ValueError, match="order must list each of"):
+        GSRPipeline(order=("clip", "reverb", "bandlimit", "noise"))
+
+
 def test_gsr_pipeline_lengths_config_and_degrade(tmp_path):
     x, _ = bursts(batch=2, frames=20)
     lengths = torch.tensor([1.0, 0.5])
