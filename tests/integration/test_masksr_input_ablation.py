@@ -185,10 +185,10 @@ def test_dac_brain_uses_degraded_tokens_and_config_guidance(
     calls = []
     generate = model.generate
     model.generate = lambda *a, **kw: calls.append(kw) or generate(*a, **kw)
-    tokens, wavs = brain.restore(degraded, seed=0)
+    wavs = brain.restore(degraded, seed=0)
     assert calls[0]["guidance"] == 0.3 == hp["guidance"]
     assert calls[0]["steps"] == 2
-    assert tokens.shape == (2, 9, 43) and wavs.shape == (2, 43 * 512)
+    assert wavs.shape == degraded.shape
     # the restoration conditioned on the degraded tokens too
     assert torch.equal(encoded[-1], degraded)
 

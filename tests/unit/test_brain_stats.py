@@ -243,7 +243,7 @@ def test_masksr_brain_logs_accuracy_and_restoration_scores(tmp_path):
     # valid_restore_clips = 2: the first two clips, restored again here.
     degraded, lengths = batch.degraded_sig
     clean, _ = batch.clean_sig
-    _, restored = brain.restore(degraded[:2], lengths[:2], seed=2)
+    restored = brain.restore(degraded[:2], lengths[:2], seed=2)
     for tag, wavs in (("unprocessed", degraded), ("masksr", restored)):
         rows = [
             compute_metrics(clean[i], wavs[i], 44100, ("lsd", "si_sdr"))
