@@ -60,6 +60,7 @@ def load(kind, tmp_path, codec_path, **overrides):
         "data_folder": str(tmp_path / "data"),
         "codec_path": str(codec_path),
         "output_folder": str(tmp_path / "results"),
+        "aishell_folder": None,
     }
     if not overrides.pop("full", False):
         paths.update(

@@ -178,6 +178,7 @@ def _masksr_brain(tmp_path):
         seed=1,
         eval_seed=2,
         sample_rate=44100,
+        segment_seconds=3.0,
         codec=FakeCodec(),
         sampling_steps=1,
         guidance=0.0,
