@@ -11,10 +11,8 @@ Authors
  * speechbrain-masksr contributors 2026
 """
 
-import importlib.util
 import logging
 import math
-import sys
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -22,27 +20,14 @@ import numpy as np
 import pytest
 import soundfile
 import torch
+from helpers import load_recipe
 
 from speechbrain_masksr.data.manifest import load_manifest
 from speechbrain_masksr.data.speakers import EVALUATION_SPEAKERS, vctk_speaker
 from speechbrain_masksr.data.token_cache import TokenCache
 
-ROOT = Path(__file__).resolve().parents[2]
-
-
-def _load_recipe(rel, name=None):
-    name = name or Path(rel).stem
-    if name in sys.modules:
-        return sys.modules[name]
-    spec = importlib.util.spec_from_file_location(name, ROOT / rel)
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[name] = module
-    spec.loader.exec_module(module)
-    return module
-
-
-dns = _load_recipe("recipes/DNS/dns_prepare.py")
-recipe = _load_recipe("recipes/DNS/train.py", "masksr_dns_train")
+dns = load_recipe("recipes/DNS/dns_prepare.py")
+recipe = load_recipe("recipes/DNS/train.py", "masksr_dns_train")
 
 
 def _sine(path, freq, sr, seconds=1.0):
