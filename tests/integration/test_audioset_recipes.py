@@ -195,6 +195,21 @@ def pretrained(toy, tmp_path_factory):
     return out
 
 
+def run_finetune(toy, pretrained, output, *args, nproc=None):
+    """``finetune.py`` on the toy corpus from the tiny pretrained encoder."""
+    return run_recipe(
+        "finetune.py",
+        "audiomae_finetune.yaml",
+        output,
+        f"--data_folder={toy / 'audio'}",
+        f"--csv_folder={toy}",
+        f"--pretrained_path={pretrained / 'model' / 'model.ckpt'}",
+        f"--n_classes={N_CLASSES}",
+        *args,
+        nproc=nproc,
+    )
+
+
 def test_pretraining_lowers_the_loss(pretrained):
     from speechbrain_masksr.inference import AudioMAEReconstruction
 
@@ -211,14 +226,10 @@ def test_pretraining_lowers_the_loss(pretrained):
 def test_finetuning_learns_toy_task(pretrained, toy, tmp_path):
     from speechbrain_masksr.inference import AudioMAEClassifier
 
-    run_recipe(
-        "finetune.py",
-        "audiomae_finetune.yaml",
+    run_finetune(
+        toy,
+        pretrained,
         tmp_path,
-        f"--data_folder={toy / 'audio'}",
-        f"--csv_folder={toy}",
-        f"--pretrained_path={pretrained / 'model' / 'model.ckpt'}",
-        f"--n_classes={N_CLASSES}",
         "--valid_ratio=0.2",  # 4 of the 20 training clips
         "--number_of_epochs=6",
         "--warmup_epochs=0",
@@ -266,14 +277,10 @@ def test_finetuning_selects_checkpoint_on_valid_split(
     for entry in valid.values():
         entry["labels"] = sorted((k + 1) % N_CLASSES for k in entry["labels"])
     (manifests / "valid.json").write_text(json.dumps(valid))
-    run_recipe(
-        "finetune.py",
-        "audiomae_finetune.yaml",
+    run_finetune(
+        toy,
+        pretrained,
         tmp_path,
-        f"--data_folder={toy / 'audio'}",
-        f"--csv_folder={toy}",
-        f"--pretrained_path={pretrained / 'model' / 'model.ckpt'}",
-        f"--n_classes={N_CLASSES}",
         "--skip_prep=True",  # keep the edited manifests
         "--number_of_epochs=3",
         "--warmup_epochs=0",
@@ -312,14 +319,10 @@ def test_finetuning_selects_checkpoint_on_valid_split(
 
 
 def test_finetuning_ddp_two_processes(pretrained, toy, tmp_path):
-    run_recipe(
-        "finetune.py",
-        "audiomae_finetune.yaml",
+    run_finetune(
+        toy,
+        pretrained,
         tmp_path,
-        f"--data_folder={toy / 'audio'}",
-        f"--csv_folder={toy}",
-        f"--pretrained_path={pretrained / 'model' / 'model.ckpt'}",
-        f"--n_classes={N_CLASSES}",
         "--train_set=full",
         "--weighted_sampler=True",
         "--epoch_len=16",
