@@ -80,16 +80,21 @@ def _all_entries(out):
     return entries
 
 
+def _prepare_masksr_sources(corpus, save_folder):
+    """MaskSR's sources of the toy corpus (DNS + VCTK + AISHELL-1)."""
+    return dns.prepare_dns(
+        corpus / "dns",
+        save_folder,
+        valid_ratio=0.2,
+        test_ratio=0.2,
+        clean_subsets=dns.MASKSR_CLEAN_SUBSETS,
+        aishell_folder=corpus / "aishell",
+    )
+
+
 def test_masksr_sources_without_evaluation_speakers(corpus, tmp_path, caplog):
     with caplog.at_level(logging.INFO):
-        out = dns.prepare_dns(
-            corpus / "dns",
-            tmp_path / "save",
-            valid_ratio=0.2,
-            test_ratio=0.2,
-            clean_subsets=dns.MASKSR_CLEAN_SUBSETS,
-            aishell_folder=corpus / "aishell",
-        )
+        out = _prepare_masksr_sources(corpus, tmp_path / "save")
     entries = _all_entries(out)
     speakers = {vctk_speaker(e["wav"]) for e in entries.values()}
     assert speakers == {None, "p225", "p226"}
@@ -182,14 +187,7 @@ def test_sources_are_resampled_to_44k1_in_the_training_pipeline(
     corpus, tmp_path
 ):
     sr, hop = 44100, 512
-    out = dns.prepare_dns(
-        corpus / "dns",
-        tmp_path / "save",
-        valid_ratio=0.2,
-        test_ratio=0.2,
-        clean_subsets=dns.MASKSR_CLEAN_SUBSETS,
-        aishell_folder=corpus / "aishell",
-    )
+    out = _prepare_masksr_sources(corpus, tmp_path / "save")
     hparams = {
         "sample_rate": sr,
         "codec": SimpleNamespace(hop_length=hop),
