@@ -742,6 +742,17 @@ def test_paired_test_items_have_equal_lengths(tmp_path):
 # -------------------------------------------------------------- learning ---
 
 
+#: The size of the models of the learning tests (deeper than TINY).
+LEARNING = dict(
+    d_model=32,
+    depth=2,
+    num_heads=2,
+    decoder_dim=32,
+    decoder_depth=1,
+    decoder_num_heads=2,
+)
+
+
 def _learn_white_noise_removal(model, rate, segment, steps, pass_noisy):
     """Train ``model`` to remove white noise; mean SI-SDR before / after.
 
@@ -784,12 +795,7 @@ def test_tiny_enhancer_learns_to_remove_white_noise(variant):
         CompressedSTFT(256, 64, "log1p", sample_rate=rate),
         segment,
         variant,
-        d_model=32,
-        depth=2,
-        num_heads=2,
-        decoder_dim=32,
-        decoder_depth=1,
-        decoder_num_heads=2,
+        **LEARNING,
         feat_mean=0.3,
         feat_std=0.3,
     )
@@ -810,12 +816,7 @@ def test_tiny_mel_mask_enhancer_learns_to_remove_white_noise():
         mel,
         segment,
         "multiplicative",
-        d_model=32,
-        depth=2,
-        num_heads=2,
-        decoder_dim=32,
-        decoder_depth=1,
-        decoder_num_heads=2,
+        **LEARNING,
         feat_mean=-4.0,
         feat_std=3.0,
         loss_power=0.3,
