@@ -1,4 +1,5 @@
-"""Shared test helpers: a speech-like signal and the tiny MaskSR config.
+"""Shared test helpers: a speech-like signal, the tiny MaskSR config,
+loading and running recipe scripts.
 
 Importable from any test as ``from helpers import ...`` (``tests/`` is on
 pytest's ``pythonpath``); ``tests/conftest.py`` wraps them as fixtures.
@@ -7,11 +8,20 @@ Authors
  * speechbrain-masksr contributors 2026
 """
 
+import importlib.util
 import math
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
 
 import numpy as np
 import scipy.signal
 import torch
+
+#: The repository root (recipes are found from it).
+ROOT = Path(__file__).resolve().parents[1]
 
 #: The tiny MaskSR model-folder config (``write_model_folder``) of the tests:
 #: d 32, one encoder and one LM block, the tiny DAC's 9 x 1024 codebooks.
@@ -160,3 +170,46 @@ def speech_like(
         out = out + noise * torch.randn(out.shape, generator=g, dtype=out.dtype)
     out = out.float()
     return out[0] if batch is None else out
+
+
+def run_recipe_script(script, hparams_file, output, args=(), nproc=None):
+    """Runs a recipe script in a subprocess; fails with its log tail.
+
+    ``python [-m torch.distributed.run ...] script hparams_file
+    --output_folder=output *args``, with one thread and an offline hub.
+    """
+    cmd = [sys.executable]
+    if nproc:
+        cmd += ["-m", "torch.distributed.run", "--standalone"]
+        cmd += [f"--nproc_per_node={nproc}"]
+    cmd += [str(script), str(hparams_file)]
+    cmd += [f"--output_folder={output}", *args]
+    env = dict(os.environ, OMP_NUM_THREADS="1", HF_HUB_OFFLINE="1")
+    proc = subprocess.run(cmd, capture_output=True, text=True, env=env)
+    assert proc.returncode == 0, (proc.stdout + proc.stderr)[-4000:]
+    return proc
+
+
+def read_train_log(path):
+    """Per-epoch stats of a FileTrainLogger file."""
+    rows = []
+    for line in Path(path).read_text(encoding="utf-8").splitlines():
+        stats = dict(re.findall(r"(\w+ \w+|\w+): ([-+.\deE]+)", line))
+        rows.append({k: float(v) for k, v in stats.items()})
+    return rows
+
+
+def load_recipe(rel, name=None):
+    """A recipe script (not a package) as a module, imported once.
+
+    ``rel`` is relative to :data:`ROOT`; the module is registered in
+    ``sys.modules`` as ``name`` (default: the file stem).
+    """
+    name = name or Path(rel).stem
+    if name in sys.modules:
+        return sys.modules[name]
+    spec = importlib.util.spec_from_file_location(name, ROOT / rel)
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module
+    spec.loader.exec_module(module)
+    return module

@@ -50,11 +50,10 @@ from pathlib import Path
 import torch
 from speechbrain.utils.distributed import run_on_main
 
+from speechbrain_masksr.data.manifest import probe_clip
 from speechbrain_masksr.dataio import (
     AUDIO_EXTENSIONS,
     AudioError,
-    audio_info,
-    load_audio,
     save_audio,
 )
 
@@ -258,18 +257,6 @@ def sample_weights(label_lists, n_classes):
     return [float(label_weight[labels].sum()) for labels in label_lists]
 
 
-def _probe(path, resample_folder, sample_rate):
-    """Check one clip; returns (path used, duration, sample rate)."""
-    if resample_folder is not None:
-        out = Path(resample_folder) / (Path(path).stem + ".wav")
-        if not out.exists():
-            wav, _ = load_audio(path, sample_rate=sample_rate)
-            save_audio(out, wav, sample_rate)
-        path = out
-    info = audio_info(path)
-    return str(path), info.duration, info.sample_rate
-
-
 def _skip(save_folder, opts):
     """True if the manifests exist and were made with the same options."""
     save_folder = Path(save_folder)
@@ -393,7 +380,9 @@ def prepare_audioset(
                 missing.append(seg["ytid"])
                 continue
             try:
-                wav, duration, sr = _probe(path, resample_folder, sample_rate)
+                wav, duration, sr = probe_clip(
+                    path, resample_folder, sample_rate
+                )
             except AudioError as err:
                 unreadable.append(f"{seg['ytid']}: {err}")
                 continue

@@ -37,7 +37,6 @@ Authors
 
 import argparse
 import csv
-import json
 import logging
 import random
 import sys
@@ -46,16 +45,13 @@ from pathlib import Path
 import torch
 
 from speechbrain_masksr.data.manifest import (
-    mark_prepare_done,
+    label_manifest_paths,
     prepare_done,
-    write_manifest,
+    probe_clip,
+    write_label_manifests,
 )
 from speechbrain_masksr.data.prepare import prepare_on_main, run_prepare_cli
-from speechbrain_masksr.dataio import (
-    audio_info,
-    load_audio,
-    save_audio,
-)
+from speechbrain_masksr.dataio import save_audio
 
 logger = logging.getLogger(__name__)
 
@@ -207,18 +203,6 @@ def split_fold(rows, test_fold, valid_ratio=0.1, seed=1234):
     return {"train": train, "valid": valid, "test": test}
 
 
-def _probe(path, resample_folder, sample_rate):
-    """Checks one clip; returns (path used, duration, sample rate)."""
-    if resample_folder is not None:
-        out = Path(resample_folder) / (Path(path).stem + ".wav")
-        if not out.exists():
-            wav, _ = load_audio(path, sample_rate=sample_rate)
-            save_audio(out, wav, sample_rate)
-        path = out
-    info = audio_info(path)
-    return str(path), info.duration, info.sample_rate
-
-
 def prepare_esc50(
     data_folder,
     save_folder,
@@ -261,6 +245,7 @@ def prepare_esc50(
 
     Example
     -------
+    >>> import json
     >>> tmp = Path(getfixture("tmpdir"))
     >>> data = make_toy_esc50(tmp / "ESC-50-master", n_classes=2,
     ...     clips_per_fold=2, duration=0.2)
@@ -274,12 +259,7 @@ def prepare_esc50(
     ['tone 0', 'tone 1']
     """
     save_folder = Path(save_folder)
-    written = {
-        "train": str(save_folder / "train.json"),
-        "valid": str(save_folder / "valid.json"),
-        "test": str(save_folder / "test.json"),
-        "labels": str(save_folder / "class_labels.json"),
-    }
+    written = label_manifest_paths(save_folder, ("train", "valid", "test"))
     if skip_prep:
         return written
     data_folder = Path(data_folder)
@@ -300,13 +280,13 @@ def prepare_esc50(
     splits = split_fold(rows, int(test_fold), valid_ratio, seed)
     if resample_folder is not None:
         Path(resample_folder).mkdir(parents=True, exist_ok=True)
-    probed = {}
+    probed, manifests = {}, {}
     for split, split_rows in splits.items():
         entries = {}
         for row in split_rows:
             name = row["filename"]
             if name not in probed:
-                probed[name] = _probe(
+                probed[name] = probe_clip(
                     data_folder / AUDIO_DIR / name, resample_folder, sample_rate
                 )
             wav, duration, rate = probed[name]
@@ -319,14 +299,15 @@ def prepare_esc50(
                 "fold": row["fold"],
                 "src_file": row["src_file"],
             }
-        write_manifest(entries, written[split])
-        logger.info(
-            "ESC-50 fold %s %s: %d clips", test_fold, split, len(entries)
-        )
-    with open(written["labels"], "w", encoding="utf-8") as fout:
-        json.dump(names, fout, indent=1)
-    mark_prepare_done(save_folder, "esc50", options, written)
-    return written
+        manifests[split] = entries
+    return write_label_manifests(
+        save_folder,
+        "esc50",
+        options,
+        manifests,
+        names,
+        what=f"ESC-50 fold {test_fold}",
+    )
 
 
 def prepare_from_hparams(hparams):
@@ -346,6 +327,7 @@ def prepare_from_hparams(hparams):
 
     Example
     -------
+    >>> import json
     >>> tmp = Path(getfixture("tmpdir"))
     >>> data = make_toy_esc50(tmp / "esc", 2, 1, duration=0.2)
     >>> out = prepare_from_hparams({"data_folder": data,

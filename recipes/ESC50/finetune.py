@@ -39,9 +39,7 @@ from speechbrain.utils.distributed import if_main_process
 
 from speechbrain_masksr.brains.audiomae_brain import AudioMAESingleLabelBrain
 from speechbrain_masksr.brains.audiomae_recipes import (
-    classification_datasets,
     finetune_and_test,
-    read_label_names,
     summarize_folds,
 )
 from speechbrain_masksr.distributed import ddp_finish
@@ -123,19 +121,12 @@ def run_fold(hparams, run_opts):
         logger.warning(
             "valid_ratio is 0: checkpoints are selected on the test fold"
         )
-    label_names = read_label_names(hparams)
-    datasets = classification_datasets(hparams)
-    stats = finetune_and_test(
+    return finetune_and_test(
         hparams,
         run_opts,
-        datasets,
-        label_names,
         brain_class=AudioMAESingleLabelBrain,
+        stats_file=hparams["test_stats_file"],
     )
-    if if_main_process():
-        with open(hparams["test_stats_file"], "w", encoding="utf-8") as fo:
-            json.dump(stats, fo, indent=1)
-    return stats
 
 
 if __name__ == "__main__":

@@ -27,7 +27,6 @@ Authors
  * speechbrain-masksr contributors 2026
 """
 
-import json
 import logging
 import sys
 from pathlib import Path
@@ -37,11 +36,7 @@ from hyperpyyaml import load_hyperpyyaml
 from speechbrain.utils.distributed import if_main_process
 
 from speechbrain_masksr.brains.audiomae_brain import AudioMAESingleLabelBrain
-from speechbrain_masksr.brains.audiomae_recipes import (
-    classification_datasets,
-    finetune_and_test,
-    read_label_names,
-)
+from speechbrain_masksr.brains.audiomae_recipes import finetune_and_test
 from speechbrain_masksr.distributed import ddp_finish
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -61,17 +56,12 @@ if __name__ == "__main__":
         overrides=overrides,
     )
     prepare_from_hparams(hparams)
-    label_names = read_label_names(hparams)
-    datasets = classification_datasets(hparams)
     stats = finetune_and_test(
         hparams,
         run_opts,
-        datasets,
-        label_names,
         brain_class=AudioMAESingleLabelBrain,
+        stats_file=hparams["test_stats_file"],
     )
     if if_main_process():
         logger.info("Speech Commands v2 test accuracy: %.4f", stats["acc"])
-        with open(hparams["test_stats_file"], "w", encoding="utf-8") as fo:
-            json.dump(stats, fo, indent=1)
     ddp_finish()

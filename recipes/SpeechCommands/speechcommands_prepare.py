@@ -31,7 +31,6 @@ Authors
 """
 
 import argparse
-import json
 import logging
 import sys
 from pathlib import Path
@@ -39,9 +38,9 @@ from pathlib import Path
 import torch
 
 from speechbrain_masksr.data.manifest import (
-    mark_prepare_done,
+    label_manifest_paths,
     prepare_done,
-    write_manifest,
+    write_label_manifests,
 )
 from speechbrain_masksr.data.prepare import prepare_on_main, run_prepare_cli
 from speechbrain_masksr.dataio import AudioError, audio_info, save_audio
@@ -141,6 +140,7 @@ def prepare_speech_commands(data_folder, save_folder, skip_prep=False):
 
     Example
     -------
+    >>> import json
     >>> tmp = Path(getfixture("tmpdir"))
     >>> data = make_toy_speech_commands(tmp / "spc", words=("no", "yes"),
     ...     clips=(3, 1, 1), duration=0.1)
@@ -152,13 +152,9 @@ def prepare_speech_commands(data_folder, save_folder, skip_prep=False):
     [1]
     """
     save_folder = Path(save_folder)
-    written = {
-        "train": str(save_folder / "train.json"),
-        "valid": str(save_folder / "valid.json"),
-        "test": str(save_folder / "test.json"),
-        "labels": str(save_folder / "class_labels.json"),
-        "report": str(save_folder / "prepare_report.json"),
-    }
+    written = label_manifest_paths(
+        save_folder, ("train", "valid", "test"), report=True
+    )
     if skip_prep:
         return written
     data_folder = Path(data_folder)
@@ -208,14 +204,15 @@ def prepare_speech_commands(data_folder, save_folder, skip_prep=False):
             raise FileNotFoundError(
                 f"no {split} clip found under {data_folder}"
             )
-        write_manifest(entries, written[split])
-        logger.info("Speech Commands %s: %d clips", split, len(entries))
-    with open(written["labels"], "w", encoding="utf-8") as fout:
-        json.dump(words, fout, indent=1)
-    with open(written["report"], "w", encoding="utf-8") as fout:
-        json.dump(report, fout, indent=1)
-    mark_prepare_done(save_folder, "speechcommands", options, written)
-    return written
+    return write_label_manifests(
+        save_folder,
+        "speechcommands",
+        options,
+        manifests,
+        words,
+        report=report,
+        what="Speech Commands",
+    )
 
 
 def prepare_from_hparams(hparams):
@@ -233,6 +230,7 @@ def prepare_from_hparams(hparams):
 
     Example
     -------
+    >>> import json
     >>> tmp = Path(getfixture("tmpdir"))
     >>> data = make_toy_speech_commands(tmp / "spc", ("go",), (1, 1, 1), 0.1)
     >>> out = prepare_from_hparams({"data_folder": data,

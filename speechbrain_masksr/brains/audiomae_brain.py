@@ -809,8 +809,15 @@ class AudioMAEClassifierBrain(_AudioMAEBrainBase):
             )
         return loss
 
+    def _loss_type(self):
+        """``"bce"`` (multi-label); subclasses may also choose ``"ce"``."""
+        return "bce"
+
     def classification_loss(self, logits, targets, stage):
         """Binary cross-entropy with logits (label smoothing in training).
+
+        With ``_loss_type() == "ce"`` (single-label subclasses), the
+        cross-entropy over the classes with soft targets instead.
 
         Arguments
         ---------
@@ -827,6 +834,11 @@ class AudioMAEClassifierBrain(_AudioMAEBrainBase):
             Scalar loss.
         """
         smooth = self.hparams.label_smoothing
+        if self._loss_type() == "ce":
+            if stage == sb.Stage.TRAIN and smooth > 0:
+                targets = targets * (1 - smooth) + smooth / targets.shape[1]
+            log_probs = torch.nn.functional.log_softmax(logits, dim=-1)
+            return -(targets * log_probs).sum(dim=-1).mean()
         if stage == sb.Stage.TRAIN and smooth > 0:
             targets = targets * (1 - smooth) + smooth / 2
         return torch.nn.functional.binary_cross_entropy_with_logits(
@@ -835,6 +847,8 @@ class AudioMAEClassifierBrain(_AudioMAEBrainBase):
 
     def class_scores(self, logits):
         """Per-class scores kept for the metrics: sigmoid probabilities.
+
+        Softmax probabilities with ``_loss_type() == "ce"``.
 
         Arguments
         ---------
@@ -846,6 +860,8 @@ class AudioMAEClassifierBrain(_AudioMAEBrainBase):
         torch.Tensor
             ``[batch, n_classes]``.
         """
+        if self._loss_type() == "ce":
+            return torch.softmax(logits, dim=-1)
         return torch.sigmoid(logits)
 
     def stage_metrics(self, scores, targets):
@@ -943,52 +959,11 @@ class AudioMAESingleLabelBrain(AudioMAEClassifierBrain):
     select_key = "acc"
 
     def _loss_type(self):
+        """``loss_type`` of the hparams, checked (``"ce"`` or ``"bce"``)."""
         loss_type = self.hparams.loss_type
         if loss_type not in ("ce", "bce"):
             raise ValueError(f"loss_type={loss_type!r}: use 'ce' or 'bce'")
         return loss_type
-
-    def classification_loss(self, logits, targets, stage):
-        """Cross-entropy with soft targets, or BCE (``loss_type``).
-
-        Arguments
-        ---------
-        logits : torch.Tensor
-            ``[batch, n_classes]`` float32 logits.
-        targets : torch.Tensor
-            ``[batch, n_classes]`` (mixed) one-hot targets.
-        stage : speechbrain.Stage
-            Stage.
-
-        Returns
-        -------
-        torch.Tensor
-            Scalar loss.
-        """
-        if self._loss_type() == "bce":
-            return super().classification_loss(logits, targets, stage)
-        smooth = self.hparams.label_smoothing
-        if stage == sb.Stage.TRAIN and smooth > 0:
-            targets = targets * (1 - smooth) + smooth / targets.shape[1]
-        log_probs = torch.nn.functional.log_softmax(logits, dim=-1)
-        return -(targets * log_probs).sum(dim=-1).mean()
-
-    def class_scores(self, logits):
-        """Softmax (``ce``) or sigmoid (``bce``) scores.
-
-        Arguments
-        ---------
-        logits : torch.Tensor
-            ``[batch, n_classes]`` logits.
-
-        Returns
-        -------
-        torch.Tensor
-            ``[batch, n_classes]``.
-        """
-        if self._loss_type() == "bce":
-            return torch.sigmoid(logits)
-        return torch.softmax(logits, dim=-1)
 
     def stage_metrics(self, scores, targets):
         """Top-1 accuracy.

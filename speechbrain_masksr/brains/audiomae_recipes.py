@@ -227,13 +227,17 @@ def read_label_names(hparams):
 def finetune_and_test(
     hparams,
     run_opts,
-    datasets,
-    label_names,
+    datasets=None,
+    label_names=None,
     brain_class=AudioMAEClassifierBrain,
     train_loader_kwargs=None,
+    stats_file=None,
 ):
     """Fine-tune, keep the best validation checkpoint, test it, export it.
 
+    0. Without ``label_names`` / ``datasets``, reads them from the
+       prepared manifests (:func:`read_label_names`,
+       :func:`classification_datasets`).
     1. Fills the encoder from ``pretrained_path`` through ``pretrainer``
        (collected on the main process; ``null`` trains from scratch, with
        a warning).
@@ -243,7 +247,8 @@ def finetune_and_test(
        no part in this choice.
     3. ``evaluate`` on ``datasets["test"]`` with that checkpoint.
     4. Writes the model (best checkpoint) to ``export_folder`` for
-       ``AudioMAEClassifier.from_hparams`` (main process).
+       ``AudioMAEClassifier.from_hparams`` and the test statistics to
+       ``stats_file``, if given (main process).
 
     Arguments
     ---------
@@ -255,15 +260,19 @@ def finetune_and_test(
         ``compute_fbank`` and what the Brain reads).
     run_opts : dict
         SpeechBrain run options.
-    datasets : dict
-        ``train``, ``valid`` and ``test`` datasets.
-    label_names : list of str
-        Class names, stored with the exported model.
+    datasets : dict, optional
+        ``train``, ``valid`` and ``test`` datasets (default:
+        :func:`classification_datasets` of ``hparams``).
+    label_names : list of str, optional
+        Class names, stored with the exported model (default:
+        :func:`read_label_names` of ``hparams``).
     brain_class : type
         :class:`~.audiomae_brain.AudioMAEClassifierBrain` or a subclass
         (e.g. :class:`~.audiomae_brain.AudioMAESingleLabelBrain`).
     train_loader_kwargs : dict, optional
         Training loader options (default ``train_dataloader_opts``).
+    stats_file : str or Path, optional
+        JSON file receiving the returned statistics.
 
     Returns
     -------
@@ -307,10 +316,17 @@ def finetune_and_test(
     ...                       "targets": torch.eye(2)[i % 2]} for i in range(n)}
     ...     return DynamicItemDataset(data, output_keys=["id", "sig", "targets"])
     >>> data = {"train": clips(4), "valid": clips(2), "test": clips(2)}
-    >>> stats = finetune_and_test(hparams, {"device": "cpu"}, data, ["a", "b"])
+    >>> stats = finetune_and_test(hparams, {"device": "cpu"}, data, ["a", "b"],
+    ...     stats_file=tmp / "test_stats.json")
     >>> sorted(stats), (tmp / "model" / "model.ckpt").is_file()
     (['loss', 'mAP'], True)
+    >>> json.loads((tmp / "test_stats.json").read_text()) == stats
+    True
     """
+    if label_names is None:
+        label_names = read_label_names(hparams)
+    if datasets is None:
+        datasets = classification_datasets(hparams)
     if hparams["pretrained_path"] is None:
         logger.warning("pretrained_path is null: fine-tuning from scratch")
     else:
@@ -354,6 +370,9 @@ def finetune_and_test(
             label_names=label_names,
             overwrite=True,  # a rerun re-exports its best model
         )
+        if stats_file is not None:
+            with open(stats_file, "w", encoding="utf-8") as fo:
+                json.dump(stats, fo, indent=1)
     return stats
 
 

@@ -34,6 +34,7 @@ from speechbrain_masksr.utils.checkpoints import (
 __all__ = [
     "DAC_HOP_LENGTH",
     "DAC_SAMPLE_RATE",
+    "CodecFrames",
     "DACTokenizer",
     "codec_frames",
     "load_dac_weights",
@@ -81,6 +82,36 @@ def codec_frames(n_samples, hop_length=DAC_HOP_LENGTH):
             n_samples + hop_length - 1, hop_length, rounding_mode="floor"
         )
     return -(-int(n_samples) // hop_length)
+
+
+class CodecFrames:
+    """Mixin: :meth:`num_frames` of a module with a ``hop_length``.
+
+    The codec, the speech encoder and the codec-token conditioner all give
+    one frame per ``hop_length`` samples, counted by :func:`codec_frames`.
+
+    Example
+    -------
+    >>> class Framer(CodecFrames):
+    ...     hop_length = 512
+    >>> Framer().num_frames(1025)
+    3
+    """
+
+    def num_frames(self, n_samples):
+        """Number of frames for ``n_samples`` input samples.
+
+        Arguments
+        ---------
+        n_samples : int
+            Waveform length.
+
+        Returns
+        -------
+        frames : int
+            ``ceil(n_samples / hop_length)``.
+        """
+        return codec_frames(n_samples, self.hop_length)
 
 
 #: Tiny DAC architecture (hop 512, 9 x 1024 codes) for tests and demos.
@@ -227,7 +258,7 @@ def _load_dac_file(path):
     return model
 
 
-class DACTokenizer(nn.Module):
+class DACTokenizer(CodecFrames, nn.Module):
     """Frozen DAC codec: waveforms <-> token codegrams.
 
     Arguments
@@ -358,27 +389,6 @@ class DACTokenizer(nn.Module):
             The module, in eval mode.
         """
         return super().train(False)
-
-    def num_frames(self, n_samples):
-        """Number of codec frames for ``n_samples`` samples.
-
-        Arguments
-        ---------
-        n_samples : int
-            Waveform length.
-
-        Returns
-        -------
-        frames : int
-            ``ceil(n_samples / hop_length)``.
-
-        Example
-        -------
-        >>> path = save_tiny_dac(getfixture("tmpdir") / "w.pth")
-        >>> DACTokenizer(load_path=path).num_frames(44100)
-        87
-        """
-        return codec_frames(n_samples, self.hop_length)
 
     @torch.no_grad()
     def encode(self, wavs, sample_rate=None):

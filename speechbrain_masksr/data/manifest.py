@@ -1,4 +1,4 @@
-"""Shared helpers for data-preparation scripts (DNS, VCTK, mini corpus).
+"""Shared helpers for the data-preparation scripts of the recipes.
 
 The ``*_prepare.py`` scripts of the recipes all do the same few things:
 scan folders for audio, read each file's duration and sample rate from its
@@ -10,6 +10,12 @@ names, and write SpeechBrain JSON manifests whose paths start with the
 They also skip the work when the manifests exist and were written with the
 same options. These helpers live here so that every script reports bad
 files the same way, at preparation time, instead of a worker crashing later.
+
+The audio-classification preparations (AudioSet, ESC-50, Speech Commands)
+also share :func:`probe_clip` (a clip's duration and rate, optionally from
+a resampled copy written once), :func:`label_manifest_paths` and
+:func:`write_label_manifests` (split manifests with ``labels``, the class
+names in ``class_labels.json``, an optional report, the skip record).
 
 Authors
  * speechbrain-masksr contributors 2026
@@ -24,7 +30,12 @@ from pathlib import Path
 
 from speechbrain.utils.logger import get_logger
 
-from speechbrain_masksr.dataio import AUDIO_EXTENSIONS, audio_info
+from speechbrain_masksr.dataio import (
+    AUDIO_EXTENSIONS,
+    audio_info,
+    load_audio,
+    save_audio,
+)
 from speechbrain_masksr.errors import AudioError
 
 logger = get_logger(__name__)
@@ -819,3 +830,143 @@ def name_key(pattern, group=1):
         return match.group(group) if match else None
 
     return key
+
+
+def probe_clip(path, resample_folder=None, sample_rate=16000):
+    """The file, duration and rate of a clip, optionally resampled once.
+
+    With ``resample_folder``, a mono ``sample_rate`` copy
+    ``<resample_folder>/<stem>.wav`` is written (if not there yet) and
+    described instead of ``path``.
+
+    Arguments
+    ---------
+    path : str or Path
+        The clip.
+    resample_folder : str or Path, optional
+        Existing folder of the resampled copies.
+    sample_rate : int
+        Rate of the copies.
+
+    Returns
+    -------
+    tuple
+        ``(path used as str, duration in seconds, sample rate)``.
+
+    Raises
+    ------
+    AudioError
+        When the clip cannot be read.
+
+    Example
+    -------
+    >>> import torch
+    >>> tmp = Path(getfixture("tmpdir"))
+    >>> save_audio(tmp / "a.flac", torch.zeros(22050), 22050)
+    >>> probe_clip(tmp / "a.flac")[1:]
+    (1.0, 22050)
+    >>> (tmp / "16k").mkdir()
+    >>> wav, duration, rate = probe_clip(tmp / "a.flac", tmp / "16k", 16000)
+    >>> Path(wav).name, duration, rate
+    ('a.wav', 1.0, 16000)
+    """
+    if resample_folder is not None:
+        out = Path(resample_folder) / (Path(path).stem + ".wav")
+        if not out.exists():
+            wav, _ = load_audio(path, sample_rate=sample_rate)
+            save_audio(out, wav, sample_rate)
+        path = out
+    info = audio_info(path)
+    return str(path), info.duration, info.sample_rate
+
+
+def label_manifest_paths(save_folder, splits, report=False):
+    """The files an audio-classification preparation writes.
+
+    Arguments
+    ---------
+    save_folder : str or Path
+        Where they are written.
+    splits : sequence of str
+        Split names: one ``<split>.json`` manifest each.
+    report : bool
+        Whether a ``prepare_report.json`` is written too.
+
+    Returns
+    -------
+    dict
+        ``{split: path, "labels": class_labels.json path[, "report":
+        prepare_report.json path]}`` (str paths, in that order).
+
+    Example
+    -------
+    >>> paths = label_manifest_paths("out", ("train", "test"), report=True)
+    >>> {k: Path(v).name for k, v in paths.items()}  # doctest: +NORMALIZE_WHITESPACE
+    {'train': 'train.json', 'test': 'test.json', 'labels': 'class_labels.json',
+     'report': 'prepare_report.json'}
+    """
+    save_folder = Path(save_folder)
+    written = {split: str(save_folder / f"{split}.json") for split in splits}
+    written["labels"] = str(save_folder / "class_labels.json")
+    if report:
+        written["report"] = str(save_folder / "prepare_report.json")
+    return written
+
+
+def write_label_manifests(
+    save_folder, name, options, manifests, class_names, report=None, what=None
+):
+    """Write the outputs of an audio-classification preparation.
+
+    Writes each split's manifest, the class names (``class_labels.json``,
+    ``names[label]``), the report if any, then the record that lets
+    :func:`prepare_done` skip the work next time.
+
+    Arguments
+    ---------
+    save_folder : str or Path
+        Where the files are written.
+    name : str
+        Name of the preparation (for :func:`mark_prepare_done`).
+    options : dict
+        JSON-serialisable options of the run.
+    manifests : dict
+        ``{split: {utt_id: entry}}``.
+    class_names : list of str
+        Class names, in label order.
+    report : dict, optional
+        Written to ``prepare_report.json``.
+    what : str, optional
+        Corpus name in the log lines (default ``name``).
+
+    Returns
+    -------
+    dict
+        The paths of :func:`label_manifest_paths`.
+
+    Example
+    -------
+    >>> tmp = getfixture("tmpdir")
+    >>> entry = {"wav": "a.wav", "duration": 1.0, "labels": [1]}
+    >>> out = write_label_manifests(tmp, "demo", {"seed": 0},
+    ...     {"train": {"a": entry}, "test": {}}, ["no", "yes"])
+    >>> sorted(out)
+    ['labels', 'test', 'train']
+    >>> json.loads(Path(out["labels"]).read_text())
+    ['no', 'yes']
+    >>> prepare_done(tmp, "demo", {"seed": 0})
+    True
+    """
+    written = label_manifest_paths(
+        save_folder, list(manifests), report=report is not None
+    )
+    for split, entries in manifests.items():
+        write_manifest(entries, written[split])
+        logger.info("%s %s: %d clips", what or name, split, len(entries))
+    with open(written["labels"], "w", encoding="utf-8") as fout:
+        json.dump(class_names, fout, indent=1)
+    if report is not None:
+        with open(written["report"], "w", encoding="utf-8") as fout:
+            json.dump(report, fout, indent=1)
+    mark_prepare_done(save_folder, name, options, written)
+    return written

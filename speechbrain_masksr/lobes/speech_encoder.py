@@ -29,7 +29,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from speechbrain_masksr.codecs.dac import DAC_HOP_LENGTH, codec_frames
+from speechbrain_masksr.codecs.dac import DAC_HOP_LENGTH, CodecFrames
 from speechbrain_masksr.errors import AudioError
 from speechbrain_masksr.lobes.codec_lm import SummedCodebookEmbedding
 from speechbrain_masksr.lobes.transformer import (
@@ -94,7 +94,7 @@ def check_wavs(wavs, name="wavs"):
     return wavs
 
 
-class SpeechEncoder(nn.Module):
+class SpeechEncoder(CodecFrames, nn.Module):
     """Conditioning encoder of MaskSR: a front end and transformer blocks.
 
     Front ends (``front_end``), both one frame per codec frame:
@@ -210,26 +210,6 @@ class SpeechEncoder(nn.Module):
         """The conditioning input, ``"stft"`` or ``"waveform"``."""
         return self.front_end
 
-    def num_frames(self, n_samples):
-        """Number of output frames for ``n_samples`` input samples.
-
-        Arguments
-        ---------
-        n_samples : int
-            Waveform length.
-
-        Returns
-        -------
-        frames : int
-            ``ceil(n_samples / hop_length)``.
-
-        Example
-        -------
-        >>> SpeechEncoder(32, 1, 4).num_frames(1025)
-        3
-        """
-        return codec_frames(n_samples, self.hop_length)
-
     def features(self, wavs):
         """Front-end features, one frame per codec frame.
 
@@ -303,7 +283,7 @@ class SpeechEncoder(nn.Module):
         return self.transformer(self.mlp(feats), valid)
 
 
-class CodecTokenConditioner(nn.Module):
+class CodecTokenConditioner(CodecFrames, nn.Module):
     """DAC tokens of the degraded input as the condition (no speech encoder).
 
     The input-feature ablation of the MaskSR paper (appendix, Table 5):
@@ -378,28 +358,6 @@ class CodecTokenConditioner(nn.Module):
         # normalised output of the speech encoder.
         for table in self.embeddings:
             nn.init.normal_(table.weight, std=n_codebooks**-0.5)
-
-    def num_frames(self, n_samples):
-        """Number of output frames for ``n_samples`` input samples.
-
-        Arguments
-        ---------
-        n_samples : int
-            Waveform length.
-
-        Returns
-        -------
-        frames : int
-            ``ceil(n_samples / hop_length)``.
-
-        Example
-        -------
-        >>> from types import SimpleNamespace
-        >>> codec = SimpleNamespace(encode=None)
-        >>> CodecTokenConditioner(codec, d_model=8).num_frames(1025)
-        3
-        """
-        return codec_frames(n_samples, self.hop_length)
 
     def _check_codec(self):
         found = tuple(

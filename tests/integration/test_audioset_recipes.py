@@ -13,15 +13,13 @@ Authors
 """
 
 import json
-import os
-import re
-import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 import torch
 import yaml
+from helpers import read_train_log, run_recipe_script
 
 ROOT = Path(__file__).resolve().parents[2]
 RECIPE = ROOT / "recipes" / "AudioSet"
@@ -63,25 +61,13 @@ def toy(tmp_path_factory):
 
 def run_recipe(script, hparams, output, *args, nproc=None):
     """Runs a recipe script in a subprocess; fails with its log tail."""
-    cmd = [sys.executable]
-    if nproc:
-        cmd += ["-m", "torch.distributed.run", "--standalone"]
-        cmd += [f"--nproc_per_node={nproc}"]
-    cmd += [str(RECIPE / script), str(ROOT / "hparams" / hparams)]
-    cmd += [f"--output_folder={output}", *TINY, *args]
-    env = dict(os.environ, OMP_NUM_THREADS="1", HF_HUB_OFFLINE="1")
-    proc = subprocess.run(cmd, capture_output=True, text=True, env=env)
-    assert proc.returncode == 0, (proc.stdout + proc.stderr)[-4000:]
-    return proc
-
-
-def read_log(path):
-    """Per-epoch stats of a FileTrainLogger file."""
-    rows = []
-    for line in Path(path).read_text(encoding="utf-8").splitlines():
-        stats = dict(re.findall(r"(\w+ \w+|\w+): ([-+.\deE]+)", line))
-        rows.append({k: float(v) for k, v in stats.items()})
-    return rows
+    return run_recipe_script(
+        RECIPE / script,
+        ROOT / "hparams" / hparams,
+        output,
+        [*TINY, *args],
+        nproc=nproc,
+    )
 
 
 def tone(k, seconds=0.64, sample_rate=16000):
@@ -209,10 +195,25 @@ def pretrained(toy, tmp_path_factory):
     return out
 
 
+def run_finetune(toy, pretrained, output, *args, nproc=None):
+    """``finetune.py`` on the toy corpus from the tiny pretrained encoder."""
+    return run_recipe(
+        "finetune.py",
+        "audiomae_finetune.yaml",
+        output,
+        f"--data_folder={toy / 'audio'}",
+        f"--csv_folder={toy}",
+        f"--pretrained_path={pretrained / 'model' / 'model.ckpt'}",
+        f"--n_classes={N_CLASSES}",
+        *args,
+        nproc=nproc,
+    )
+
+
 def test_pretraining_lowers_the_loss(pretrained):
     from speechbrain_masksr.inference import AudioMAEReconstruction
 
-    log = read_log(pretrained / "train_log.txt")
+    log = read_train_log(pretrained / "train_log.txt")
     assert len(log) == 4  # no test stage in pretraining
     assert log[-1]["train loss"] < 0.9 * log[0]["train loss"]
     assert log[-1]["valid loss"] < log[0]["valid loss"]
@@ -225,14 +226,10 @@ def test_pretraining_lowers_the_loss(pretrained):
 def test_finetuning_learns_toy_task(pretrained, toy, tmp_path):
     from speechbrain_masksr.inference import AudioMAEClassifier
 
-    run_recipe(
-        "finetune.py",
-        "audiomae_finetune.yaml",
+    run_finetune(
+        toy,
+        pretrained,
         tmp_path,
-        f"--data_folder={toy / 'audio'}",
-        f"--csv_folder={toy}",
-        f"--pretrained_path={pretrained / 'model' / 'model.ckpt'}",
-        f"--n_classes={N_CLASSES}",
         "--valid_ratio=0.2",  # 4 of the 20 training clips
         "--number_of_epochs=6",
         "--warmup_epochs=0",
@@ -246,7 +243,7 @@ def test_finetuning_learns_toy_task(pretrained, toy, tmp_path):
         "--drop_path=0.0",
         "--roll_mag_aug=False",
     )
-    *epochs, test = read_log(tmp_path / "train_log.txt")
+    *epochs, test = read_train_log(tmp_path / "train_log.txt")
     assert len(epochs) == 6
     assert epochs[-1]["valid loss"] < 0.7 * epochs[0]["valid loss"]
     assert test["test mAP"] >= 0.75
@@ -280,14 +277,10 @@ def test_finetuning_selects_checkpoint_on_valid_split(
     for entry in valid.values():
         entry["labels"] = sorted((k + 1) % N_CLASSES for k in entry["labels"])
     (manifests / "valid.json").write_text(json.dumps(valid))
-    run_recipe(
-        "finetune.py",
-        "audiomae_finetune.yaml",
+    run_finetune(
+        toy,
+        pretrained,
         tmp_path,
-        f"--data_folder={toy / 'audio'}",
-        f"--csv_folder={toy}",
-        f"--pretrained_path={pretrained / 'model' / 'model.ckpt'}",
-        f"--n_classes={N_CLASSES}",
         "--skip_prep=True",  # keep the edited manifests
         "--number_of_epochs=3",
         "--warmup_epochs=0",
@@ -297,7 +290,7 @@ def test_finetuning_selects_checkpoint_on_valid_split(
         "--mixup_prob=0.0",
         "--mask_f_prob=0.0",
     )
-    *epochs, test = read_log(tmp_path / "train_log.txt")
+    *epochs, test = read_train_log(tmp_path / "train_log.txt")
     (meta_file,) = (tmp_path / "save").glob("CKPT+*/CKPT.yaml")
     kept = yaml.safe_load(meta_file.read_text())["mAP"]
     best = max(e["valid mAP"] for e in epochs)  # logged with 3 digits
@@ -326,14 +319,10 @@ def test_finetuning_selects_checkpoint_on_valid_split(
 
 
 def test_finetuning_ddp_two_processes(pretrained, toy, tmp_path):
-    run_recipe(
-        "finetune.py",
-        "audiomae_finetune.yaml",
+    run_finetune(
+        toy,
+        pretrained,
         tmp_path,
-        f"--data_folder={toy / 'audio'}",
-        f"--csv_folder={toy}",
-        f"--pretrained_path={pretrained / 'model' / 'model.ckpt'}",
-        f"--n_classes={N_CLASSES}",
         "--train_set=full",
         "--weighted_sampler=True",
         "--epoch_len=16",
@@ -345,7 +334,7 @@ def test_finetuning_ddp_two_processes(pretrained, toy, tmp_path):
         "--distributed_backend=gloo",
         nproc=2,
     )
-    log = read_log(tmp_path / "train_log.txt")
+    log = read_train_log(tmp_path / "train_log.txt")
     assert len(log) == 3 and 0.0 <= log[-1]["test mAP"] <= 1.0
     assert (tmp_path / "model" / "model.ckpt").is_file()
 
@@ -368,7 +357,7 @@ def test_pretraining_ddp_two_processes(toy, tmp_path):
         "--distributed_backend=gloo",
         nproc=2,
     )
-    log = read_log(tmp_path / "train_log.txt")
+    log = read_train_log(tmp_path / "train_log.txt")
     assert len(log) == 2  # written once (main process), no test stage
     assert all(torch.isfinite(torch.tensor(r["train loss"])) for r in log)
     ckpts = list((tmp_path / "save").glob("CKPT+*/model.ckpt"))

@@ -13,14 +13,12 @@ Authors
 """
 
 import json
-import os
-import re
-import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 import torch
+from helpers import read_train_log, run_recipe_script
 
 ROOT = Path(__file__).resolve().parents[2]
 ESC = ROOT / "recipes" / "ESC50"
@@ -84,22 +82,12 @@ def pretrained(tmp_path_factory):
 
 def run_recipe(folder, hparams, output, *args):
     """Runs ``finetune.py`` of a recipe folder; fails with its log tail."""
-    cmd = [sys.executable, str(folder / "finetune.py")]
-    cmd += [str(ROOT / "hparams" / hparams), f"--output_folder={output}"]
-    cmd += [*TINY, *args]
-    env = dict(os.environ, OMP_NUM_THREADS="1", HF_HUB_OFFLINE="1")
-    proc = subprocess.run(cmd, capture_output=True, text=True, env=env)
-    assert proc.returncode == 0, (proc.stdout + proc.stderr)[-4000:]
-    return proc
-
-
-def read_log(path):
-    """Per-epoch stats of a FileTrainLogger file."""
-    rows = []
-    for line in Path(path).read_text(encoding="utf-8").splitlines():
-        stats = dict(re.findall(r"(\w+ \w+|\w+): ([-+.\deE]+)", line))
-        rows.append({k: float(v) for k, v in stats.items()})
-    return rows
+    return run_recipe_script(
+        folder / "finetune.py",
+        ROOT / "hparams" / hparams,
+        output,
+        [*TINY, *args],
+    )
 
 
 def load(path):
@@ -216,7 +204,7 @@ def test_esc50_five_fold_cross_validation(esc, pretrained, tmp_path):
         stats = load(folder / "test_stats.json")
         assert stats["acc"] == summary["folds"][str(fold)]
         assert stats["acc"] * 8 == pytest.approx(round(stats["acc"] * 8))
-        *epochs, test = read_log(folder / "train_log.txt")
+        *epochs, test = read_train_log(folder / "train_log.txt")
         assert len(epochs) == 1 and "valid acc" in epochs[0]
         assert test["test acc"] == pytest.approx(stats["acc"], abs=5e-3)
         # each fold is tested on its own clips
@@ -241,7 +229,7 @@ def test_speechcommands_finetune_reports_accuracy(spc, pretrained, tmp_path):
         "--number_of_epochs=2",
         "--batch_size=4",
     )
-    *epochs, test = read_log(tmp_path / "train_log.txt")
+    *epochs, test = read_train_log(tmp_path / "train_log.txt")
     assert len(epochs) == 2 and all("valid acc" in e for e in epochs)
     stats = load(tmp_path / "test_stats.json")
     assert 0.0 <= stats["acc"] <= 1.0

@@ -4,14 +4,13 @@ Authors
  * speechbrain-masksr contributors 2026
 """
 
-import importlib.util
 import logging
-import sys
 from pathlib import Path
 
 import pytest
 import soundfile
 import torch
+from helpers import load_recipe
 
 from speechbrain_masksr.data.folders import prepare_folders
 from speechbrain_masksr.data.manifest import load_manifest
@@ -21,24 +20,12 @@ from speechbrain_masksr.data.voicebank import (
 )
 from speechbrain_masksr.dataio import save_audio
 
-ROOT = Path(__file__).resolve().parents[2]
 SR = 16000
 
 
-def _load_recipe(rel):
-    name = Path(rel).stem
-    if name in sys.modules:
-        return sys.modules[name]
-    spec = importlib.util.spec_from_file_location(name, ROOT / rel)
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[name] = module
-    spec.loader.exec_module(module)
-    return module
-
-
-vbd_recipe = _load_recipe("recipes/VoiceBank/voicebank_prepare.py")
-folders_recipe = _load_recipe("recipes/Folders/folders_prepare.py")
-vctk_recipe = _load_recipe("recipes/VCTK/vctk_prepare.py")
+vbd_recipe = load_recipe("recipes/VoiceBank/voicebank_prepare.py")
+folders_recipe = load_recipe("recipes/Folders/folders_prepare.py")
+vctk_recipe = load_recipe("recipes/VCTK/vctk_prepare.py")
 
 
 def _wav(path, seconds=0.1, sr=SR, seed=0):

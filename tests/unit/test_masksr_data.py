@@ -11,10 +11,8 @@ Authors
  * speechbrain-masksr contributors 2026
 """
 
-import importlib.util
 import logging
 import math
-import sys
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -22,27 +20,14 @@ import numpy as np
 import pytest
 import soundfile
 import torch
+from helpers import load_recipe
 
 from speechbrain_masksr.data.manifest import load_manifest
 from speechbrain_masksr.data.speakers import EVALUATION_SPEAKERS, vctk_speaker
 from speechbrain_masksr.data.token_cache import TokenCache
 
-ROOT = Path(__file__).resolve().parents[2]
-
-
-def _load_recipe(rel, name=None):
-    name = name or Path(rel).stem
-    if name in sys.modules:
-        return sys.modules[name]
-    spec = importlib.util.spec_from_file_location(name, ROOT / rel)
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[name] = module
-    spec.loader.exec_module(module)
-    return module
-
-
-dns = _load_recipe("recipes/DNS/dns_prepare.py")
-recipe = _load_recipe("recipes/DNS/train.py", "masksr_dns_train")
+dns = load_recipe("recipes/DNS/dns_prepare.py")
+recipe = load_recipe("recipes/DNS/train.py", "masksr_dns_train")
 
 
 def _sine(path, freq, sr, seconds=1.0):
@@ -95,16 +80,21 @@ def _all_entries(out):
     return entries
 
 
+def _prepare_masksr_sources(corpus, save_folder):
+    """MaskSR's sources of the toy corpus (DNS + VCTK + AISHELL-1)."""
+    return dns.prepare_dns(
+        corpus / "dns",
+        save_folder,
+        valid_ratio=0.2,
+        test_ratio=0.2,
+        clean_subsets=dns.MASKSR_CLEAN_SUBSETS,
+        aishell_folder=corpus / "aishell",
+    )
+
+
 def test_masksr_sources_without_evaluation_speakers(corpus, tmp_path, caplog):
     with caplog.at_level(logging.INFO):
-        out = dns.prepare_dns(
-            corpus / "dns",
-            tmp_path / "save",
-            valid_ratio=0.2,
-            test_ratio=0.2,
-            clean_subsets=dns.MASKSR_CLEAN_SUBSETS,
-            aishell_folder=corpus / "aishell",
-        )
+        out = _prepare_masksr_sources(corpus, tmp_path / "save")
     entries = _all_entries(out)
     speakers = {vctk_speaker(e["wav"]) for e in entries.values()}
     assert speakers == {None, "p225", "p226"}
@@ -197,14 +187,7 @@ def test_sources_are_resampled_to_44k1_in_the_training_pipeline(
     corpus, tmp_path
 ):
     sr, hop = 44100, 512
-    out = dns.prepare_dns(
-        corpus / "dns",
-        tmp_path / "save",
-        valid_ratio=0.2,
-        test_ratio=0.2,
-        clean_subsets=dns.MASKSR_CLEAN_SUBSETS,
-        aishell_folder=corpus / "aishell",
-    )
+    out = _prepare_masksr_sources(corpus, tmp_path / "save")
     hparams = {
         "sample_rate": sr,
         "codec": SimpleNamespace(hop_length=hop),

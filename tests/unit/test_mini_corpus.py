@@ -7,11 +7,9 @@ Authors
  * speechbrain-masksr contributors 2026
 """
 
-import importlib.util
 import logging
 import math
 import re
-import sys
 from pathlib import Path
 
 import mini_corpus
@@ -19,12 +17,12 @@ import numpy as np
 import pytest
 import soundfile
 import torch
+from helpers import load_recipe
 from mini_corpus import make_mini_corpus
 
 from speechbrain_masksr.augment.levels import active_power, measure_snr
 from speechbrain_masksr.data.manifest import load_manifest
 
-ROOT = Path(__file__).resolve().parents[2]
 SR = 16000
 SMALL = dict(
     n_speech=3,
@@ -39,14 +37,7 @@ SMALL = dict(
 
 
 def _dns_prepare():
-    if "dns_prepare" not in sys.modules:
-        spec = importlib.util.spec_from_file_location(
-            "dns_prepare", ROOT / "recipes/DNS/dns_prepare.py"
-        )
-        module = importlib.util.module_from_spec(spec)
-        sys.modules["dns_prepare"] = module
-        spec.loader.exec_module(module)
-    return sys.modules["dns_prepare"]
+    return load_recipe("recipes/DNS/dns_prepare.py")
 
 
 def _all_files(out):

@@ -4,36 +4,23 @@ Authors
  * speechbrain-masksr contributors 2026
 """
 
-import importlib.util
 import io
 import json
 import logging
-import sys
 from pathlib import Path
 
 import numpy as np
 import pytest
 import soundfile
+from helpers import load_recipe
 
 from speechbrain_masksr.data.manifest import load_manifest
 
-ROOT = Path(__file__).resolve().parents[2]
 SR = 16000
 
 
-def _load_recipe(rel):
-    name = Path(rel).stem
-    if name in sys.modules:
-        return sys.modules[name]
-    spec = importlib.util.spec_from_file_location(name, ROOT / rel)
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[name] = module
-    spec.loader.exec_module(module)
-    return module
-
-
-dns = _load_recipe("recipes/DNS/dns_prepare.py")
-vctk = _load_recipe("recipes/VCTK/vctk_prepare.py")
+dns = load_recipe("recipes/DNS/dns_prepare.py")
+vctk = load_recipe("recipes/VCTK/vctk_prepare.py")
 
 
 def _wav(path, seconds=0.25, sr=SR, value=None, seed=0):
