@@ -21,7 +21,6 @@ import torch
 import yaml
 from speechbrain.dataio.dataset import DynamicItemDataset
 from speechbrain.nnet.schedulers import WarmAndExpDecayLRSchedule
-from speechbrain.utils.checkpoints import Checkpointer
 from speechbrain.utils.epoch_loop import EpochCounter
 from speechbrain.utils.train_logger import FileTrainLogger
 
@@ -29,6 +28,7 @@ from speechbrain_masksr.augment.pipeline import VOICEFIXER_ORDER
 from speechbrain_masksr.brains.masksr_brain import MaskSRBrain
 from speechbrain_masksr.data.speakers import EVALUATION_SPEAKERS
 from speechbrain_masksr.lobes.masksr import build_masksr
+from speechbrain_masksr.utils.checkpoints import RNGState, SafeCheckpointer
 from speechbrain_masksr.utils.training import (
     check_effective_batch,
     effective_batch,
@@ -197,12 +197,13 @@ def _fit(folder, limit, ckpt_steps=0, interrupt_after=None):
     scheduler = WarmAndExpDecayLRSchedule(
         lr=1e-3, n_warmup_steps=2, total_steps=limit, decay_factor=1.0
     )
-    checkpointer = Checkpointer(
+    checkpointer = SafeCheckpointer(  # as in hparams/masksr.yaml
         folder / "save",
         recoverables={
             "model": model,
             "lr_scheduler": scheduler,
             "counter": counter,
+            "rng_state": RNGState(),
         },
     )
     hparams = dict(
