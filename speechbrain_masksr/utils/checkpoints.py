@@ -518,8 +518,8 @@ class SafeCheckpointer(Checkpointer):
         Returns
         -------
         list of Checkpoint
-            A folder with an unreadable, empty or truncated ``CKPT.yaml`` is
-            left out with a warning naming it.
+            A ``CKPT+*`` folder without ``CKPT.yaml`` or with an unreadable,
+            empty or truncated one is left out with a warning naming it.
 
         Example
         -------
@@ -535,6 +535,9 @@ class SafeCheckpointer(Checkpointer):
         True
         """
         ckpts = []
+        for folder in sorted(self.checkpoints_dir.glob(CKPT_PREFIX + "+*")):
+            if folder.is_dir() and not (folder / METAFNAME).exists():
+                self._warn(folder, f"no {METAFNAME}")
         for folder in sorted(self._list_checkpoint_dirs()):
             try:
                 meta = _read_meta(folder)
