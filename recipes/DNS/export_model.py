@@ -37,7 +37,6 @@ from pathlib import Path
 
 import torch
 from hyperpyyaml import load_hyperpyyaml
-from speechbrain.utils.checkpoints import Checkpointer
 
 from speechbrain_masksr.inference.restoration import (
     CONFIG_KEYS,
@@ -46,6 +45,7 @@ from speechbrain_masksr.inference.restoration import (
     load_model_weights,
     write_model_folder,
 )
+from speechbrain_masksr.utils.checkpoints import SafeCheckpointer
 
 # Model-folder keys read from the instantiated speech encoder (the built
 # encoder is the authority; e.g. the DAC-token input ablation has no
@@ -124,7 +124,9 @@ def find_checkpoint(save_folder, min_key=None, max_key=None):
     Returns
     -------
     path : Path
-        The chosen ``CKPT+*`` folder.
+        The chosen ``CKPT+*`` folder. Damaged checkpoints (unreadable
+        ``CKPT.yaml``, no or a truncated ``model.ckpt``, e.g. left by a
+        kill during a save) are skipped with a warning naming them.
     """
     save_folder = Path(save_folder)
     if not save_folder.is_dir():
@@ -132,12 +134,14 @@ def find_checkpoint(save_folder, min_key=None, max_key=None):
             f"save_folder {save_folder} does not exist: train first, or "
             "pass --checkpoint"
         )
-    checkpointer = Checkpointer(save_folder)
-    ckpts = checkpointer.list_checkpoints()
+    checkpointer = SafeCheckpointer(
+        save_folder, required=[Path(MODEL_FILE).stem]
+    )
+    ckpts = checkpointer.find_checkpoints()  # the valid ones
     if not ckpts:
         raise ExportError(
-            f"no CKPT+* checkpoint in {save_folder}: train first, or pass "
-            "--checkpoint"
+            f"no valid CKPT+* checkpoint in {save_folder}: train first, or "
+            "pass --checkpoint"
         )
     if min_key is None and max_key is None:
         for key in AUTO_MIN_KEYS:

@@ -146,7 +146,7 @@ class MAEEnhanceBrain(sb.Brain):
             sum(p.numel() for p in params if p.requires_grad) / 1e6,
             sum(p.numel() for p in params) / 1e6,
         )
-        super().on_fit_start()
+        super().on_fit_start()  # recovers the RNG state after the seeding
 
     def init_optimizers(self):
         """Optimizer over the trainable parameters only."""

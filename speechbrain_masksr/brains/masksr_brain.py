@@ -55,9 +55,12 @@ data order) do the work; :class:`MaskSRBrain` adds three things:
 Randomness: SpeechBrain seeds every DDP rank identically, which would give
 every rank the same masks and degradations. :meth:`MaskSRBrain.on_fit_start`
 re-seeds the global RNGs with a per-rank offset (the DDP wrapper has
-already broadcast rank 0's weights by then). Validation and test use a
-private generator re-seeded at each stage, so their numbers are comparable
-across epochs.
+already broadcast rank 0's weights by then); a resumed run then restores
+each rank's generators from the checkpoint (the YAML's ``rng_state``, an
+:class:`~speechbrain_masksr.utils.checkpoints.RNGState`, is recovered by
+SpeechBrain's ``on_fit_start`` after the re-seeding). Validation and test
+use a private generator re-seeded at each stage, so their numbers are
+comparable across epochs.
 
 Authors
  * speechbrain-masksr contributors 2026
@@ -350,7 +353,7 @@ class MaskSRBrain(sb.Brain):
         torch.manual_seed(offset_seed)
         np.random.seed(offset_seed % 2**32)
         random.seed(offset_seed)
-        super().on_fit_start()
+        super().on_fit_start()  # recovers the RNG state after the seeding
         self._codec_to_device()
         scheduler = getattr(self.hparams, "lr_scheduler", None)
         if scheduler is not None and getattr(scheduler, "current_step", 1) == 0:

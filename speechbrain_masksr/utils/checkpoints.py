@@ -8,17 +8,58 @@ which refuses any missing or unexpected key or shape mismatch and lists
 them (SpeechBrain's default transfer hook only logs mismatches). Both raise
 :class:`ModelFileError`.
 
+Training survives a kill at any moment with :class:`SafeCheckpointer`, the
+``checkpointer`` of every training YAML: it writes each ``CKPT+*`` folder
+under a hidden temporary name and renames it into place once complete, and
+it skips (with a warning naming the folder) a checkpoint that is damaged -
+an unreadable ``CKPT.yaml``, a missing or truncated parameter file - when
+it picks one to recover or export. :class:`RNGState`, one of the YAMLs'
+``recoverables``, puts the random number generators of each process into
+the checkpoints, so a resumed run draws what the uninterrupted run would.
+
 Authors
  * speechbrain-masksr contributors 2026
 """
 
+import logging
 import os
+import pickle
+import random
+import shutil
+import warnings
+import zipfile
+from pathlib import Path
 
+import numpy as np
 import torch
+import yaml
+from speechbrain.utils.checkpoints import (
+    CKPT_PREFIX,
+    METAFNAME,
+    PARAMFILE_EXT,
+    Checkpoint,
+    Checkpointer,
+    mark_as_loader,
+    mark_as_saver,
+    register_checkpoint_hooks,
+)
+from speechbrain.utils.distributed import (
+    ddp_barrier,
+    get_rank,
+    if_main_process,
+)
 
 from speechbrain_masksr.errors import ModelFileError
 
-__all__ = ["ModelFileError", "read_state_dict", "load_state_dict_strict"]
+__all__ = [
+    "ModelFileError",
+    "RNGState",
+    "SafeCheckpointer",
+    "load_state_dict_strict",
+    "read_state_dict",
+]
+
+logger = logging.getLogger(__name__)
 
 #: Keys listed per category in a mismatch message.
 MAX_LISTED = 10
@@ -128,3 +169,687 @@ def load_state_dict_strict(module, state, source, target="the model", hint=""):
             + (f". {hint}" if hint else "")
         )
     module.load_state_dict(state, strict=True)
+
+
+#: Prefix of the folder a checkpoint is written into before it is renamed
+#: to ``CKPT+...`` (SpeechBrain lists only folders named ``CKPT*``).
+TMP_PREFIX = ".tmp-"
+#: Prefix a named checkpoint takes while a new save replaces it.
+OLD_PREFIX = ".old-"
+#: First bytes of a ``torch.save`` file (a zip archive).
+ZIP_MAGIC = b"PK\x03\x04"
+#: What ``torch.load`` raises on a truncated or corrupt file.
+READ_ERRORS = (EOFError, pickle.UnpicklingError, zipfile.BadZipFile)
+#: Parts of the ``RuntimeError`` messages of ``torch.load`` on such files.
+READ_ERROR_TEXTS = ("PytorchStreamReader", "central directory", "EOF")
+
+
+def _is_read_error(err):
+    """Whether ``err`` says a checkpoint file is truncated or corrupt."""
+    if isinstance(err, READ_ERRORS):
+        return True
+    return isinstance(err, RuntimeError) and any(
+        text in str(err) for text in READ_ERROR_TEXTS
+    )
+
+
+def _read_meta(folder):
+    """The ``CKPT.yaml`` meta of ``folder``; ModelFileError if unusable."""
+    path = Path(folder) / METAFNAME
+    try:
+        with open(path, encoding="utf-8") as fin:
+            meta = yaml.load(fin, Loader=yaml.SafeLoader)
+    except (OSError, UnicodeDecodeError, yaml.YAMLError) as err:
+        raise ModelFileError(
+            f"{path} is unreadable ({type(err).__name__}: {err})"
+        ) from err
+    if not isinstance(meta, dict) or not {"unixtime", "end-of-epoch"} <= set(
+        meta
+    ):
+        raise ModelFileError(
+            f"{path} is empty or truncated (no unixtime / end-of-epoch)"
+        )
+    return meta
+
+
+def _file_problem(path):
+    """Why the parameter file ``path`` is damaged, or None if it looks whole.
+
+    A missing or empty file is damaged; so is a ``torch.save`` file (a zip
+    archive) whose central directory, written last, cannot be read.
+    """
+    path = Path(path)
+    try:
+        if path.stat().st_size == 0:
+            return f"{path.name} is empty"
+        with open(path, "rb") as fin:
+            head = fin.read(len(ZIP_MAGIC))
+        if head == ZIP_MAGIC:
+            with zipfile.ZipFile(path) as archive:
+                archive.infolist()
+    except zipfile.BadZipFile as err:
+        return f"{path.name} is truncated or corrupt ({err})"
+    except OSError as err:
+        return f"{path.name} is unreadable ({err})"
+    return None
+
+
+def _fsync(path, directory=False):
+    """Flush ``path`` to disk (best effort: some file systems refuse)."""
+    try:
+        fd = os.open(path, os.O_RDONLY | (os.O_DIRECTORY if directory else 0))
+    except (OSError, AttributeError):
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
+
+
+class SafeCheckpointer(Checkpointer):
+    """SpeechBrain's ``Checkpointer``, safe against a kill at any moment.
+
+    * Saving is atomic: a checkpoint is written into a hidden folder
+      ``.tmp-CKPT+...`` of ``checkpoints_dir`` (which SpeechBrain does not
+      list), flushed to disk and renamed to ``CKPT+...`` once every process
+      has written its files. A kill during a save leaves only the hidden
+      folder, removed by the next save.
+    * Damaged checkpoints are skipped: whenever a checkpoint is picked
+      (:meth:`find_checkpoints`, hence ``find_checkpoint``,
+      ``recover_if_possible`` and ``delete_checkpoints``), a folder whose
+      ``CKPT.yaml`` is unreadable, that lacks the file of a recoverable (or
+      of a ``required`` name), or holds an empty or truncated file is left
+      out with a warning naming it; the next best valid checkpoint (same
+      ``min_key`` / ``max_key`` ranking) is used instead. A file that
+      still fails to load in :meth:`recover_if_possible` (truncated or
+      corrupt) is skipped the same way. Damaged folders are never deleted
+      (they only come from saves not made by this class, or disk faults).
+    * :class:`RNGState` recoverables are optional: checkpoints saved
+      before it was added still load (the generators keep their seeds).
+
+    Runs that are not interrupted behave as with ``Checkpointer``.
+
+    Arguments
+    ---------
+    checkpoints_dir : str or Path
+        Where the ``CKPT+*`` folders are saved.
+    recoverables : mapping, optional
+        Name -> object to save and recover.
+    custom_load_hooks : mapping, optional
+        See ``speechbrain.utils.checkpoints.Checkpointer``.
+    custom_save_hooks : mapping, optional
+        See ``speechbrain.utils.checkpoints.Checkpointer``.
+    allow_partial_load : bool
+        Accept checkpoints lacking the file of a recoverable.
+    required : list of str, optional
+        Names of parameter files (without ``.ckpt``) a checkpoint must hold
+        besides those of the recoverables, e.g. ``["model"]`` to pick a
+        checkpoint to export without building the recoverables.
+
+    Example
+    -------
+    >>> tmp = getfixture("tmpdir")
+    >>> lin = torch.nn.Linear(2, 2)
+    >>> ckpter = SafeCheckpointer(tmp, {"model": lin})
+    >>> good = ckpter.save_checkpoint(meta={"loss": 1.0})
+    >>> bad = ckpter.save_checkpoint(meta={"loss": 0.5})
+    >>> _ = open(bad.paramfiles["model"], "r+b").truncate(100)
+    >>> ckpter.recover_if_possible(min_key="loss").path == good.path
+    True
+    >>> sorted(p.name.startswith("CKPT+") for p in Path(tmp).iterdir())
+    [True, True]
+    """
+
+    def __init__(
+        self,
+        checkpoints_dir,
+        recoverables=None,
+        custom_load_hooks=None,
+        custom_save_hooks=None,
+        allow_partial_load=False,
+        required=None,
+    ):
+        super().__init__(
+            checkpoints_dir,
+            recoverables=recoverables,
+            custom_load_hooks=custom_load_hooks,
+            custom_save_hooks=custom_save_hooks,
+            allow_partial_load=allow_partial_load,
+        )
+        self.required = list(required or [])
+        self._pending = {}  # temporary folder -> final folder
+        self._file_problems = {}  # (file, size, mtime) -> problem or None
+        self._damaged = {}  # folder -> why it failed to load
+        self._warned = set()
+
+    # Recoverables --------------------------------------------------------
+
+    def add_recoverable(
+        self,
+        name,
+        obj,
+        custom_load_hook=None,
+        custom_save_hook=None,
+        optional_load=False,
+    ):
+        """Register a recoverable (an :class:`RNGState` is optional).
+
+        Arguments
+        ---------
+        name : str
+            Unique name (that of its file in the checkpoints).
+        obj : object
+            The object to save and recover.
+        custom_load_hook : callable, optional
+            Called as ``hook(obj, path, end_of_epoch)`` to load it.
+        custom_save_hook : callable, optional
+            Called as ``hook(obj, path)`` to save it.
+        optional_load : bool
+            Accept checkpoints without its file.
+
+        Example
+        -------
+        >>> ckpter = SafeCheckpointer(getfixture("tmpdir"))
+        >>> ckpter.add_recoverable("rng", RNGState())
+        >>> ckpter.optional_recoverables
+        {'rng': True}
+        """
+        super().add_recoverable(
+            name,
+            obj,
+            custom_load_hook=custom_load_hook,
+            custom_save_hook=custom_save_hook,
+            optional_load=optional_load or isinstance(obj, RNGState),
+        )
+
+    def add_recoverables(self, recoverables):
+        """Register several recoverables (:class:`RNGState` ones optional).
+
+        Arguments
+        ---------
+        recoverables : mapping
+            Name -> object.
+
+        Example
+        -------
+        >>> ckpter = SafeCheckpointer(getfixture("tmpdir"))
+        >>> ckpter.add_recoverables({"lin": torch.nn.Linear(1, 1)})
+        >>> ckpter.optional_recoverables
+        {'lin': False}
+        """
+        super().add_recoverables(recoverables)
+        for name, obj in recoverables.items():
+            if isinstance(obj, RNGState):
+                self.optional_recoverables[name] = True
+            else:
+                self.optional_recoverables.setdefault(name, False)
+
+    # Saving ----------------------------------------------------------------
+
+    def _new_checkpoint_dirpath(self):
+        return self._temporary(super()._new_checkpoint_dirpath())
+
+    def _custom_checkpoint_dirpath(self, name):
+        return self._temporary(super()._custom_checkpoint_dirpath(name))
+
+    def _temporary(self, final):
+        """The hidden folder a checkpoint for ``final`` is written into."""
+        tmp = final.with_name(TMP_PREFIX + final.name)
+        if tmp.exists():
+            shutil.rmtree(tmp)
+        self._pending[tmp] = final
+        return tmp
+
+    def _remove_leftovers(self):
+        """Remove what killed saves left (hidden folders only)."""
+        for path in sorted(self.checkpoints_dir.iterdir()):
+            name = path.name
+            if name.startswith(OLD_PREFIX + CKPT_PREFIX):
+                # Killed while replacing a named checkpoint: the old one is
+                # whole, and the only one left if the new one is missing.
+                final = path.with_name(name[len(OLD_PREFIX) :])
+                if not final.exists():
+                    os.replace(path, final)
+                    logger.warning(f"Restored the checkpoint {final}")
+                    continue
+            elif not name.startswith(TMP_PREFIX + CKPT_PREFIX):
+                continue
+            if path in self._pending:
+                continue
+            logger.info(f"Removing {path}, left by an interrupted save")
+            shutil.rmtree(path, ignore_errors=True)
+
+    def _commit(self, tmp, final):
+        """Flush the checkpoint in ``tmp`` and rename it to ``final``."""
+        for path in tmp.iterdir():
+            _fsync(path)
+        _fsync(tmp, directory=True)
+        if final.exists():  # a named checkpoint saved again
+            old = final.with_name(OLD_PREFIX + final.name)
+            if old.exists():
+                shutil.rmtree(old)
+            os.replace(final, old)
+            os.replace(tmp, final)
+            shutil.rmtree(old)
+        else:
+            os.replace(tmp, final)
+        _fsync(self.checkpoints_dir, directory=True)
+
+    def save_checkpoint(
+        self, meta=None, end_of_epoch=True, name=None, verbosity=logging.INFO
+    ):
+        """Save a checkpoint atomically (see the class).
+
+        Arguments
+        ---------
+        meta : mapping, optional
+            Added to the ``CKPT.yaml`` meta (with ``unixtime``).
+        end_of_epoch : bool
+            Whether the checkpoint is at the end of an epoch.
+        name : str, optional
+            Folder name after ``CKPT+`` (default: the time).
+        verbosity : int
+            Logging level of the "saved" message.
+
+        Returns
+        -------
+        Checkpoint or None
+            The checkpoint, in its final folder (None on other processes
+            than the main one).
+
+        Example
+        -------
+        >>> tmp = getfixture("tmpdir")
+        >>> ckpter = SafeCheckpointer(tmp, {"lin": torch.nn.Linear(1, 1)})
+        >>> ckpt = ckpter.save_checkpoint(name="best")
+        >>> ckpt.path.name, sorted(p.name for p in ckpt.path.iterdir())
+        ('CKPT+best', ['CKPT.yaml', 'lin.ckpt'])
+        >>> ckpter.save_checkpoint(name="best").path == ckpt.path
+        True
+        """
+        if if_main_process():
+            self._remove_leftovers()
+        try:
+            ckpt = super().save_checkpoint(
+                meta=meta or {},
+                end_of_epoch=end_of_epoch,
+                name=name,
+                verbosity=logging.DEBUG,
+            )
+        except BaseException:
+            for tmp in self._pending:
+                shutil.rmtree(tmp, ignore_errors=True)
+            self._pending.clear()
+            raise
+        ddp_barrier()  # every process has written its files
+        if ckpt is None:
+            return None
+        final = self._pending.pop(ckpt.path)
+        self._commit(ckpt.path, final)
+        self._damaged.pop(str(final), None)
+        kind = "end-of-epoch" if end_of_epoch else "intra-epoch"
+        logger.log(verbosity, f"Saved an {kind} checkpoint in {final}")
+        paramfiles = {
+            key: final / Path(path).name
+            for key, path in ckpt.paramfiles.items()
+        }
+        return Checkpoint(final, ckpt.meta, paramfiles)
+
+    # Picking -----------------------------------------------------------------
+
+    def _warn(self, folder, problem):
+        """Warn once per folder that it is skipped."""
+        if str(folder) in self._warned:
+            return
+        self._warned.add(str(folder))
+        message = (
+            f"Skipping the damaged checkpoint {folder}: {problem}. An older "
+            "valid checkpoint is used instead, if any; delete the folder "
+            "to silence this warning"
+        )
+        logger.warning(message)
+        warnings.warn(message, UserWarning, stacklevel=3)
+
+    def list_checkpoints(self):
+        """All checkpoints whose ``CKPT.yaml`` is readable.
+
+        Returns
+        -------
+        list of Checkpoint
+            A ``CKPT+*`` folder without ``CKPT.yaml`` or with an unreadable,
+            empty or truncated one is left out with a warning naming it.
+
+        Example
+        -------
+        >>> tmp = getfixture("tmpdir")
+        >>> ckpter = SafeCheckpointer(tmp, {"lin": torch.nn.Linear(1, 1)})
+        >>> ckpt = ckpter.save_checkpoint()
+        >>> _ = open(ckpt.path / "CKPT.yaml", "w").close()
+        >>> with warnings.catch_warnings(record=True) as caught:
+        ...     warnings.simplefilter("always")
+        ...     ckpter.list_checkpoints()
+        []
+        >>> "CKPT.yaml is empty" in str(caught[0].message)
+        True
+        """
+        ckpts = []
+        for folder in sorted(self.checkpoints_dir.glob(CKPT_PREFIX + "+*")):
+            if folder.is_dir() and not (folder / METAFNAME).exists():
+                self._warn(folder, f"no {METAFNAME}")
+        for folder in sorted(self._list_checkpoint_dirs()):
+            try:
+                meta = _read_meta(folder)
+                paramfiles = {
+                    path.stem: path
+                    for path in folder.iterdir()
+                    if path.suffix == PARAMFILE_EXT
+                }
+            except (ModelFileError, OSError) as err:
+                self._warn(folder, str(err))
+                continue
+            ckpts.append(Checkpoint(folder, meta, paramfiles))
+        return ckpts
+
+    def checkpoint_problem(self, checkpoint):
+        """Why ``checkpoint`` cannot be loaded, or None if it looks whole.
+
+        Arguments
+        ---------
+        checkpoint : Checkpoint
+            As listed by :meth:`list_checkpoints`.
+
+        Returns
+        -------
+        str or None
+            The problem: a file of a (non-optional) recoverable or of a
+            ``required`` name is missing, or a file is empty or truncated,
+            or loading it failed in :meth:`recover_if_possible`.
+
+        Example
+        -------
+        >>> tmp = getfixture("tmpdir")
+        >>> ckpter = SafeCheckpointer(tmp, {"lin": torch.nn.Linear(1, 1)})
+        >>> ckpt = ckpter.save_checkpoint()
+        >>> ckpter.checkpoint_problem(ckpt) is None
+        True
+        >>> SafeCheckpointer(tmp, required=["opt"]).checkpoint_problem(ckpt)
+        'no opt.ckpt'
+        """
+        folder = str(checkpoint.path)
+        if folder in self._damaged:
+            return self._damaged[folder]
+        needed = [
+            name
+            for name in self.recoverables
+            if not (
+                self.allow_partial_load
+                or "dataloader" in name
+                or self.optional_recoverables.get(name, False)
+            )
+        ]
+        missing = sorted(
+            set(needed + self.required) - set(checkpoint.paramfiles)
+        )
+        if missing:
+            return ", ".join(f"no {name}{PARAMFILE_EXT}" for name in missing)
+        for _, path in sorted(checkpoint.paramfiles.items()):
+            try:
+                stat = os.stat(path)
+                key = (str(path), stat.st_size, stat.st_mtime_ns)
+            except OSError as err:
+                return f"{Path(path).name} is unreadable ({err})"
+            if key not in self._file_problems:
+                self._file_problems[key] = _file_problem(path)
+            if self._file_problems[key] is not None:
+                return self._file_problems[key]
+        return None
+
+    def find_checkpoints(
+        self,
+        importance_key=None,
+        max_key=None,
+        min_key=None,
+        ckpt_predicate=None,
+        max_num_checkpoints=None,
+    ):
+        """Rank the valid checkpoints (damaged ones skipped with a warning).
+
+        Arguments
+        ---------
+        importance_key : callable, optional
+            Higher is better (default: the most recent first).
+        max_key : str, optional
+            Rank by the highest value of this meta key.
+        min_key : str, optional
+            Rank by the lowest value of this meta key.
+        ckpt_predicate : callable, optional
+            Keep only the checkpoints for which it is true.
+        max_num_checkpoints : int, optional
+            Return at most this many.
+
+        Returns
+        -------
+        list of Checkpoint
+            Best first; only checkpoints for which
+            :meth:`checkpoint_problem` finds nothing.
+
+        Example
+        -------
+        >>> tmp = getfixture("tmpdir")
+        >>> ckpter = SafeCheckpointer(tmp, {"lin": torch.nn.Linear(1, 1)})
+        >>> old = ckpter.save_checkpoint(meta={"loss": 2.0})
+        >>> new = ckpter.save_checkpoint(meta={"loss": 1.0})
+        >>> (new.path / "lin.ckpt").unlink()
+        >>> [c.meta["loss"] for c in ckpter.find_checkpoints(min_key="loss")]
+        [2.0]
+        """
+
+        def usable(ckpt, predicate=ckpt_predicate):
+            if predicate is not None and not predicate(ckpt):
+                return False
+            problem = self.checkpoint_problem(ckpt)
+            if problem is not None:
+                self._warn(ckpt.path, problem)
+            return problem is None
+
+        return super().find_checkpoints(
+            importance_key=importance_key,
+            max_key=max_key,
+            min_key=min_key,
+            ckpt_predicate=usable,
+            max_num_checkpoints=max_num_checkpoints,
+        )
+
+    def recover_if_possible(
+        self,
+        importance_key=None,
+        max_key=None,
+        min_key=None,
+        ckpt_predicate=None,
+    ):
+        """Load the best valid checkpoint, skipping those that fail to read.
+
+        Arguments
+        ---------
+        importance_key : callable, optional
+            Higher is better (default: the most recent).
+        max_key : str, optional
+            Pick the highest value of this meta key.
+        min_key : str, optional
+            Pick the lowest value of this meta key.
+        ckpt_predicate : callable, optional
+            Consider only the checkpoints for which it is true.
+
+        Returns
+        -------
+        Checkpoint or None
+            The loaded checkpoint, None if there is none.
+
+        Raises
+        ------
+        ModelFileError
+            If checkpoints exist but every one failed to read (the message
+            names them): training does not restart from scratch silently.
+
+        Example
+        -------
+        >>> tmp = getfixture("tmpdir")
+        >>> lin = torch.nn.Linear(1, 1)
+        >>> ckpter = SafeCheckpointer(tmp, {"lin": lin})
+        >>> ckpter.recover_if_possible() is None
+        True
+        >>> ckpt = ckpter.save_checkpoint()
+        >>> ckpter.recover_if_possible() == ckpt
+        True
+        """
+        failed = []
+        while True:
+            ckpt = self.find_checkpoint(
+                importance_key, max_key, min_key, ckpt_predicate
+            )
+            if ckpt is None:
+                break
+            try:
+                self.load_checkpoint(ckpt)
+                return ckpt
+            except Exception as err:
+                if not _is_read_error(err):
+                    raise
+                problem = f"cannot be read ({type(err).__name__}: {err})"
+                self._damaged[str(ckpt.path)] = problem
+                failed.append(f"{ckpt.path} {problem}")
+                self._warn(ckpt.path, problem)
+        if failed:
+            raise ModelFileError(
+                "no checkpoint could be loaded: "
+                + "; ".join(failed)
+                + ". Delete the damaged folders to start afresh"
+            )
+        logger.info("Would load a checkpoint here, but none found yet.")
+        return None
+
+
+class RNGState:
+    """The random number generators of this process, as a recoverable.
+
+    Saves and restores ``torch``'s CPU generator, the CUDA generators (when
+    CUDA is in use), ``numpy``'s global generator and Python's ``random``.
+    Each DDP process saves its own file: rank 0 the recoverable's file
+    (``rng_state.ckpt``), rank ``r`` ``rng_state.rank<r>.ckpt`` next to it.
+    Registered with a checkpointer, a run killed and resumed from an
+    end-of-epoch checkpoint draws the same numbers as the uninterrupted run.
+    Recovery must come after any re-seeding (the Brains of this package
+    seed in ``on_fit_start`` before SpeechBrain recovers).
+
+    Example
+    -------
+    >>> rng = RNGState()
+    >>> state = rng.state()
+    >>> first = (torch.rand(2), np.random.rand(), random.random())
+    >>> rng.set_state(state)
+    >>> again = (torch.rand(2), np.random.rand(), random.random())
+    >>> torch.equal(first[0], again[0]), first[1:] == again[1:]
+    (True, True)
+    """
+
+    @staticmethod
+    def state():
+        """The generators' states, as a ``weights_only``-loadable dict.
+
+        Returns
+        -------
+        dict
+            ``torch``, ``cuda`` (list), ``numpy_*`` and ``python_*`` items.
+
+        Example
+        -------
+        >>> sorted(RNGState.state())[:3]
+        ['cuda', 'numpy_gauss', 'numpy_has_gauss']
+        """
+        cuda = []
+        if torch.cuda.is_available() and torch.cuda.is_initialized():
+            cuda = torch.cuda.get_rng_state_all()
+        _, keys, pos, has_gauss, gauss = np.random.get_state()
+        version, internal, gauss_next = random.getstate()
+        return {
+            "torch": torch.get_rng_state(),
+            "cuda": cuda,
+            "numpy_keys": torch.from_numpy(keys.astype(np.int64)),
+            "numpy_pos": int(pos),
+            "numpy_has_gauss": int(has_gauss),
+            "numpy_gauss": float(gauss),
+            "python_version": int(version),
+            "python_internal": torch.tensor(internal, dtype=torch.int64),
+            "python_gauss": gauss_next,
+        }
+
+    @staticmethod
+    def set_state(state):
+        """Restore the generators from :meth:`state`.
+
+        Arguments
+        ---------
+        state : dict
+            What :meth:`state` returned. CUDA states are restored for the
+            devices both runs have.
+
+        Example
+        -------
+        >>> state = RNGState.state()
+        >>> a = torch.randn(1)
+        >>> RNGState.set_state(state)
+        >>> torch.equal(a, torch.randn(1))
+        True
+        """
+        torch.set_rng_state(state["torch"])
+        if state["cuda"] and torch.cuda.is_available():
+            count = min(len(state["cuda"]), torch.cuda.device_count())
+            for device in range(count):
+                torch.cuda.set_rng_state(state["cuda"][device], device)
+        np.random.set_state(
+            (
+                "MT19937",
+                state["numpy_keys"].numpy().astype(np.uint32),
+                state["numpy_pos"],
+                state["numpy_has_gauss"],
+                state["numpy_gauss"],
+            )
+        )
+        random.setstate(
+            (
+                state["python_version"],
+                tuple(int(x) for x in state["python_internal"].tolist()),
+                state["python_gauss"],
+            )
+        )
+
+    @staticmethod
+    def _rank_path(path):
+        """This process's file: ``path`` on rank 0, ``.rank<r>`` else."""
+        path = Path(path)
+        rank = get_rank() or 0
+        if rank == 0:
+            return path
+        return path.with_name(f"{path.stem}.rank{rank}{path.suffix}")
+
+    @mark_as_saver
+    def _save(self, path):
+        torch.save(self.state(), self._rank_path(path))
+
+    @mark_as_loader
+    def _recover(self, path, end_of_epoch):
+        del end_of_epoch  # the generators are restored either way
+        path = self._rank_path(path)
+        if not path.is_file():
+            logger.warning(
+                f"{path} not found (this process was not in the saved run): "
+                "its random generators keep their seeds"
+            )
+            return
+        self.set_state(torch.load(path, map_location="cpu", weights_only=True))
+
+
+# Every process saves its own generators (not only the main one).
+register_checkpoint_hooks(RNGState, save_on_main_only=False)

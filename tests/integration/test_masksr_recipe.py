@@ -268,6 +268,10 @@ def test_torchrun_two_cpu_processes(assets, tmp_path):
     ckpts = sorted((out / "save").glob("CKPT+*"))
     assert len(ckpts) == 1  # saved once, by the main process
     assert (ckpts[0] / "model.ckpt").is_file()
+    # each process's random generators, in the one (renamed) folder
+    assert (ckpts[0] / "rng_state.ckpt").is_file()
+    assert (ckpts[0] / "rng_state.rank1.ckpt").is_file()
+    assert not list((out / "save").glob(".tmp-*"))
     log = (out / "train_log.txt").read_text()
     assert len([ln for ln in log.splitlines() if ln.startswith("epoch:")]) == 1
     assert "valid acc_q9" in log

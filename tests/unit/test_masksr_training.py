@@ -7,7 +7,9 @@
   :mod:`speechbrain_masksr.utils.training`;
 * a step-limited run of :class:`MaskSRBrain` stops at the step limit, and a
   run interrupted mid-epoch resumes from its intra-epoch checkpoint at the
-  same optimizer step, batch and learning-rate step as an uninterrupted one.
+  same optimizer step, batch and learning-rate step as an uninterrupted one,
+  and a run killed at an epoch boundary resumes with the same losses (the
+  random generators are in the checkpoints).
 
 Authors
  * speechbrain-masksr contributors 2026
@@ -21,7 +23,6 @@ import torch
 import yaml
 from speechbrain.dataio.dataset import DynamicItemDataset
 from speechbrain.nnet.schedulers import WarmAndExpDecayLRSchedule
-from speechbrain.utils.checkpoints import Checkpointer
 from speechbrain.utils.epoch_loop import EpochCounter
 from speechbrain.utils.train_logger import FileTrainLogger
 
@@ -29,6 +30,7 @@ from speechbrain_masksr.augment.pipeline import VOICEFIXER_ORDER
 from speechbrain_masksr.brains.masksr_brain import MaskSRBrain
 from speechbrain_masksr.data.speakers import EVALUATION_SPEAKERS
 from speechbrain_masksr.lobes.masksr import build_masksr
+from speechbrain_masksr.utils.checkpoints import RNGState, SafeCheckpointer
 from speechbrain_masksr.utils.training import (
     check_effective_batch,
     effective_batch,
@@ -164,7 +166,9 @@ class RecordingBrain(MaskSRBrain):
             raise Interrupted
         epoch = self.hparams.epoch_counter.current
         self.seen.append((epoch, self.step, tuple(batch.id)))
-        return super().fit_batch(batch)
+        loss = super().fit_batch(batch)
+        self.losses.append(float(loss))
+        return loss
 
 
 def _dataset(n, prefix):
@@ -197,12 +201,13 @@ def _fit(folder, limit, ckpt_steps=0, interrupt_after=None):
     scheduler = WarmAndExpDecayLRSchedule(
         lr=1e-3, n_warmup_steps=2, total_steps=limit, decay_factor=1.0
     )
-    checkpointer = Checkpointer(
+    checkpointer = SafeCheckpointer(  # as in hparams/masksr.yaml
         folder / "save",
         recoverables={
             "model": model,
             "lr_scheduler": scheduler,
             "counter": counter,
+            "rng_state": RNGState(),
         },
     )
     hparams = dict(
@@ -228,6 +233,7 @@ def _fit(folder, limit, ckpt_steps=0, interrupt_after=None):
         checkpointer=checkpointer,
     )
     brain.seen = []
+    brain.losses = []
     brain.interrupt_after = interrupt_after
     try:
         brain.fit(
@@ -295,3 +301,14 @@ def test_intra_epoch_checkpoints_wait_for_the_end_of_an_accumulation(
     assert second.started_at == (2, 4)
     assert [s for _, s, _ in second.seen][:2] == [5, 6]
     assert second.optimizer_step == 5
+
+
+def test_resume_at_an_epoch_boundary_reproduces_the_losses(tmp_path):
+    """The RNG state in the checkpoints: same masks, same losses."""
+    ref = _fit(tmp_path / "ref", limit=5)
+    # killed before the first batch of epoch 2 (no intra-epoch checkpoint)
+    first = _fit(tmp_path / "run", limit=5, interrupt_after=6)
+    assert first.losses == ref.losses[:6]
+    second = _fit(tmp_path / "run", limit=5)
+    assert second.started_at == (3, 0)
+    assert second.losses == ref.losses[6:]
