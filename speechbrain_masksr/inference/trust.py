@@ -1,0 +1,464 @@
+"""The trust check of model folders: which code a ``hyperparams.yaml`` names.
+
+A model folder is executable configuration, not data: loading its
+``hyperparams.yaml`` with HyperPyYAML (what ``Pretrained.from_hparams``
+does) *calls* what its tags name (``!new:`` builds an object, ``!apply:``
+and ``!applyref:`` call a function, ``!name:`` and ``!module:`` import one,
+PyYAML's ``!!python/...`` tags do all of that, and a plain ``(a, b)`` value
+is read by PyYAML's unsafe loader). ``torch.load(weights_only=True)`` of the
+weights does not help against a hostile ``hyperparams.yaml``.
+
+:func:`check_hparams_file` reads the YAML *without constructing anything*
+(it only composes the node tree) and accepts it only if every tag is
+
+* a plain YAML tag (strings, numbers, lists, mappings, ...) or one of
+  HyperPyYAML's data tags (``!ref``, ``!copy``, ``!tuple``,
+  ``!PLACEHOLDER``);
+* ``!new:``, ``!name:``, ``!module:``, ``!apply:`` or ``!applyref:`` of a
+  public name (no ``_`` part) of an allowed package, :data:`ALLOWED` (this
+  package, ``speechbrain``, ``torch``), that really lives there (a
+  re-exported ``os`` or ``subprocess`` does not count) and that is not one
+  of the :data:`DENIED` modules and names (loaders, downloaders,
+  compilers, shell helpers, the ``from_hparams`` of other interfaces, this
+  package's command-line tools);
+* ``!include:`` of a file that passes the same check;
+
+and ``(a, b)`` tuple values hold plain YAML only. After these checks the
+file's references, includes and overrides are resolved (as HyperPyYAML
+does first) and the result is checked again, so what is finally loaded is
+what was checked. Every template of ``speechbrain_masksr/inference/
+templates/`` and every folder the exporters write passes.
+
+This is an allowlist of *what may be called*, not a sandbox: it stops a
+folder from running ``os.system`` or ``subprocess``, not a folder that
+misuses an allowed constructor. Load folders from sources you trust;
+``trust_source=True`` skips the check for folders of your own that use
+other constructors.
+
+Authors
+ * speechbrain-masksr contributors 2026
+"""
+
+import importlib
+import inspect
+import os
+import re
+from pathlib import Path
+
+from speechbrain_masksr.errors import ModelFileError, UntrustedModelError
+
+__all__ = [
+    "ALLOWED",
+    "DENIED",
+    "check_hparams_file",
+    "check_hparams_text",
+    "check_model_folder",
+]
+
+#: Packages whose public constructors and functions a model folder may name.
+ALLOWED = ("speechbrain_masksr", "speechbrain", "torch")
+
+#: Modules and names inside :data:`ALLOWED` that a model folder may not
+#: name: code loaders, downloaders, compilers, process and shell helpers,
+#: and the command-line tools of this package.
+DENIED = (
+    "speechbrain_masksr.cli",
+    "speechbrain.utils.superpowers",
+    "speechbrain.utils.fetching",
+    "speechbrain.utils.importutils",
+    "speechbrain.utils.data_utils.download_file",
+    "speechbrain.integrations",
+    "speechbrain.lobes.models.huggingface_transformers",
+    "torch.hub",
+    "torch.jit",
+    "torch.package",
+    "torch.ops",
+    "torch.classes",
+    "torch.library",
+    "torch.serialization",
+    "torch.load",
+    "torch.save",
+    "torch.compile",
+    "torch.compiler",
+    "torch.export",
+    "torch.onnx",
+    "torch.fx",
+    "torch.multiprocessing",
+    "torch.distributed",
+    "torch.utils.cpp_extension",
+    "torch.utils.collect_env",
+    "torch.utils.benchmark",
+    "torch.utils.model_zoo",
+)
+
+#: Last parts of a name that are refused in any allowed package (they load
+#: other code or models, or run it).
+DENIED_NAMES = frozenset(
+    {
+        "from_hparams",
+        "from_folder",
+        "from_pretrained",
+        "load",
+        "loads",
+        "load_library",
+        "save",
+        "system",
+        "popen",
+        "exec",
+        "eval",
+        "compile",
+        "import_module",
+        "run_shell",
+    }
+)
+
+_CALL_TAGS = ("!new:", "!name:", "!module:", "!apply:", "!applyref:")
+_DATA_TAGS = frozenset({"!ref", "!copy", "!tuple", "!PLACEHOLDER"})
+_YAML = "tag:yaml.org,2002:"
+_PLAIN_TAGS = frozenset(
+    _YAML + t
+    for t in (
+        "str",
+        "int",
+        "float",
+        "bool",
+        "null",
+        "map",
+        "seq",
+        "timestamp",
+        "merge",
+        "binary",
+        "omap",
+        "pairs",
+        "set",
+        "value",
+    )
+)
+_TUPLE = re.compile(r"^\(.*\)$", re.DOTALL)
+
+
+def _denied(name):
+    """Whether a dotted name is (inside) a :data:`DENIED` entry."""
+    return any(name == d or name.startswith(d + ".") for d in DENIED)
+
+
+def _home(obj):
+    """The dotted module an object lives in (None when unknown)."""
+    if inspect.ismodule(obj):
+        return obj.__name__
+    return getattr(obj, "__module__", None)
+
+
+def _allowed_home(home):
+    """Whether a module name is inside :data:`ALLOWED` and not denied."""
+    return home.split(".")[0] in ALLOWED and not _denied(home)
+
+
+def _locate(parts):
+    """Import ``parts`` like ``pydoc.locate`` (None if not found)."""
+    module, n = None, len(parts)
+    while n > 0:
+        try:
+            module = importlib.import_module(".".join(parts[:n]))
+            break
+        except ImportError:
+            n -= 1
+    if module is None:
+        return None
+    obj = module
+    for part in parts[n:]:
+        try:
+            obj = getattr(obj, part)
+        except AttributeError:
+            return None
+    return obj
+
+
+def _name_problem(name):
+    """Why ``name`` may not be named by a model folder (None if it may)."""
+    parts = name.split(".")
+    if not name or any(not p.isidentifier() for p in parts):
+        return "is not a dotted Python name"
+    if parts[0] not in ALLOWED:
+        return f"is outside the allowed packages ({', '.join(ALLOWED)})"
+    if any(p.startswith("_") for p in parts):
+        return "is a private name"
+    if _denied(name) or parts[-1].lower() in DENIED_NAMES:
+        return "can load or run other code"
+    # Every step must be a module or class that lives in an allowed
+    # package: ``torch.os.system`` is ``os.system``.
+    for n in range(1, len(parts) + 1):
+        obj = _locate(parts[:n])
+        if obj is None:
+            return "cannot be imported"
+        if n < len(parts) and not inspect.isclass(obj):
+            if not inspect.ismodule(obj):
+                return f"goes through {'.'.join(parts[:n])}, not a module"
+        home = _home(obj)
+        if home is not None and not _allowed_home(home):
+            if not inspect.ismodule(obj):
+                home += "." + getattr(obj, "__qualname__", type(obj).__name__)
+            return f"resolves to {home}, outside the allowed packages"
+        if getattr(obj, "__name__", "").lower() in DENIED_NAMES:
+            return "can load or run other code"
+    return None
+
+
+def _tag_problem(tag):
+    """Why a (resolved) YAML tag is not allowed (None if it is)."""
+    if tag is None or tag in _PLAIN_TAGS or tag in _DATA_TAGS:
+        return None
+    for prefix in _CALL_TAGS:
+        if tag.startswith(prefix):
+            return _name_problem(tag[len(prefix) :])
+    if tag.startswith(_YAML + "python/"):
+        return "is PyYAML's Python object tag"
+    return "is not a tag a model folder may use"
+
+
+def _tuple_problem(text):
+    """The first disallowed tag inside a ``(a, b)`` value (PyYAML)."""
+    import yaml
+
+    try:
+        root = yaml.compose("[" + text[1:-1] + "]", Loader=yaml.SafeLoader)
+    except yaml.YAMLError:
+        return None  # not parsed: nothing is constructed either
+    stack, seen = [root], set()
+    while stack:
+        node = stack.pop()
+        if node is None or id(node) in seen:
+            continue
+        seen.add(id(node))
+        if node.tag not in _PLAIN_TAGS:
+            return node.tag
+        if isinstance(node.value, list):
+            for item in node.value:
+                stack.extend(item if isinstance(item, tuple) else [item])
+    return None
+
+
+def _nodes(root):
+    """Every node of a composed ruamel tree, once (aliases included)."""
+    stack, seen = [root], set()
+    while stack:
+        node = stack.pop()
+        if node is None or id(node) in seen:
+            continue
+        seen.add(id(node))
+        yield node
+        if isinstance(node.value, list):
+            for item in reversed(node.value):
+                stack.extend(
+                    reversed(item) if isinstance(item, tuple) else [item]
+                )
+
+
+def _compose(text, where):
+    """Compose (parse without constructing) a YAML text."""
+    from ruamel.yaml import YAML
+    from ruamel.yaml.error import YAMLError
+
+    try:
+        return YAML().compose(text)
+    except YAMLError as err:
+        raise ModelFileError(f"{where}: not valid YAML ({err})") from err
+
+
+def check_hparams_text(text, where="hyperparams.yaml", folder=None, _seen=()):
+    """Check the tags of a HyperPyYAML text against the allowlist.
+
+    Nothing is constructed or called: the text is only composed into YAML
+    nodes, whose tags are checked as described in the module docstring.
+
+    Arguments
+    ---------
+    text : str
+        The YAML text.
+    where : str
+        How to name the text in errors (its file).
+    folder : str or Path, optional
+        Where ``!include:`` files are looked for (default: not followed;
+        they are then refused).
+
+    Raises
+    ------
+    UntrustedModelError
+        (a :class:`ModelFileError`) A tag names code outside the
+        allowlist; the message names ``where``, the line and the tag.
+    ModelFileError
+        The text is not valid YAML.
+
+    Example
+    -------
+    >>> check_hparams_text("model: !new:torch.nn.Linear [2, 2]")
+    >>> check_hparams_text("x: 1\\nrun: !apply:os.system [echo hi]", "h.yaml")
+    Traceback (most recent call last):
+    ...
+    speechbrain_masksr.errors.UntrustedModelError: h.yaml, line 2: tag '!apply:os.system' ...
+    """
+    root = _compose(text, where)
+    for node in _nodes(root):
+        tag = getattr(node.tag, "value", node.tag)
+        line = node.start_mark.line + 1
+        what = f"tag '{tag}'"
+        if tag is not None and tag.startswith("!include:"):
+            problem = _include_problem(tag[len("!include:") :], folder, _seen)
+        else:
+            problem = _tag_problem(tag)
+        if problem is None and isinstance(node.value, str):
+            implicit = tag == _YAML + "str" and node.style is None
+            if (tag == "!tuple" or implicit) and _TUPLE.match(node.value):
+                inner = _tuple_problem(node.value)
+                if inner is not None:
+                    what = f"value '{node.value}'"
+                    problem = (
+                        "is a tuple read by PyYAML's unsafe loader and holds "
+                        f"tag '{inner}'"
+                    )
+        if problem is not None:
+            raise UntrustedModelError(
+                f"{where}, line {line}: {what} {problem}. A model "
+                "folder's hyperparams.yaml is code run at load time; only "
+                f"public names of {', '.join(ALLOWED)} (not loaders or "
+                "shell helpers) are accepted from an untrusted source"
+            )
+
+
+def _include_problem(name, folder, seen):
+    """Check an ``!include:`` file (None if it passes)."""
+    if folder is None:
+        return "is an include that cannot be followed here"
+    path = Path(os.path.realpath(Path(folder) / name))
+    if not path.is_file():
+        return None  # HyperPyYAML fails to open it before calling anything
+    if str(path) in seen:
+        return "includes itself"
+    check_hparams_text(
+        path.read_text(encoding="utf-8"),
+        str(path),
+        path.parent,
+        (*seen, str(path)),
+    )
+    return None
+
+
+def check_hparams_file(path, overrides=None, overrides_must_match=True):
+    """Check a ``hyperparams.yaml`` against the allowlist before loading.
+
+    The file is checked as written (``!include:`` files too); then its
+    references, includes and ``overrides`` are resolved as HyperPyYAML
+    does before it constructs anything, and the result is checked again.
+
+    Arguments
+    ---------
+    path : str or Path
+        The (local) ``hyperparams.yaml``.
+    overrides : dict or str, optional
+        The ``overrides`` that will be given to the loader.
+    overrides_must_match : bool
+        As for the loader.
+
+    Raises
+    ------
+    UntrustedModelError
+        A tag names code outside the allowlist.
+    ModelFileError
+        The file cannot be read or is not valid YAML.
+
+    Example
+    -------
+    >>> from speechbrain_masksr.inference.model_folder import TEMPLATES
+    >>> check_hparams_file(TEMPLATES / "masksr.yaml")
+    >>> tmp = getfixture("tmpdir")
+    >>> bad = tmp / "hyperparams.yaml"
+    >>> _ = bad.write("p: !new:subprocess.Popen [[touch, x]]\\n")
+    >>> check_hparams_file(str(bad))
+    Traceback (most recent call last):
+    ...
+    speechbrain_masksr.errors.UntrustedModelError: ...hyperparams.yaml, line 1: tag '!new:subprocess.Popen' ...
+    """
+    from hyperpyyaml import resolve_references
+
+    real = os.path.realpath(path)
+    try:
+        with open(real, encoding="utf-8") as fin:
+            text = fin.read()
+    except (OSError, UnicodeDecodeError) as err:
+        raise ModelFileError(f"cannot read {path}: {err}") from err
+    check_hparams_text(text, str(path), Path(real).parent)
+    with open(real, encoding="utf-8") as fin:
+        resolved = resolve_references(fin, overrides, overrides_must_match)
+    check_hparams_text(
+        resolved.getvalue(),
+        f"{path} (with references, includes and overrides resolved)",
+    )
+
+
+def check_model_folder(
+    source,
+    hparams_file="hyperparams.yaml",
+    savedir=None,
+    overrides=None,
+    overrides_must_match=True,
+    **fetch_kwargs,
+):
+    """Fetch a model folder's ``hyperparams.yaml`` and check it.
+
+    The file is fetched as ``Pretrained.from_hparams`` fetches it (a local
+    folder is linked, a hub repo downloaded into ``savedir`` or the cache)
+    and checked with :func:`check_hparams_file`; nothing in it runs.
+
+    Arguments
+    ---------
+    source : str or Path
+        Model folder or hub repo.
+    hparams_file : str
+        The hyperparameters file of the folder.
+    savedir : str or Path, optional
+        As for ``from_hparams``.
+    overrides : dict or str, optional
+        As for ``from_hparams``.
+    overrides_must_match : bool
+        As for ``from_hparams``.
+    **fetch_kwargs : dict
+        ``local_strategy``, ``fetch_config`` (as for ``from_hparams``).
+
+    Returns
+    -------
+    Path
+        The local ``hyperparams.yaml`` that was checked.
+
+    Raises
+    ------
+    UntrustedModelError
+        A tag names code outside the allowlist.
+    ModelFileError
+        The file cannot be fetched or read.
+
+    Example
+    -------
+    >>> from speechbrain_masksr.inference.model_folder import (
+    ...     TEMPLATES, write_folder)
+    >>> tmp = getfixture("tmpdir")
+    >>> folder = write_folder(tmp / "m", TEMPLATES / "mae_enhancer_stft.yaml")
+    >>> check_model_folder(str(folder)).name
+    'hyperparams.yaml'
+    """
+    from speechbrain.utils.fetching import fetch
+
+    try:
+        path = fetch(
+            filename=hparams_file,
+            source=source,
+            savedir=savedir,
+            save_filename=None,
+            **fetch_kwargs,
+        )
+    except Exception as err:  # hub, network and value errors alike
+        raise ModelFileError(
+            f"cannot fetch '{hparams_file}' from '{source}' "
+            f"({type(err).__name__}: {err})"
+        ) from err
+    check_hparams_file(path, overrides or None, overrides_must_match)
+    return Path(path)
