@@ -23,7 +23,8 @@ weights does not help against a hostile ``hyperparams.yaml``.
   package's command-line tools);
 * ``!include:`` of a file that passes the same check;
 
-and ``(a, b)`` tuple values hold plain YAML only. After these checks the
+and ``(a, b)`` tuple values (quoted or not: HyperPyYAML may turn a quoted
+one into a tuple) hold plain YAML only. After these checks the
 file's references, includes and overrides are resolved (as HyperPyYAML
 does first) and the result is checked again, so what is finally loaded is
 what was checked. Every template of ``speechbrain_masksr/inference/
@@ -307,8 +308,10 @@ def check_hparams_text(text, where="hyperparams.yaml", folder=None, _seen=()):
         else:
             problem = _tag_problem(tag)
         if problem is None and isinstance(node.value, str):
-            implicit = tag == _YAML + "str" and node.style is None
-            if (tag == "!tuple" or implicit) and _TUPLE.match(node.value):
+            # Quoted strings too: HyperPyYAML re-dumps the file after
+            # resolving references, which may leave them plain (tuples).
+            string = tag in ("!tuple", _YAML + "str")
+            if string and _TUPLE.match(node.value):
                 inner = _tuple_problem(node.value)
                 if inner is not None:
                     what = f"value '{node.value}'"
