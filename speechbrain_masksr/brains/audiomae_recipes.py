@@ -243,7 +243,7 @@ def finetune_and_test(
        no part in this choice.
     3. ``evaluate`` on ``datasets["test"]`` with that checkpoint.
     4. Writes the model (best checkpoint) to ``export_folder`` for
-       ``AudioMAEClassifier.from_hparams`` (main process).
+       ``AudioMAEClassifier.from_folder`` (main process).
 
     Arguments
     ---------
