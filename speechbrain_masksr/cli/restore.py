@@ -29,8 +29,9 @@ A model folder is executable configuration: loading its ``hyperparams.yaml``
 calls the constructors and functions its tags name. Before loading, they
 are checked against the allowlist of
 :mod:`speechbrain_masksr.inference.trust` (public names of
-``speechbrain_masksr``, ``speechbrain`` and ``torch``; no loaders,
-downloaders or shell helpers), and a folder naming anything else is
+``speechbrain``, ``torch`` and this package's model code; no loaders,
+file writers or shell helpers; load-time calls only to this package's
+model builders), and a folder naming anything else is
 refused (exit status 2) before any of it runs. ``--trust-source`` skips
 the check, for folders from a source you trust.
 

@@ -44,8 +44,9 @@ class AudioInterface(Pretrained):
     Load model folders with :meth:`from_folder`: a model folder's
     ``hyperparams.yaml`` is code that runs at load time, and
     ``from_folder`` first checks that it names only public constructors
-    and functions of ``speechbrain_masksr``, ``speechbrain`` and ``torch``
-    (no loaders, downloaders or shell helpers; see
+    and functions of ``speechbrain``, ``torch`` and this package's model
+    code (no loaders, file writers or shell helpers; load-time calls only
+    to this package's model builders; see
     :mod:`speechbrain_masksr.inference.trust`). ``from_hparams`` runs any
     folder unchecked: use it only for sources you trust.
 

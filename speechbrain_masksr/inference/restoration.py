@@ -424,8 +424,9 @@ class SpeechRestoration(AudioInterface):
     ``hyperparams.yaml`` calls the constructors and functions its tags
     name. Load it with ``from_folder``, which first checks those names
     against the allowlist of :mod:`~speechbrain_masksr.inference.trust`
-    (public names of ``speechbrain_masksr``, ``speechbrain`` and
-    ``torch``; no loaders, downloaders or shell helpers) and raises
+    (public names of ``speechbrain``, ``torch`` and this package's model
+    code; no loaders, file writers or shell helpers; load-time calls only
+    to this package's model builders) and raises
     :class:`~speechbrain_masksr.errors.UntrustedModelError` before
     anything runs; ``trust_source=True`` skips the check, and plain
     ``from_hparams`` never checks (use it only for sources you trust).

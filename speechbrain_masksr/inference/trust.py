@@ -14,27 +14,32 @@ weights does not help against a hostile ``hyperparams.yaml``.
 * a plain YAML tag (strings, numbers, lists, mappings, ...) or one of
   HyperPyYAML's data tags (``!ref``, ``!copy``, ``!tuple``,
   ``!PLACEHOLDER``);
-* ``!new:``, ``!name:``, ``!module:``, ``!apply:`` or ``!applyref:`` of a
-  public name (no ``_`` part) of an allowed package, :data:`ALLOWED` (this
-  package, ``speechbrain``, ``torch``), that really lives there (a
-  re-exported ``os`` or ``subprocess`` does not count) and that is not one
-  of the :data:`DENIED` modules and names (loaders, downloaders,
-  compilers, shell helpers, the ``from_hparams`` of other interfaces, this
-  package's command-line tools);
+* ``!new:``, ``!name:`` or ``!module:`` of a public name (no ``_`` part)
+  of an allowed package, :data:`ALLOWED` (``speechbrain``, ``torch`` and
+  the model parts of this package, :data:`PACKAGE_PARTS`), that really
+  lives there (a re-exported ``os`` or ``subprocess`` does not count) and
+  is not one of the :data:`DENIED` modules or :data:`DENIED_NAMES` (code
+  and model loaders such as ``torch.load``, ``torch.hub`` or any
+  ``from_hparams``, downloaders, compilers, file writers, shell helpers);
+* ``!apply:`` or ``!applyref:`` (a call made while the file loads, with
+  arguments from the file) of such a name that is also one of this
+  package's model builders, :data:`CALL_ALLOWED`;
 * ``!include:`` of a file that passes the same check;
 
 and ``(a, b)`` tuple values (quoted or not: HyperPyYAML may turn a quoted
-one into a tuple) hold plain YAML only. After these checks the
-file's references, includes and overrides are resolved (as HyperPyYAML
-does first) and the result is checked again, so what is finally loaded is
-what was checked. Every template of ``speechbrain_masksr/inference/
-templates/`` and every folder the exporters write passes.
+one into a tuple) hold plain YAML only. After these checks the file's
+references, includes and overrides are resolved (as HyperPyYAML does
+first) and the result is checked again, so what is finally loaded is what
+was checked. Every template of ``inference/templates/`` and every folder
+the exporters write passes.
 
-This is an allowlist of *what may be called*, not a sandbox: it stops a
-folder from running ``os.system`` or ``subprocess``, not a folder that
-misuses an allowed constructor. Load folders from sources you trust;
-``trust_source=True`` skips the check for folders of your own that use
-other constructors.
+This is an allowlist of *what may be named*, not a sandbox: it stops a
+folder from running ``os.system``, ``subprocess``, ``eval`` or a pickle,
+not a folder that misuses an allowed constructor (e.g. a huge model, or a
+``Pretrainer`` that downloads its weights from elsewhere; weights are
+still read with ``torch.load(weights_only=True)``). Load folders from
+sources you trust; ``trust_source=True`` skips the check for folders of
+your own that use other constructors.
 
 Authors
  * speechbrain-masksr contributors 2026
@@ -50,26 +55,49 @@ from speechbrain_masksr.errors import ModelFileError, UntrustedModelError
 
 __all__ = [
     "ALLOWED",
+    "CALL_ALLOWED",
     "DENIED",
+    "DENIED_NAMES",
+    "PACKAGE_PARTS",
     "check_hparams_file",
     "check_hparams_text",
     "check_model_folder",
 ]
 
-#: Packages whose public constructors and functions a model folder may name.
+#: Packages whose public classes and functions a model folder may name
+#: with ``!new:``, ``!name:`` and ``!module:``.
 ALLOWED = ("speechbrain_masksr", "speechbrain", "torch")
 
+#: The parts of this package a model folder may name: model code and the
+#: inference interfaces (not the training, data, metric or command-line
+#: code, which reads and writes files).
+PACKAGE_PARTS = (
+    "speechbrain_masksr.lobes",
+    "speechbrain_masksr.vocoders",
+    "speechbrain_masksr.codecs",
+    "speechbrain_masksr.inference",
+    "speechbrain_masksr.sampling",
+)
+
+#: What ``!apply:`` and ``!applyref:`` may call while the file loads, with
+#: arguments taken from the file: this package's model builders. (Other
+#: functions of ``speechbrain`` and ``torch`` write files, e.g.
+#: ``speechbrain.dataio.dataio.write_audio``, which is enough to plant
+#: code.)
+CALL_ALLOWED = ("speechbrain_masksr.lobes", "speechbrain_masksr.vocoders")
+
 #: Modules and names inside :data:`ALLOWED` that a model folder may not
-#: name: code loaders, downloaders, compilers, process and shell helpers,
-#: and the command-line tools of this package.
+#: name: code and model loaders, downloaders, compilers, file writers,
+#: process and shell helpers.
 DENIED = (
-    "speechbrain_masksr.cli",
+    "speechbrain_masksr.vocoders.hifigan.speechbrain_vocoder",
     "speechbrain.utils.superpowers",
     "speechbrain.utils.fetching",
     "speechbrain.utils.importutils",
     "speechbrain.utils.data_utils.download_file",
+    "speechbrain.utils.train_logger",
+    "speechbrain.dataio.dataio",
     "speechbrain.integrations",
-    "speechbrain.lobes.models.huggingface_transformers",
     "torch.hub",
     "torch.jit",
     "torch.package",
@@ -84,33 +112,25 @@ DENIED = (
     "torch.export",
     "torch.onnx",
     "torch.fx",
+    "torch.profiler",
+    "torch.autograd.profiler",
+    "torch.cuda.tunable",
     "torch.multiprocessing",
     "torch.distributed",
     "torch.utils.cpp_extension",
     "torch.utils.collect_env",
     "torch.utils.benchmark",
     "torch.utils.model_zoo",
+    "torch.utils.tensorboard",
 )
 
-#: Last parts of a name that are refused in any allowed package (they load
-#: other code or models, or run it).
-DENIED_NAMES = frozenset(
-    {
-        "from_hparams",
-        "from_folder",
-        "from_pretrained",
-        "load",
-        "loads",
-        "load_library",
-        "save",
-        "system",
-        "popen",
-        "exec",
-        "eval",
-        "compile",
-        "import_module",
-        "run_shell",
-    }
+#: Names (last part, any case) refused in every package: they load other
+#: code or models, run commands, or read or write files.
+DENIED_NAMES = re.compile(
+    r"^(from_hparams|from_folder|from_pretrained|load|loads|load_library"
+    r"|system|popen|exec|eval|compile|import_module|run_shell"
+    r"|(save|write|export|download|fetch|dump).*)$|file",
+    re.IGNORECASE,
 )
 
 _CALL_TAGS = ("!new:", "!name:", "!module:", "!apply:", "!applyref:")
@@ -140,7 +160,7 @@ _TUPLE = re.compile(r"^\(.*\)$", re.DOTALL)
 
 def _denied(name):
     """Whether a dotted name is (inside) a :data:`DENIED` entry."""
-    return any(name == d or name.startswith(d + ".") for d in DENIED)
+    return _inside(name, DENIED)
 
 
 def _home(obj):
@@ -150,9 +170,18 @@ def _home(obj):
     return getattr(obj, "__module__", None)
 
 
+def _inside(name, prefixes):
+    """Whether a dotted name is one of ``prefixes`` or inside one."""
+    return any(name == p or name.startswith(p + ".") for p in prefixes)
+
+
 def _allowed_home(home):
-    """Whether a module name is inside :data:`ALLOWED` and not denied."""
-    return home.split(".")[0] in ALLOWED and not _denied(home)
+    """Whether a dotted name is inside :data:`ALLOWED` and not denied."""
+    top = home.split(".")[0]
+    if top == "speechbrain_masksr" and home != top:
+        if not _inside(home, PACKAGE_PARTS):
+            return False
+    return top in ALLOWED and not _denied(home)
 
 
 def _locate(parts):
@@ -175,8 +204,21 @@ def _locate(parts):
     return obj
 
 
-def _name_problem(name):
-    """Why ``name`` may not be named by a model folder (None if it may)."""
+def _full_name(obj):
+    """``module.qualname`` of a class or function (the module's name for a
+    module; None when unknown)."""
+    home = _home(obj)
+    if home is None or inspect.ismodule(obj):
+        return home
+    qualname = getattr(obj, "__qualname__", None)
+    if not isinstance(qualname, str):  # an instance: its class
+        qualname = type(obj).__qualname__
+    return f"{home}.{qualname}"
+
+
+def _name_problem(name, call=False):
+    """Why ``name`` may not be named (None if it may); ``call``: by a tag
+    that calls it while the file loads (``!apply:``, ``!applyref:``)."""
     parts = name.split(".")
     if not name or any(not p.isidentifier() for p in parts):
         return "is not a dotted Python name"
@@ -184,8 +226,15 @@ def _name_problem(name):
         return f"is outside the allowed packages ({', '.join(ALLOWED)})"
     if any(p.startswith("_") for p in parts):
         return "is a private name"
-    if _denied(name) or parts[-1].lower() in DENIED_NAMES:
-        return "can load or run other code"
+    if DENIED_NAMES.search(parts[-1]) or _denied(name):
+        return "can load or run other code, or read or write files"
+    if not _allowed_home(name) and len(parts) > 1:
+        return f"is outside the allowed parts of {parts[0]}"
+    if call and not _inside(name, CALL_ALLOWED):
+        return (
+            "is called while the file loads, which only the model builders "
+            f"of {', '.join(CALL_ALLOWED)} may be"
+        )
     # Every step must be a module or class that lives in an allowed
     # package: ``torch.os.system`` is ``os.system``.
     for n in range(1, len(parts) + 1):
@@ -195,13 +244,15 @@ def _name_problem(name):
         if n < len(parts) and not inspect.isclass(obj):
             if not inspect.ismodule(obj):
                 return f"goes through {'.'.join(parts[:n])}, not a module"
-        home = _home(obj)
-        if home is not None and not _allowed_home(home):
-            if not inspect.ismodule(obj):
-                home += "." + getattr(obj, "__qualname__", type(obj).__name__)
-            return f"resolves to {home}, outside the allowed packages"
-        if getattr(obj, "__name__", "").lower() in DENIED_NAMES:
-            return "can load or run other code"
+        full = _full_name(obj)
+        if full is None:
+            continue
+        if not _allowed_home(_home(obj)) or _denied(full):
+            return f"resolves to {full}, which may not be named"
+        if DENIED_NAMES.search(full.rsplit(".", 1)[-1]):
+            return f"resolves to {full}, which may not be named"
+        if call and n == len(parts) and not _inside(full, CALL_ALLOWED):
+            return f"resolves to {full}, which may not be called here"
     return None
 
 
@@ -211,7 +262,8 @@ def _tag_problem(tag):
         return None
     for prefix in _CALL_TAGS:
         if tag.startswith(prefix):
-            return _name_problem(tag[len(prefix) :])
+            call = prefix in ("!apply:", "!applyref:")
+            return _name_problem(tag[len(prefix) :], call)
     if tag.startswith(_YAML + "python/"):
         return "is PyYAML's Python object tag"
     return "is not a tag a model folder may use"
@@ -323,8 +375,9 @@ def check_hparams_text(text, where="hyperparams.yaml", folder=None, _seen=()):
             raise UntrustedModelError(
                 f"{where}, line {line}: {what} {problem}. A model "
                 "folder's hyperparams.yaml is code run at load time; only "
-                f"public names of {', '.join(ALLOWED)} (not loaders or "
-                "shell helpers) are accepted from an untrusted source"
+                f"public names of {', '.join(ALLOWED)} (no loaders, file "
+                "writers or shell helpers) are accepted without trusting "
+                "the source"
             )
 
 

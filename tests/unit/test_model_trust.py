@@ -165,6 +165,35 @@ def test_allowed_names_and_data_tags():
     )
 
 
+@pytest.mark.parametrize(
+    "tag",
+    [
+        # loaders, writers and other interfaces' loading, inside ALLOWED
+        "!apply:speechbrain.dataio.dataio.write_audio",
+        "!apply:speechbrain_masksr.dataio.save_audio",
+        "!apply:speechbrain_masksr.vocoders.speechbrain_vocoder",
+        "!apply:speechbrain_masksr.inference.restoration.SpeechRestoration"
+        ".from_hparams",
+        "!apply:torch.from_file",
+        "!apply:torch.hub.load",
+        "!new:torch.utils.tensorboard.SummaryWriter",
+        "!name:speechbrain_masksr.cli.restore.main",
+        "!module:speechbrain_masksr.augment.pipeline",
+        "!name:torch.nn.Module.__subclasses__",
+        # a call at load time outside this package's model builders
+        "!apply:torch.manual_seed",
+        "!applyref:torch.manual_seed",
+        # a re-exported module of another package
+        "!name:speechbrain_masksr.inference.restoration.os.getcwd",
+        "!new:collections.OrderedDict",
+        "!unknown",
+    ],
+)
+def test_names_refused_inside_and_outside_the_allowed_packages(tag):
+    with pytest.raises(UntrustedModelError, match=f"line 2: tag '{tag}'"):
+        check_hparams_text(f"a: 1\nb: {tag} [0]\n")
+
+
 # ---------------------------------------------- hostile folders refused ---
 
 HOSTILE = {
