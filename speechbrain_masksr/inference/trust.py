@@ -374,10 +374,9 @@ def check_hparams_text(text, where="hyperparams.yaml", folder=None, _seen=()):
         if problem is not None:
             raise UntrustedModelError(
                 f"{where}, line {line}: {what} {problem}. A model "
-                "folder's hyperparams.yaml is code run at load time; only "
-                f"public names of {', '.join(ALLOWED)} (no loaders, file "
-                "writers or shell helpers) are accepted without trusting "
-                "the source"
+                "folder's hyperparams.yaml runs what it names when it is "
+                "loaded; see speechbrain_masksr.inference.trust for what a "
+                "folder from an untrusted source may name"
             )
 
 
