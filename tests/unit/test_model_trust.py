@@ -347,3 +347,18 @@ def test_cli_refuses_then_trust_source_loads(tmp_path, capsys):
     assert "collections.OrderedDict" in capsys.readouterr().err
     assert main([*args, "--source", str(folder), "--trust-source"]) == 0
     assert (tmp_path / "out" / "in.wav").is_file()
+
+
+def test_overrides_are_checked_with_the_file(tmp_path):
+    """What is loaded is the file with its overrides: both are checked."""
+    from speechbrain_masksr.inference.enhancement import MAEEnhancement
+
+    folder = stft_enhancer_folder(tmp_path / "model")
+    enhancer = MAEEnhancement.from_folder(
+        source=str(folder), overrides={"overlap_seconds": 0.0}
+    )
+    assert enhancer.hparams.overlap_seconds == 0.0
+    append(folder, "note: hello\n")
+    hostile = "(1, !!python/object/apply:os.getcwd [])"
+    with pytest.raises(UntrustedModelError, match="references, includes"):
+        check_model_folder(str(folder), overrides={"note": hostile})
