@@ -8,6 +8,9 @@ library:
   signal is needed, or holds NaN / Inf);
 * :class:`ModelFileError` - a model folder or checkpoint that is missing,
   unreadable, of an unknown kind or does not fit its model;
+* :class:`UntrustedModelError` - a model folder whose ``hyperparams.yaml``
+  names code outside the allowlist of the trust check (a
+  ``ModelFileError``);
 * :class:`ConfigError` - a configuration (YAML keys, ``model_config``,
   template values, options) that names an unknown key or lacks one; bad
   configuration *values* raise ``ValueError``;
@@ -30,6 +33,7 @@ __all__ = [
     "ConfigError",
     "MetricWarning",
     "ModelFileError",
+    "UntrustedModelError",
     "UsageError",
 ]
 
@@ -61,6 +65,26 @@ class ModelFileError(FileNotFoundError, RuntimeError, ValueError):
     ...
     speechbrain_masksr.errors.ModelFileError: model.ckpt not found in 'x'
     >>> isinstance(ModelFileError("x"), (FileNotFoundError, RuntimeError))
+    True
+    """
+
+
+class UntrustedModelError(ModelFileError):
+    """A model folder's ``hyperparams.yaml`` names code it may not run.
+
+    Raised by the trust check of
+    :mod:`speechbrain_masksr.inference.trust` before anything in the file
+    is executed; the message names the file, the line and the tag. A
+    :class:`ModelFileError`, so ``except`` clauses for bad model folders
+    catch it.
+
+    Example
+    -------
+    >>> raise UntrustedModelError("h.yaml, line 3: tag '!apply:os.system'")
+    Traceback (most recent call last):
+    ...
+    speechbrain_masksr.errors.UntrustedModelError: h.yaml, line 3: tag '!apply:os.system'
+    >>> isinstance(UntrustedModelError("x"), ModelFileError)
     True
     """
 

@@ -10,7 +10,7 @@
    trains from random weights instead, which needs far more than the
    demo's few minutes to beat the unprocessed input).
 2. The recipe exports the best checkpoint to ``demo/enhancer/`` (a model
-   folder for ``MAEEnhancement.from_hparams`` and ``masksr-restore
+   folder for ``MAEEnhancement.from_folder`` and ``masksr-restore
    --source``).
 3. Enhance real noisy recordings it never saw (VoiceBank-DEMAND speaker
    p287, recorded speech with DEMAND noise) with ``masksr-restore`` into

@@ -8,7 +8,7 @@ decay, mixup, SpecAugment, time/frequency patch dropping), keeps the
 checkpoint with the best mAP on the validation split (``valid_ratio`` of the
 training clips, held out by ``audioset_prepare.py``), reports that
 checkpoint's mAP on the eval set and writes a model folder for
-``AudioMAEClassifier.from_hparams``. The shared steps live in
+``AudioMAEClassifier.from_folder``. The shared steps live in
 ``speechbrain_masksr.brains.audiomae_recipes`` (also used by
 ``recipes/ESC50`` and ``recipes/SpeechCommands``).
 

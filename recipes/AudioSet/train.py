@@ -4,7 +4,7 @@
 Prepares the manifests (``audioset_prepare.py``), then trains the masked
 autoencoder of ``hparams/audiomae_pretrain.yaml`` with
 ``AudioMAEPretrainBrain`` and writes the best model (lowest validation loss)
-as a folder for ``AudioMAEReconstruction.from_hparams`` and as the
+as a folder for ``AudioMAEReconstruction.from_folder`` and as the
 initialisation of ``finetune.py``.
 
 To run this recipe (from ``recipes/AudioSet``)::

@@ -6,8 +6,9 @@ The folder holds ``hyperparams.yaml`` (the checked-in template
 copied from the training YAML; its ``pretrainer`` loads the two files below),
 ``model.ckpt`` (the ``MaskSR`` weights) and ``codec.pth`` (the DAC weights
 the model was trained with, copied or symlinked). It is loaded with
-``speechbrain_masksr.inference.SpeechRestoration.from_hparams(source=...)``
-and used by ``masksr-restore --source``. The folder can be uploaded as is
+``speechbrain_masksr.inference.SpeechRestoration.from_folder(source=...)``
+(which checks the YAML's constructors against an allowlist first; the
+export is verified that way) and used by ``masksr-restore --source``. The folder can be uploaded as is
 to a Hugging Face model repo.
 
 Usage::
@@ -274,7 +275,7 @@ def verify_folder(folder, model, config):
         Its model config.
     """
     with tempfile.TemporaryDirectory() as tmp:
-        restorer = SpeechRestoration.from_hparams(
+        restorer = SpeechRestoration.from_folder(
             source=str(Path(folder).resolve()),
             savedir=tmp,
             run_opts={"device": "cpu"},

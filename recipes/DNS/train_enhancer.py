@@ -8,7 +8,7 @@ probability ``reverb_prob``, convolved with the DNS impulse responses
 speech. At the end the best checkpoint enhances ``test_items`` whole files
 of the held-out clean split (same fixed distortions), writes them with a
 ``metrics.md`` table, and is exported to ``export_folder`` (a model folder
-for ``MAEEnhancement.from_hparams`` and ``masksr-restore --source``).
+for ``MAEEnhancement.from_folder`` and ``masksr-restore --source``).
 
 To run this recipe (from the repository root)::
 

@@ -8,7 +8,7 @@ noise, SNR and RIR at every epoch; fixed ones, seeded per utterance, for
 validation). At the end the best checkpoint enhances ``test_items`` whole
 validation files (written under ``enhanced_folder`` next to their input and
 target, scored in ``metrics.md``) and is exported to ``export_folder``, a
-model folder that ``MAEEnhancement.from_hparams`` and ``masksr-restore
+model folder that ``MAEEnhancement.from_folder`` and ``masksr-restore
 --source`` load.
 
 To run this recipe (from the repository root)::

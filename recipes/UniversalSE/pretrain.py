@@ -17,7 +17,7 @@ augmentation per file; at the end the best checkpoint "enhances" (removes
 the augmentation from) ``test_items`` whole validation files, scored
 against the pre-augmentation audio in ``metrics.md``, and the model is
 exported to ``export_folder`` (``model/enhancer.ckpt`` +
-``hyperparams.yaml``, loadable with ``MAEEnhancement.from_hparams``). The
+``hyperparams.yaml``, loadable with ``MAEEnhancement.from_folder``). The
 encoder of that model initialises the downstream fine-tuning
 (``recipes/Folders/train.py`` with ``--pretrained_path``).
 

@@ -116,6 +116,13 @@ def parse_args(argv=None):
         "--savedir", default=None, help="where hub models are downloaded"
     )
     parser.add_argument(
+        "--trust_source",
+        "--trust-source",
+        action="store_true",
+        help="load the model folder without the allowlist check of the "
+        "constructors its hyperparams.yaml names (only for trusted sources)",
+    )
+    parser.add_argument(
         "--no_unify_energy",
         action="store_true",
         help="do not peak-normalise the SR sets before scoring",
@@ -265,10 +272,11 @@ def evaluate(args):
         args.data_folder, out / "manifests"
     )
     selected = select_manifests(manifests, args.sets)
-    model = SpeechRestoration.from_hparams(
+    model = SpeechRestoration.from_folder(
         source=args.source,
         savedir=args.savedir or str(out / "pretrained"),
         run_opts={"device": args.device},
+        trust_source=args.trust_source,
     )
     metrics = [m for m in args.metrics.split(",") if m.strip()]
     scores, parts = {}, ["# MaskSR on the VoiceFixer test sets", ""]

@@ -11,7 +11,7 @@ validation items fixed crops of the held-out training speakers (``p226``,
 the whole test files (``test_items`` of them; ``null`` = all 824), which
 are written under ``enhanced_folder`` next to their input and target and
 scored in ``metrics.md``, and the model is exported to ``export_folder``, a
-model folder that ``MAEEnhancement.from_hparams`` and ``masksr-restore
+model folder that ``MAEEnhancement.from_folder`` and ``masksr-restore
 --source`` load.
 
 One YAML per variant of the paper (paper-sized ViT-B encoder):

@@ -247,7 +247,7 @@ def finetune_and_test(
        no part in this choice.
     3. ``evaluate`` on ``datasets["test"]`` with that checkpoint.
     4. Writes the model (best checkpoint) to ``export_folder`` for
-       ``AudioMAEClassifier.from_hparams`` and the test statistics to
+       ``AudioMAEClassifier.from_folder`` and the test statistics to
        ``stats_file``, if given (main process).
 
     Arguments

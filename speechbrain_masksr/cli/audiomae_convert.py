@@ -3,9 +3,9 @@
 Converts the released facebookresearch/AudioMAE checkpoints
 
 * ``pretrained.pth`` (ViT-B encoder + 16-block shifted-window decoder) into
-  a folder for ``AudioMAEReconstruction.from_hparams(source=OUT_DIR)``;
+  a folder for ``AudioMAEReconstruction.from_folder(source=OUT_DIR)``;
 * ``finetuned.pth`` (ViT-B + 527-class AudioSet head) into a folder for
-  ``AudioMAEClassifier.from_hparams(source=OUT_DIR)``,
+  ``AudioMAEClassifier.from_folder(source=OUT_DIR)``,
 
 writing ``hyperparams.yaml`` (a checked-in template with the model's
 values) and ``model.ckpt`` (plus ``label_encoder.txt`` for classifiers).

@@ -3,9 +3,9 @@
 Usage::
 
     masksr-restore INPUT... -o OUT_DIR --source MODEL \\
-        [--savedir DIR] [--steps N] [--guidance W] [--seed S] \\
-        [--noise gaussian|gumbel] [--device D] [--suffix SUFFIX] \\
-        [--overwrite]
+        [--savedir DIR] [--trust-source] [--steps N] [--guidance W] \\
+        [--seed S] [--noise gaussian|gumbel] [--device D] \\
+        [--suffix SUFFIX] [--overwrite]
 
 ``MODEL`` is any model folder (or Hugging Face repo) of this project; its
 kind is read from the top-level keys of its ``hyperparams.yaml`` (the text
@@ -25,6 +25,16 @@ only; nothing is executed before the kind is known):
   model's rate (22.05 kHz for the project's enhancers). The MaskSR
   sampler options are refused (usage error).
 
+A model folder is executable configuration: loading its ``hyperparams.yaml``
+calls the constructors and functions its tags name. Before loading, they
+are checked against the allowlist of
+:mod:`speechbrain_masksr.inference.trust` (public names of
+``speechbrain``, ``torch`` and this package's model code; no loaders,
+file writers or shell helpers; load-time calls only to this package's
+model builders), and a folder naming anything else is
+refused (exit status 2) before any of it runs. ``--trust-source`` skips
+the check, for folders from a source you trust.
+
 ``INPUT`` is any mix of audio files and folders (searched recursively; the
 folder structure is kept under ``OUT_DIR``). Every output is a mono 16-bit
 WAV at the model's rate with the duration of its input. Inputs are never
@@ -39,9 +49,9 @@ skipped.
 
 Exit status: 0 if every file was restored, 1 if some failed, 2 for usage
 errors (bad options, missing inputs, outputs that would overwrite files,
-MaskSR options with an enhancer folder) and model errors (missing, unknown
-or unusable model folder, unavailable device); nothing is written in the
-last case.
+MaskSR options with an enhancer folder) and model errors (missing, unknown,
+unusable or refused model folder, unavailable device); nothing is written
+in the last case.
 
 Authors
  * speechbrain-masksr contributors 2026
@@ -54,7 +64,11 @@ import sys
 from pathlib import Path
 
 from speechbrain_masksr.dataio import AUDIO_EXTENSIONS
-from speechbrain_masksr.errors import ModelFileError, UsageError
+from speechbrain_masksr.errors import (
+    ModelFileError,
+    UntrustedModelError,
+    UsageError,
+)
 
 __all__ = [
     "MASKSR",
@@ -125,6 +139,14 @@ def parse_args(argv=None):
     )
     parser.add_argument(
         "--savedir", default=None, help="where to link/download model files"
+    )
+    parser.add_argument(
+        "--trust-source",
+        dest="trust_source",
+        action="store_true",
+        help="run the model folder's hyperparams.yaml without the allowlist "
+        "check of the constructors it names (a model folder is code: only "
+        "for sources you trust)",
     )
     parser.add_argument(
         "--steps",
@@ -463,18 +485,21 @@ def _fail(message):
     return 2
 
 
-def _load(kind, source, savedir, run_opts):
-    """Load a model folder of the given kind."""
+def _load(kind, source, savedir, run_opts, trust_source=False):
+    """Load a model folder of the given kind (allowlist-checked)."""
     if kind == MAE_ENHANCER:
         from speechbrain_masksr.inference.enhancement import MAEEnhancement
 
-        return MAEEnhancement.from_hparams(
-            source=source, savedir=savedir, run_opts=run_opts
-        )
-    from speechbrain_masksr.inference.restoration import SpeechRestoration
+        interface = MAEEnhancement
+    else:
+        from speechbrain_masksr.inference.restoration import SpeechRestoration
 
-    return SpeechRestoration.from_hparams(
-        source=source, savedir=savedir, run_opts=run_opts
+        interface = SpeechRestoration
+    return interface.from_folder(
+        source=source,
+        savedir=savedir,
+        run_opts=run_opts,
+        trust_source=trust_source,
     )
 
 
@@ -528,7 +553,14 @@ def main(argv=None):
     except ValueError as err:
         return _fail(f"--device {device}: {err}")
     try:
-        model = _load(kind, args.source, args.savedir, run_opts)
+        model = _load(
+            kind, args.source, args.savedir, run_opts, args.trust_source
+        )
+    except UntrustedModelError as err:
+        return _fail(
+            f"refusing to load the model from '{args.source}': {err}. If "
+            "you trust this source, pass --trust-source"
+        )
     except Exception as err:  # reported, not a traceback
         return _fail(f"cannot load the model from '{args.source}': {err}")
 

@@ -15,8 +15,10 @@ A model folder holds ``hyperparams.yaml`` (the checked-in template
 configuration), ``model.ckpt`` (the state dict, loaded strictly) and, for
 classifiers, ``label_encoder.txt`` (the class names, SpeechBrain's
 ``CategoricalEncoder`` format); :func:`write_model_folder` writes it and
-the plain ``Pretrained.from_hparams`` loads it. ``audiomae-convert`` writes such folders from the official
-checkpoints; the AudioSet recipes write them after training.
+``from_folder`` (allowlist-checked, see :mod:`.trust`) or the plain
+``Pretrained.from_hparams`` loads it. ``audiomae-convert`` writes such
+folders from the official checkpoints; the AudioSet recipes write them
+after training.
 
 The interfaces only turn audio into model inputs and model outputs into
 results: the model maths lives in the lobes (``AudioMAEClassifierModel``
@@ -375,6 +377,17 @@ class AudioMAEClassifier(_AudioMAEInterface):
     ``AudioMAEClassifierModel``) and ``label_encoder``, whose class names
     the pretrainer loads from ``label_encoder.txt``.
 
+    A model folder is executable configuration: loading its
+    ``hyperparams.yaml`` calls the constructors and functions its tags
+    name. Load it with ``from_folder``, which first checks those names
+    against the allowlist of :mod:`~speechbrain_masksr.inference.trust`
+    (public names of ``speechbrain``, ``torch`` and this package's model
+    code; no loaders, file writers or shell helpers; load-time calls only
+    to this package's model builders) and raises
+    :class:`~speechbrain_masksr.errors.UntrustedModelError` before
+    anything runs; ``trust_source=True`` skips the check, and plain
+    ``from_hparams`` never checks (use it only for sources you trust).
+
     Example
     -------
     >>> from speechbrain_masksr.lobes.audio_mae import (
@@ -383,7 +396,7 @@ class AudioMAEClassifier(_AudioMAEInterface):
     >>> folder = write_model_folder(getfixture("tmpdir") / "clf",
     ...     AudioMAEClassifierModel(enc, n_classes=3),
     ...     AudioMAEFbank(target_length=32, num_mel_bins=16), ["a", "b", "c"])
-    >>> clf = AudioMAEClassifier.from_hparams(source=folder)
+    >>> clf = AudioMAEClassifier.from_folder(source=folder)
     >>> scores, top_s, top_i, names = clf.classify_batch(torch.randn(2, 4000),
     ...                                                  topk=2)
     >>> scores.shape, top_i.shape, len(names[0])
@@ -648,6 +661,17 @@ class AudioMAEReconstruction(_AudioMAEInterface):
     The model folder's ``hyperparams.yaml`` defines ``compute_fbank`` and
     ``model`` (an ``AudioMAE`` with its decoder).
 
+    A model folder is executable configuration: loading its
+    ``hyperparams.yaml`` calls the constructors and functions its tags
+    name. Load it with ``from_folder``, which first checks those names
+    against the allowlist of :mod:`~speechbrain_masksr.inference.trust`
+    (public names of ``speechbrain``, ``torch`` and this package's model
+    code; no loaders, file writers or shell helpers; load-time calls only
+    to this package's model builders) and raises
+    :class:`~speechbrain_masksr.errors.UntrustedModelError` before
+    anything runs; ``trust_source=True`` skips the check, and plain
+    ``from_hparams`` never checks (use it only for sources you trust).
+
     Example
     -------
     >>> from speechbrain_masksr.lobes.audio_mae import (
@@ -656,7 +680,7 @@ class AudioMAEReconstruction(_AudioMAEInterface):
     >>> dec = AudioMAEDecoder((4, 2), 16, 16, depth=1, num_heads=2)
     >>> folder = write_model_folder(getfixture("tmpdir") / "mae",
     ...     AudioMAE(enc, dec), AudioMAEFbank(target_length=64, num_mel_bins=32))
-    >>> mae = AudioMAEReconstruction.from_hparams(source=folder)
+    >>> mae = AudioMAEReconstruction.from_folder(source=folder)
     >>> out = mae.reconstruct_batch(torch.randn(1, 8000), mask_ratio=0.5)
     >>> out["reconstruction"].shape, int(out["mask_patches"].sum())
     (torch.Size([1, 64, 32]), 4)

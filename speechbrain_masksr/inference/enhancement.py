@@ -17,7 +17,9 @@ Audio longer than one training crop is cut into windows that overlap by
 windowing as MaskSR's :class:`~.restoration.SpeechRestoration`).
 
 A model folder is executable configuration: HyperPyYAML builds the objects
-it names when it is loaded. Load only folders you trust.
+it names when it is loaded. ``MAEEnhancement.from_folder`` checks them
+against an allowlist first (see :mod:`.trust`); load only folders you
+trust.
 
 Authors
  * speechbrain-masksr contributors 2026
@@ -184,6 +186,17 @@ def write_enhancer_folder(out_dir, enhancer, values, overwrite=False):
 class MAEEnhancement(AudioInterface):
     """Enhance speech with a trained MAE enhancer model folder.
 
+    A model folder is executable configuration: loading its
+    ``hyperparams.yaml`` calls the constructors and functions its tags
+    name. Load it with ``from_folder``, which first checks those names
+    against the allowlist of :mod:`~speechbrain_masksr.inference.trust`
+    (public names of ``speechbrain``, ``torch`` and this package's model
+    code; no loaders, file writers or shell helpers; load-time calls only
+    to this package's model builders) and raises
+    :class:`~speechbrain_masksr.errors.UntrustedModelError` before
+    anything runs; ``trust_source=True`` skips the check, and plain
+    ``from_hparams`` never checks (use it only for sources you trust).
+
     Arguments
     ---------
     *args : tuple
@@ -207,7 +220,7 @@ class MAEEnhancement(AudioInterface):
     ...     "complex_mask", d_model=32, depth=1, num_heads=2,
     ...     decoder_dim=16, decoder_depth=1, decoder_num_heads=2)
     >>> folder = write_enhancer_folder(tmp / "model", model, values)
-    >>> enhancer = MAEEnhancement.from_hparams(source=str(folder))
+    >>> enhancer = MAEEnhancement.from_folder(source=str(folder))
     >>> enhancer.enhance_batch(0.1 * torch.randn(2, 9000)).shape
     torch.Size([2, 9000])
     >>> save_audio(str(tmp / "in.wav"), 0.1 * torch.randn(2, 8000), 8000)

@@ -9,6 +9,13 @@ naming the file. Every ``*_file`` method of the interfaces reads through it.
 As in SpeechBrain, a path that is not a local file is fetched (URL or
 ``repo/file`` on the Hugging Face hub) into ``savedir`` first.
 
+A model folder is executable configuration: its ``hyperparams.yaml`` names
+the constructors and functions that loading it calls. :meth:`from_folder`
+is the safe way to load one: it checks those names against the allowlist
+of :mod:`speechbrain_masksr.inference.trust` before anything in the file
+runs, then loads it with SpeechBrain's ``from_hparams``. Plain
+``from_hparams`` trusts the folder completely (SpeechBrain's behaviour).
+
 Authors
  * speechbrain-masksr contributors 2026
 """
@@ -21,6 +28,8 @@ from speechbrain.utils.fetching import fetch
 
 from speechbrain_masksr.dataio import load_audio
 from speechbrain_masksr.errors import AudioError
+from speechbrain_masksr.inference.model_folder import HPARAMS_FILE
+from speechbrain_masksr.inference.trust import check_model_folder
 
 __all__ = ["AudioInterface"]
 
@@ -31,6 +40,15 @@ class AudioInterface(Pretrained):
     Subclasses set ``self.sample_rate`` (the model's rate) and may set
     ``self.min_samples`` (the shortest usable input at that rate; default 1)
     in their ``__init__``.
+
+    Load model folders with :meth:`from_folder`: a model folder's
+    ``hyperparams.yaml`` is code that runs at load time, and
+    ``from_folder`` first checks that it names only public constructors
+    and functions of ``speechbrain``, ``torch`` and this package's model
+    code (no loaders, file writers or shell helpers; load-time calls only
+    to this package's model builders; see
+    :mod:`speechbrain_masksr.inference.trust`). ``from_hparams`` runs any
+    folder unchecked: use it only for sources you trust.
 
     Example
     -------
@@ -52,6 +70,72 @@ class AudioInterface(Pretrained):
     """
 
     min_samples = 1
+
+    @classmethod
+    def from_folder(
+        cls, source, hparams_file=HPARAMS_FILE, trust_source=False, **kwargs
+    ):
+        """Load a model folder after checking what its YAML would run.
+
+        The folder's ``hyperparams.yaml`` is fetched and checked with
+        :func:`~speechbrain_masksr.inference.trust.check_model_folder`
+        (nothing in it runs), then loaded with ``from_hparams``.
+
+        Arguments
+        ---------
+        source : str or Path
+            Model folder or Hugging Face hub repo.
+        hparams_file : str
+            The hyperparameters file of the folder.
+        trust_source : bool
+            Skip the check: for folders from a source you trust that use
+            constructors outside the allowlist (the YAML then runs as
+            written, like with ``from_hparams``).
+        **kwargs : dict
+            Passed to ``from_hparams`` (``savedir``, ``overrides``,
+            ``run_opts``, ...).
+
+        Returns
+        -------
+        AudioInterface
+            The loaded interface (of the class this is called on).
+
+        Raises
+        ------
+        UntrustedModelError
+            (a :class:`~speechbrain_masksr.errors.ModelFileError`) The
+            YAML names a constructor or function outside the allowlist;
+            the message names the file, the line and the tag.
+        ModelFileError
+            The ``hyperparams.yaml`` cannot be fetched or read.
+
+        Example
+        -------
+        >>> tmp = getfixture("tmpdir")
+        >>> _ = (tmp / "hyperparams.yaml").write(
+        ...     f"x: !apply:os.system [touch {tmp}/pwned]\\nmodules: {{}}\\n")
+        >>> AudioInterface.from_folder(str(tmp))
+        Traceback (most recent call last):
+        ...
+        speechbrain_masksr.errors.UntrustedModelError: ...line 1: tag '!apply:os.system' ...
+        >>> (tmp / "pwned").exists()
+        False
+        """
+        if not trust_source:
+            fetch_kwargs = {
+                k: kwargs[k]
+                for k in ("local_strategy", "fetch_config")
+                if k in kwargs
+            }
+            check_model_folder(
+                source,
+                hparams_file,
+                savedir=kwargs.get("savedir"),
+                overrides=kwargs.get("overrides"),
+                overrides_must_match=kwargs.get("overrides_must_match", True),
+                **fetch_kwargs,
+            )
+        return cls.from_hparams(source, hparams_file=hparams_file, **kwargs)
 
     def load_audio(self, path, savedir=None):
         """Read an audio file as mono at the model's rate, with clear errors.

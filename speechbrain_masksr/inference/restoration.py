@@ -22,8 +22,10 @@ The model folder layout
     The checked-in template ``templates/masksr.yaml`` with the model's
     config values: it builds the speech encoder, the codec LM, ``MaskSR``
     and an empty DAC tokenizer, and its ``pretrainer`` lists
-    ``model.ckpt`` and ``codec.pth`` as files of the folder, so the plain
-    ``Pretrained.from_hparams`` loads local folders and hub repos alike.
+    ``model.ckpt`` and ``codec.pth`` as files of the folder, so
+    :meth:`~.interface.AudioInterface.from_folder` (which checks the
+    YAML's constructors against an allowlist first) and the plain
+    ``Pretrained.from_hparams`` load local folders and hub repos alike.
 ``model.ckpt``
     The ``MaskSR`` state dict (what the recipe's checkpointer saves),
     loaded strictly by :func:`load_model_weights`.
@@ -415,8 +417,19 @@ class SpeechRestoration(AudioInterface):
     folder's ``sampling_steps``, ``guidance`` and ``noise``; windowing uses
     ``window_seconds``, ``overlap_seconds``, ``crossfade`` and
     ``max_batch`` (windows per ``generate`` call) from the folder (change
-    them with ``overrides=`` in ``from_hparams``; ``run_opts={"device":
+    them with ``overrides=`` in ``from_folder``; ``run_opts={"device":
     ...}`` is checked by :func:`check_device`).
+
+    A model folder is executable configuration: loading its
+    ``hyperparams.yaml`` calls the constructors and functions its tags
+    name. Load it with ``from_folder``, which first checks those names
+    against the allowlist of :mod:`~speechbrain_masksr.inference.trust`
+    (public names of ``speechbrain``, ``torch`` and this package's model
+    code; no loaders, file writers or shell helpers; load-time calls only
+    to this package's model builders) and raises
+    :class:`~speechbrain_masksr.errors.UntrustedModelError` before
+    anything runs; ``trust_source=True`` skips the check, and plain
+    ``from_hparams`` never checks (use it only for sources you trust).
 
     Arguments
     ---------
@@ -438,7 +451,7 @@ class SpeechRestoration(AudioInterface):
     ...            sampling_steps=2, guidance=2.0)
     >>> folder = write_model_folder(tmp / "model", model, cfg,
     ...                             save_tiny_dac(tmp / "codec.pth"))
-    >>> restorer = SpeechRestoration.from_hparams(source=str(folder))
+    >>> restorer = SpeechRestoration.from_folder(source=str(folder))
     >>> wavs = 0.1 * torch.randn(2, 8000)
     >>> restored = restorer.restore_batch(wavs, seed=0)
     >>> restored.shape  # same length, 44.1 kHz

@@ -42,7 +42,7 @@ def folder(tmp_path_factory):
 def restorer(folder, tmp_path_factory):
     """The interface loaded from the folder."""
     savedir = tmp_path_factory.mktemp("savedir")
-    return SpeechRestoration.from_hparams(
+    return SpeechRestoration.from_folder(  # allowlist-checked loading
         source=str(folder[0]), savedir=str(savedir)
     )
 
@@ -168,7 +168,7 @@ def test_missing_files_and_strict_weights(folder, tmp_path):
         SpeechRestoration.from_hparams(source=str(partial))
     (partial / "model.ckpt").unlink()
     with pytest.raises(ModelFileError, match=r"model\.ckpt.*partial"):
-        SpeechRestoration.from_hparams(source=str(partial))
+        SpeechRestoration.from_folder(source=str(partial))
     # weights that do not fit the YAML's model are refused, not half-loaded
     wrong = write_model_folder(
         tmp_path / "wrong", tiny_masksr(d_model=16), CONFIG, out / "codec.pth"
@@ -286,6 +286,9 @@ def test_devices_and_sources(folder, tmp_path):
     for source in (tmp_path / "none", folder[0] / "model.ckpt"):
         with pytest.raises(ValueError, match=re.escape(str(source))):
             SpeechRestoration.from_hparams(source=str(source))
+        # from_folder fetches hyperparams.yaml first: a ModelFileError
+        with pytest.raises(ModelFileError, match=re.escape(str(source))):
+            SpeechRestoration.from_folder(source=str(source))
     with pytest.raises(ValueError, match="does not exist"):
         model_kind(str(tmp_path / "none"))
     with pytest.raises(ValueError, match="is a file"):
