@@ -43,6 +43,7 @@ from speechbrain_masksr.brains.audiomae_recipes import (
     read_label_names,
 )
 from speechbrain_masksr.distributed import ddp_finish
+from speechbrain_masksr.utils.files import atomic_open
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from speechcommands_prepare import prepare_from_hparams  # noqa: E402
@@ -72,6 +73,6 @@ if __name__ == "__main__":
     )
     if if_main_process():
         logger.info("Speech Commands v2 test accuracy: %.4f", stats["acc"])
-        with open(hparams["test_stats_file"], "w", encoding="utf-8") as fo:
+        with atomic_open(hparams["test_stats_file"]) as fo:
             json.dump(stats, fo, indent=1)
     ddp_finish()

@@ -72,6 +72,7 @@ from speechbrain_masksr.metrics.compute import (
     mean_metrics,
     metrics_table,
 )
+from speechbrain_masksr.utils.files import atomic_open
 
 #: Columns of the per-file CSV in reference-free mode.
 NONINTRUSIVE_CSV_COLUMNS = ("file",) + NONINTRUSIVE_COLUMNS
@@ -343,6 +344,9 @@ def _csv_cell(row, column):
 def write_csv(path, rows, extra_columns=(), columns=CSV_COLUMNS):
     """Write per-file scores with the ``masksr-eval`` columns.
 
+    The file is replaced atomically (an interrupted run leaves an earlier
+    CSV complete).
+
     Arguments
     ---------
     path : str or Path
@@ -365,8 +369,7 @@ def write_csv(path, rows, extra_columns=(), columns=CSV_COLUMNS):
     a.wav,,3.000000,,,,,,
     """
     columns = list(columns) + [c for c in extra_columns]
-    Path(path).parent.mkdir(parents=True, exist_ok=True)
-    with open(path, "w", newline="", encoding="utf-8") as handle:
+    with atomic_open(path, newline="") as handle:
         writer = csv.writer(handle)
         writer.writerow(columns)
         for row in rows:

@@ -26,6 +26,7 @@ from speechbrain.utils.logger import get_logger
 
 from speechbrain_masksr.dataio import AUDIO_EXTENSIONS, audio_info
 from speechbrain_masksr.errors import AudioError
+from speechbrain_masksr.utils.files import atomic_open
 
 logger = get_logger(__name__)
 
@@ -610,12 +611,9 @@ def write_manifest(entries, path):
     {'a': {'wav': '/d/a.wav'}}
     """
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + ".tmp")
-    with open(tmp, "w", encoding="utf-8") as fout:
+    with atomic_open(path) as fout:
         json.dump(entries, fout, indent=2)
         fout.write("\n")
-    os.replace(tmp, path)
     logger.info("Wrote %s (%d entries)", path, len(entries))
 
 
@@ -728,8 +726,7 @@ def mark_prepare_done(save_folder, name, options, manifests):
         "manifests": {k: Path(v).name for k, v in manifests.items()},
     }
     opt_file = _options_file(save_folder, name)
-    opt_file.parent.mkdir(parents=True, exist_ok=True)
-    with open(opt_file, "w", encoding="utf-8") as fout:
+    with atomic_open(opt_file) as fout:
         json.dump(record, fout, indent=2)
 
 
