@@ -124,6 +124,8 @@ def atomic_write(path):
     tmp = temp_path(path)
     try:
         yield tmp
+        if not (tmp.exists() or tmp.is_symlink()):
+            raise FileNotFoundError(f"{path}: nothing was written")
         fsync_path(tmp)
         os.replace(tmp, path)
     except BaseException:
