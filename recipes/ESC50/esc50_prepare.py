@@ -56,6 +56,7 @@ from speechbrain_masksr.dataio import (
     load_audio,
     save_audio,
 )
+from speechbrain_masksr.utils.files import atomic_open
 
 logger = logging.getLogger(__name__)
 
@@ -323,7 +324,7 @@ def prepare_esc50(
         logger.info(
             "ESC-50 fold %s %s: %d clips", test_fold, split, len(entries)
         )
-    with open(written["labels"], "w", encoding="utf-8") as fout:
+    with atomic_open(written["labels"]) as fout:
         json.dump(names, fout, indent=1)
     mark_prepare_done(save_folder, "esc50", options, written)
     return written

@@ -45,6 +45,7 @@ from speechbrain_masksr.data.manifest import (
 )
 from speechbrain_masksr.data.prepare import prepare_on_main, run_prepare_cli
 from speechbrain_masksr.dataio import AudioError, audio_info, save_audio
+from speechbrain_masksr.utils.files import atomic_open
 
 logger = logging.getLogger(__name__)
 
@@ -210,9 +211,9 @@ def prepare_speech_commands(data_folder, save_folder, skip_prep=False):
             )
         write_manifest(entries, written[split])
         logger.info("Speech Commands %s: %d clips", split, len(entries))
-    with open(written["labels"], "w", encoding="utf-8") as fout:
+    with atomic_open(written["labels"]) as fout:
         json.dump(words, fout, indent=1)
-    with open(written["report"], "w", encoding="utf-8") as fout:
+    with atomic_open(written["report"]) as fout:
         json.dump(report, fout, indent=1)
     mark_prepare_done(save_folder, "speechcommands", options, written)
     return written
