@@ -26,6 +26,7 @@ import torchaudio
 from speechbrain.dataio import audio_io
 
 from speechbrain_masksr.errors import AudioError
+from speechbrain_masksr.utils.files import atomic_write
 
 AUDIO_EXTENSIONS = (".wav", ".flac", ".ogg", ".mp3", ".aiff", ".aif")
 
@@ -323,6 +324,11 @@ def load_segment(path, start, stop, sample_rate):
 def save_audio(path, wav, sample_rate):
     """Write audio as 16-bit PCM (WAV/FLAC by extension), creating folders.
 
+    The file is written atomically (a temporary file in the same folder,
+    renamed into place; see :func:`~speechbrain_masksr.utils.files.atomic_write`):
+    an interrupted write leaves an earlier file at ``path`` complete, and
+    a symlink at ``path`` is replaced, not written through.
+
     Arguments
     ---------
     path : str or Path
@@ -342,10 +348,10 @@ def save_audio(path, wav, sample_rate):
     wav = torch.as_tensor(wav).detach().float().cpu()
     if wav.dim() == 1:
         wav = wav.unsqueeze(0)
-    Path(path).parent.mkdir(parents=True, exist_ok=True)
-    audio_io.save(
-        str(path), wav.clamp(-1, 1), int(sample_rate), subtype="PCM_16"
-    )
+    with atomic_write(path) as tmp:
+        audio_io.save(
+            str(tmp), wav.clamp(-1, 1), int(sample_rate), subtype="PCM_16"
+        )
 
 
 def find_audio_files(path, extensions=AUDIO_EXTENSIONS):

@@ -56,6 +56,7 @@ from speechbrain_masksr.dataio import (
     AudioError,
     save_audio,
 )
+from speechbrain_masksr.utils.files import atomic_open
 
 logger = logging.getLogger(__name__)
 
@@ -437,13 +438,13 @@ def prepare_audioset(
         ("valid", valid),
         ("eval", manifests["eval"]),
     ):
-        with open(save_folder / f"{name}.json", "w", encoding="utf-8") as fo:
+        with atomic_open(save_folder / f"{name}.json") as fo:
             json.dump(data, fo, indent=1)
-    with open(save_folder / "class_labels.json", "w", encoding="utf-8") as fo:
+    with atomic_open(save_folder / "class_labels.json") as fo:
         json.dump(names, fo, indent=1)
-    with open(save_folder / REPORT_FILE, "w", encoding="utf-8") as fo:
+    with atomic_open(save_folder / REPORT_FILE) as fo:
         json.dump(report, fo, indent=1)
-    with open(save_folder / OPTS_FILE, "w", encoding="utf-8") as fo:
+    with atomic_open(save_folder / OPTS_FILE) as fo:
         json.dump(opts, fo, indent=1)
     return report
 

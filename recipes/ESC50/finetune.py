@@ -43,6 +43,7 @@ from speechbrain_masksr.brains.audiomae_recipes import (
     summarize_folds,
 )
 from speechbrain_masksr.distributed import ddp_finish
+from speechbrain_masksr.utils.files import atomic_open
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from esc50_prepare import prepare_from_hparams  # noqa: E402
@@ -158,6 +159,6 @@ if __name__ == "__main__":
             summary["std"],
             summary["folds"],
         )
-        with open(cv_results_file, "w", encoding="utf-8") as fo:
+        with atomic_open(cv_results_file) as fo:
             json.dump(summary, fo, indent=1)
     ddp_finish()

@@ -39,6 +39,7 @@ import torch
 
 from speechbrain_masksr.data.manifest import load_manifest
 from speechbrain_masksr.dataio import load_audio
+from speechbrain_masksr.utils.files import atomic_open
 
 #: Set names accepted by ``--sets`` -> manifest name prefixes.
 SET_PREFIXES = {
@@ -310,8 +311,9 @@ def evaluate(args):
         rows = summarize(scores, list(conditions))
         parts += [f"## {set_name.upper()}", "", metrics_table(rows), ""]
     text = "\n".join(parts)
-    (out / "metrics.md").write_text(text + "\n", encoding="utf-8")
-    with open(out / "scores.json", "w", encoding="utf-8") as fout:
+    with atomic_open(out / "metrics.md") as fout:
+        fout.write(text + "\n")
+    with atomic_open(out / "scores.json") as fout:
         json.dump(scores, fout, indent=1)
     print(text)
     return text

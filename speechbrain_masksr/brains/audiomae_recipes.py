@@ -371,7 +371,7 @@ def finetune_and_test(
             overwrite=True,  # a rerun re-exports its best model
         )
         if stats_file is not None:
-            with open(stats_file, "w", encoding="utf-8") as fo:
+            with atomic_open(stats_file) as fo:
                 json.dump(stats, fo, indent=1)
     return stats
 

@@ -38,6 +38,7 @@ from speechbrain_masksr.utils.checkpoints import (
     load_state_dict_strict,
     read_state_dict,
 )
+from speechbrain_masksr.utils.files import atomic_open
 
 __all__ = [
     "MAEEnhanceBrain",
@@ -377,7 +378,8 @@ def export_and_report(brain, hparams, test_set):
         {k: {"files": len(test_set), **v} for k, v in scores.items()}
     )
     path = Path(hparams["output_folder"]) / "metrics.md"
-    path.write_text(table + "\n", encoding="utf-8")
+    with atomic_open(path) as fout:
+        fout.write(table + "\n")
     print(table)
     folder = write_enhancer_folder(
         hparams["export_folder"], brain.raw_enhancer, hparams, overwrite=True

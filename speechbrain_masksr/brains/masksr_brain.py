@@ -82,6 +82,7 @@ from speechbrain.utils.metric_stats import MetricStats
 from speechbrain_masksr.dataio import save_audio
 from speechbrain_masksr.errors import ConfigError
 from speechbrain_masksr.metrics.stats import multi_metric_stats
+from speechbrain_masksr.utils.files import atomic_open
 from speechbrain_masksr.utils.lengths import relative_to_absolute
 
 logger = get_logger(__name__)
@@ -911,9 +912,9 @@ class MaskSRBrain(sb.Brain):
             parts.append("")
         text = "\n".join(parts) + "\n"
         path = Path(path)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(text, encoding="utf-8")
-        with open(path.with_suffix(".json"), "w", encoding="utf-8") as fout:
+        with atomic_open(path) as fout:
+            fout.write(text)
+        with atomic_open(path.with_suffix(".json")) as fout:
             json.dump(results, fout, indent=2)
         logger.info("Metrics table written to %s\n%s", path, text)
         return text

@@ -35,13 +35,20 @@ Example::
         --spk-model pretrained_models/spkrec-ecapa-voxceleb
     masksr-eval --est results/enhanced --csv dnsmos.csv --name model
 
+A file that cannot be scored (a reference or estimate without its
+partner, unreadable audio, or every selected metric NaN, e.g. SI-SDR of a
+silent estimate) is named on stderr, and a summary line counts each kind;
+pairs whose lengths differ by more than 100 samples (truncated to the
+shorter) and pairs with some NaN metric are counted too. Means are taken
+over the scored files (NaN-skipping).
+
 Exit status: 2 for bad arguments (missing folder, unknown metric, an
 intrusive metric without ``--ref``, ``spk_sim_ecapa`` without a usable
 ``--spk-model``) or a missing optional dependency (``resemblyzer`` for
-``spk_sim``, ``speechmos``/``onnxruntime`` for DNSMOS). Otherwise, paired
-mode: 0 when at least one pair was scored, 1 when none was; reference-free
-mode: 0 when every file was scored, 1 when any file could not be (or there
-was none).
+``spk_sim``, ``speechmos``/``onnxruntime`` for DNSMOS). Otherwise 0 when
+every file was scored and 1 when any could not be (or none was);
+``--allow-partial`` accepts partial results (0 as long as one file was
+scored).
 
 The reference-free scoring is :func:`score_files`, also used by the DNS
 recipe's test stage for sets without references (``test_real``).
@@ -57,8 +64,9 @@ import sys
 import warnings
 from pathlib import Path
 
-from speechbrain_masksr.dataio import find_audio_files, load_audio
+from speechbrain_masksr.dataio import audio_info, find_audio_files, load_audio
 from speechbrain_masksr.errors import AudioError
+from speechbrain_masksr.metrics._utils import LENGTH_TOLERANCE
 from speechbrain_masksr.metrics.compute import (
     CSV_COLUMNS,
     DEFAULT_METRICS,
@@ -72,6 +80,7 @@ from speechbrain_masksr.metrics.compute import (
     mean_metrics,
     metrics_table,
 )
+from speechbrain_masksr.utils.files import atomic_open
 
 #: Columns of the per-file CSV in reference-free mode.
 NONINTRUSIVE_CSV_COLUMNS = ("file",) + NONINTRUSIVE_COLUMNS
@@ -103,8 +112,9 @@ def build_parser():
             "per-file scores. LSD is VoiceFixer's (in Bels, resampled to "
             "44.1 kHz: n_fft 2048, hop 441); PESQ, DNSMOS and speaker "
             "similarity run at 16 kHz; ESTOI via pystoi at the file rate. "
-            "Exit status: 0 ok; 1 nothing scored (paired) or any file not "
-            "scored (reference-free); 2 bad usage."
+            "Exit status: 0 ok; 1 any file not scored (missing partner, "
+            "unreadable, every metric NaN; see --allow-partial); 2 bad "
+            "usage."
         ),
     )
     parser.add_argument(
@@ -169,6 +179,15 @@ def build_parser():
     )
     parser.add_argument(
         "--no-progress", action="store_true", help="hide the progress bar"
+    )
+    parser.add_argument(
+        "--allow-partial",
+        action="store_true",
+        help=(
+            "exit 0 when some files could not be scored (missing partner, "
+            "unreadable, every metric NaN) as long as one was; without "
+            "it any such file makes the exit status 1"
+        ),
     )
     return parser
 
@@ -343,6 +362,9 @@ def _csv_cell(row, column):
 def write_csv(path, rows, extra_columns=(), columns=CSV_COLUMNS):
     """Write per-file scores with the ``masksr-eval`` columns.
 
+    The file is replaced atomically (an interrupted run leaves an earlier
+    CSV complete).
+
     Arguments
     ---------
     path : str or Path
@@ -365,8 +387,7 @@ def write_csv(path, rows, extra_columns=(), columns=CSV_COLUMNS):
     a.wav,,3.000000,,,,,,
     """
     columns = list(columns) + [c for c in extra_columns]
-    Path(path).parent.mkdir(parents=True, exist_ok=True)
-    with open(path, "w", newline="", encoding="utf-8") as handle:
+    with atomic_open(path, newline="") as handle:
         writer = csv.writer(handle)
         writer.writerow(columns)
         for row in rows:
@@ -396,9 +417,9 @@ def main(argv=None):
     Returns
     -------
     int
-        Exit status. 2: bad usage. With ``--ref``: 0 when at least one
-        pair was scored, 1 when none was. Without: 0 when every file was
-        scored, 1 when any could not be (or there was none).
+        Exit status. 2: bad usage. 0 when every file was scored, 1 when
+        any could not be (or none was); with ``--allow-partial`` 0 as long
+        as one file was scored.
 
     Example
     -------
@@ -457,6 +478,10 @@ def main(argv=None):
     if not pairs:
         print("masksr-eval: no file pairs to evaluate", file=err)
         return 1
+    counts = {
+        "reference(s) without an estimate": len(ref_only),
+        "estimate(s) without a reference": len(est_only),
+    }
 
     from tqdm import tqdm
 
@@ -465,7 +490,7 @@ def main(argv=None):
         "dnsmos_personalized": args.dnsmos_personalized,
         "spk_model": args.spk_model,
     }
-    rows, skipped = [], []
+    rows, skipped, unscored, partial, mismatched = [], [], [], [], []
     bar = tqdm(
         pairs,
         desc="masksr-eval",
@@ -475,6 +500,8 @@ def main(argv=None):
     )
     for key, ref_path, est_path in bar:
         try:
+            if length_mismatch(ref_path, est_path):
+                mismatched.append(key)
             scores, messages = score_pair(ref_path, est_path, columns, **kwargs)
         except AudioError as error:
             skipped.append(key)
@@ -490,20 +517,37 @@ def main(argv=None):
             return 2
         for text in messages:
             tqdm.write(f"{key}: {text}", file=err)
+        nans = [c for c, v in scores.items() if math.isnan(v)]
+        if len(nans) == len(scores):
+            unscored.append(key)
+            tqdm.write(f"could not score {key} (see above)", file=err)
+        elif nans:
+            partial.append(key)
         rows.append({"file": key, **scores})
     bar.close()
     if skipped:
         print(f"{len(skipped)} pair(s) skipped (unreadable audio)", file=err)
-    if not rows:
+    counts["unreadable pair(s)"] = len(skipped)
+    counts["pair(s) every metric failed on"] = len(unscored)
+    not_scored = sum(counts.values())
+    _print_summary(len(rows) - len(unscored), not_scored, counts, err)
+    notes = {
+        "pair(s) with a NaN metric": len(partial),
+        f"pair(s) whose lengths differ by more than {LENGTH_TOLERANCE} "
+        "samples (truncated to the shorter)": len(mismatched),
+    }
+    for text, n in notes.items():
+        if n:
+            print(f"  scored, but {n} {text}", file=err)
+    if len(rows) == len(unscored):
         print("masksr-eval: no pair could be evaluated", file=err)
         return 1
 
     if args.csv is not None:
-        extra = [c for c in columns if c not in CSV_COLUMNS]
-        write_csv(args.csv, rows, extra_columns=extra)
+        write_csv(args.csv, rows, extra_columns=extra_columns(columns))
         print(f"per-file scores written to {args.csv}", file=err)
     name = args.name or Path(args.est).resolve().name
-    means = {"files": len(rows), **mean_metrics(rows)}
+    means = summarize_scores(rows, unscored)
     print(
         metrics_table(
             {name: means},
@@ -511,6 +555,91 @@ def main(argv=None):
             columns=["files"] + list(columns),
         )
     )
+    return _status(not_scored, args.allow_partial, err)
+
+
+def extra_columns(columns):
+    """Selected columns that are not among the fixed CSV columns.
+
+    Arguments
+    ---------
+    columns : iterable of str
+        Selected metric columns.
+
+    Returns
+    -------
+    list of str
+        Those appended to the CSV (e.g. ``pesq_nb``).
+
+    Example
+    -------
+    >>> extra_columns(["pesq", "pesq_nb", "spk_sim_ecapa"])
+    ['pesq_nb', 'spk_sim_ecapa']
+    """
+    return [c for c in columns if c not in CSV_COLUMNS]
+
+
+def length_mismatch(ref_path, est_path, tolerance=LENGTH_TOLERANCE):
+    """Whether two files' durations differ by more than ``tolerance``.
+
+    Read from the headers; the estimate's length is counted at the
+    reference's rate.
+
+    Arguments
+    ---------
+    ref_path : str or Path
+        Reference file.
+    est_path : str or Path
+        Estimate file.
+    tolerance : int
+        Samples (at the reference's rate) accepted as equal.
+
+    Returns
+    -------
+    bool
+        ``True`` when the lengths differ by more than ``tolerance``.
+
+    Raises
+    ------
+    AudioError
+        A file that is missing or not audio.
+
+    Example
+    -------
+    >>> import torch
+    >>> from speechbrain_masksr.dataio import save_audio
+    >>> tmp = getfixture("tmpdir")
+    >>> save_audio(str(tmp / "r.wav"), torch.zeros(8000), 8000)
+    >>> save_audio(str(tmp / "e.wav"), torch.zeros(16100), 16000)
+    >>> save_audio(str(tmp / "f.wav"), torch.zeros(6000), 8000)
+    >>> length_mismatch(tmp / "r.wav", tmp / "e.wav")
+    False
+    >>> length_mismatch(tmp / "r.wav", tmp / "f.wav")
+    True
+    """
+    ref, est = audio_info(ref_path), audio_info(est_path)
+    est_len = est.num_samples * ref.sample_rate / est.sample_rate
+    return abs(ref.num_samples - est_len) > tolerance
+
+
+def _print_summary(scored, not_scored, counts, stream):
+    """One line of what was scored and what was not (and why)."""
+    line = f"masksr-eval: {scored} file(s) scored"
+    if not_scored:
+        why = ", ".join(f"{n} {text}" for text, n in counts.items() if n)
+        line += f"; {not_scored} not scored: {why}"
+    print(line, file=stream)
+
+
+def _status(not_scored, allow_partial, stream):
+    """Exit status: 1 if any file could not be scored (unless allowed)."""
+    if not_scored and not allow_partial:
+        print(
+            f"masksr-eval: {not_scored} file(s) could not be scored; exit "
+            "status 1 (--allow-partial accepts partial results)",
+            file=stream,
+        )
+        return 1
     return 0
 
 
@@ -675,6 +804,12 @@ def _main_nonintrusive(args):
         print(f"{len(failed)} file(s) could not be scored:", file=err)
         for key in failed:
             print(f"  {key}", file=err)
+    _print_summary(
+        len(files) - len(failed),
+        len(failed),
+        {"unreadable or unscorable file(s)": len(failed)},
+        err,
+    )
     if args.csv is not None and rows:
         write_csv(args.csv, rows, columns=NONINTRUSIVE_CSV_COLUMNS)
         print(f"per-file scores written to {args.csv}", file=err)
@@ -690,7 +825,7 @@ def _main_nonintrusive(args):
             columns=["files"] + list(columns),
         )
     )
-    return 1 if failed else 0
+    return _status(len(failed), args.allow_partial, err)
 
 
 if __name__ == "__main__":

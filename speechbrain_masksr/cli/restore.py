@@ -37,21 +37,26 @@ the check, for folders from a source you trust.
 
 ``INPUT`` is any mix of audio files and folders (searched recursively; the
 folder structure is kept under ``OUT_DIR``). Every output is a mono 16-bit
-WAV at the model's rate with the duration of its input. Inputs are never
+WAV at the model's rate with the duration of its input, written atomically
+(a hidden temporary file renamed into place: an interrupted run never
+leaves a truncated file in place of an earlier output). Inputs are never
 overwritten: an ``OUT_DIR`` that is an input folder, or an output path that
 is an input file, is refused. ``OUT_DIR`` may lie inside an input folder:
-files already under ``OUT_DIR`` are then not taken as inputs. Existing
-files that lie in an input folder or next to an input file (where
-originals live) are not replaced unless ``--overwrite`` is given; an input
-is never replaced. In a separate output folder, earlier outputs are
-replaced (re-runs). A file that cannot be read is reported (naming it) and
-skipped.
+files already under ``OUT_DIR`` are then not taken as inputs. An existing
+output file is never replaced without ``--overwrite``: it is skipped,
+named on stderr, and the exit status is 1. A symlink among the outputs (or
+a sub-folder of ``OUT_DIR`` that is one) that leads outside ``OUT_DIR`` is
+refused, as is a ``--suffix`` holding a path separator or ``..``. Every
+output path is checked (collisions, inputs, symlinks, folders that cannot
+be created or written) before the model is loaded. A file that cannot be
+read or restored is reported (naming it) and skipped.
 
-Exit status: 0 if every file was restored, 1 if some failed, 2 for usage
-errors (bad options, missing inputs, outputs that would overwrite files,
-MaskSR options with an enhancer folder) and model errors (missing, unknown,
-unusable or refused model folder, unavailable device); nothing is written
-in the last case.
+Exit status: 0 if every file was restored, 1 if some failed or were
+skipped (existing outputs), 2 for usage errors (bad or out-of-range
+options, missing inputs, outputs that would overwrite inputs, collide,
+escape ``OUT_DIR`` or cannot be written, MaskSR options with an enhancer
+folder) and model errors (missing, unknown, unusable or refused model folder,
+unavailable device); nothing is written in the last case.
 
 Authors
  * speechbrain-masksr contributors 2026
@@ -59,6 +64,7 @@ Authors
 
 import argparse
 import math
+import os
 import re
 import sys
 from pathlib import Path
@@ -73,6 +79,9 @@ from speechbrain_masksr.errors import (
 __all__ = [
     "MASKSR",
     "MAE_ENHANCER",
+    "MAX_SEED",
+    "MAX_STEPS",
+    "check_outputs",
     "main",
     "model_kind",
     "parse_args",
@@ -83,6 +92,10 @@ __all__ = [
 MASKSR = "masksr"
 MAE_ENHANCER = "mae_enhancer"
 HPARAMS_FILE = "hyperparams.yaml"
+#: Largest ``--steps`` accepted.
+MAX_STEPS = 1000
+#: Largest ``--seed`` accepted (torch generators take 64-bit seeds).
+MAX_SEED = 2**63 - 1
 # Options that only MaskSR's sampler understands.
 MASKSR_OPTIONS = ("steps", "guidance", "seed", "noise")
 _FOLDER_HINT = (
@@ -150,9 +163,9 @@ def parse_args(argv=None):
     )
     parser.add_argument(
         "--steps",
-        type=_positive_int,
+        type=_steps,
         default=None,
-        help="sampling steps (MaskSR only)",
+        help=f"sampling steps, 1..{MAX_STEPS} (MaskSR only)",
     )
     parser.add_argument(
         "--guidance",
@@ -162,9 +175,9 @@ def parse_args(argv=None):
     )
     parser.add_argument(
         "--seed",
-        type=int,
+        type=_seed,
         default=None,
-        help="sampling seed (MaskSR only; default 0)",
+        help="sampling seed, 0..2**63-1 (MaskSR only; default 0)",
     )
     parser.add_argument(
         "--noise",
@@ -180,22 +193,41 @@ def parse_args(argv=None):
     parser.add_argument(
         "--suffix",
         default="",
-        help="added to each output file stem (default: none)",
+        help="added to each output file stem (default: none; no path "
+        "separators or '..')",
     )
     parser.add_argument(
         "--overwrite",
         action="store_true",
-        help="replace existing output files (inputs are never replaced)",
+        help="replace existing output files (inputs are never replaced); "
+        "without it existing outputs are skipped and the exit status is 1",
     )
     return parser.parse_args(argv)
 
 
-def _positive_int(text):
-    """``--steps`` values: integers >= 1."""
-    value = int(text)
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be >= 1, got {value}")
+def _int_in(text, low, high, what):
+    """An integer in ``[low, high]`` (argparse type)."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"must be an integer, got {text!r}"
+        ) from None
+    if not low <= value <= high:
+        raise argparse.ArgumentTypeError(
+            f"must be {what} ({low}..{high}), got {value}"
+        )
     return value
+
+
+def _steps(text):
+    """``--steps`` values: integers in 1..MAX_STEPS."""
+    return _int_in(text, 1, MAX_STEPS, "a number of steps")
+
+
+def _seed(text):
+    """``--seed`` values: integers in 0..MAX_SEED."""
+    return _int_in(text, 0, MAX_SEED, "a seed")
 
 
 def _non_negative_float(text):
@@ -208,12 +240,13 @@ def _non_negative_float(text):
     return value
 
 
-def plan_outputs(inputs, out_dir, suffix="", overwrite=False):
+def plan_outputs(inputs, out_dir, suffix=""):
     """Map every input audio file to its output path.
 
     A file maps to ``OUT_DIR/<stem><suffix>.wav``; a folder's audio files
     map to the same names under ``OUT_DIR``, keeping their sub-folders
-    (files already inside ``OUT_DIR`` are not inputs).
+    (files already inside ``OUT_DIR`` are not inputs). Existing outputs,
+    symlinks and writability are checked by :func:`check_outputs`.
 
     Arguments
     ---------
@@ -222,10 +255,7 @@ def plan_outputs(inputs, out_dir, suffix="", overwrite=False):
     out_dir : str or Path
         Output folder.
     suffix : str
-        Added to each output file stem.
-    overwrite : bool
-        Allow replacing existing files (never inputs) in an input folder
-        or next to an input file; elsewhere existing files are replaced.
+        Added to each output file stem (no path separators, no ``..``).
 
     Returns
     -------
@@ -235,10 +265,9 @@ def plan_outputs(inputs, out_dir, suffix="", overwrite=False):
     Raises
     ------
     UsageError
-        Missing inputs, no audio found, ``out_dir`` equal to an input
-        folder, two inputs mapping to one output, an output that would
-        overwrite an input file, or (without ``overwrite``) an output that
-        already exists where the inputs live.
+        A suffix that is a path, missing inputs, no audio found,
+        ``out_dir`` equal to an input folder, two inputs mapping to one
+        output, or an output that would overwrite an input file.
 
     Example
     -------
@@ -252,7 +281,17 @@ def plan_outputs(inputs, out_dir, suffix="", overwrite=False):
     Traceback (most recent call last):
     ...
     speechbrain_masksr.errors.UsageError: ...is an input folder...
+    >>> plan_outputs([str(tmp / "in")], tmp / "out", "/../x")
+    Traceback (most recent call last):
+    ...
+    speechbrain_masksr.errors.UsageError: --suffix '/../x'...
     """
+    seps = {"/", os.sep} | ({os.altsep} if os.altsep else set())
+    if any(sep in suffix for sep in seps) or ".." in suffix:
+        raise UsageError(
+            f"--suffix {suffix!r} holds a path separator or '..'; it is "
+            "added to file names and must not lead to another folder"
+        )
     out_dir = Path(out_dir).resolve()
     plan = []
     for item in inputs:
@@ -281,9 +320,7 @@ def plan_outputs(inputs, out_dir, suffix="", overwrite=False):
             raise UsageError(f"{path}: no such file or folder")
     plan = [(src, dst.with_name(dst.name + ".wav")) for src, dst in plan]
     resolved_inputs = {src.resolve(): src for src, _ in plan}
-    protected = [Path(i).resolve() for i in inputs if Path(i).is_dir()]
-    protected += [src.parent for src in resolved_inputs]
-    seen, existing = {}, []
+    seen = {}
     for src, dst in plan:
         if dst.resolve() in resolved_inputs:
             raise UsageError(
@@ -296,19 +333,100 @@ def plan_outputs(inputs, out_dir, suffix="", overwrite=False):
                 "restore them into different output folders"
             )
         seen[dst] = src
-        if dst.exists() or dst.is_symlink():
-            if dst.is_dir():
-                raise UsageError(f"output {dst} is an existing folder")
-            where = dst.resolve()
-            if any(where.is_relative_to(root) for root in protected):
-                existing.append(dst)
-    if existing and not overwrite:
-        raise UsageError(
-            f"{len(existing)} output file(s) already exist among the "
-            f"inputs' files (first: {existing[0]}); pass --overwrite to "
-            "replace them, or use another -o or --suffix"
-        )
     return plan
+
+
+def _writable_folder(folder, out_dir, cache):
+    """Check that ``folder`` (inside ``out_dir``) can be created and written.
+
+    Follows no symlink out of ``out_dir``; raises :class:`UsageError`.
+    """
+    if folder in cache:
+        return
+    where = folder.resolve()
+    if not where.is_relative_to(out_dir):
+        raise UsageError(
+            f"output folder {folder} leads to {where}, outside the output "
+            f"folder {out_dir} (a symlink); refusing to write there"
+        )
+    existing = folder
+    while not (existing.exists() or existing.is_symlink()):
+        existing = existing.parent
+    if not existing.is_dir():
+        raise UsageError(
+            f"cannot create the output folder {folder}: {existing} is a file"
+        )
+    if not os.access(existing, os.W_OK | os.X_OK):
+        raise UsageError(f"output folder {existing} is not writable")
+    cache.add(folder)
+
+
+def check_outputs(plan, out_dir, overwrite=False):
+    """Check every output path before any work; split off existing ones.
+
+    Arguments
+    ---------
+    plan : list of (Path, Path)
+        From :func:`plan_outputs`.
+    out_dir : str or Path
+        The output folder.
+    overwrite : bool
+        Replace existing output files (else they are returned as skipped).
+
+    Returns
+    -------
+    todo : list of (Path, Path)
+        The pairs to restore.
+    skipped : list of (Path, Path)
+        Pairs whose output exists (only without ``overwrite``).
+
+    Raises
+    ------
+    UsageError
+        An output (or a folder on its way) that is a symlink leading out
+        of ``out_dir``, an output that is a folder, or a folder that
+        cannot be created or written.
+
+    Example
+    -------
+    >>> import os
+    >>> tmp = getfixture("tmpdir")
+    >>> _ = (tmp / "in").ensure(dir=True)
+    >>> _ = (tmp / "in" / "a.wav").write("")
+    >>> _ = (tmp / "in" / "b.wav").write("")
+    >>> _ = (tmp / "out").ensure(dir=True)
+    >>> _ = (tmp / "out" / "a.wav").write("earlier output")
+    >>> plan = plan_outputs([str(tmp / "in")], tmp / "out")
+    >>> todo, skipped = check_outputs(plan, tmp / "out")
+    >>> [d.name for _, d in todo], [d.name for _, d in skipped]
+    (['b.wav'], ['a.wav'])
+    >>> os.symlink(tmp / "in" / "a.wav", tmp / "out" / "b.wav")
+    >>> check_outputs(plan, tmp / "out", overwrite=True)
+    Traceback (most recent call last):
+    ...
+    speechbrain_masksr.errors.UsageError: output .../b.wav is a symlink to ...
+    """
+    out_dir = Path(out_dir).resolve()
+    if out_dir.exists() and not out_dir.is_dir():
+        raise UsageError(f"output folder {out_dir} is a file")
+    todo, skipped, folders = [], [], set()
+    for src, dst in plan:
+        _writable_folder(dst.parent, out_dir, folders)
+        if dst.is_symlink():
+            target = dst.resolve()
+            if not target.is_relative_to(out_dir):
+                raise UsageError(
+                    f"output {dst} is a symlink to {target}, outside the "
+                    f"output folder {out_dir}; refusing to follow it "
+                    "(remove the link)"
+                )
+        if dst.is_dir():
+            raise UsageError(f"output {dst} is an existing folder")
+        if (dst.exists() or dst.is_symlink()) and not overwrite:
+            skipped.append((src, dst))
+        else:
+            todo.append((src, dst))
+    return todo, skipped
 
 
 def _top_level(text):
@@ -427,28 +545,43 @@ def model_kind(source, savedir=None):
     )
 
 
-def restore_all(plan, restore_one, out_dir):
+def _report_skipped(skipped):
+    """Name every existing output that is not replaced (stderr)."""
+    for src, dst in skipped:
+        print(
+            f"masksr-restore: {dst} exists (output of {src}); not replaced "
+            "(pass --overwrite to replace it)",
+            file=sys.stderr,
+        )
+
+
+def restore_all(plan, restore_one, out_dir, skipped=()):
     """Restore every planned file with a progress bar; report failures.
+
+    Every per-file error names its input file.
 
     Arguments
     ---------
     plan : list of (Path, Path)
-        ``(input, output)`` pairs (see :func:`plan_outputs`).
+        ``(input, output)`` pairs (see :func:`check_outputs`).
     restore_one : callable
         ``restore_one(src, dst)`` restores one file (writes ``dst``).
     out_dir : str
         Output folder (for the summary line).
+    skipped : list of (Path, Path)
+        Pairs not restored because their output exists (counted in the
+        summary; they make the status 1).
 
     Returns
     -------
     status : int
-        0 if every file was restored, 1 if some failed.
+        0 if every file was restored, 1 if some failed or were skipped.
 
     Example
     -------
     >>> def restore_one(src, dst):
     ...     if src == "bad":
-    ...         raise ValueError("bad: not audio")
+    ...         raise ValueError("not audio")
     >>> restore_all([("ok", "o1"), ("bad", "o2")], restore_one, "out")
     1
     """
@@ -462,21 +595,24 @@ def restore_all(plan, restore_one, out_dir):
             restore_one(src, dst)
         except Exception as err:  # one bad file must not stop the rest
             failed.append(src)
-            tqdm.write(f"masksr-restore: error: {err}", file=sys.stderr)
+            text = str(err) or type(err).__name__
+            if str(src) not in text:
+                text = f"{src}: {text}"
+            tqdm.write(f"masksr-restore: error: {text}", file=sys.stderr)
     bar.close()
     done = len(plan) - len(failed)
-    print(
-        f"restored {done}/{len(plan)} file(s) into {out_dir}",
-        file=sys.stderr,
-    )
+    total = len(plan) + len(skipped)
+    line = f"restored {done}/{total} file(s) into {out_dir}"
+    if skipped:
+        line += f"; {len(skipped)} skipped (output exists, no --overwrite)"
+    print(line, file=sys.stderr)
     if failed:
         print(
             f"masksr-restore: {len(failed)} file(s) failed: "
             + ", ".join(str(f) for f in failed),
             file=sys.stderr,
         )
-        return 1
-    return 0
+    return 1 if failed or skipped else 0
 
 
 def _fail(message):
@@ -514,7 +650,8 @@ def main(argv=None):
     Returns
     -------
     status : int
-        0 if every file was restored, 1 if some failed, 2 for usage or
+        0 if every file was restored, 1 if some failed or were skipped
+        (existing outputs without ``--overwrite``), 2 for usage or
         model-loading errors.
 
     Example
@@ -523,12 +660,14 @@ def main(argv=None):
     2
     """
     args = parse_args(argv)
-    try:
-        plan = plan_outputs(
-            args.inputs, args.out_dir, args.suffix, args.overwrite
-        )
+    try:  # every output path is checked before any model work
+        plan = plan_outputs(args.inputs, args.out_dir, args.suffix)
+        plan, skipped = check_outputs(plan, args.out_dir, args.overwrite)
     except UsageError as err:
         return _fail(err)
+    _report_skipped(skipped)
+    if not plan:
+        return restore_all(plan, None, args.out_dir, skipped)
     try:
         kind = model_kind(args.source, args.savedir)
     except ModelFileError as err:
@@ -578,7 +717,7 @@ def main(argv=None):
         def restore_one(src, dst):
             model.restore_file(src, dst, **settings)
 
-    return restore_all(plan, restore_one, args.out_dir)
+    return restore_all(plan, restore_one, args.out_dir, skipped)
 
 
 if __name__ == "__main__":

@@ -37,6 +37,7 @@ from speechbrain_masksr.dataio import (
     save_audio,
 )
 from speechbrain_masksr.errors import AudioError
+from speechbrain_masksr.utils.files import atomic_open
 
 logger = get_logger(__name__)
 
@@ -621,12 +622,9 @@ def write_manifest(entries, path):
     {'a': {'wav': '/d/a.wav'}}
     """
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + ".tmp")
-    with open(tmp, "w", encoding="utf-8") as fout:
+    with atomic_open(path) as fout:
         json.dump(entries, fout, indent=2)
         fout.write("\n")
-    os.replace(tmp, path)
     logger.info("Wrote %s (%d entries)", path, len(entries))
 
 
@@ -739,8 +737,7 @@ def mark_prepare_done(save_folder, name, options, manifests):
         "manifests": {k: Path(v).name for k, v in manifests.items()},
     }
     opt_file = _options_file(save_folder, name)
-    opt_file.parent.mkdir(parents=True, exist_ok=True)
-    with open(opt_file, "w", encoding="utf-8") as fout:
+    with atomic_open(opt_file) as fout:
         json.dump(record, fout, indent=2)
 
 
@@ -963,10 +960,10 @@ def write_label_manifests(
     for split, entries in manifests.items():
         write_manifest(entries, written[split])
         logger.info("%s %s: %d clips", what or name, split, len(entries))
-    with open(written["labels"], "w", encoding="utf-8") as fout:
+    with atomic_open(written["labels"]) as fout:
         json.dump(class_names, fout, indent=1)
     if report is not None:
-        with open(written["report"], "w", encoding="utf-8") as fout:
+        with atomic_open(written["report"]) as fout:
             json.dump(report, fout, indent=1)
     mark_prepare_done(save_folder, name, options, written)
     return written

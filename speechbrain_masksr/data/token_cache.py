@@ -20,7 +20,6 @@ Authors
 
 import hashlib
 import json
-import os
 import re
 from pathlib import Path
 
@@ -38,6 +37,7 @@ from speechbrain_masksr.dataio import (
     load_audio,
     load_segment,  # noqa: F401 (re-export)
 )
+from speechbrain_masksr.utils.files import atomic_open, atomic_write
 
 logger = get_logger(__name__)
 
@@ -310,10 +310,8 @@ class TokenCache:
         if codes.numel() and (codes.min() < 0 or codes.max() > 32767):
             raise ValueError("codes do not fit in int16")
         path = self.path(utt_id)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_name(f".{path.stem}.{os.getpid()}.tmp.npy")
-        np.save(tmp, codes.numpy().astype(np.int16))
-        os.replace(tmp, path)
+        with atomic_write(path) as tmp:
+            np.save(tmp, codes.numpy().astype(np.int16))
 
     def load(self, utt_id):
         """Load the cached codes of ``utt_id``.
@@ -480,9 +478,8 @@ class TokenCache:
         }
         path = self.folder / "meta.json"
         if not path.is_file():
-            tmp = self.folder / f".meta.{os.getpid()}.tmp"
-            tmp.write_text(json.dumps(meta, indent=2) + "\n")
-            os.replace(tmp, path)
+            with atomic_open(path) as fout:
+                fout.write(json.dumps(meta, indent=2) + "\n")
 
 
 def cache_key(set_name, uid, paired=False):

@@ -32,6 +32,7 @@ import torch
 from speechbrain.utils.parameter_transfer import Pretrainer
 
 from speechbrain_masksr.errors import ConfigError, ModelFileError
+from speechbrain_masksr.utils.files import fsync_path, temp_path
 
 __all__ = [
     "HPARAMS_FILE",
@@ -45,7 +46,6 @@ __all__ = [
 HPARAMS_FILE = "hyperparams.yaml"
 TEMPLATES = Path(__file__).parent / "templates"
 _SCALARS = (bool, int, float, str)
-_TMP = ".tmp"
 
 
 class Link:
@@ -237,15 +237,17 @@ def write_folder(
     if out_dir.exists() and not out_dir.is_dir():
         raise NotADirectoryError(f"{out_dir} exists and is not a folder")
     out_dir.mkdir(parents=True, exist_ok=True)
-    temps = {n: out_dir / (n + _TMP) for n in names}
+    temps = {n: temp_path(out_dir / n) for n in names}
     try:
         for name, content in files.items():
-            temps[name].unlink(missing_ok=True)
             _write_file(temps[name], content)
+            fsync_path(temps[name])
         with open(temps[HPARAMS_FILE], "w", encoding="utf-8") as fout:
             yaml.dump(doc, fout)
+        fsync_path(temps[HPARAMS_FILE])
         for name in names:  # hyperparams.yaml last
             os.replace(temps[name], out_dir / name)
+        fsync_path(out_dir, directory=True)
     finally:
         for tmp in temps.values():
             if tmp.is_symlink() or tmp.exists():

@@ -346,6 +346,10 @@ def check_batch(wavs, wav_lens, sample_rate, min_samples, min_text, file_api):
     Traceback (most recent call last):
     ...
     ValueError: wavs must be a [batch, time] tensor at 8000 Hz, got ...
+    >>> check_batch(torch.zeros(100, 1), None, 8000, 10, "x", "restore_file")
+    Traceback (most recent call last):
+    ...
+    ValueError: wavs has shape (100, 1), which looks like [time, channels]; ...
     """
     if not torch.is_tensor(wavs) or wavs.dim() != 2:
         shape = tuple(wavs.shape) if torch.is_tensor(wavs) else type(wavs)
@@ -360,8 +364,15 @@ def check_batch(wavs, wav_lens, sample_rate, min_samples, min_text, file_api):
             f"{wavs.dtype} (integer PCM: divide by 32768 first, e.g. "
             "wavs.float() / 32768)"
         )
-    wavs = check_waveform(wavs, "wavs", min_samples)
     batch, time = wavs.shape
+    if 0 < time < min_samples <= batch:
+        raise ValueError(
+            f"wavs has shape {tuple(wavs.shape)}, which looks like "
+            f"[time, channels]; expected [batch, time] at {sample_rate} Hz "
+            "(one mono waveform [time, 1]: wavs.T; several channels: "
+            "wavs.mean(dim=1).unsqueeze(0))"
+        )
+    wavs = check_waveform(wavs, "wavs", min_samples)
     num_samples = relative_to_absolute(wav_lens, time, batch).tolist()
     for b, n in enumerate(num_samples):
         if n < min_samples:

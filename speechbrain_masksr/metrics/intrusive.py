@@ -12,7 +12,9 @@
   Where pystoi finds fewer than 30 non-silent frames it returns a
   placeholder 1e-5; here that case gives NaN and a warning.
 * **SI-SDR** (Le Roux et al. 2019) in dB, both signals made zero-mean,
-  at the given rate (no resampling).
+  at the given rate (no resampling). It is undefined when either signal
+  has zero variance (silent or constant): that gives NaN and a
+  :class:`MetricWarning`, never a plausible-looking 0 dB.
 
 Signals of different lengths are truncated to the shorter one (at the end).
 
@@ -205,6 +207,8 @@ def si_sdr(ref, est, eps=1e-12):
 
     ``alpha = <est, ref> / ||ref||^2``, target ``alpha * ref``, error
     ``est - target``; ``10 log10((||target||^2 + eps) / (||error||^2 + eps))``.
+    A silent or constant (zero-variance) estimate or reference has no
+    defined SI-SDR: the result is NaN with a :class:`MetricWarning`.
 
     Arguments
     ---------
@@ -218,7 +222,7 @@ def si_sdr(ref, est, eps=1e-12):
     Returns
     -------
     float
-        SI-SDR in dB (higher is better).
+        SI-SDR in dB (higher is better); NaN for a zero-variance signal.
 
     Example
     -------
@@ -227,10 +231,25 @@ def si_sdr(ref, est, eps=1e-12):
     >>> noise = torch.tensor([1.0, 1.0, -1.0, -1.0])  # orthogonal, same power
     >>> round(si_sdr(ref, 0.5 * ref + 0.1 * noise), 4)  # 10 log10(0.25 / 0.01)
     13.9794
+    >>> import warnings
+    >>> with warnings.catch_warnings(record=True) as caught:
+    ...     warnings.simplefilter("always")
+    ...     score = si_sdr(ref, torch.zeros(4))
+    >>> score, str(caught[0].message)
+    (nan, 'si_sdr: the estimate is silent or constant (zero variance); SI-SDR is undefined, returning NaN')
     """
     ref, est = check_pair(ref, est)
     ref = ref - ref.mean()
     est = est - est.mean()
+    for name, signal in (("estimate", est), ("reference", ref)):
+        if not np.any(signal) or np.dot(signal, signal) <= eps:
+            warnings.warn(
+                f"si_sdr: the {name} is silent or constant (zero "
+                "variance); SI-SDR is undefined, returning NaN",
+                MetricWarning,
+                stacklevel=2,
+            )
+            return math.nan
     alpha = np.dot(est, ref) / (np.dot(ref, ref) + eps)
     target = alpha * ref
     error = est - target

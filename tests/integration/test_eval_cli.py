@@ -90,6 +90,7 @@ def pairs_run(tmp_path_factory):
                 str(out_csv),
                 "--metrics",
                 "lsd,pesq,estoi,si_sdr",
+                "--allow-partial",  # b.wav and d.wav have no partner
             ]
         )
     assert code == 0, stderr.getvalue()
@@ -172,10 +173,14 @@ def test_cli_skips_unreadable_audio_and_fails_when_nothing_left(
 ):
     ref, est = folders
     (est / "b.wav").write_text("this is not audio")
-    code = main(["--ref", str(ref), "--est", str(est), "--metrics", "si_sdr"])
+    args = ["--ref", str(ref), "--est", str(est), "--metrics", "si_sdr"]
+    code = main(args)
     err = capsys.readouterr().err
-    assert code == 0
+    assert code == 1  # some pairs were not scored
     assert "skipping b.wav" in err and "not a readable audio file" in err
+    assert "1 unreadable pair(s)" in err
+    assert main(args + ["--allow-partial"]) == 0
+    capsys.readouterr()
     # Only unreadable pairs: nothing evaluated, non-zero exit status.
     code = main(
         [
@@ -244,6 +249,7 @@ def test_console_script_is_declared_and_runs(folders):
             str(est),
             "--metrics",
             "si_sdr",
+            "--allow-partial",
         ],
         capture_output=True,
         text=True,
@@ -393,3 +399,98 @@ def test_console_script_reference_free(unpaired):
         timeout=60,
     ).stdout
     assert "without --ref" in " ".join(help_text.split()).lower()
+
+
+# --------------------------------------------------------------------------
+# Reliability: silent estimates, counted failures, exit status, atomic CSV
+# --------------------------------------------------------------------------
+def test_cli_silent_or_constant_estimate_is_nan_not_zero(tmp_path, capsys):
+    ref, est = tmp_path / "ref", tmp_path / "est"
+    clean = voice(seed=0)
+    for name, estimate in (
+        ("silent.wav", torch.zeros_like(clean)),
+        ("constant.wav", torch.full_like(clean, 0.25)),
+        ("good.wav", clean),
+    ):
+        save_audio(ref / name, clean, SR)
+        save_audio(est / name, estimate, SR)
+    out_csv = tmp_path / "s.csv"
+    args = ["--ref", str(ref), "--est", str(est), "--csv", str(out_csv)]
+    args += ["--no-progress", "--name", "x"]
+    code = main(args + ["--metrics", "si_sdr"])
+    captured = capsys.readouterr()
+    assert code == 1  # two files could not be scored
+    for name in ("silent.wav", "constant.wav"):
+        assert f"{name}: si_sdr: the estimate is silent or constant" in (
+            captured.err
+        )
+        assert f"could not score {name}" in captured.err
+    assert "2 pair(s) every metric failed on" in captured.err
+    rows = {r[0]: r for r in read_csv(out_csv)[1:]}
+    assert rows["silent.wav"][4] == "nan" and rows["constant.wav"][4] == "nan"
+    assert float(rows["good.wav"][4]) > 40
+    assert "| x | 1 |" in captured.out  # the mean is over scored files only
+    # another metric still scores it: counted, not a failure
+    code = main(args + ["--metrics", "lsd,si_sdr"])
+    err = capsys.readouterr().err
+    assert code == 0
+    assert "scored, but 2 pair(s) with a NaN metric" in err
+    rows = {r[0]: r for r in read_csv(out_csv)[1:]}
+    assert rows["silent.wav"][4] == "nan" and rows["silent.wav"][1] != "nan"
+
+
+def test_cli_counts_what_it_could_not_score(folders, capsys):
+    """Missing partners, unreadable and length-mismatched files are counted
+    in the summary; any unscored file makes the status 1."""
+    ref, est = folders  # b.wav: no estimate; d.wav: no reference
+    save_audio(ref / "e.wav", voice(seed=5), SR)
+    (est / "e.wav").write_text("not audio")
+    save_audio(ref / "f.wav", voice(seed=6), SR)
+    save_audio(est / "f.wav", voice(seed=6)[: SR // 2], SR)  # shorter
+    args = ["--ref", str(ref), "--est", str(est), "--metrics", "si_sdr"]
+    args += ["--no-progress"]
+    assert main(args) == 1
+    err = capsys.readouterr().err
+    summary = next(x for x in err.splitlines() if "file(s) scored" in x)
+    assert "3 file(s) scored; 3 not scored" in summary
+    for text in (
+        "1 reference(s) without an estimate",
+        "1 estimate(s) without a reference",
+        "1 unreadable pair(s)",
+    ):
+        assert text in summary
+    assert "1 pair(s) whose lengths differ by more than 100 samples" in err
+    assert "--allow-partial" in err
+    assert main(args + ["--allow-partial"]) == 0
+    capsys.readouterr()
+
+
+def test_cli_reference_free_allow_partial(tmp_path, capsys):
+    est = tmp_path / "est"
+    save_audio(est / "a.wav", voice(seed=1), SR)
+    (est / "broken.wav").write_text("not audio")
+    args = ["--est", str(est), "--metrics", "dnsmos_p808", "--no-progress"]
+    assert main(args) == 1
+    assert "1 file(s) scored; 1 not scored" in capsys.readouterr().err
+    assert main(args + ["--allow-partial"]) == 0
+
+
+def test_write_csv_is_atomic(tmp_path, monkeypatch):
+    from speechbrain_masksr.cli import evaluate
+
+    path = tmp_path / "scores.csv"
+    evaluate.write_csv(path, [{"file": "a.wav", "si_sdr": 1.0}])
+    before = path.read_bytes()
+    calls = []
+
+    def cell_then_die(row, column):
+        calls.append(column)
+        if len(calls) > 3:
+            raise KeyboardInterrupt("killed")
+        return "1"
+
+    monkeypatch.setattr(evaluate, "_csv_cell", cell_then_die)
+    with pytest.raises(KeyboardInterrupt):
+        evaluate.write_csv(path, [{"file": "b.wav"}] * 1000)
+    assert path.read_bytes() == before
+    assert [p.name for p in tmp_path.iterdir()] == ["scores.csv"]

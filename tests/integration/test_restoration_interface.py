@@ -241,6 +241,12 @@ def test_batch_input_checks_and_window_edges(restorer, monkeypatch):
         restorer.restore_batch((3000 * torch.randn(1, 5000)).short())
     with pytest.raises(ValueError, match=r"\[batch, time\]"):
         restorer.restore_batch(torch.zeros(1, 1, 5000))
+    # a [time, channels] waveform: named as such, not "1 samples"
+    for shape in ((5000, 1), (5000, 2)):
+        with pytest.raises(ValueError, match=r"\[time, channels\]") as err:
+            restorer.restore_batch(torch.zeros(*shape))
+        assert "expected [batch, time]" in str(err.value)
+        assert "samples" not in str(err.value)
     for lens in (torch.ones(2), torch.ones(1, 1), torch.tensor([1.5])):
         with pytest.raises(ValueError, match=r"\[batch\] = \[1\]"):
             restorer.restore_batch(torch.zeros(1, 5000), lens)

@@ -17,7 +17,7 @@ import torch
 from helpers import write_tiny_model_folder
 from speechbrain.dataio import audio_io
 
-from speechbrain_masksr.cli.restore import main
+from speechbrain_masksr.cli.restore import main, restore_all
 from speechbrain_masksr.dataio import save_audio
 
 SR = 44100
@@ -171,29 +171,40 @@ def test_cli_existing_outputs_and_out_dir_inside_input(model_dir, tmp_path):
     save_audio(inp / "a.wav", 0.1 * torch.randn(5000), SR)  # not an input
     before = digest(inp)
     args = ["--source", str(model_dir), "--steps", "1"]
-    # a.flac -> in/a.wav would replace a file that is not an input
-    assert main([str(inp / "a.flac"), "-o", str(inp), *args]) == 2
+    # a.flac -> in/a.wav would replace a file that is not an input: skipped
+    assert main([str(inp / "a.flac"), "-o", str(inp), *args]) == 1
     assert digest(inp) == before
     # an output folder inside the input folder: outputs are never inputs
     (inp / "a.flac").unlink()
     out = inp / "restored"
     assert main([str(inp), "-o", str(out), *args]) == 0
     assert sorted(p.name for p in out.iterdir()) == ["a.wav"]
-    assert main([str(inp), "-o", str(out), *args]) == 2  # exist already
+    assert main([str(inp), "-o", str(out), *args]) == 1  # exist already
     assert main([str(inp), "-o", str(out), *args, "--overwrite"]) == 0
     assert not (out / "restored").exists()
     assert digest(inp)["a.wav"] == before["a.wav"]
-    # a separate output folder: a re-run replaces the earlier outputs
+    # a separate output folder: a re-run needs --overwrite too
     other = tmp_path / "elsewhere"
     assert main([str(inp / "a.wav"), "-o", str(other), *args]) == 0
-    assert main([str(inp / "a.wav"), "-o", str(other), *args]) == 0
+    assert main([str(inp / "a.wav"), "-o", str(other), *args]) == 1
+    assert (
+        main([str(inp / "a.wav"), "-o", str(other), *args, "--overwrite"]) == 0
+    )
 
 
 def test_cli_model_and_option_errors(model_dir, tmp_path, capsys):
     save_audio(tmp_path / "x.wav", 0.1 * torch.randn(5000), SR)
     base = [str(tmp_path / "x.wav"), "-o", str(tmp_path / "out")]
     good = ["--source", str(model_dir)]
-    for bad in (["--steps", "0"], ["--guidance", "-1"], ["--guidance", "nan"]):
+    for bad in (
+        ["--steps", "0"],
+        ["--steps", "1001"],
+        ["--steps", "x"],
+        ["--seed", "-1"],
+        ["--seed", str(2**63)],
+        ["--guidance", "-1"],
+        ["--guidance", "nan"],
+    ):
         with pytest.raises(SystemExit) as exc:
             main(base + good + bad)
         assert exc.value.code == 2
@@ -339,3 +350,120 @@ def test_cli_unknown_model_folder(tmp_path, capsys):
     assert main(base) == 2
     assert "unknown model_type 'vocoder'" in capsys.readouterr().err
     assert not out.exists()
+
+
+# --------------------------------------------------------------------------
+# Reliability: existing outputs, symlinks, suffixes, interrupted writes
+# --------------------------------------------------------------------------
+def test_cli_never_replaces_outputs_without_overwrite(
+    model_dir, tmp_path, capsys
+):
+    for name in ("x", "y"):
+        save_audio(tmp_path / f"{name}.wav", 0.1 * torch.randn(5000), SR)
+    inputs = [str(tmp_path / "x.wav"), str(tmp_path / "y.wav")]
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "x.wav").write_bytes(b"earlier output")
+    args = ["-o", str(out), "--source", str(model_dir), "--steps", "1"]
+    assert main(inputs + args) == 1
+    err = capsys.readouterr().err
+    assert f"{out / 'x.wav'} exists" in err and "--overwrite" in err
+    assert "restored 1/2" in err and "1 skipped" in err
+    assert (out / "x.wav").read_bytes() == b"earlier output"
+    assert soundfile.info(str(out / "y.wav")).frames == 5000
+    # nothing left to do: no model is loaded (a missing one is not noticed)
+    missing = ["-o", str(out), "--source", str(tmp_path / "no_model")]
+    assert main(inputs + missing) == 1
+    err = capsys.readouterr().err
+    assert "cannot load" not in err and "restored 0/2" in err
+    assert main(inputs + args + ["--overwrite"]) == 0
+    assert soundfile.info(str(out / "x.wav")).frames == 5000
+
+
+def test_cli_refuses_symlinks_out_of_out_dir(model_dir, tmp_path, capsys):
+    save_audio(tmp_path / "in" / "sub" / "x.wav", 0.1 * torch.randn(5000), SR)
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    victim = outside / "x.wav"
+    victim.write_bytes(b"not yours")
+    out = tmp_path / "out"
+    (out / "sub").mkdir(parents=True)
+    (out / "sub" / "x.wav").symlink_to(victim)
+    args = ["-o", str(out), "--source", str(model_dir), "--steps", "1"]
+    for extra in ([], ["--overwrite"]):
+        assert main([str(tmp_path / "in"), *args, *extra]) == 2
+        err = capsys.readouterr().err
+        assert f"{out / 'sub' / 'x.wav'} is a symlink to {victim}" in err
+    # a sub-folder of -o that is a symlink out of it
+    shutil.rmtree(out / "sub")
+    (out / "sub").symlink_to(outside, target_is_directory=True)
+    assert main([str(tmp_path / "in"), *args, "--overwrite"]) == 2
+    err = capsys.readouterr().err
+    assert "outside the output folder" in err and str(out / "sub") in err
+    assert victim.read_bytes() == b"not yours"
+    assert sorted(p.name for p in outside.iterdir()) == ["x.wav"]
+    # a link to a file inside -o is an existing output (skipped)
+    (out / "sub").unlink()
+    (out / "sub").mkdir()
+    (out / "other.wav").write_bytes(b"inside")
+    (out / "sub" / "x.wav").symlink_to(out / "other.wav")
+    assert main([str(tmp_path / "in"), *args]) == 1
+    assert "exists" in capsys.readouterr().err
+    assert (out / "other.wav").read_bytes() == b"inside"
+
+
+def test_cli_checks_outputs_before_the_model(tmp_path, capsys):
+    """Suffixes that are paths, collisions and folders that cannot be made
+    are usage errors found before the (here missing) model is looked at."""
+    inp = tmp_path / "in"
+    save_audio(inp / "a.wav", 0.1 * torch.randn(5000), SR)
+    out = tmp_path / "out"
+    base = [str(inp), "-o", str(out), "--source", str(tmp_path / "none")]
+    for suffix in ("/../x", "../x", "a/b", ".."):
+        assert main(base + ["--suffix", suffix]) == 2
+        err = capsys.readouterr().err
+        assert "--suffix" in err and "cannot load" not in err
+    save_audio(inp / "a.flac", 0.1 * torch.randn(5000), SR)
+    assert main(base) == 2
+    assert "would both be written" in capsys.readouterr().err
+    (inp / "a.flac").unlink()
+    save_audio(inp / "sub" / "b.wav", 0.1 * torch.randn(5000), SR)
+    out.mkdir()
+    (out / "sub").write_text("a file where a folder is needed")
+    assert main(base) == 2
+    err = capsys.readouterr().err
+    assert "cannot create the output folder" in err and "cannot load" not in err
+    assert sorted(p.name for p in out.iterdir()) == ["sub"]
+
+
+def test_restore_all_names_the_input_in_errors(capsys):
+    def restore_one(src, dst):
+        raise RuntimeError("CUDA out of memory")
+
+    pairs = [(Path("in") / "a.wav", Path("out") / "a.wav")]
+    assert restore_all(pairs, restore_one, "out") == 1
+    err = capsys.readouterr().err
+    assert f"error: {Path('in') / 'a.wav'}: CUDA out of memory" in err
+
+
+def test_cli_interrupted_write_keeps_earlier_output(
+    model_dir, tmp_path, capsys, monkeypatch
+):
+    save_audio(tmp_path / "x.wav", 0.1 * torch.randn(5000), SR)
+    out = tmp_path / "out"
+    args = [str(tmp_path / "x.wav"), "-o", str(out), "--source"]
+    args += [str(model_dir), "--steps", "1", "--overwrite"]
+    assert main(args) == 0
+    before = (out / "x.wav").read_bytes()
+    real_write = soundfile.write
+
+    def write_part_then_fail(file, data, *rest, **kwargs):
+        real_write(file, data[: len(data) // 3], *rest, **kwargs)
+        raise OSError("No space left on device")
+
+    monkeypatch.setattr(soundfile, "write", write_part_then_fail)
+    assert main(args) == 1
+    err = capsys.readouterr().err
+    assert str(tmp_path / "x.wav") in err and "No space left" in err
+    assert (out / "x.wav").read_bytes() == before  # complete, untouched
+    assert [p.name for p in out.iterdir()] == ["x.wav"]  # no temp file

@@ -3,6 +3,7 @@
 import math
 
 import pytest
+import soundfile
 import torch
 
 from speechbrain_masksr.dataio import (
@@ -134,3 +135,33 @@ def test_stereo_other_rate_same_result_everywhere(tmp_path):
         interface.load_audio(path)
     interface.min_samples = 1
     assert torch.equal(interface.load_audio(path), whole)
+
+
+def test_save_audio_is_atomic(tmp_path, monkeypatch):
+    """A write killed half-way leaves the earlier file whole, no temp file."""
+    path = tmp_path / "out.wav"
+    save_audio(path, 0.1 * torch.randn(8000), 16000)
+    before = path.read_bytes()
+    real_write = soundfile.write
+
+    def write_part_then_die(file, data, *args, **kwargs):
+        real_write(file, data[: len(data) // 4], *args, **kwargs)
+        with open(file, "r+b") as handle:  # truncated mid-file
+            handle.truncate(100)
+        raise KeyboardInterrupt("killed")
+
+    monkeypatch.setattr(soundfile, "write", write_part_then_die)
+    with pytest.raises(KeyboardInterrupt):
+        save_audio(path, 0.1 * torch.randn(16000), 16000)
+    assert path.read_bytes() == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["out.wav"]
+    monkeypatch.undo()
+    # a symlink at the path is replaced, never written through
+    outside = tmp_path / "outside.wav"
+    save_audio(outside, torch.zeros(160), 16000)
+    outside_bytes = outside.read_bytes()
+    link = tmp_path / "link.wav"
+    link.symlink_to(outside)
+    save_audio(link, 0.1 * torch.randn(800), 16000)
+    assert not link.is_symlink() and outside.read_bytes() == outside_bytes
+    assert load_audio(link)[0].shape == (800,)

@@ -173,6 +173,34 @@ def test_si_sdr_tracks_snr(clean):
         )
 
 
+def test_si_sdr_matches_speechbrain_si_snr(clean):
+    """Independent implementation (SpeechBrain's loss) on normal input."""
+    from speechbrain.nnet.losses import cal_si_snr
+
+    for snr in (0, 10, 25):
+        est = add_noise(clean, snr)
+        source = torch.from_numpy(np.asarray(clean, dtype=np.float64))
+        estimate = torch.from_numpy(np.asarray(est, dtype=np.float64))
+        theirs = -cal_si_snr(source[:, None, None], estimate[:, None, None])
+        assert si_sdr(clean, est) == pytest.approx(float(theirs), abs=1e-4)
+
+
+@pytest.mark.parametrize("level", [0.0, 0.3, -1.0])
+def test_si_sdr_silent_or_constant_is_nan_with_warning(clean, level):
+    flat = np.full(len(clean), level)
+    with pytest.warns(MetricWarning, match="estimate is silent or constant"):
+        assert math.isnan(si_sdr(clean, flat))
+    with pytest.warns(MetricWarning, match="reference is silent or constant"):
+        assert math.isnan(si_sdr(flat, clean))
+    with pytest.warns(MetricWarning, match="zero variance"):
+        scores = compute_metrics(clean, flat, SR, metrics=("si_sdr",))
+    assert math.isnan(scores["si_sdr"])
+    # a very quiet but real estimate is still scored
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert np.isfinite(si_sdr(clean, 1e-4 * add_noise(clean, 10)))
+
+
 # ---------------------------------------------------------------- PESQ
 
 
