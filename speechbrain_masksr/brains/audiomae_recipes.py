@@ -36,6 +36,7 @@ from speechbrain_masksr.brains.audiomae_brain import (
 )
 from speechbrain_masksr.dataio import load_audio
 from speechbrain_masksr.inference.audio_mae import write_model_folder
+from speechbrain_masksr.utils.files import atomic_open
 
 logger = logging.getLogger(__name__)
 
