@@ -484,11 +484,16 @@ class SafeCheckpointer(Checkpointer):
             self._pending.clear()
             raise
         ddp_barrier()  # every process has written its files
+        if ckpt is not None:
+            final = self._pending.pop(ckpt.path)
+            self._commit(ckpt.path, final)
+            self._damaged.pop(str(final), None)
+        # Every process sees the committed folder before going on (e.g. to
+        # delete_checkpoints, which must find the same checkpoints on all).
+        ddp_barrier()
         if ckpt is None:
+            self._pending.clear()
             return None
-        final = self._pending.pop(ckpt.path)
-        self._commit(ckpt.path, final)
-        self._damaged.pop(str(final), None)
         kind = "end-of-epoch" if end_of_epoch else "intra-epoch"
         logger.log(verbosity, f"Saved an {kind} checkpoint in {final}")
         paramfiles = {
