@@ -533,6 +533,7 @@ class SpeechRestoration(AudioInterface):
         guidance=None,
         seed=None,
         noise=None,
+        progress=False,
     ):
         """Restore a batch of 44.1 kHz mono waveforms.
 
@@ -556,6 +557,10 @@ class SpeechRestoration(AudioInterface):
             Makes the result reproducible.
         noise : str, optional
             Sampler noise, ``"gaussian"`` or ``"gumbel"``.
+        progress : bool or callable
+            ``True``: a progress bar over the windows of long inputs
+            (more than ``max_batch`` windows); a callable is called as
+            ``progress(done, total)`` after each window.
 
         Returns
         -------
@@ -584,6 +589,7 @@ class SpeechRestoration(AudioInterface):
             crossfade=getattr(self.hparams, "crossfade", "hann"),
             max_batch=getattr(self.hparams, "max_batch", 8),
             seed=seed,
+            progress=progress,
         )
 
     def restore_file(self, path, output_path=None, **kwargs):
@@ -598,8 +604,8 @@ class SpeechRestoration(AudioInterface):
             (``.wav`` or ``.flac``); must not be the input file itself.
             It is checked before any work is done.
         **kwargs : dict
-            ``steps``, ``guidance``, ``seed``, ``noise`` (see
-            :meth:`restore_batch`).
+            ``steps``, ``guidance``, ``seed``, ``noise``, ``progress``
+            (see :meth:`restore_batch`).
 
         Returns
         -------
