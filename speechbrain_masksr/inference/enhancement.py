@@ -325,6 +325,7 @@ class MAEEnhancement(AudioInterface):
             _check_output_path(path, output_path)
         wav = self.load_audio(path)
         enhanced = self.enhance_batch(wav.unsqueeze(0), progress=progress)[0]
+        del wav  # long files: the input is not needed while writing
         if output_path is not None:
             save_audio(output_path, enhanced.cpu(), self.sample_rate)
         return enhanced

@@ -616,6 +616,7 @@ class SpeechRestoration(AudioInterface):
             _check_output_path(path, output_path)
         wav = self.load_audio(path)
         restored = self.restore_batch(wav.unsqueeze(0), **kwargs)[0]
+        del wav  # long files: the input is not needed while writing
         if output_path is not None:
             save_audio(output_path, restored.cpu(), self.sample_rate)
         return restored
