@@ -365,3 +365,24 @@ def test_dac_decode_windowed(tiny_codec):
     # the decoder's context is cut only near the joins
     err = (windowed - whole).norm() / whole.norm()
     assert err < 0.1, float(err)
+
+
+def test_interface_progress_once_per_window(tiny_masksr_folder):
+    """``SpeechRestoration.restore_batch(progress=...)``: one call per
+    window, and the same audio as without progress."""
+    from speechbrain_masksr.inference.restoration import SpeechRestoration
+
+    folder, _ = tiny_masksr_folder
+    restorer = SpeechRestoration.from_hparams(source=str(folder))
+    wavs = 0.1 * torch.randn(
+        1, 44100, generator=torch.Generator().manual_seed(0)
+    )
+    seen = []
+    out = restorer.restore_batch(
+        wavs, seed=0, progress=lambda done, total: seen.append((done, total))
+    )
+    window, overlap = restorer._window()
+    n = len(window_starts(44100, window, overlap))
+    assert n > 1
+    assert seen == [(i + 1, n) for i in range(n)]
+    assert torch.equal(out, restorer.restore_batch(wavs, seed=0))
