@@ -538,22 +538,27 @@ class DACTokenizer(nn.Module):
         size = max(1, int(max_batch))
         update, close = progress_reporter(progress, len(items), size)
         out = None
-        for first in range(0, len(items), size):
-            todo = items[first : first + size]
-            chunk_codes = torch.stack(
-                [codes[b, :, starts[i] : starts[i] + win] for b, i in todo]
-            )
-            wavs = self.decode(chunk_codes)
-            del chunk_codes
-            if out is None:
-                out = torch.zeros(
-                    batch, frames * hop, dtype=wavs.dtype, device=wavs.device
+        try:
+            for first in range(0, len(items), size):
+                todo = items[first : first + size]
+                chunk_codes = torch.stack(
+                    [codes[b, :, starts[i] : starts[i] + win] for b, i in todo]
                 )
-            for (b, i), wav in zip(todo, wavs):
-                add_window(out[b], wav[: win * hop], sample_starts, i)
-                update()
-            del wavs
-        close()
+                wavs = self.decode(chunk_codes)
+                del chunk_codes
+                if out is None:
+                    out = torch.zeros(
+                        batch,
+                        frames * hop,
+                        dtype=wavs.dtype,
+                        device=wavs.device,
+                    )
+                for (b, i), wav in zip(todo, wavs):
+                    add_window(out[b], wav[: win * hop], sample_starts, i)
+                    update()
+                del wavs
+        finally:
+            close()
         return out
 
     def forward(self, wavs):

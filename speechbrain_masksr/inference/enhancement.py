@@ -127,23 +127,27 @@ def enhance_waveform(
         raise ValueError("a mel-to-mel enhancer needs a vocoder")
     size = max(1, int(max_batch))
     update, close = progress_reporter(progress, len(starts), size)
-    for first in range(0, len(starts), size):
-        index = range(first, min(first + size, len(starts)))
-        chunks = torch.stack([_cut(wav, n, starts[i], win) for i in index])
-        feats = enhancer(chunks, mask_ratio=0.0)
-        if not enhancer.needs_vocoder:
-            enhanced = enhancer.waveform(feats, chunks)
-        else:
-            audio = vocoder(enhancer.denormalize(feats["feats"]))
-            enhanced = fit_length(audio, win)
-        del chunks, feats
-        if out is None:
-            out = torch.zeros(n, dtype=enhanced.dtype, device=enhanced.device)
-        for i, chunk in zip(index, enhanced):
-            add_window(out, chunk, starts, i)
-            update()
-        del enhanced
-    close()
+    try:
+        for first in range(0, len(starts), size):
+            index = range(first, min(first + size, len(starts)))
+            chunks = torch.stack([_cut(wav, n, starts[i], win) for i in index])
+            feats = enhancer(chunks, mask_ratio=0.0)
+            if not enhancer.needs_vocoder:
+                enhanced = enhancer.waveform(feats, chunks)
+            else:
+                audio = vocoder(enhancer.denormalize(feats["feats"]))
+                enhanced = fit_length(audio, win)
+            del chunks, feats
+            if out is None:
+                out = torch.zeros(
+                    n, dtype=enhanced.dtype, device=enhanced.device
+                )
+            for i, chunk in zip(index, enhanced):
+                add_window(out, chunk, starts, i)
+                update()
+            del enhanced
+    finally:
+        close()
     return out
 
 

@@ -524,20 +524,11 @@ def restore_windowed(
     update, close = progress_reporter(progress, total, size or total)
 
     out = None
-    for g, win in enumerate(sorted({win for _, win, _ in plans})):
-        # windows of this length group, in (waveform, window) order
-        items = [
-            (b, i)
-            for b, (_, w, starts) in enumerate(plans)
-            if w == win
-            for i in range(len(starts))
-        ]
-        base = None if seed is None else int(seed) + 1000 * g
-        step = size or len(items)
-        for j, first in enumerate(range(0, len(items), step)):
-            todo = items[first : first + step]
+    try:
+        for g, j, win, todo in _window_batches(plans, size):
             chunks = torch.stack([_cut(wavs[b], plans[b], i) for b, i in todo])
-            restored = restore_fn(chunks, None if base is None else base + j)
+            batch_seed = None if seed is None else int(seed) + 1000 * g + j
+            restored = restore_fn(chunks, batch_seed)
             del chunks
             if out is None:  # the dtype/device of the restored windows
                 out = torch.zeros(
@@ -548,10 +539,30 @@ def restore_windowed(
                 add_window(out[b, :n], chunk[:win], starts, i, crossfade)
                 update()
             del restored
-    close()
+    finally:
+        close()
     if out is None:  # no windows at all (an empty batch)
         out = torch.zeros(batch, time, device=wavs.device)
     return out.to(device=wavs.device, dtype=torch.get_default_dtype())
+
+
+def _window_batches(plans, size):
+    """``(group, batch, window, [(waveform, window index), ...])`` batches.
+
+    Windows are grouped by length (group ``g`` in increasing length), kept
+    in (waveform, window) order inside a group and cut ``size`` at a time
+    (``0``: the whole group), as the seeds ``seed + 1000 * g + j`` expect.
+    """
+    for g, win in enumerate(sorted({w for _, w, _ in plans})):
+        items = [
+            (b, i)
+            for b, (_, w, starts) in enumerate(plans)
+            if w == win
+            for i in range(len(starts))
+        ]
+        step = size or len(items)
+        for j, first in enumerate(range(0, len(items), step)):
+            yield g, j, win, items[first : first + step]
 
 
 def _cut(wav, plan, index):

@@ -251,6 +251,16 @@ def test_progress_bar_counts_windows(monkeypatch):
     n = len(window_starts(60000, 8192, 2048))
     assert len(bars) == 1
     assert bars[0].total == n and bars[0].n == n and bars[0].closed
+    bars.clear()  # an error in restore_fn still closes the bar
+
+    def fail(chunks, seed):
+        raise RuntimeError("boom")
+
+    with pytest.raises(RuntimeError, match="boom"):
+        restore_windowed(
+            fail, wavs, [60000], 8192, 2048, max_batch=2, progress=True
+        )
+    assert len(bars) == 1 and bars[0].closed
     bars.clear()  # one batch only: no bar
     restore_windowed(
         lambda c, s: c, wavs, [60000], 8192, 2048, max_batch=64, progress=True
