@@ -241,8 +241,8 @@ def load_audio(
     wav = check_waveform(wav, path)
     if wav.dim() == 1:
         wav = wav.unsqueeze(0)
-    if mono:
-        wav = wav.mean(dim=0)
+    if mono:  # one channel: the same values without a full-length copy
+        wav = wav[0] if wav.shape[0] == 1 else wav.mean(dim=0)
     if sample_rate is not None:
         wav = resample(wav, sr, sample_rate)
         sr = sample_rate

@@ -175,8 +175,9 @@ def _draw(draw_fn, rows, tail, generator, device):
 
 def _gumbel(rows, tail, generator, device):
     u = _draw(torch.rand, rows, tail, generator, device)
-    u = u.clamp(torch.finfo(u.dtype).tiny, 1.0 - 1e-7)
-    return -torch.log(-torch.log(u))
+    # in place: the same values as -log(-log(clamp(u))), one buffer
+    u.clamp_(torch.finfo(u.dtype).tiny, 1.0 - 1e-7)
+    return u.log_().neg_().log_().neg_()
 
 
 def _check_sampling_args(steps, temperature, noise):
@@ -290,11 +291,16 @@ def maskgit_fill(
             continue
         logits = logits[sel].float()
         if temperature > 0:
-            logp = torch.log_softmax(logits / temperature, dim=-1)
+            if temperature != 1:  # x / 1 == x: no copy needed
+                logits = logits / temperature
+            logp = torch.log_softmax(logits, dim=-1)
+            del logits
             gumbel = _gumbel(sel[0], logp.shape[1:], generator, logp.device)
-            sampled = (logp + gumbel).argmax(-1)
+            sampled = gumbel.add_(logp).argmax(-1)
+            del gumbel
         else:
             logp = torch.log_softmax(logits, dim=-1)
+            del logits
             sampled = logp.argmax(-1)
         score = logp.gather(-1, sampled[:, None]).squeeze(-1)
         variance = gaussian_noise_variance(step, steps, noise_variance)

@@ -715,7 +715,7 @@ def main(argv=None):
             settings["noise"] = args.noise
 
         def restore_one(src, dst):
-            model.restore_file(src, dst, **settings)
+            model.restore_file(src, dst, progress=True, **settings)
 
     return restore_all(plan, restore_one, args.out_dir, skipped)
 

@@ -468,6 +468,109 @@ class DACTokenizer(CodecFrames, nn.Module):
         z, _, _ = self.model.quantizer.from_codes(codes.long().to(device))
         return self.model.decode(z)[:, 0]
 
+    @torch.no_grad()
+    def decode_windowed(
+        self,
+        codes,
+        window_frames=258,
+        overlap_frames=43,
+        max_batch=8,
+        progress=False,
+    ):
+        """Detokenise long codegrams window by window, in bounded memory.
+
+        :meth:`decode` runs the DAC decoder on the whole sequence at once,
+        so its working memory (decoder activations at the audio rate) grows
+        with the length: fine for the 3 s windows MaskSR decodes, too much
+        for an hour of tokens. This cuts the frames into windows of
+        ``window_frames`` overlapping by ``overlap_frames``
+        (:func:`~speechbrain_masksr.inference.windowing.window_starts`, the
+        last window moved back to end with the codes), decodes them
+        ``max_batch`` at a time and adds each decoded window at once into
+        the preallocated output with a raised-cosine cross-fade
+        (:func:`~speechbrain_masksr.inference.windowing.add_window`). Codes
+        no longer than one window are decoded exactly as :meth:`decode`
+        does; longer ones differ from it only around the window joins (the
+        decoder sees less context there).
+
+        Arguments
+        ---------
+        codes : torch.Tensor
+            Integer ``[batch, n_codebooks, frames]``.
+        window_frames : int
+            Frames per window (258: 3 s at 44.1 kHz).
+        overlap_frames : int
+            Frames of cross-fade between windows (43: 0.5 s); at most half
+            a window.
+        max_batch : int
+            Windows per decoder call.
+        progress : bool or callable
+            ``True``: a progress bar over the windows (when there is more
+            than one batch); a callable: ``progress(done, total)`` after
+            each window.
+
+        Returns
+        -------
+        wavs : torch.Tensor
+            ``[batch, frames * hop_length]`` waveforms at 44.1 kHz.
+
+        Example
+        -------
+        >>> codec = DACTokenizer(load_path=save_tiny_dac(getfixture("tmpdir")))
+        >>> codes = torch.randint(0, 1024, (2, 9, 30))
+        >>> codec.decode_windowed(codes, window_frames=12).shape
+        torch.Size([2, 15360])
+        >>> short = codes[:, :, :10]
+        >>> torch.equal(codec.decode_windowed(short, 12), codec.decode(short))
+        True
+        """
+        from speechbrain_masksr.inference.windowing import (
+            add_window,
+            progress_reporter,
+            window_starts,
+        )
+
+        if not isinstance(codes, torch.Tensor) or codes.dim() != 3:
+            raise ValueError(
+                "codes must be an integer [batch, n_codebooks, frames] tensor"
+            )
+        batch, _, frames = codes.shape
+        if frames == 0:
+            raise ValueError(f"codes is empty: shape {tuple(codes.shape)}")
+        win = min(int(window_frames), frames)
+        if win < 1:
+            raise ValueError(f"window_frames must be >= 1, got {window_frames}")
+        overlap = min(max(0, int(overlap_frames)), win // 2)
+        starts = window_starts(frames, win, overlap, align=1)
+        hop = self.hop_length
+        sample_starts = [s * hop for s in starts]
+        items = [(b, i) for b in range(batch) for i in range(len(starts))]
+        size = max(1, int(max_batch))
+        update, close = progress_reporter(progress, len(items), size)
+        out = None
+        try:
+            for first in range(0, len(items), size):
+                todo = items[first : first + size]
+                chunk_codes = torch.stack(
+                    [codes[b, :, starts[i] : starts[i] + win] for b, i in todo]
+                )
+                wavs = self.decode(chunk_codes)
+                del chunk_codes
+                if out is None:
+                    out = torch.zeros(
+                        batch,
+                        frames * hop,
+                        dtype=wavs.dtype,
+                        device=wavs.device,
+                    )
+                for (b, i), wav in zip(todo, wavs):
+                    add_window(out[b], wav[: win * hop], sample_starts, i)
+                    update()
+                del wavs
+        finally:
+            close()
+        return out
+
     def forward(self, wavs):
         """Alias of :meth:`encode`.
 

@@ -36,8 +36,11 @@ from speechbrain_masksr.inference.restoration import (
     _check_output_path,
     _check_run_opts,
     check_batch,
-    overlap_add,
     window_starts,
+)
+from speechbrain_masksr.inference.windowing import (
+    add_window,
+    progress_reporter,
 )
 from speechbrain_masksr.vocoders.hifigan import fit_length
 
@@ -60,9 +63,20 @@ def _template(enhancer):
 
 @torch.no_grad()
 def enhance_waveform(
-    enhancer, wav, vocoder=None, overlap=0, max_batch=16, progress=False
+    enhancer,
+    wav,
+    vocoder=None,
+    overlap=0,
+    max_batch=16,
+    progress=False,
+    out=None,
 ):
     """Enhance one waveform of any length by cross-faded windows.
+
+    The windows are cut when their batch is due, and each enhanced batch is
+    added into the output with its cross-fade weights
+    (:func:`~.windowing.add_window`) and freed, so the memory needed beyond
+    the input and output waveforms does not grow with the length.
 
     Arguments
     ---------
@@ -76,13 +90,18 @@ def enhance_waveform(
         Overlap of consecutive windows in samples.
     max_batch : int
         Windows per forward pass.
-    progress : bool
-        Show a progress bar over the windows.
+    progress : bool or callable
+        ``True``: a progress bar over the windows (when there is more than
+        one batch of them); a callable: ``progress(done, total)`` after
+        each window.
+    out : torch.Tensor, optional
+        A zeroed ``[time]`` buffer to write the result into (e.g. a row of
+        the batch output); by default a new one.
 
     Returns
     -------
     torch.Tensor
-        ``[time]`` enhanced audio.
+        ``[time]`` enhanced audio (``out`` when given).
 
     Example
     -------
@@ -94,6 +113,11 @@ def enhance_waveform(
     ...     decoder_num_heads=2).eval()
     >>> enhance_waveform(model, torch.randn(10000), overlap=1024).shape
     torch.Size([10000])
+    >>> done = []
+    >>> _ = enhance_waveform(model, torch.randn(10000), max_batch=1,
+    ...                      progress=lambda d, t: done.append((d, t)))
+    >>> done
+    [(1, 2), (2, 2)]
     """
     hop = enhancer.front_end.hop_length
     window = _window_samples(enhancer)
@@ -101,25 +125,40 @@ def enhance_waveform(
     win = min(window, math.ceil(n / hop) * hop)
     overlap = min(max(0, int(overlap)) // hop * hop, win // 2 // hop * hop)
     starts = window_starts(n, win, overlap, align=hop)
-    padded = torch.nn.functional.pad(wav, (0, starts[-1] + win - n))
-    chunks = torch.stack([padded[s : s + win] for s in starts])
-    groups = range(0, len(chunks), max(1, int(max_batch)))
-    if progress and len(starts) > max_batch:
-        from tqdm import tqdm
+    if enhancer.needs_vocoder and vocoder is None:
+        raise ValueError("a mel-to-mel enhancer needs a vocoder")
+    size = max(1, int(max_batch))
+    update, close = progress_reporter(progress, len(starts), size)
+    try:
+        for first in range(0, len(starts), size):
+            index = range(first, min(first + size, len(starts)))
+            chunks = torch.stack([_cut(wav, n, starts[i], win) for i in index])
+            feats = enhancer(chunks, mask_ratio=0.0)
+            if not enhancer.needs_vocoder:
+                enhanced = enhancer.waveform(feats, chunks)
+            else:
+                audio = vocoder(enhancer.denormalize(feats["feats"]))
+                enhanced = fit_length(audio, win)
+            del chunks, feats
+            if out is None:
+                out = torch.zeros(
+                    n, dtype=enhanced.dtype, device=enhanced.device
+                )
+            for i, chunk in zip(index, enhanced):
+                add_window(out, chunk, starts, i)
+                update()
+            del enhanced
+    finally:
+        close()
+    return out
 
-        groups = tqdm(groups, desc="windows", unit="batch", leave=False)
-    outs = []
-    for i in groups:
-        out = enhancer(chunks[i : i + max_batch], mask_ratio=0.0)
-        if not enhancer.needs_vocoder:
-            outs.append(enhancer.waveform(out, chunks[i : i + max_batch]))
-        else:
-            if vocoder is None:
-                raise ValueError("a mel-to-mel enhancer needs a vocoder")
 
-            audio = vocoder(enhancer.denormalize(out["feats"]))
-            outs.append(fit_length(audio, win))
-    return overlap_add(torch.cat(outs), starts, n)
+def _cut(wav, n, start, win):
+    """``wav[start : start + win]``, zero-padded past ``n`` samples."""
+    chunk = wav[start : min(start + win, n)]
+    if chunk.shape[0] < win:
+        chunk = torch.nn.functional.pad(chunk, (0, win - chunk.shape[0]))
+    return chunk
 
 
 def _window_samples(enhancer):
@@ -248,8 +287,9 @@ class MAEEnhancement(AudioInterface):
             Floating-point audio in [-1, 1].
         wav_lens : torch.Tensor, optional
             Relative lengths ``[batch]`` in ``(0, 1]``.
-        progress : bool
-            Progress bar over the windows of long inputs.
+        progress : bool or callable
+            Progress bar over the windows of long inputs (a callable:
+            ``progress(done, total)`` after each window).
 
         Returns
         -------
@@ -269,13 +309,14 @@ class MAEEnhancement(AudioInterface):
         vocoder = getattr(self.mods, "vocoder", None)
         out = torch.zeros_like(wavs)
         for b, n in enumerate(num_samples):
-            out[b, :n] = enhance_waveform(
+            enhance_waveform(
                 self.mods.enhancer,
                 wavs[b, :n],
                 vocoder=vocoder,
                 overlap=overlap,
                 max_batch=int(getattr(self.hparams, "max_batch", 16)),
                 progress=progress,
+                out=out[b, :n],
             )
         return out
 
@@ -301,6 +342,7 @@ class MAEEnhancement(AudioInterface):
             _check_output_path(path, output_path)
         wav = self.load_audio(path)
         enhanced = self.enhance_batch(wav.unsqueeze(0), progress=progress)[0]
+        del wav  # long files: the input is not needed while writing
         if output_path is not None:
             save_audio(output_path, enhanced.cpu(), self.sample_rate)
         return enhanced

@@ -557,6 +557,7 @@ class SpeechRestoration(AudioInterface):
         guidance=None,
         seed=None,
         noise=None,
+        progress=False,
     ):
         """Restore a batch of 44.1 kHz mono waveforms.
 
@@ -580,6 +581,10 @@ class SpeechRestoration(AudioInterface):
             Makes the result reproducible.
         noise : str, optional
             Sampler noise, ``"gaussian"`` or ``"gumbel"``.
+        progress : bool or callable
+            ``True``: a progress bar over the windows of long inputs
+            (more than ``max_batch`` windows); a callable is called as
+            ``progress(done, total)`` after each window.
 
         Returns
         -------
@@ -608,6 +613,7 @@ class SpeechRestoration(AudioInterface):
             crossfade=getattr(self.hparams, "crossfade", "hann"),
             max_batch=getattr(self.hparams, "max_batch", 8),
             seed=seed,
+            progress=progress,
         )
 
     def restore_file(self, path, output_path=None, **kwargs):
@@ -622,8 +628,8 @@ class SpeechRestoration(AudioInterface):
             (``.wav`` or ``.flac``); must not be the input file itself.
             It is checked before any work is done.
         **kwargs : dict
-            ``steps``, ``guidance``, ``seed``, ``noise`` (see
-            :meth:`restore_batch`).
+            ``steps``, ``guidance``, ``seed``, ``noise``, ``progress``
+            (see :meth:`restore_batch`).
 
         Returns
         -------
@@ -634,6 +640,7 @@ class SpeechRestoration(AudioInterface):
             _check_output_path(path, output_path)
         wav = self.load_audio(path)
         restored = self.restore_batch(wav.unsqueeze(0), **kwargs)[0]
+        del wav  # long files: the input is not needed while writing
         if output_path is not None:
             save_audio(output_path, restored.cpu(), self.sample_rate)
         return restored

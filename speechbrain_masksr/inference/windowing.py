@@ -20,6 +20,12 @@ codec frames when it is shorter than one window), so all windows of a
 batch are restored together, ``max_batch`` at a time, with the seeds
 ``seed + 1000 * g + j`` (window length group ``g``, batch ``j``).
 
+The loop streams: windows are cut when their batch is due and each
+restored batch is added into the output with its cross-fade weights
+(:func:`add_window`, one window's weights at a time) and dropped, so the
+memory it needs beyond the input and output waveforms does not grow with
+the input's length (an hour of audio costs what a minute does).
+
 Authors
  * speechbrain-masksr contributors 2026
 """
@@ -33,8 +39,11 @@ from speechbrain_masksr.codecs.dac import DAC_HOP_LENGTH, codec_frames
 __all__ = [
     "CROSSFADE_SHAPES",
     "HOP",
+    "add_window",
+    "crossfade_weight",
     "crossfade_weights",
     "overlap_add",
+    "progress_reporter",
     "restore_windowed",
     "window_samples",
     "window_starts",
@@ -113,6 +122,80 @@ def _ramp(n, shape):
     )
 
 
+def _raw_weight(starts, index, window, shape):
+    """Un-normalised weight of window ``index``: fades over its overlaps."""
+    raw = torch.ones(window, dtype=torch.float64)
+    if index > 0:
+        fade = starts[index - 1] + window - starts[index]
+        if fade > 0:
+            raw[:fade] *= _ramp(fade, shape)
+    if index < len(starts) - 1:
+        fade = starts[index] + window - starts[index + 1]
+        if fade > 0:
+            raw[window - fade :] *= _ramp(fade, shape).flip(0)
+    return raw
+
+
+def crossfade_weight(starts, index, window, length, shape="hann"):
+    """Cross-fade weight of one window (a row of :func:`crossfade_weights`).
+
+    Computed from the window and its overlapping neighbours only, so a
+    streaming loop needs memory for one window, not for all of them; the
+    values are bit-identical to ``crossfade_weights(...)[index]`` (the same
+    float64 sums in the same order).
+
+    Arguments
+    ---------
+    starts : list of int
+        Window starts (increasing), as from :func:`window_starts`.
+    index : int
+        Which window.
+    window : int
+        Window length in samples.
+    length : int
+        Length of the joined signal (weights past it are zero).
+    shape : str
+        ``"hann"`` (raised cosine) or ``"linear"``.
+
+    Returns
+    -------
+    weight : torch.Tensor
+        ``[window]`` float64.
+
+    Example
+    -------
+    >>> starts = window_starts(5000, 1024, 300)
+    >>> rows = crossfade_weights(starts, 1024, 5000, "linear")
+    >>> all(torch.equal(crossfade_weight(starts, i, 1024, 5000, "linear"), r)
+    ...     for i, r in enumerate(rows))
+    True
+    """
+    if shape not in CROSSFADE_SHAPES:
+        raise ValueError(
+            f"crossfade must be one of {CROSSFADE_SHAPES}, got {shape!r}"
+        )
+    s = starts[index]
+    first = index
+    while first > 0 and starts[first - 1] + window > s:
+        first -= 1
+    last = index
+    while last < len(starts) - 1 and starts[last + 1] < s + window:
+        last += 1
+    # the sum of all raw weights over [s, s + window), added in window
+    # order as crossfade_weights does over the whole signal
+    total = torch.zeros(window, dtype=torch.float64)
+    raw = None
+    for j in range(first, last + 1):
+        raw_j = _raw_weight(starts, j, window, shape)
+        if j == index:
+            raw = raw_j
+        lo, hi = max(s, starts[j]), min(s + window, starts[j] + window)
+        total[lo - s : hi - s] += raw_j[lo - starts[j] : hi - starts[j]]
+    weight = raw / total
+    weight[max(0, length - s) :] = 0.0
+    return weight
+
+
 def crossfade_weights(starts, window, length, shape="hann"):
     """Cross-fade weights that join overlapping windows into one signal.
 
@@ -121,7 +204,8 @@ def crossfade_weights(starts, window, length, shape="hann"):
     weights are then normalised so that, at every sample, they sum to 1
     over the windows covering it. Where exactly two windows overlap this is
     the usual complementary cross-fade; non-overlapping windows get weight
-    1.
+    1. This is the whole ``[n_windows, window]`` table; streaming code uses
+    one row at a time (:func:`crossfade_weight`).
 
     Arguments
     ---------
@@ -155,16 +239,7 @@ def crossfade_weights(starts, window, length, shape="hann"):
             f"crossfade must be one of {CROSSFADE_SHAPES}, got {shape!r}"
         )
     n = len(starts)
-    raw = torch.ones(n, window, dtype=torch.float64)
-    for i in range(n):
-        if i > 0:
-            fade = starts[i - 1] + window - starts[i]
-            if fade > 0:
-                raw[i, :fade] *= _ramp(fade, shape)
-        if i < n - 1:
-            fade = starts[i] + window - starts[i + 1]
-            if fade > 0:
-                raw[i, window - fade :] *= _ramp(fade, shape).flip(0)
+    raw = torch.stack([_raw_weight(starts, i, window, shape) for i in range(n)])
     total = torch.zeros(max(length, starts[-1] + window), dtype=raw.dtype)
     for s, w in zip(starts, raw):
         total[s : s + window] += w
@@ -174,6 +249,49 @@ def crossfade_weights(starts, window, length, shape="hann"):
     for i, s in enumerate(starts):
         weights[i, max(0, length - s) :] = 0.0
     return weights
+
+
+def add_window(out, chunk, starts, index, shape="hann"):
+    """Add one restored window, cross-fade weighted, into ``out`` in place.
+
+    The streaming form of :func:`overlap_add`: adding every window of
+    ``starts`` in order into a zeroed ``out`` gives exactly
+    ``overlap_add(chunks, starts, len(out), shape)`` (up to ``out``'s
+    dtype), while only one window's weight is ever held.
+
+    Arguments
+    ---------
+    out : torch.Tensor
+        ``[length]`` signal being built (a view is fine: ``wavs[b, :n]``).
+    chunk : torch.Tensor
+        ``[window]`` restored window ``index``.
+    starts : list of int
+        All window starts of the signal.
+    index : int
+        Which window ``chunk`` is.
+    shape : str
+        Cross-fade shape, ``"hann"`` or ``"linear"``.
+
+    Example
+    -------
+    >>> x = torch.randn(3000)
+    >>> starts = window_starts(3000, 1024, 512)
+    >>> padded = torch.nn.functional.pad(x, (0, 1024))
+    >>> out = torch.zeros(3000)
+    >>> for i, s in enumerate(starts):
+    ...     add_window(out, padded[s : s + 1024], starts, i)
+    >>> bool(torch.allclose(out, x, atol=1e-6))
+    True
+    """
+    length = out.shape[-1]
+    window = chunk.shape[-1]
+    s = starts[index]
+    n = min(window, length - s)
+    if n <= 0:
+        return
+    weight = crossfade_weight(starts, index, window, length, shape)
+    weight = weight.to(chunk.dtype).to(chunk.device)
+    out[s : s + n] += (chunk * weight)[:n].to(out.device)
 
 
 def overlap_add(chunks, starts, length, shape="hann"):
@@ -205,17 +323,64 @@ def overlap_add(chunks, starts, length, shape="hann"):
     >>> bool(torch.allclose(overlap_add(chunks, starts, 3000), x, atol=1e-6))
     True
     """
-    n, window = chunks.shape
-    weights = crossfade_weights(starts, window, length, shape)
-    weights = weights.to(chunks.dtype).to(chunks.device)
-    out = torch.zeros(
-        max(length, starts[-1] + window),
-        dtype=chunks.dtype,
-        device=chunks.device,
+    out = torch.zeros(length, dtype=chunks.dtype, device=chunks.device)
+    for i, chunk in enumerate(chunks):
+        add_window(out, chunk, starts, i, shape)
+    return out
+
+
+def progress_reporter(progress, total, min_total=1, desc="windows"):
+    """One ``update()`` per finished window, from a flag or a callback.
+
+    Arguments
+    ---------
+    progress : bool or callable or None
+        ``True``: a ``tqdm`` bar over the windows (on stderr, removed when
+        done) if there are more than ``min_total`` of them; a callable:
+        ``progress(done, total)`` after each window; ``None``/``False``:
+        nothing.
+    total : int
+        Number of windows.
+    min_total : int
+        Shortest job that gets a bar (a bar over one batch says nothing).
+    desc : str
+        Bar label.
+
+    Returns
+    -------
+    update : callable
+        Call with no argument once per finished window.
+    close : callable
+        Call once at the end.
+
+    Example
+    -------
+    >>> seen = []
+    >>> update, close = progress_reporter(lambda d, t: seen.append((d, t)), 2)
+    >>> update(); update(); close()
+    >>> seen
+    [(1, 2), (2, 2)]
+    """
+    if progress is None or progress is False:
+        return (lambda: None), (lambda: None)
+    if callable(progress):
+        done = [0]
+
+        def update():
+            done[0] += 1
+            progress(done[0], total)
+
+        return update, (lambda: None)
+    if total <= min_total:
+        return (lambda: None), (lambda: None)
+    import sys
+
+    from tqdm import tqdm
+
+    bar = tqdm(
+        total=total, desc=desc, unit="window", leave=False, file=sys.stderr
     )
-    for s, chunk, w in zip(starts, chunks, weights):
-        out[s : s + window] += chunk * w
-    return out[:length]
+    return (lambda: bar.update(1)), bar.close
 
 
 def window_samples(sample_rate, window_seconds, overlap_seconds, align=HOP):
@@ -271,6 +436,7 @@ def restore_windowed(
     max_batch=8,
     seed=None,
     align=HOP,
+    progress=None,
 ):
     """Restore waveforms of any length window by window and join them.
 
@@ -280,7 +446,12 @@ def restore_windowed(
     one zero-padded; otherwise the last window is moved back and windows
     overlap by about ``min(overlap, win // 2)``). The windows of all
     waveforms are grouped by length and passed to ``restore_fn``
-    ``max_batch`` at a time, then joined by :func:`overlap_add`.
+    ``max_batch`` at a time; each restored batch is added at once, with its
+    cross-fade weights (:func:`add_window`), into the preallocated output
+    and freed. Windows are cut from ``wavs`` only when their batch is due,
+    so memory beyond the input and output waveforms is one batch of
+    windows, whatever the length (the result is the same as joining all
+    windows at the end with :func:`overlap_add`).
 
     Arguments
     ---------
@@ -305,6 +476,10 @@ def restore_windowed(
         Base seed.
     align : int
         The codec hop.
+    progress : bool or callable, optional
+        ``True``: a ``tqdm`` bar over the windows when there is more than
+        one batch of them; a callable: ``progress(done, total)`` after
+        each window (see :func:`progress_reporter`).
 
     Returns
     -------
@@ -324,44 +499,77 @@ def restore_windowed(
     >>> _ = restore_windowed(fn, x, [5000, 5000], 1024, 0, max_batch=8, seed=7)
     >>> calls  # 2 x 5 back-to-back windows, 8 per call, seeds 7 and 8
     [(8, 7), (2, 8)]
+    >>> done = []
+    >>> _ = restore_windowed(fn, x, [5000, 5000], 1024, 0,
+    ...                      progress=lambda d, t: done.append(d))
+    >>> done
+    [1, 2, 3, 4, 5, 6, 7, 8, 9, 10]
     """
     if crossfade not in CROSSFADE_SHAPES:
         raise ValueError(
             f"crossfade must be one of {CROSSFADE_SHAPES}, got {crossfade!r}"
         )
     batch, time = wavs.shape
-    plans, groups = [], {}
-    for b, n in enumerate(num_samples):
+    plans = []  # (length, window, starts) of each waveform
+    for n in num_samples:
         n = int(n)
         win = min(window, codec_frames(n, align) * align)
         win_overlap = min(overlap, win // 2)
         starts = window_starts(
             n, win, win_overlap, align=align, shift_last=win_overlap > 0
         )
-        padded = torch.nn.functional.pad(wavs[b, :n], (0, starts[-1] + win - n))
-        idx = []
-        for s in starts:
-            group = groups.setdefault(win, [])
-            idx.append((win, len(group)))
-            group.append(padded[s : s + win])
-        plans.append((starts, idx))
+        plans.append((n, win, starts))
+    total = sum(len(starts) for _, _, starts in plans)
+    size = int(max_batch) if max_batch else 0
+    update, close = progress_reporter(progress, total, size or total)
 
-    restored = {}
-    for g, (win, chunks) in enumerate(sorted(groups.items())):
-        chunks = torch.stack(chunks)
-        base = None if seed is None else int(seed) + 1000 * g
-        size = int(max_batch) if max_batch else len(chunks)
-        outs = []
-        for j, i in enumerate(range(0, len(chunks), size)):
-            out = restore_fn(
-                chunks[i : i + size], None if base is None else base + j
-            )
-            outs.append(out[:, :win])
-        restored[win] = torch.cat(outs)
+    out = None
+    try:
+        for g, j, win, todo in _window_batches(plans, size):
+            chunks = torch.stack([_cut(wavs[b], plans[b], i) for b, i in todo])
+            batch_seed = None if seed is None else int(seed) + 1000 * g + j
+            restored = restore_fn(chunks, batch_seed)
+            del chunks
+            if out is None:  # the dtype/device of the restored windows
+                out = torch.zeros(
+                    batch, time, dtype=restored.dtype, device=restored.device
+                )
+            for (b, i), chunk in zip(todo, restored):
+                n, _, starts = plans[b]
+                add_window(out[b, :n], chunk[:win], starts, i, crossfade)
+                update()
+            del restored
+    finally:
+        close()
+    if out is None:  # no windows at all (an empty batch)
+        out = torch.zeros(batch, time, device=wavs.device)
+    return out.to(device=wavs.device, dtype=torch.get_default_dtype())
 
-    out = torch.zeros(batch, time, device=wavs.device)
-    for b, (starts, idx) in enumerate(plans):
-        n = int(num_samples[b])
-        chunks = torch.stack([restored[w][i] for w, i in idx])
-        out[b, :n] = overlap_add(chunks, starts, n, crossfade).to(out.dtype)
-    return out
+
+def _window_batches(plans, size):
+    """``(group, batch, window, [(waveform, window index), ...])`` batches.
+
+    Windows are grouped by length (group ``g`` in increasing length), kept
+    in (waveform, window) order inside a group and cut ``size`` at a time
+    (``0``: the whole group), as the seeds ``seed + 1000 * g + j`` expect.
+    """
+    for g, win in enumerate(sorted({w for _, w, _ in plans})):
+        items = [
+            (b, i)
+            for b, (_, w, starts) in enumerate(plans)
+            if w == win
+            for i in range(len(starts))
+        ]
+        step = size or len(items)
+        for j, first in enumerate(range(0, len(items), step)):
+            yield g, j, win, items[first : first + step]
+
+
+def _cut(wav, plan, index):
+    """Window ``index`` of a waveform, zero-padded past its length."""
+    n, win, starts = plan
+    s = starts[index]
+    chunk = wav[s : min(s + win, n)]
+    if chunk.shape[0] < win:
+        chunk = torch.nn.functional.pad(chunk, (0, win - chunk.shape[0]))
+    return chunk
