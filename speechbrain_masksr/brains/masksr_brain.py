@@ -59,13 +59,25 @@ already broadcast rank 0's weights by then); a resumed run then restores
 each rank's generators from the checkpoint (the YAML's ``rng_state``, an
 :class:`~speechbrain_masksr.utils.checkpoints.RNGState`, is recovered by
 SpeechBrain's ``on_fit_start`` after the re-seeding). Validation and test
-use a private generator re-seeded at each stage, so their numbers are
-comparable across epochs.
+masks come from a private generator re-seeded for each batch from its ids
+(:func:`batch_seed`), so their numbers are comparable across epochs and do
+not depend on the order of the batches.
+
+DDP evaluation: validation and test sets are split between the ranks
+(each takes every ``world_size``-th item, :class:`RankSplitSampler`, no
+padding). Every rank computes the loss and accuracy of its batches and
+restores, writes and scores its own test clips; at the end of the stage the
+per-batch losses, accuracies and per-clip scores are gathered and merged in
+the dataset's order, so the logs and the metrics table equal a
+single-process run's (exactly for batches of one item, the test sets). The
+validation clips restored for audio metrics (``valid_restore_clips``) are
+the main process's first ones.
 
 Authors
  * speechbrain-masksr contributors 2026
 """
 
+import hashlib
 import json
 import math
 import os
@@ -75,11 +87,16 @@ from pathlib import Path
 import numpy as np
 import speechbrain as sb
 import torch
-from speechbrain.utils.distributed import if_main_process
+from speechbrain.utils.distributed import ddp_broadcast, if_main_process
 from speechbrain.utils.logger import get_logger
 from speechbrain.utils.metric_stats import MetricStats
 
 from speechbrain_masksr.dataio import save_audio
+from speechbrain_masksr.distributed import (
+    RankSplitSampler,
+    gather_objects,
+    rank_and_world,
+)
 from speechbrain_masksr.errors import ConfigError
 from speechbrain_masksr.metrics.stats import multi_metric_stats
 from speechbrain_masksr.utils.files import atomic_open
@@ -93,6 +110,56 @@ RANK_SEED_STRIDE = 7919
 VALID_SYSTEMS = ("Unprocessed", "MaskSR")
 #: Systems scored on test clips (rows of the metrics table, in order).
 TEST_SYSTEMS = ("Unprocessed", "MaskSR", "DAC resynthesis", "Target")
+
+
+def batch_seed(base, ids):
+    """Seed of the evaluation masks of one batch, from its ids.
+
+    Arguments
+    ---------
+    base : int
+        The evaluation seed (``eval_seed``).
+    ids : list of str
+        Ids of the batch's items.
+
+    Returns
+    -------
+    int
+        A 62-bit seed: the same batch gets the same masks whatever the
+        epoch, the rank or the batches before it.
+
+    Example
+    -------
+    >>> batch_seed(1, ["a", "b"]) == batch_seed(1, ["a", "b"])
+    True
+    >>> batch_seed(1, ["a"]) == batch_seed(1, ["b"])
+    False
+    """
+    key = "\x1f".join(str(i) for i in ids)
+    digest = hashlib.sha1(f"{base}:{key}".encode()).hexdigest()
+    return int(digest[:15], 16)
+
+
+def _tracker_state(tracker):
+    """Picklable ``{column: [(id, score), ...]}`` of a ``_ColumnStats``."""
+    return {
+        column: [(u, float(v)) for u, v in zip(stats.ids, stats.scores)]
+        for column, stats in tracker.metrics.items()
+    }
+
+
+def _merge_tracker(tracker, states, position):
+    """Refill ``tracker`` with the clips of every rank, in dataset order."""
+    ids = set()
+    for column, stats in tracker.metrics.items():
+        pairs = sorted(
+            (pair for state in states for pair in state.get(column, ())),
+            key=lambda pair: position(pair[0]),
+        )
+        stats.ids = [u for u, _ in pairs]
+        stats.scores = [v for _, v in pairs]
+        ids.update(stats.ids)
+    tracker.ids = sorted(ids, key=position)
 
 
 def rank_seed(seed, rank):
@@ -154,6 +221,7 @@ class TokenAccuracy(MetricStats):
         super().clear()
         self.correct = torch.zeros(self.n_codebooks, dtype=torch.float64)
         self.counts = torch.zeros(self.n_codebooks, dtype=torch.float64)
+        self.batches = []
 
     def append(self, ids, accuracy, counts):
         """Add one batch.
@@ -170,8 +238,35 @@ class TokenAccuracy(MetricStats):
         self.ids.extend(ids)
         accuracy = accuracy.detach().double().cpu()
         counts = counts.detach().double().cpu()
+        self.batches.append((list(ids), accuracy, counts))
         self.correct += torch.nan_to_num(accuracy, nan=0.0) * counts
         self.counts += counts
+
+    def merge(self, batches, position):
+        """Replace the batches by ``batches`` (of every rank), re-added in
+        dataset order (the sums of a single-process run).
+
+        Arguments
+        ---------
+        batches : list
+            ``(ids, accuracy, counts)`` of every batch (``self.batches`` of
+            each rank).
+        position : callable
+            Id -> sort key.
+
+        Example
+        -------
+        >>> a, b = TokenAccuracy(1), TokenAccuracy(1)
+        >>> a.append(["x"], torch.tensor([1.0]), torch.tensor([2]))
+        >>> b.append(["y"], torch.tensor([0.0]), torch.tensor([2]))
+        >>> a.merge(a.batches + b.batches, {"y": 0, "x": 1}.get)
+        >>> a.ids, a.per_codebook()
+        (['y', 'x'], [0.5])
+        """
+        ordered = sorted(batches, key=lambda b: position(b[0][0]))
+        self.clear()
+        for ids, accuracy, counts in ordered:
+            self.append(ids, accuracy, counts)
 
     def per_codebook(self):
         """Accuracy of each codebook (NaN if never masked).
@@ -346,6 +441,58 @@ class MaskSRBrain(sb.Brain):
         model = self.modules.model
         return model.module if hasattr(model, "module") else model
 
+    def make_dataloader(
+        self, dataset, stage, ckpt_prefix="dataloader-", **loader_kwargs
+    ):
+        """SpeechBrain's loaders; validation and test split between ranks.
+
+        Under DDP, a validation or test set (not an ``IterableDataset``,
+        without a sampler of its own) gets a :class:`RankSplitSampler`: each
+        rank reads every ``world_size``-th item. The dataset's id order is
+        kept to merge the ranks' results in that order.
+
+        Arguments
+        ---------
+        dataset : Dataset
+            The data.
+        stage : sb.Stage
+            The stage.
+        ckpt_prefix : str or None
+            Checkpoint name prefix of the loader.
+        **loader_kwargs : dict
+            DataLoader options.
+
+        Returns
+        -------
+        DataLoader
+            The loader.
+        """
+        if stage != sb.Stage.TRAIN:
+            if not hasattr(self, "_eval_orders"):
+                self._eval_orders = {}
+            ids = getattr(dataset, "data_ids", None) or []
+            self._eval_orders[stage] = {u: i for i, u in enumerate(ids)}
+            rank, world = rank_and_world()
+            own = ("sampler", "batch_sampler")
+            if (
+                world > 1
+                and not isinstance(dataset, torch.utils.data.IterableDataset)
+                and not any(loader_kwargs.get(k) is not None for k in own)
+            ):
+                loader_kwargs = dict(loader_kwargs)
+                loader_kwargs.pop("shuffle", None)
+                loader_kwargs["sampler"] = RankSplitSampler(
+                    len(dataset), rank, world
+                )
+        return super().make_dataloader(
+            dataset, stage, ckpt_prefix=ckpt_prefix, **loader_kwargs
+        )
+
+    def _position(self, stage):
+        """Sort key of an id: its place in the evaluated dataset."""
+        order = getattr(self, "_eval_orders", {}).get(stage, {})
+        return lambda uid: (order.get(uid, len(order)), str(uid))
+
     def on_fit_start(self):
         """Per-rank seeds, DDP wrapping, optimizer, recovery, codec device."""
         seed = getattr(self.hparams, "seed", 0)
@@ -431,8 +578,10 @@ class MaskSRBrain(sb.Brain):
         batch : PaddedBatch
             Has ``degraded_sig`` and ``tokens`` (see the module docstring).
         stage : sb.Stage
-            TRAIN uses the global (per-rank) RNG; VALID/TEST a private
-            generator, for deterministic masks.
+            TRAIN uses the global (per-rank) RNG and the DDP-wrapped
+            model; VALID/TEST the model itself (ranks evaluate different
+            numbers of batches) and a private generator seeded from the
+            batch's ids (:func:`batch_seed`), for deterministic masks.
 
         Returns
         -------
@@ -442,8 +591,11 @@ class MaskSRBrain(sb.Brain):
         batch = batch.to(self.device)
         degraded, wav_lens = batch.degraded_sig
         tokens = self._tokens(batch)
-        generator = None if stage == sb.Stage.TRAIN else self._eval_generator
-        return self.modules.model(
+        if stage == sb.Stage.TRAIN:
+            return self.modules.model(degraded, tokens, wav_lens=wav_lens)
+        generator = self._eval_generator
+        generator.manual_seed(batch_seed(self.hparams.eval_seed, batch.id))
+        return self.raw_model(
             degraded, tokens, wav_lens=wav_lens, generator=generator
         )
 
@@ -600,8 +752,6 @@ class MaskSRBrain(sb.Brain):
             self._score("MaskSR", uid, ref, restored[i, :length])
 
     def _test_restore(self, batch):
-        if not if_main_process():
-            return
         degraded, wav_lens = batch.degraded_sig
         clean, _ = batch.clean_sig
         restored = self.restore(degraded, wav_lens, seed=self.hparams.eval_seed)
@@ -645,12 +795,12 @@ class MaskSRBrain(sb.Brain):
         if stage == sb.Stage.TEST and getattr(self, "reference_free", False):
             self._reference_free_restore(batch)
             return torch.tensor(float("nan"))
-        return super().evaluate_batch(batch, stage)
+        loss = super().evaluate_batch(batch, stage)
+        self._eval_losses.append((list(batch.id), float(loss)))
+        return loss
 
     def _reference_free_restore(self, batch):
         """Restore a batch without references; write restored + input."""
-        if not if_main_process():
-            return
         batch = batch.to(self.device)
         degraded, wav_lens = batch.degraded_sig
         restored = self.restore(degraded, wav_lens, seed=self.hparams.eval_seed)
@@ -665,6 +815,7 @@ class MaskSRBrain(sb.Brain):
             save_audio(raw, degraded[i, :length].cpu(), sr)
             self.reference_free_files["MaskSR"].append(est)
             self.reference_free_files["Unprocessed"].append(raw)
+            self.reference_free_ids.append(uid)
 
     def _score_reference_free(self):
         """Score the written files as ``masksr-eval --est`` does.
@@ -749,6 +900,8 @@ class MaskSRBrain(sb.Brain):
         if not hasattr(self, "test_set_name"):
             self.test_set_name = "test"
         self.reference_free_files = {"Unprocessed": [], "MaskSR": []}
+        self.reference_free_ids = []
+        self._eval_losses = []
 
     def on_stage_end(self, stage, stage_loss, epoch=None):
         """Log statistics, step checkpoints, collect test scores.
@@ -769,6 +922,7 @@ class MaskSRBrain(sb.Brain):
         if stage == sb.Stage.TEST and getattr(self, "reference_free", False):
             self._end_reference_free()
             return
+        stats["loss"] = self._gather_eval(stage, stats["loss"])
         stats.update(self.accuracy.summarize())
         means = system_means(self.restore_stats)
         for system, row in means.items():
@@ -811,11 +965,80 @@ class MaskSRBrain(sb.Brain):
                 ),
             }
 
+    def _gather_eval(self, stage, stage_loss):
+        """DDP: merge every rank's batches and clip scores (dataset order).
+
+        Arguments
+        ---------
+        stage : sb.Stage
+            VALID or TEST.
+        stage_loss : float
+            This rank's average loss.
+
+        Returns
+        -------
+        float
+            The average loss over all ranks' batches, computed as
+            SpeechBrain's running average of a single process would
+            (``stage_loss`` itself outside DDP).
+        """
+        if rank_and_world()[1] == 1:
+            return stage_loss
+        parts = gather_objects(
+            {
+                "losses": self._eval_losses,
+                "accuracy": self.accuracy.batches,
+                "stats": {
+                    system: _tracker_state(tracker)
+                    for system, tracker in self.restore_stats.items()
+                },
+            }
+        )
+        position = self._position(stage)
+        batches = sorted(
+            (b for part in parts for b in part["losses"]),
+            key=lambda b: position(b[0][0]),
+        )
+        average = 0.0
+        for step, (_, loss) in enumerate(batches, start=1):
+            if math.isfinite(loss):  # as sb.Brain.update_average
+                average -= average / step
+                average += loss / step
+        self.accuracy.merge(
+            [b for part in parts for b in part["accuracy"]], position
+        )
+        for system, tracker in self.restore_stats.items():
+            states = [part["stats"].get(system, {}) for part in parts]
+            _merge_tracker(tracker, states, position)
+        return average
+
     def _end_reference_free(self):
         """Stage end of a reference-free set: score, log, keep the means."""
-        if not if_main_process():
-            return
-        result = self._score_reference_free()
+        if rank_and_world()[1] > 1:  # files written by every rank
+            parts = gather_objects(
+                [
+                    (uid, str(raw), str(est))
+                    for uid, raw, est in zip(
+                        self.reference_free_ids,
+                        self.reference_free_files["Unprocessed"],
+                        self.reference_free_files["MaskSR"],
+                    )
+                ]
+            )
+            position = self._position(sb.Stage.TEST)
+            rows = sorted(
+                (row for part in parts for row in part),
+                key=lambda row: position(row[0]),
+            )
+            self.reference_free_ids = [row[0] for row in rows]
+            self.reference_free_files = {
+                "Unprocessed": [Path(row[1]) for row in rows],
+                "MaskSR": [Path(row[2]) for row in rows],
+            }
+        # Scored by the main process; every rank logs (SpeechBrain's
+        # log_stats broadcasts its result: all ranks must call it).
+        result = self._score_reference_free() if if_main_process() else None
+        result = ddp_broadcast(result)
         stats = {}
         for system, row in result["systems"].items():
             tag = system.lower().replace(" ", "_")

@@ -33,10 +33,7 @@ from speechbrain_masksr.codecs.dac import (
     codec_frames,
 )
 from speechbrain_masksr.codecs.dac import codec_frames as num_frames  # noqa: F401
-from speechbrain_masksr.dataio import (
-    load_audio,
-    load_segment,  # noqa: F401 (re-export)
-)
+from speechbrain_masksr.dataio import load_audio, load_segment
 from speechbrain_masksr.utils.files import atomic_open, atomic_write
 
 logger = get_logger(__name__)
@@ -193,6 +190,124 @@ def frames_to_samples(offset, crop_frames, hop_length=DAC_HOP_LENGTH):
     return int(offset) * hop_length, (
         int(offset) + int(crop_frames)
     ) * hop_length
+
+
+def crop_example(
+    tokens,
+    audio,
+    crop_frames,
+    sample_rate=DAC_SAMPLE_RATE,
+    hop_length=DAC_HOP_LENGTH,
+    generator=None,
+):
+    """Random frame-aligned crop of one clean file and of its tokens.
+
+    Frames ``[f, f + crop_frames)`` of ``tokens`` (``f`` from
+    :func:`random_frame_offset`) and the clean samples they cover, read with
+    :func:`~speechbrain_masksr.dataio.load_segment` (past the end: zeros).
+
+    Arguments
+    ---------
+    tokens : torch.Tensor
+        Codes of the whole file ``[n_codebooks, frames]``.
+    audio : str or Path or bytes
+        The clean file (or its bytes, e.g. from a shard).
+    crop_frames : int
+        Frames of the crop.
+    sample_rate : int
+        Rate of the returned samples (the codec's).
+    hop_length : int
+        Codec hop.
+    generator : torch.Generator, optional
+        Source of randomness.
+
+    Returns
+    -------
+    clean : torch.Tensor
+        ``[frames_kept * hop_length]`` samples.
+    tokens : torch.Tensor
+        ``[n_codebooks, frames_kept]`` codes.
+
+    Example
+    -------
+    >>> from speechbrain_masksr.dataio import save_audio
+    >>> path = str(getfixture("tmpdir") / "c.wav")
+    >>> save_audio(path, torch.arange(2048) / 4096.0, 44100)
+    >>> codes = torch.arange(8).view(2, 4)
+    >>> g = torch.Generator().manual_seed(0)
+    >>> clean, toks = crop_example(codes, path, 2, generator=g)
+    >>> clean.shape, toks.shape
+    (torch.Size([1024]), torch.Size([2, 2]))
+    >>> bool(abs(clean[0] * 4096 - 512 * toks[0, 0]) < 1e-3)
+    True
+    """
+    offset = random_frame_offset(tokens.shape[1], crop_frames, generator)
+    tokens = crop_tokens(tokens, offset, crop_frames)
+    start, stop = frames_to_samples(offset, tokens.shape[1], hop_length)
+    return load_segment(audio, start, stop, sample_rate), tokens
+
+
+def training_example(
+    tokens,
+    audio,
+    distortion,
+    crop_frames,
+    sample_rate=DAC_SAMPLE_RATE,
+    hop_length=DAC_HOP_LENGTH,
+    generator=None,
+):
+    """One MaskSR example: a crop (:func:`crop_example`), degraded.
+
+    The folder pipeline (``recipes/DNS/train.py``) and the WebDataset
+    shards (:mod:`speechbrain_masksr.data.shards`) both make their
+    examples with this function, so equal inputs and generator states give
+    equal examples.
+
+    Arguments
+    ---------
+    tokens : torch.Tensor
+        Codes of the whole clean file ``[n_codebooks, frames]``.
+    audio : str or Path or bytes
+        The clean file (or its bytes).
+    distortion : callable
+        ``distortion(clean[1, time], generator=...) -> degraded[1, time]``
+        (a ``GSRPipeline``).
+    crop_frames : int
+        Frames of the crop.
+    sample_rate : int
+        Rate of the audio (the codec's).
+    hop_length : int
+        Codec hop.
+    generator : torch.Generator, optional
+        Draws the crop, then the degradation.
+
+    Returns
+    -------
+    clean : torch.Tensor
+        Clean crop ``[time]``.
+    degraded : torch.Tensor
+        Degraded crop ``[time]``.
+    tokens : torch.Tensor
+        Codes ``[frames, n_codebooks]`` (frame-major, as ``PaddedBatch``
+        pads them).
+
+    Example
+    -------
+    >>> from speechbrain_masksr.dataio import save_audio
+    >>> path = str(getfixture("tmpdir") / "c.wav")
+    >>> save_audio(path, torch.ones(2048) / 2, 44100)
+    >>> half = lambda x, generator=None: x / 2
+    >>> clean, degraded, toks = training_example(
+    ...     torch.zeros(9, 4, dtype=torch.long), path, half, 2)
+    >>> clean.shape, float(degraded[0]), toks.shape
+    (torch.Size([1024]), 0.25, torch.Size([2, 9]))
+    """
+    clean, tokens = crop_example(
+        tokens, audio, crop_frames, sample_rate, hop_length, generator
+    )
+    with torch.no_grad():
+        degraded = distortion(clean.unsqueeze(0), generator=generator)[0]
+    return clean, degraded, tokens.t()
 
 
 class TokenCache:

@@ -217,9 +217,13 @@ def _masksr_brain(tmp_path):
 
 def _expected_accuracy(brain, model, batch):
     """Token accuracy of the masks the evaluation stage draws."""
+    from speechbrain_masksr.brains.masksr_brain import batch_seed
+
     degraded, lengths = batch.degraded_sig
     tokens = batch.tokens.data.transpose(1, 2).long()
-    gen = torch.Generator().manual_seed(brain.hparams.eval_seed)
+    gen = torch.Generator().manual_seed(
+        batch_seed(brain.hparams.eval_seed, batch.id)
+    )
     with torch.no_grad():
         out = model(degraded, tokens, wav_lens=lengths, generator=gen)
         _, acc = model.loss(out["logits"], tokens, out["mask"])

@@ -30,15 +30,25 @@ HPARAMS = sorted((ROOT / "hparams").glob("*.yaml"))
 
 #: Known YAML -> scripts that load it (others are found by scanning).
 SCRIPTS = {
-    "masksr.yaml": ["recipes/DNS/train.py", "recipes/DNS/extract_tokens.py"],
-    "masksr_m.yaml": ["recipes/DNS/train.py", "recipes/DNS/extract_tokens.py"],
+    "masksr.yaml": [
+        "recipes/DNS/train.py",
+        "recipes/DNS/extract_tokens.py",
+        "recipes/DNS/make_shards.py",
+    ],
+    "masksr_m.yaml": [
+        "recipes/DNS/train.py",
+        "recipes/DNS/extract_tokens.py",
+        "recipes/DNS/make_shards.py",
+    ],
     "masksr_input_waveform.yaml": [
         "recipes/DNS/train.py",
         "recipes/DNS/extract_tokens.py",
+        "recipes/DNS/make_shards.py",
     ],
     "masksr_input_dac.yaml": [
         "recipes/DNS/train.py",
         "recipes/DNS/extract_tokens.py",
+        "recipes/DNS/make_shards.py",
     ],
 }
 
@@ -204,4 +214,6 @@ def test_masksr_yaml_scanned_through_the_brain():
     modules = [p.name for p in imported_modules(train)]
     assert "masksr_brain.py" in modules
     assert "sampling_steps" not in train.read_text()
-    assert not unused_keys(ROOT / "hparams/masksr.yaml", [train])
+    # shard_folder / shard_max_* are make_shards.py's
+    shards = ROOT / "recipes/DNS/make_shards.py"
+    assert not unused_keys(ROOT / "hparams/masksr.yaml", [train, shards])
