@@ -23,6 +23,18 @@ import torch
 #: The repository root (recipes are found from it).
 ROOT = Path(__file__).resolve().parents[1]
 
+#: The tiny MAE enhancer architecture of the tests (d 32, one encoder and
+#: one decoder block).
+TINY_MAE_ARCH = dict(
+    d_model=32,
+    depth=1,
+    num_heads=2,
+    decoder_dim=16,
+    decoder_depth=1,
+    decoder_num_heads=2,
+)
+
+
 #: The tiny MaskSR model-folder config (``write_model_folder``) of the tests:
 #: d 32, one encoder and one LM block, the tiny DAC's 9 x 1024 codebooks.
 TINY_MASKSR = dict(

@@ -377,16 +377,11 @@ class AudioMAEClassifier(_AudioMAEInterface):
     ``AudioMAEClassifierModel``) and ``label_encoder``, whose class names
     the pretrainer loads from ``label_encoder.txt``.
 
-    A model folder is executable configuration: loading its
-    ``hyperparams.yaml`` calls the constructors and functions its tags
-    name. Load it with ``from_folder``, which first checks those names
-    against the allowlist of :mod:`~speechbrain_masksr.inference.trust`
-    (public names of ``speechbrain``, ``torch`` and this package's model
-    code; no loaders, file writers or shell helpers; load-time calls only
-    to this package's model builders) and raises
+    A model folder is executable configuration: its ``hyperparams.yaml``
+    runs at load time. ``from_folder`` checks it first and raises
     :class:`~speechbrain_masksr.errors.UntrustedModelError` before
-    anything runs; ``trust_source=True`` skips the check, and plain
-    ``from_hparams`` never checks (use it only for sources you trust).
+    anything runs (what is allowed: :class:`~.interface.AudioInterface`);
+    plain ``from_hparams`` never checks (use it only for sources you trust).
 
     Example
     -------
@@ -661,16 +656,11 @@ class AudioMAEReconstruction(_AudioMAEInterface):
     The model folder's ``hyperparams.yaml`` defines ``compute_fbank`` and
     ``model`` (an ``AudioMAE`` with its decoder).
 
-    A model folder is executable configuration: loading its
-    ``hyperparams.yaml`` calls the constructors and functions its tags
-    name. Load it with ``from_folder``, which first checks those names
-    against the allowlist of :mod:`~speechbrain_masksr.inference.trust`
-    (public names of ``speechbrain``, ``torch`` and this package's model
-    code; no loaders, file writers or shell helpers; load-time calls only
-    to this package's model builders) and raises
+    A model folder is executable configuration: its ``hyperparams.yaml``
+    runs at load time. ``from_folder`` checks it first and raises
     :class:`~speechbrain_masksr.errors.UntrustedModelError` before
-    anything runs; ``trust_source=True`` skips the check, and plain
-    ``from_hparams`` never checks (use it only for sources you trust).
+    anything runs (what is allowed: :class:`~.interface.AudioInterface`);
+    plain ``from_hparams`` never checks (use it only for sources you trust).
 
     Example
     -------

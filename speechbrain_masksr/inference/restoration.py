@@ -431,16 +431,11 @@ class SpeechRestoration(AudioInterface):
     them with ``overrides=`` in ``from_folder``; ``run_opts={"device":
     ...}`` is checked by :func:`check_device`).
 
-    A model folder is executable configuration: loading its
-    ``hyperparams.yaml`` calls the constructors and functions its tags
-    name. Load it with ``from_folder``, which first checks those names
-    against the allowlist of :mod:`~speechbrain_masksr.inference.trust`
-    (public names of ``speechbrain``, ``torch`` and this package's model
-    code; no loaders, file writers or shell helpers; load-time calls only
-    to this package's model builders) and raises
+    A model folder is executable configuration: its ``hyperparams.yaml``
+    runs at load time. ``from_folder`` checks it first and raises
     :class:`~speechbrain_masksr.errors.UntrustedModelError` before
-    anything runs; ``trust_source=True`` skips the check, and plain
-    ``from_hparams`` never checks (use it only for sources you trust).
+    anything runs (what is allowed: :class:`~.interface.AudioInterface`);
+    plain ``from_hparams`` never checks (use it only for sources you trust).
 
     Arguments
     ---------

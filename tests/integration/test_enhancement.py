@@ -22,6 +22,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
+from helpers import TINY_MAE_ARCH
 
 from speechbrain_masksr.dataio import AudioError, load_audio, save_audio
 from speechbrain_masksr.inference.enhancement import (
@@ -35,14 +36,7 @@ from speechbrain_masksr.metrics import si_sdr
 from speechbrain_masksr.vocoders import bundled_weights
 
 ROOT = Path(__file__).resolve().parents[2]
-TINY = dict(
-    d_model=32,
-    depth=1,
-    num_heads=2,
-    decoder_dim=16,
-    decoder_depth=1,
-    decoder_num_heads=2,
-)
+TINY = TINY_MAE_ARCH
 STFT_VALUES = dict(
     sample_rate=16000,
     n_fft=512,

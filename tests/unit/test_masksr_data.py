@@ -196,6 +196,7 @@ def test_sources_are_resampled_to_44k1_in_the_training_pipeline(
         "data_folder": str(corpus / "dns"),
         "save_folder": str(tmp_path / "save"),
         "test_sets": ["test"],
+        "train_shards": None,
     }
 
     class Codec:  # stand-in: one code per 512-sample frame

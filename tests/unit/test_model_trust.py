@@ -17,7 +17,7 @@ import sys
 
 import pytest
 import torch
-from helpers import write_tiny_model_folder
+from helpers import TINY_MAE_ARCH, write_tiny_model_folder
 
 from speechbrain_masksr.errors import ModelFileError, UntrustedModelError
 from speechbrain_masksr.inference.model_folder import HPARAMS_FILE, TEMPLATES
@@ -27,14 +27,7 @@ from speechbrain_masksr.inference.trust import (
     check_model_folder,
 )
 
-ARCH = dict(
-    d_model=32,
-    depth=1,
-    num_heads=2,
-    decoder_dim=16,
-    decoder_depth=1,
-    decoder_num_heads=2,
-)
+ARCH = TINY_MAE_ARCH
 STFT_VALUES = dict(
     sample_rate=16000,
     n_fft=512,
