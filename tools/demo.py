@@ -30,6 +30,7 @@ import argparse
 import os
 import re
 import shlex
+import shutil
 import subprocess
 import sys
 import time
@@ -212,8 +213,6 @@ def masksr_check(args):
         overrides = dict(TRAIN_OVERRIDES, number_of_epochs=args.epochs)
         if args.force:
             # a fresh run: drop old checkpoints so the epochs run again
-            import shutil
-
             shutil.rmtree(results, ignore_errors=True)
         run(
             [python, "recipes/DNS/train.py", "hparams/masksr.yaml"]
@@ -293,22 +292,42 @@ ENHANCER_OVERRIDES = {
 }
 
 
-def enhancer_ready(folder):
+def enhancer_ready(folder, run_folder):
     """Whether ``folder`` holds an exported MAE enhancer.
 
     Arguments
     ---------
     folder : Path
         Model folder.
+    run_folder : Path
+        The training run that made it (removed with ``folder`` when the
+        folder does not load).
 
     Returns
     -------
     bool
-        True when hyperparams.yaml and enhancer.ckpt exist.
+        True when hyperparams.yaml and enhancer.ckpt exist and the folder
+        loads (one exported by an older version may not: it and its run
+        folder are then removed, with a message saying why, and retrained).
     """
-    return all(
+    if not all(
         (folder / n).is_file() for n in ("hyperparams.yaml", "enhancer.ckpt")
-    )
+    ):
+        return False
+    from speechbrain_masksr.inference.enhancement import MAEEnhancement
+
+    try:
+        MAEEnhancement.from_folder(str(folder), run_opts={"device": "cpu"})
+    except Exception as err:  # any reason it cannot serve the demo
+        print(
+            f"{folder.relative_to(ROOT)}/ does not load with this version "
+            f"({type(err).__name__}: {str(err)[:200]}); removing it and "
+            f"{run_folder.relative_to(ROOT)}/ to retrain"
+        )
+        shutil.rmtree(run_folder, ignore_errors=True)
+        shutil.rmtree(folder, ignore_errors=True)
+        return False
+    return True
 
 
 def score_folder(clean_dir, systems, rate=16000):
@@ -384,11 +403,9 @@ def main(argv=None):
 
     print("\n=== [1/3] train a small MAE speech enhancer (recipes/Folders)")
     if args.force:
-        import shutil
-
         shutil.rmtree(results, ignore_errors=True)
         shutil.rmtree(model, ignore_errors=True)
-    if enhancer_ready(model):
+    if enhancer_ready(model, results):
         print(f"{model.relative_to(ROOT)}/ exists, training skipped")
     else:
         overrides = dict(ENHANCER_OVERRIDES, number_of_epochs=args.epochs)
