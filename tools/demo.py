@@ -250,6 +250,7 @@ def masksr_check(args):
             cmd
             + [noisy, "-o", out_dir, "--source", model]
             + ["--seed", "0", "--device", "cpu"]
+            + ["--overwrite"]  # an output older than the model: redone
         )
 
     step(6, "metrics (clean reference: " + clean.name + ")")
@@ -428,7 +429,13 @@ def main(argv=None):
         if exe.exists()
         else [python, "-m", "speechbrain_masksr.cli.restore"]
     )
-    run(cmd + [noisy_dir, "-o", out_dir, "--source", model, "--device", "cpu"])
+    if out_dir.exists():
+        print(f"{out_dir.relative_to(ROOT)}/ is replaced (this demo's output)")
+    run(
+        cmd
+        + [noisy_dir, "-o", out_dir, "--source", model, "--device", "cpu"]
+        + ["--overwrite"]  # the demo's own earlier outputs
+    )
 
     print("\n=== [3/3] scores against the clean recordings (16 kHz)")
     from speechbrain_masksr.metrics import metrics_table
