@@ -732,11 +732,11 @@ class MaskSRBrain(sb.Brain):
         )
 
     def _valid_restore(self, batch):
+        if not (self._restore_this_epoch and if_main_process()):
+            return
         done = max((len(s.ids) for s in self.restore_stats.values()), default=0)
         wanted = self.hparams.valid_restore_clips - done
-        if wanted <= 0 or not self._restore_this_epoch:
-            return
-        if not if_main_process():
+        if wanted <= 0:
             return
         degraded, wav_lens = batch.degraded_sig
         clean, _ = batch.clean_sig
@@ -751,26 +751,37 @@ class MaskSRBrain(sb.Brain):
             self._score("Unprocessed", uid, ref, degraded[i, :length])
             self._score("MaskSR", uid, ref, restored[i, :length])
 
-    def _test_restore(self, batch):
+    def _restore_and_write(self, batch):
+        """Restore a test batch; write each restored clip and its input.
+
+        Returns the restored audio ``[batch, time]``, each clip's length in
+        samples and the ``(restored, unprocessed)`` paths of each clip.
+        """
         degraded, wav_lens = batch.degraded_sig
-        clean, _ = batch.clean_sig
         restored = self.restore(degraded, wav_lens, seed=self.hparams.eval_seed)
-        resynth = self._decode(self._tokens(batch))
         folder = Path(self.hparams.restore_folder) / self.test_set_name
         sr = self.hparams.sample_rate
         samples = relative_to_absolute(wav_lens, degraded.shape[1]).tolist()
+        paths = []
+        for i, uid in enumerate(batch.id):
+            length = samples[i]
+            est = folder / f"{uid}.wav"
+            raw = folder / "unprocessed" / f"{uid}.wav"
+            save_audio(est, restored[i, :length].cpu(), sr)
+            save_audio(raw, degraded[i, :length].cpu(), sr)
+            paths.append((est, raw))
+        return restored, samples, paths
+
+    def _test_restore(self, batch):
+        degraded, _ = batch.degraded_sig
+        clean, _ = batch.clean_sig
+        restored, samples, _ = self._restore_and_write(batch)
+        resynth = self._decode(self._tokens(batch))
         for i, uid in enumerate(batch.id):
             length = samples[i]
             ref = clean[i, :length]
-            est = restored[i, :length]
-            save_audio(folder / f"{uid}.wav", est.cpu(), sr)
-            save_audio(
-                folder / "unprocessed" / f"{uid}.wav",
-                degraded[i, :length].cpu(),
-                sr,
-            )
             self._score("Unprocessed", uid, ref, degraded[i, :length])
-            self._score("MaskSR", uid, ref, est)
+            self._score("MaskSR", uid, ref, restored[i, :length])
             self._score("DAC resynthesis", uid, ref, resynth[i, :length])
             self._score("Target", uid, ref, ref)
 
@@ -802,17 +813,8 @@ class MaskSRBrain(sb.Brain):
     def _reference_free_restore(self, batch):
         """Restore a batch without references; write restored + input."""
         batch = batch.to(self.device)
-        degraded, wav_lens = batch.degraded_sig
-        restored = self.restore(degraded, wav_lens, seed=self.hparams.eval_seed)
-        folder = Path(self.hparams.restore_folder) / self.test_set_name
-        sr = self.hparams.sample_rate
-        samples = relative_to_absolute(wav_lens, degraded.shape[1]).tolist()
-        for i, uid in enumerate(batch.id):
-            length = samples[i]
-            est = folder / f"{uid}.wav"
-            raw = folder / "unprocessed" / f"{uid}.wav"
-            save_audio(est, restored[i, :length].cpu(), sr)
-            save_audio(raw, degraded[i, :length].cpu(), sr)
+        _, _, paths = self._restore_and_write(batch)
+        for uid, (est, raw) in zip(batch.id, paths):
             self.reference_free_files["MaskSR"].append(est)
             self.reference_free_files["Unprocessed"].append(raw)
             self.reference_free_ids.append(uid)
@@ -862,7 +864,7 @@ class MaskSRBrain(sb.Brain):
 
     # ---------------------------------------------------------------- stages
     def on_stage_start(self, stage, epoch=None):
-        """New metric trackers; seed the evaluation generator.
+        """New metric trackers and evaluation generator.
 
         Evaluation stages get a :class:`TokenAccuracy` (``self.accuracy``)
         and one :func:`~speechbrain_masksr.metrics.stats.multi_metric_stats`
@@ -879,8 +881,8 @@ class MaskSRBrain(sb.Brain):
         if stage == sb.Stage.TRAIN:
             return
         self.accuracy = TokenAccuracy(self.raw_model.n_codebooks)
+        # Seeded for each batch from its ids (compute_forward).
         self._eval_generator = torch.Generator(device=self.device)
-        self._eval_generator.manual_seed(int(self.hparams.eval_seed))
         every = max(1, int(getattr(self.hparams, "valid_restore_every", 1)))
         self._restore_this_epoch = epoch is None or epoch % every == 0
         if stage == sb.Stage.VALID:

@@ -651,8 +651,8 @@ class SafeCheckpointer(Checkpointer):
         [2.0]
         """
 
-        def usable(ckpt, predicate=ckpt_predicate):
-            if predicate is not None and not predicate(ckpt):
+        def usable(ckpt):
+            if ckpt_predicate is not None and not ckpt_predicate(ckpt):
                 return False
             problem = self.checkpoint_problem(ckpt)
             if problem is not None:
