@@ -36,11 +36,12 @@ from speechbrain_masksr.inference.restoration import (
     _check_output_path,
     _check_run_opts,
     check_batch,
-    window_starts,
 )
 from speechbrain_masksr.inference.windowing import (
+    _cut,
     add_window,
     progress_reporter,
+    window_starts,
 )
 from speechbrain_masksr.vocoders.hifigan import fit_length
 
@@ -151,14 +152,6 @@ def enhance_waveform(
     finally:
         close()
     return out
-
-
-def _cut(wav, n, start, win):
-    """``wav[start : start + win]``, zero-padded past ``n`` samples."""
-    chunk = wav[start : min(start + win, n)]
-    if chunk.shape[0] < win:
-        chunk = torch.nn.functional.pad(chunk, (0, win - chunk.shape[0]))
-    return chunk
 
 
 def _window_samples(enhancer):
@@ -302,6 +295,7 @@ class MAEEnhancement(AudioInterface):
         wavs = wavs.to(self.device)
         overlap = round(float(self.hparams.overlap_seconds) * self.sample_rate)
         vocoder = getattr(self.mods, "vocoder", None)
+        max_batch = int(getattr(self.hparams, "max_batch", 16))
         out = torch.zeros_like(wavs)
         for b, n in enumerate(num_samples):
             enhance_waveform(
@@ -309,7 +303,7 @@ class MAEEnhancement(AudioInterface):
                 wavs[b, :n],
                 vocoder=vocoder,
                 overlap=overlap,
-                max_batch=int(getattr(self.hparams, "max_batch", 16)),
+                max_batch=max_batch,
                 progress=progress,
                 out=out[b, :n],
             )

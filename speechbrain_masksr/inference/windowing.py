@@ -115,11 +115,14 @@ def _ramp(n, shape):
     x = (torch.arange(n, dtype=torch.float64) + 0.5) / n
     if shape == "hann":
         return torch.sin(0.5 * math.pi * x) ** 2
-    if shape == "linear":
-        return x
-    raise ValueError(
-        f"crossfade must be one of {CROSSFADE_SHAPES}, got {shape!r}"
-    )
+    return x  # "linear" (callers check the shape)
+
+
+def _check_crossfade(shape):
+    if shape not in CROSSFADE_SHAPES:
+        raise ValueError(
+            f"crossfade must be one of {CROSSFADE_SHAPES}, got {shape!r}"
+        )
 
 
 def _raw_weight(starts, index, window, shape):
@@ -170,10 +173,7 @@ def crossfade_weight(starts, index, window, length, shape="hann"):
     ...     for i, r in enumerate(rows))
     True
     """
-    if shape not in CROSSFADE_SHAPES:
-        raise ValueError(
-            f"crossfade must be one of {CROSSFADE_SHAPES}, got {shape!r}"
-        )
+    _check_crossfade(shape)
     s = starts[index]
     first = index
     while first > 0 and starts[first - 1] + window > s:
@@ -234,10 +234,7 @@ def crossfade_weights(starts, window, length, shape="hann"):
     >>> bool(torch.allclose(total, torch.ones(2000, dtype=w.dtype)))
     True
     """
-    if shape not in CROSSFADE_SHAPES:
-        raise ValueError(
-            f"crossfade must be one of {CROSSFADE_SHAPES}, got {shape!r}"
-        )
+    _check_crossfade(shape)
     n = len(starts)
     raw = torch.stack([_raw_weight(starts, i, window, shape) for i in range(n)])
     total = torch.zeros(max(length, starts[-1] + window), dtype=raw.dtype)
@@ -505,10 +502,7 @@ def restore_windowed(
     >>> done
     [1, 2, 3, 4, 5, 6, 7, 8, 9, 10]
     """
-    if crossfade not in CROSSFADE_SHAPES:
-        raise ValueError(
-            f"crossfade must be one of {CROSSFADE_SHAPES}, got {crossfade!r}"
-        )
+    _check_crossfade(crossfade)
     batch, time = wavs.shape
     plans = []  # (length, window, starts) of each waveform
     for n in num_samples:
@@ -526,7 +520,12 @@ def restore_windowed(
     out = None
     try:
         for g, j, win, todo in _window_batches(plans, size):
-            chunks = torch.stack([_cut(wavs[b], plans[b], i) for b, i in todo])
+            chunks = torch.stack(
+                [
+                    _cut(wavs[b], plans[b][0], plans[b][2][i], win)
+                    for b, i in todo
+                ]
+            )
             batch_seed = None if seed is None else int(seed) + 1000 * g + j
             restored = restore_fn(chunks, batch_seed)
             del chunks
@@ -565,11 +564,9 @@ def _window_batches(plans, size):
             yield g, j, win, items[first : first + step]
 
 
-def _cut(wav, plan, index):
-    """Window ``index`` of a waveform, zero-padded past its length."""
-    n, win, starts = plan
-    s = starts[index]
-    chunk = wav[s : min(s + win, n)]
+def _cut(wav, n, start, win):
+    """``wav[start : start + win]``, zero-padded past ``n`` samples."""
+    chunk = wav[start : min(start + win, n)]
     if chunk.shape[0] < win:
         chunk = torch.nn.functional.pad(chunk, (0, win - chunk.shape[0]))
     return chunk

@@ -50,7 +50,7 @@ from speechbrain_masksr.lobes.speech_encoder import (
 )
 from speechbrain_masksr.lobes.transformer import relative_to_frame_lengths
 from speechbrain_masksr.sampling import (
-    UPPER_LEVEL_MODES,
+    _check_upper_levels,
     default_level_steps,
     guided_logits,
     hierarchical_sample,
@@ -601,11 +601,7 @@ class MaskSR(nn.Module):
             Long ``[batch, Q, ceil(time / 512)]``.
         """
         check_wavs(wavs)
-        if upper_levels not in UPPER_LEVEL_MODES:
-            raise ValueError(
-                f"upper_levels must be one of {UPPER_LEVEL_MODES}, "
-                f"got {upper_levels!r}"
-            )
+        _check_upper_levels(upper_levels)
         if self.variant == "flat" and level_steps is not None:
             raise ValueError(
                 "level_steps is only used by the hierarchical variant"
