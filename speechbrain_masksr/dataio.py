@@ -131,11 +131,11 @@ def _name(path):
 
 def _source(path):
     """``(what soundfile reads, name for errors)`` of a path or of bytes."""
+    name = _name(path)
     if isinstance(path, (bytes, bytearray, memoryview)):
-        return io.BytesIO(bytes(path)), "<audio bytes>"
-    path = str(path)
-    _check_path(path)
-    return path, path
+        return io.BytesIO(bytes(path)), name
+    _check_path(name)
+    return name, name
 
 
 class AudioInfo(NamedTuple):
@@ -315,8 +315,6 @@ def load_segment(path, start, stop, sample_rate):
     ...             load_segment(path, 10, 30, 16000))
     True
     """
-    if not isinstance(path, (bytes, bytearray, memoryview)):
-        path = str(path)
     start, stop = int(start), int(stop)
     if stop <= start or start < 0:
         raise ValueError(f"bad segment [{start}, {stop}) for {_name(path)}")

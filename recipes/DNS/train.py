@@ -115,8 +115,8 @@ def reference_free_sets(hparams, manifests):
     Returns
     -------
     set of str
-        E.g. ``{"test_real"}`` (DNS ``real_recordings``): manifests whose
-        entries have neither ``clean_wav`` nor ``wav``.
+        E.g. ``{"test_real"}`` (DNS ``real_recordings``): sets other
+        than ``test`` with an entry that has no ``clean_wav``.
     """
     names = set()
     for name in hparams["test_sets"]:

@@ -34,6 +34,7 @@ import json
 import os
 import random
 import shutil
+from collections import Counter
 from pathlib import Path
 
 import numpy as np
@@ -44,6 +45,7 @@ from speechbrain.utils.logger import get_logger
 from webdataset.shardlists import expand_urls
 
 from speechbrain_masksr.data.speakers import vctk_speaker
+from speechbrain_masksr.utils.files import atomic_open
 
 logger = get_logger(__name__)
 
@@ -210,9 +212,7 @@ def write_shards(
                 }
             )
             written.append(sink.fname)
-    counts = {}
-    for fname in written:
-        counts[Path(fname).name] = counts.get(Path(fname).name, 0) + 1
+    counts = dict(Counter(Path(fname).name for fname in written))
     for old in folder.glob(f"{prefix}-*.tar"):
         if old.name not in counts:
             old.unlink()
@@ -224,9 +224,8 @@ def write_shards(
         "shards": counts,
         "samples": sum(counts.values()),
     }
-    index_tmp = folder / f".{SHARD_INDEX}.{os.getpid()}.tmp"
-    index_tmp.write_text(json.dumps(index, indent=2) + "\n")
-    os.replace(index_tmp, folder / SHARD_INDEX)
+    with atomic_open(folder / SHARD_INDEX) as fout:
+        fout.write(json.dumps(index, indent=2) + "\n")
     logger.info(
         "Wrote %d samples in %d shards: %s",
         index["samples"],
