@@ -73,7 +73,7 @@ class UntrustedModelError(ModelFileError):
     """A model folder's ``hyperparams.yaml`` names code it may not run.
 
     Raised by the trust check of
-    :mod:`speechbrain_masksr.inference.trust` before anything in the file
+    :mod:`speechbrain_masksr.trust` before anything in the file
     is executed; the message names the file, the line and the tag. A
     :class:`ModelFileError`, so ``except`` clauses for bad model folders
     catch it.

@@ -328,7 +328,8 @@ class GSRPipeline(Distortion):
         ---------
         config : dict or str or Path
             The keyword arguments of :class:`GSRPipeline`, or a YAML file
-            holding them (HyperPyYAML, so ``!ref`` works).
+            holding them (HyperPyYAML, so ``!ref`` works; checked like a
+            model folder by :mod:`speechbrain_masksr.trust` first).
         **overrides
             Keyword arguments that replace entries of ``config``.
 
@@ -349,13 +350,12 @@ class GSRPipeline(Distortion):
         speechbrain_masksr.errors.ConfigError: unknown GSRPipeline option(s) ['snr']; valid: ...
         """
         if isinstance(config, (str, Path)):
-            from hyperpyyaml import load_hyperpyyaml
+            from speechbrain_masksr.trust import load_checked_yaml
 
             path = Path(config)
             if not path.is_file():
                 raise FileNotFoundError(f"{path}: GSR config file not found")
-            with open(path) as fin:
-                config = load_hyperpyyaml(fin)
+            config = load_checked_yaml(path)
         config = dict(config or {})
         config.update(overrides)
         valid = [p for p in inspect.signature(cls.__init__).parameters][1:]

@@ -27,11 +27,10 @@ only; nothing is executed before the kind is known):
 
 A model folder is executable configuration: loading its ``hyperparams.yaml``
 calls the constructors and functions its tags name. Before loading, they
-are checked against the allowlist of
-:mod:`speechbrain_masksr.inference.trust` (public names of
-``speechbrain``, ``torch`` and this package's model code; no loaders,
-file writers or shell helpers; load-time calls only to this package's
-model builders), and a folder naming anything else is
+are checked against the exact-name allowlist of
+:mod:`speechbrain_masksr.trust` (this package's model classes, builders
+and weight loaders, SpeechBrain's ``Pretrainer`` and the few classes its
+ECAPA and HiFi-GAN folders name), and a folder naming anything else is
 refused (exit status 2) before any of it runs. ``--trust-source`` skips
 the check, for folders from a source you trust.
 

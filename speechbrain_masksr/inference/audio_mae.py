@@ -15,8 +15,8 @@ A model folder holds ``hyperparams.yaml`` (the checked-in template
 configuration), ``model.ckpt`` (the state dict, loaded strictly) and, for
 classifiers, ``label_encoder.txt`` (the class names, SpeechBrain's
 ``CategoricalEncoder`` format); :func:`write_model_folder` writes it and
-``from_folder`` (allowlist-checked, see :mod:`.trust`) or the plain
-``Pretrained.from_hparams`` loads it. ``audiomae-convert`` writes such
+``from_folder`` / ``from_hparams`` (both allowlist-checked, see
+:mod:`speechbrain_masksr.trust`) load it. ``audiomae-convert`` writes such
 folders from the official checkpoints; the AudioSet recipes write them
 after training.
 
@@ -378,10 +378,10 @@ class AudioMAEClassifier(_AudioMAEInterface):
     the pretrainer loads from ``label_encoder.txt``.
 
     A model folder is executable configuration: its ``hyperparams.yaml``
-    runs at load time. ``from_folder`` checks it first and raises
-    :class:`~speechbrain_masksr.errors.UntrustedModelError` before
-    anything runs (what is allowed: :class:`~.interface.AudioInterface`);
-    plain ``from_hparams`` never checks (use it only for sources you trust).
+    runs at load time. ``from_folder`` and ``from_hparams`` check it first
+    and raise :class:`~speechbrain_masksr.errors.UntrustedModelError`
+    before anything runs (what is allowed: :mod:`speechbrain_masksr.trust`;
+    ``trust_source=True`` skips the check for sources you trust).
 
     Example
     -------
@@ -657,10 +657,10 @@ class AudioMAEReconstruction(_AudioMAEInterface):
     ``model`` (an ``AudioMAE`` with its decoder).
 
     A model folder is executable configuration: its ``hyperparams.yaml``
-    runs at load time. ``from_folder`` checks it first and raises
-    :class:`~speechbrain_masksr.errors.UntrustedModelError` before
-    anything runs (what is allowed: :class:`~.interface.AudioInterface`);
-    plain ``from_hparams`` never checks (use it only for sources you trust).
+    runs at load time. ``from_folder`` and ``from_hparams`` check it first
+    and raise :class:`~speechbrain_masksr.errors.UntrustedModelError`
+    before anything runs (what is allowed: :mod:`speechbrain_masksr.trust`;
+    ``trust_source=True`` skips the check for sources you trust).
 
     Example
     -------

@@ -17,9 +17,9 @@ Audio longer than one training crop is cut into windows that overlap by
 windowing as MaskSR's :class:`~.restoration.SpeechRestoration`).
 
 A model folder is executable configuration: HyperPyYAML builds the objects
-it names when it is loaded. ``MAEEnhancement.from_folder`` checks them
-against an allowlist first (see :mod:`.trust`); load only folders you
-trust.
+it names when it is loaded. ``MAEEnhancement.from_folder`` (and
+``from_hparams``) check them against an allowlist first (see
+:mod:`speechbrain_masksr.trust`); load only folders you trust.
 
 Authors
  * speechbrain-masksr contributors 2026
@@ -219,10 +219,10 @@ class MAEEnhancement(AudioInterface):
     """Enhance speech with a trained MAE enhancer model folder.
 
     A model folder is executable configuration: its ``hyperparams.yaml``
-    runs at load time. ``from_folder`` checks it first and raises
-    :class:`~speechbrain_masksr.errors.UntrustedModelError` before
-    anything runs (what is allowed: :class:`~.interface.AudioInterface`);
-    plain ``from_hparams`` never checks (use it only for sources you trust).
+    runs at load time. ``from_folder`` and ``from_hparams`` check it first
+    and raise :class:`~speechbrain_masksr.errors.UntrustedModelError`
+    before anything runs (what is allowed: :mod:`speechbrain_masksr.trust`;
+    ``trust_source=True`` skips the check for sources you trust).
 
     Arguments
     ---------

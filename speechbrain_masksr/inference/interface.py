@@ -10,11 +10,12 @@ As in SpeechBrain, a path that is not a local file is fetched (URL or
 ``repo/file`` on the Hugging Face hub) into ``savedir`` first.
 
 A model folder is executable configuration: its ``hyperparams.yaml`` names
-the constructors and functions that loading it calls. :meth:`from_folder`
-is the safe way to load one: it checks those names against the allowlist
-of :mod:`speechbrain_masksr.inference.trust` before anything in the file
-runs, then loads it with SpeechBrain's ``from_hparams``. Plain
-``from_hparams`` trusts the folder completely (SpeechBrain's behaviour).
+the constructors and functions that loading it calls. Both loaders of the
+interfaces, :meth:`~AudioInterface.from_folder` and ``from_hparams``
+(SpeechBrain's name for the same thing), check those names against the
+exact allowlist of :mod:`speechbrain_masksr.trust` before
+anything in the file runs; ``trust_source=True`` is the explicit opt-out
+for folders from a source you trust.
 
 Authors
  * speechbrain-masksr contributors 2026
@@ -29,7 +30,7 @@ from speechbrain.utils.fetching import fetch
 from speechbrain_masksr.dataio import load_audio
 from speechbrain_masksr.errors import AudioError
 from speechbrain_masksr.inference.model_folder import HPARAMS_FILE
-from speechbrain_masksr.inference.trust import check_model_folder
+from speechbrain_masksr.trust import check_model_folder
 
 __all__ = ["AudioInterface"]
 
@@ -41,14 +42,12 @@ class AudioInterface(Pretrained):
     ``self.min_samples`` (the shortest usable input at that rate; default 1)
     in their ``__init__``.
 
-    Load model folders with :meth:`from_folder`: a model folder's
-    ``hyperparams.yaml`` is code that runs at load time, and
-    ``from_folder`` first checks that it names only public constructors
-    and functions of ``speechbrain``, ``torch`` and this package's model
-    code (no loaders, file writers or shell helpers; load-time calls only
-    to this package's model builders; see
-    :mod:`speechbrain_masksr.inference.trust`). ``from_hparams`` runs any
-    folder unchecked: use it only for sources you trust.
+    Load model folders with :meth:`from_folder` (or ``from_hparams``, the
+    same): a model folder's ``hyperparams.yaml`` is code that runs at load
+    time, and both first check that it names only the exact classes and
+    functions of the allowlist (see
+    :mod:`speechbrain_masksr.trust`); ``trust_source=True``
+    skips the check for sources you trust.
 
     Example
     -------
@@ -72,14 +71,15 @@ class AudioInterface(Pretrained):
     min_samples = 1
 
     @classmethod
-    def from_folder(
+    def from_hparams(
         cls, source, hparams_file=HPARAMS_FILE, trust_source=False, **kwargs
     ):
         """Load a model folder after checking what its YAML would run.
 
-        The folder's ``hyperparams.yaml`` is fetched and checked with
-        :func:`~speechbrain_masksr.inference.trust.check_model_folder`
-        (nothing in it runs), then loaded with ``from_hparams``.
+        SpeechBrain's ``Pretrained.from_hparams``, with the trust check
+        first: the folder's ``hyperparams.yaml`` is fetched and checked
+        with :func:`~speechbrain_masksr.trust.check_model_folder`
+        (nothing in it runs), then loaded.
 
         Arguments
         ---------
@@ -90,10 +90,10 @@ class AudioInterface(Pretrained):
         trust_source : bool
             Skip the check: for folders from a source you trust that use
             constructors outside the allowlist (the YAML then runs as
-            written, like with ``from_hparams``).
+            written).
         **kwargs : dict
-            Passed to ``from_hparams`` (``savedir``, ``overrides``,
-            ``run_opts``, ...).
+            Passed to SpeechBrain's ``from_hparams`` (``savedir``,
+            ``overrides``, ``run_opts``, ...).
 
         Returns
         -------
@@ -104,8 +104,8 @@ class AudioInterface(Pretrained):
         ------
         UntrustedModelError
             (a :class:`~speechbrain_masksr.errors.ModelFileError`) The
-            YAML names a constructor or function outside the allowlist;
-            the message names the file, the line and the tag.
+            YAML names something outside the allowlist; the message names
+            the file, the line and the tag.
         ModelFileError
             The ``hyperparams.yaml`` cannot be fetched or read.
 
@@ -114,7 +114,7 @@ class AudioInterface(Pretrained):
         >>> tmp = getfixture("tmpdir")
         >>> _ = (tmp / "hyperparams.yaml").write(
         ...     f"x: !apply:os.system [touch {tmp}/pwned]\\nmodules: {{}}\\n")
-        >>> AudioInterface.from_folder(str(tmp))
+        >>> AudioInterface.from_hparams(str(tmp))
         Traceback (most recent call last):
         ...
         speechbrain_masksr.errors.UntrustedModelError: ...line 1: tag '!apply:os.system' ...
@@ -135,7 +135,43 @@ class AudioInterface(Pretrained):
                 overrides_must_match=kwargs.get("overrides_must_match", True),
                 **fetch_kwargs,
             )
-        return cls.from_hparams(source, hparams_file=hparams_file, **kwargs)
+        return super().from_hparams(source, hparams_file=hparams_file, **kwargs)
+
+    @classmethod
+    def from_folder(
+        cls, source, hparams_file=HPARAMS_FILE, trust_source=False, **kwargs
+    ):
+        """Load a model folder after checking it (:meth:`from_hparams`).
+
+        Arguments
+        ---------
+        source : str or Path
+            Model folder or Hugging Face hub repo.
+        hparams_file : str
+            The hyperparameters file of the folder.
+        trust_source : bool
+            Skip the check (a folder from a source you trust).
+        **kwargs : dict
+            Passed to :meth:`from_hparams`.
+
+        Returns
+        -------
+        AudioInterface
+            The loaded interface (of the class this is called on).
+
+        Example
+        -------
+        >>> tmp = getfixture("tmpdir")
+        >>> _ = (tmp / "hyperparams.yaml").write(
+        ...     f"x: !apply:os.system [touch {tmp}/pwned]\\nmodules: {{}}\\n")
+        >>> AudioInterface.from_folder(str(tmp))
+        Traceback (most recent call last):
+        ...
+        speechbrain_masksr.errors.UntrustedModelError: ...line 1: tag '!apply:os.system' ...
+        """
+        return cls.from_hparams(
+            source, hparams_file, trust_source=trust_source, **kwargs
+        )
 
     def load_audio(self, path, savedir=None):
         """Read an audio file as mono at the model's rate, with clear errors.

@@ -432,10 +432,10 @@ class SpeechRestoration(AudioInterface):
     ...}`` is checked by :func:`check_device`).
 
     A model folder is executable configuration: its ``hyperparams.yaml``
-    runs at load time. ``from_folder`` checks it first and raises
-    :class:`~speechbrain_masksr.errors.UntrustedModelError` before
-    anything runs (what is allowed: :class:`~.interface.AudioInterface`);
-    plain ``from_hparams`` never checks (use it only for sources you trust).
+    runs at load time. ``from_folder`` and ``from_hparams`` check it first
+    and raise :class:`~speechbrain_masksr.errors.UntrustedModelError`
+    before anything runs (what is allowed: :mod:`speechbrain_masksr.trust`;
+    ``trust_source=True`` skips the check for sources you trust).
 
     Arguments
     ---------

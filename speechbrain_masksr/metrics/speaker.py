@@ -48,8 +48,14 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from speechbrain_masksr.errors import AudioError, MetricWarning, ModelFileError
+from speechbrain_masksr.errors import (
+    AudioError,
+    MetricWarning,
+    ModelFileError,
+    UntrustedModelError,
+)
 from speechbrain_masksr.metrics._utils import as_mono_numpy, resample_np
+from speechbrain_masksr.trust import check_model_folder
 from speechbrain_masksr.utils.checkpoints import (
     load_state_dict_strict,
     read_state_dict,
@@ -339,7 +345,7 @@ def _is_hub_id(source):
     return bool(_HUB_ID.match(str(source))) and not os.path.isabs(source)
 
 
-def load_ecapa(source, savedir=None, device="cpu"):
+def load_ecapa(source, savedir=None, device="cpu", trust_source=False):
     """Load SpeechBrain's ECAPA speaker verification model.
 
     Arguments
@@ -355,6 +361,10 @@ def load_ecapa(source, savedir=None, device="cpu"):
         local folder (its files are read in place).
     device : str
         Device of the model.
+    trust_source : bool
+        Skip the trust check of the folder's ``hyperparams.yaml`` (see
+        :mod:`speechbrain_masksr.trust`; SpeechBrain's ECAPA
+        folders pass it), for a folder from a source you trust.
 
     Returns
     -------
@@ -372,6 +382,10 @@ def load_ecapa(source, savedir=None, device="cpu"):
     ModelFileError
         If ``embedding_model.ckpt`` does not fit the ``embedding_model``
         of ``hyperparams.yaml`` (or the folder's model cannot be built).
+    UntrustedModelError
+        (a ``ModelFileError``) If ``hyperparams.yaml`` names code outside
+        the allowlist of :mod:`speechbrain_masksr.trust`
+        (nothing in it has run).
 
     Example
     -------
@@ -409,6 +423,8 @@ def load_ecapa(source, savedir=None, device="cpu"):
         overrides = {}
         if re.search(r"^pretrained_path\s*:", text, re.M):
             overrides["pretrained_path"] = str(folder)
+        if not trust_source:
+            check_model_folder(str(folder), overrides=overrides)
         try:
             model = SpeakerRecognition.from_hparams(
                 source=str(folder), overrides=overrides, run_opts=run_opts
@@ -423,9 +439,13 @@ def load_ecapa(source, savedir=None, device="cpu"):
             savedir or ECAPA_CACHE / source.replace("/", "--")
         ).expanduser()
         try:
+            if not trust_source:
+                check_model_folder(source, savedir=str(savedir))
             model = SpeakerRecognition.from_hparams(
                 source=source, savedir=str(savedir), run_opts=run_opts
             )
+        except UntrustedModelError:
+            raise
         except Exception as err:
             raise FileNotFoundError(
                 f"{_OPTION}: no local folder {source} and the hub model "

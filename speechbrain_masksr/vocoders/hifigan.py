@@ -424,7 +424,9 @@ def load_vocoder(path, mel=None):
     return Vocoder(generator, mel).eval()
 
 
-def speechbrain_vocoder(source, mel, savedir=None, run_opts=None):
+def speechbrain_vocoder(
+    source, mel, savedir=None, run_opts=None, trust_source=False
+):
     """A :class:`Vocoder` from a SpeechBrain HiFi-GAN model (``from_hparams``).
 
     Loads ``speechbrain.inference.vocoders.HIFIGAN.from_hparams(source)``
@@ -445,11 +447,21 @@ def speechbrain_vocoder(source, mel, savedir=None, run_opts=None):
         Where SpeechBrain fetches the files.
     run_opts : dict, optional
         Passed to ``from_hparams``.
+    trust_source : bool
+        Skip the trust check of the folder's ``hyperparams.yaml`` (see
+        :mod:`speechbrain_masksr.trust`; SpeechBrain's HiFi-GAN folders
+        pass it), for a folder from a source you trust.
 
     Returns
     -------
     Vocoder
         In eval mode (weight norm removed).
+
+    Raises
+    ------
+    UntrustedModelError
+        The folder's ``hyperparams.yaml`` names code outside the allowlist
+        (nothing in it has run).
 
     Example
     -------
@@ -468,6 +480,10 @@ def speechbrain_vocoder(source, mel, savedir=None, run_opts=None):
     """
     from speechbrain.inference.vocoders import HIFIGAN
 
+    from speechbrain_masksr.trust import check_model_folder
+
+    if not trust_source:
+        check_model_folder(str(source), savedir=savedir)
     interface = HIFIGAN.from_hparams(
         source=str(source), savedir=savedir, run_opts=run_opts or {}
     )

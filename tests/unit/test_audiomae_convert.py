@@ -557,8 +557,14 @@ def test_strict_key_check(tmp_path, pretrained, capsys):
     assert not (tmp_path / "o1").exists() and not (tmp_path / "o2").exists()
 
 
-class _Opaque:
-    """A pickled object that safe loading refuses."""
+class _Payload:
+    """A pickled object whose unpickling runs code: it creates ``marker``."""
+
+    def __init__(self, marker):
+        self.marker = str(marker)
+
+    def __reduce__(self):
+        return open, (self.marker, "w")
 
 
 def test_unsafe_checkpoint_needs_trust(tmp_path, pretrained, capsys):
@@ -569,7 +575,10 @@ def test_unsafe_checkpoint_needs_trust(tmp_path, pretrained, capsys):
     from speechbrain_masksr.errors import ModelFileError
 
     ref, _, _ = pretrained
-    torch.save({"model": ref.state_dict(), "x": _Opaque()}, tmp_path / "a.pth")
+    marker = tmp_path / "PWNED"
+    torch.save(
+        {"model": ref.state_dict(), "x": _Payload(marker)}, tmp_path / "a.pth"
+    )
     # The library names its argument, not the command-line flag ...
     with pytest.raises(ModelFileError, match="trust_checkpoint=True") as err:
         load_checkpoint(tmp_path / "a.pth")
@@ -580,10 +589,12 @@ def test_unsafe_checkpoint_needs_trust(tmp_path, pretrained, capsys):
     captured = capsys.readouterr()
     assert "(command line: --trust-checkpoint)" in captured.err
     assert captured.out == ""
+    assert not marker.exists()  # refused before anything was unpickled
     rc = main(
         [str(tmp_path / "a.pth"), str(tmp_path / "o"), "--trust-checkpoint"]
     )
     assert rc == 0 and (tmp_path / "o" / "model.ckpt").is_file()
+    assert marker.exists()  # the payload is real: trusting it ran it
 
 
 def _official_finetuned(folder, n_classes):
