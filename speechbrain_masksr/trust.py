@@ -483,7 +483,7 @@ def _scalar(node):
         return value
     if tag == _YAML + "bool":
         return value.lower() in ("true", "yes", "on")
-    if tag == _YAML + "int" and re.fullmatch(r"[-+]?[0-9]+", value):
+    if tag == _YAML + "int" and re.fullmatch(r"[-+]?[0-9]{1,18}", value):
         return int(value)
     return node
 
@@ -706,8 +706,10 @@ def _include_problem(name, folder, seen):
     path = Path(os.path.realpath(Path(folder) / name))
     if not _inside(str(path), os.path.realpath(folder)):
         return "includes a file outside the model folder"
-    if not path.is_file():
+    if not path.exists():
         return None  # HyperPyYAML fails to open it before calling anything
+    if not path.is_file():
+        return "includes something that is not a regular file"
     if str(path) in seen or len(seen) > 8:
         return "includes itself (or nests includes too deeply)"
     check_hparams_text(_read(path), str(path), path.parent, (*seen, str(path)))
@@ -743,7 +745,9 @@ def _override_paths(overrides):
         elif isinstance(value, (list, tuple)):
             stack.extend(value)
         elif isinstance(value, (str, os.PathLike)):
-            found.append(os.fspath(value))
+            value = os.fspath(value)
+            if "/" in value or os.sep in value:  # paths only, not words
+                found.append(value)
     return found
 
 

@@ -757,3 +757,44 @@ def test_every_yaml_loader_of_the_package_is_checked():
     assert ("hifigan.py", "speechbrain_vocoder") in found
     assert ("pipeline.py", "from_config") not in found  # load_checked_yaml
     assert ("interface.py", "from_hparams") in found
+
+
+@pytest.mark.parametrize(
+    "yaml, shown",
+    [
+        # a %TAG directive that turns a short tag into a refused one
+        ('%TAG ! !apply:os.\n---\nx: !system ["touch {m}"]\n', "os.system"),
+        # a tagged mapping key
+        ('? !apply:os.system ["touch {m}"]\n: 1\n', "os.system"),
+        # an anchor on a refused tag used through an alias and a reference
+        ('a: &p !apply:os.system ["touch {m}"]\nb: *p\nc: !ref <a>\n', "os"),
+        # the tokenizer told to load weights from elsewhere
+        (
+            "c: !new:speechbrain_masksr.codecs.dac.DACTokenizer\n"
+            "    load_pretrained: False\n    load_path: {m}\n",
+            "load_path",
+        ),
+    ],
+)
+def test_more_tricks_are_refused(yaml, shown, tmp_path):
+    marker = tmp_path / "PWNED"
+    path = tmp_path / HPARAMS_FILE
+    path.write_text(yaml.format(m=marker))
+    with pytest.raises(UntrustedModelError, match=re.escape(shown)):
+        check_hparams_file(path)
+    assert not marker.exists()
+
+
+def test_include_of_a_fifo_or_outside_file_is_refused(tmp_path):
+    import os
+
+    folder = tmp_path / "m"
+    folder.mkdir()
+    os.mkfifo(folder / "pipe.yaml")  # opening it would block forever
+    (folder / HPARAMS_FILE).write_text("x: !include:pipe.yaml\n")
+    with pytest.raises(UntrustedModelError, match="not a regular file"):
+        check_hparams_file(folder / HPARAMS_FILE)
+    (tmp_path / "out.yaml").write_text("a: 1\n")
+    (folder / HPARAMS_FILE).write_text("x: !include:../out.yaml\n")
+    with pytest.raises(UntrustedModelError, match="outside the model folder"):
+        check_hparams_file(folder / HPARAMS_FILE)
