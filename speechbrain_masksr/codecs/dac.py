@@ -23,9 +23,9 @@ import warnings
 from pathlib import Path
 
 import torch
-from torch import nn
 
-from speechbrain_masksr.errors import AudioError, ModelFileError
+from speechbrain_masksr.codecs.base import Codec
+from speechbrain_masksr.errors import ModelFileError
 from speechbrain_masksr.utils.checkpoints import (
     load_state_dict_strict,
     read_state_dict,
@@ -34,9 +34,7 @@ from speechbrain_masksr.utils.checkpoints import (
 __all__ = [
     "DAC_HOP_LENGTH",
     "DAC_SAMPLE_RATE",
-    "CodecFrames",
     "DACTokenizer",
-    "codec_frames",
     "load_dac_weights",
     "save_tiny_dac",
     "dac_cache_path",
@@ -49,69 +47,6 @@ DAC_SAMPLE_RATE = 44100
 #: Samples per codec frame (token) of DAC 44.1 kHz: the product of its
 #: encoder strides ``2 * 4 * 8 * 8``.
 DAC_HOP_LENGTH = 512
-
-
-def codec_frames(n_samples, hop_length=DAC_HOP_LENGTH):
-    """Number of codec frames of ``n_samples`` samples: ``ceil(n / hop)``.
-
-    The codec right-pads its input to a multiple of the hop, so a partial
-    last frame counts. This is the one place the package computes it.
-
-    Arguments
-    ---------
-    n_samples : int or torch.Tensor
-        Signal length(s) in samples (an integer tensor gives a tensor).
-    hop_length : int
-        Samples per frame (:data:`DAC_HOP_LENGTH` for DAC 44.1 kHz).
-
-    Returns
-    -------
-    int or torch.Tensor
-        Number(s) of frames.
-
-    Example
-    -------
-    >>> codec_frames(512), codec_frames(513), codec_frames(44100)
-    (1, 2, 87)
-    >>> codec_frames(torch.tensor([0, 1, 1024, 1025]))
-    tensor([0, 1, 2, 3])
-    """
-    hop_length = int(hop_length)
-    if torch.is_tensor(n_samples):
-        return torch.div(
-            n_samples + hop_length - 1, hop_length, rounding_mode="floor"
-        )
-    return -(-int(n_samples) // hop_length)
-
-
-class CodecFrames:
-    """Mixin: :meth:`num_frames` of a module with a ``hop_length``.
-
-    The codec, the speech encoder and the codec-token conditioner all give
-    one frame per ``hop_length`` samples, counted by :func:`codec_frames`.
-
-    Example
-    -------
-    >>> class Framer(CodecFrames):
-    ...     hop_length = 512
-    >>> Framer().num_frames(1025)
-    3
-    """
-
-    def num_frames(self, n_samples):
-        """Number of frames for ``n_samples`` input samples.
-
-        Arguments
-        ---------
-        n_samples : int
-            Waveform length.
-
-        Returns
-        -------
-        frames : int
-            ``ceil(n_samples / hop_length)``.
-        """
-        return codec_frames(n_samples, self.hop_length)
 
 
 #: Tiny DAC architecture (hop 512, 9 x 1024 codes) for tests and demos.
@@ -258,8 +193,9 @@ def _load_dac_file(path):
     return model
 
 
-class DACTokenizer(CodecFrames, nn.Module):
-    """Frozen DAC codec: waveforms <-> token codegrams.
+class DACTokenizer(Codec):
+    """Frozen DAC codec: waveforms <-> token codegrams (the :class:`Codec`
+    contract).
 
     Arguments
     ---------
@@ -375,100 +311,17 @@ class DACTokenizer(CodecFrames, nn.Module):
             raise _missing_weights_error(path, model_type, model_bitrate, tag)
         return path
 
-    def train(self, mode=True):
-        """Keep the codec in eval mode whatever ``mode`` is asked.
-
-        Arguments
-        ---------
-        mode : bool
-            Ignored (the codec is frozen).
-
-        Returns
-        -------
-        self : DACTokenizer
-            The module, in eval mode.
-        """
-        return super().train(False)
-
-    @torch.no_grad()
-    def encode(self, wavs, sample_rate=None):
-        """Tokenise waveforms (``preprocess`` + ``encode`` on the whole input).
-
-        Arguments
-        ---------
-        wavs : torch.Tensor
-            Float ``[batch, time]`` mono waveforms at 44.1 kHz (a
-            ``[batch, 1, time]`` tensor is accepted too). No loudness
-            normalisation is applied.
-        sample_rate : int, optional
-            Sample rate of ``wavs``; checked against the codec rate.
-
-        Returns
-        -------
-        codes : torch.Tensor
-            Long ``[batch, n_codebooks, ceil(time / hop_length)]``.
-        """
-        if sample_rate is not None and int(sample_rate) != self.sample_rate:
-            raise ValueError(
-                f"DAC expects {self.sample_rate} Hz audio, got {sample_rate} "
-                "Hz: resample first (speechbrain_masksr.dataio.resample)"
-            )
-        if not isinstance(wavs, torch.Tensor):
-            raise TypeError(f"wavs must be a torch.Tensor, got {type(wavs)}")
-        if wavs.dim() == 3 and wavs.shape[1] == 1:
-            wavs = wavs[:, 0]
-        if wavs.dim() != 2:
-            raise ValueError(
-                "DACTokenizer.encode expects mono waveforms [batch, time] at "
-                f"{self.sample_rate} Hz, got shape {tuple(wavs.shape)}"
-            )
-        if not wavs.is_floating_point():
-            raise TypeError(f"wavs must be floating point, got {wavs.dtype}")
-        if wavs.shape[0] == 0 or wavs.shape[1] == 0:
-            raise AudioError(f"wavs is empty: shape {tuple(wavs.shape)}")
-        if not torch.isfinite(wavs).all():
-            raise AudioError("wavs contains NaN or Inf values")
-        device = next(self.model.parameters()).device
-        audio = wavs.to(device=device, dtype=torch.float32)[:, None, :]
-        audio = self.model.preprocess(audio, self.sample_rate)
+    def _encode(self, wavs):
+        """DAC ``preprocess`` + ``encode`` on the whole (padded) input."""
+        audio = self.model.preprocess(wavs[:, None, :], self.sample_rate)
         _, codes, *_ = self.model.encode(audio)
-        return codes.long()
+        return codes
 
-    @torch.no_grad()
-    def decode(self, codes):
-        """Detokenise codegrams (``quantizer.from_codes`` + ``decode``).
-
-        Arguments
-        ---------
-        codes : torch.Tensor
-            Integer ``[batch, n_codebooks, frames]`` in
-            ``[0, codebook_size)``.
-
-        Returns
-        -------
-        wavs : torch.Tensor
-            ``[batch, frames * hop_length]`` waveforms at 44.1 kHz.
-        """
-        if not isinstance(codes, torch.Tensor) or codes.is_floating_point():
-            raise TypeError("codes must be an integer torch.Tensor")
-        if codes.dim() != 3 or codes.shape[1] != self.n_codebooks:
-            raise ValueError(
-                f"codes must have shape [batch, {self.n_codebooks}, frames],"
-                f" got {tuple(codes.shape)}"
-            )
-        if codes.numel() == 0:
-            raise ValueError(f"codes is empty: shape {tuple(codes.shape)}")
-        low, high = int(codes.min()), int(codes.max())
-        if low < 0 or high >= self.codebook_size:
-            raise ValueError(
-                f"codes must be in [0, {self.codebook_size - 1}] (no mask "
-                f"ids), got [{low}, {high}]"
-            )
-        device = next(self.model.parameters()).device
-        z, _, _ = self.model.quantizer.from_codes(codes.long().to(device))
+    def _decode(self, codes):
+        """``quantizer.from_codes`` + ``decode``."""
+        z, _, _ = self.model.quantizer.from_codes(codes)
         return self.model.decode(z)[:, 0]
 
-    @torch.no_grad()
     def decode_windowed(
         self,
         codes,

@@ -27,12 +27,8 @@ import numpy as np
 import torch
 from speechbrain.utils.logger import get_logger
 
-from speechbrain_masksr.codecs.dac import (
-    DAC_HOP_LENGTH,
-    DAC_SAMPLE_RATE,
-    codec_frames,
-)
-from speechbrain_masksr.codecs.dac import codec_frames as num_frames  # noqa: F401
+from speechbrain_masksr.codecs.base import codec_frames
+from speechbrain_masksr.codecs.dac import DAC_HOP_LENGTH, DAC_SAMPLE_RATE
 from speechbrain_masksr.dataio import load_audio, load_segment
 from speechbrain_masksr.utils.files import atomic_open, atomic_write
 

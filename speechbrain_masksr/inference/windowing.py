@@ -34,7 +34,8 @@ import math
 
 import torch
 
-from speechbrain_masksr.codecs.dac import DAC_HOP_LENGTH, codec_frames
+from speechbrain_masksr.codecs.base import codec_frames
+from speechbrain_masksr.codecs.dac import DAC_HOP_LENGTH
 
 __all__ = [
     "CROSSFADE_SHAPES",

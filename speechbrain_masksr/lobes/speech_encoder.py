@@ -2,7 +2,7 @@
 
 The conditioning turns the degraded waveform into one vector per DAC frame
 (``ceil(time / 512)`` frames, the codec's frame geometry,
-:func:`~speechbrain_masksr.codecs.dac.codec_frames`). Three inputs are
+:func:`~speechbrain_masksr.codecs.base.codec_frames`). Three inputs are
 available, the input-feature ablation of the MaskSR paper (appendix,
 Table 5), chosen by :func:`build_speech_encoder`:
 
@@ -29,7 +29,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from speechbrain_masksr.codecs.dac import DAC_HOP_LENGTH, CodecFrames
+from speechbrain_masksr.codecs.base import CodecFrames
+from speechbrain_masksr.codecs.dac import DAC_HOP_LENGTH
 from speechbrain_masksr.errors import AudioError
 from speechbrain_masksr.lobes.codec_lm import SummedCodebookEmbedding
 from speechbrain_masksr.lobes.transformer import (

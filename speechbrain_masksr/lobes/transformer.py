@@ -31,7 +31,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from speechbrain_masksr.codecs.dac import DAC_HOP_LENGTH, codec_frames
+from speechbrain_masksr.codecs.base import codec_frames
+from speechbrain_masksr.codecs.dac import DAC_HOP_LENGTH
 from speechbrain_masksr.utils.lengths import length_mask as frame_padding_mask
 from speechbrain_masksr.utils.lengths import relative_to_absolute
 
@@ -105,7 +106,7 @@ def relative_to_frame_lengths(
     A waveform of ``round(rel * n_samples)`` samples
     (:func:`~speechbrain_masksr.utils.lengths.relative_to_absolute`) has
     ``ceil(samples / hop_length)`` codec / encoder frames
-    (:func:`~speechbrain_masksr.codecs.dac.codec_frames`).
+    (:func:`~speechbrain_masksr.codecs.base.codec_frames`).
 
     Arguments
     ---------

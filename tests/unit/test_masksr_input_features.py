@@ -16,7 +16,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from speechbrain_masksr.codecs.dac import DACTokenizer, codec_frames
+from speechbrain_masksr.codecs.base import codec_frames
+from speechbrain_masksr.codecs.dac import DACTokenizer
 from speechbrain_masksr.lobes.codec_lm import MaskedCodecLM
 from speechbrain_masksr.lobes.masksr import build_masksr
 from speechbrain_masksr.lobes.speech_encoder import (
@@ -50,7 +51,7 @@ def test_waveform_frames_are_the_codec_frames(codec):
     enc = waveform_encoder(channels=8)
     for n in LENGTHS:
         wav = 0.1 * torch.randn(2, n)
-        frames = codec_frames(n)
+        frames = codec_frames(n, codec.hop_length)
         assert enc.num_frames(n) == frames
         assert enc.features(wav).shape == (2, frames, 8)
         assert enc(wav).shape == (2, frames, 16)
@@ -132,7 +133,11 @@ def test_dac_conditioner_sums_the_embeddings_of_its_input_tokens(codec):
     other = cond(0.1 * torch.randn(2, 3000))
     assert not torch.allclose(other, out)
     for n in LENGTHS:
-        assert cond(0.1 * torch.randn(1, n)).shape == (1, codec_frames(n), 16)
+        assert cond(0.1 * torch.randn(1, n)).shape == (
+            1,
+            codec_frames(n, 512),
+            16,
+        )
     # the frozen codec is referenced, not a parameter or a checkpoint entry
     assert cond.codec is codec
     assert sorted(cond.state_dict()) == [

@@ -7,6 +7,7 @@ import pytest
 import torch
 from helpers import speech_like
 
+from speechbrain_masksr.codecs.base import codec_frames
 from speechbrain_masksr.data.token_cache import (
     TokenCache,
     cache_key,
@@ -14,7 +15,6 @@ from speechbrain_masksr.data.token_cache import (
     crop_tokens,
     frames_to_samples,
     manifest_cache_entries,
-    num_frames,
     random_frame_offset,
 )
 from speechbrain_masksr.dataio import (
@@ -113,7 +113,7 @@ def test_extract_encodes_once_pads_and_shards(tmp_path):
     assert cache.extract(codec, entries) == 0  # nothing re-encoded
     assert codec.calls == 5
     codes = cache.load("u2")
-    assert codes.shape == (3, num_frames(13230, HOP)) == (3, 26)
+    assert codes.shape == (3, codec_frames(13230, HOP)) == (3, 26)
     assert (cache.folder / "meta.json").is_file()
     # The last frame holds the zero padding: max of the padded samples only.
     loaded, _ = load_audio(entries["u2"], SR)
@@ -142,7 +142,11 @@ def test_load_segment_matches_whole_file_resampling(tmp_path, file_sr):
     path = tmp_path / f"a{file_sr}.wav"
     save_audio(path, wav, file_sr)
     full, _ = load_audio(path, SR)  # what the tokens were computed on
-    for start_frame, n in [(0, 4), (7, 20), (num_frames(full.shape[0]) - 3, 3)]:
+    for start_frame, n in [
+        (0, 4),
+        (7, 20),
+        (codec_frames(full.shape[0], HOP) - 3, 3),
+    ]:
         start, stop = frames_to_samples(start_frame, n, HOP)
         seg = load_segment(path, start, stop, SR)
         ref = torch.zeros(stop - start)
@@ -196,7 +200,7 @@ def test_tiny_dac_crop_alignment(tmp_path):
     cache = TokenCache(tmp_path / "cache", codec_path=tmp_path / "dac.pth")
     cache.extract(codec, {"s": str(path)})
     tokens = cache.load("s")
-    assert tokens.shape == (9, num_frames(int(1.2 * SR)))
+    assert tokens.shape == (9, codec_frames(int(1.2 * SR), HOP))
     f, n, border = 30, 48, 8
     start, stop = frames_to_samples(f, n, HOP)
     crop_codes = codec.encode(load_segment(path, start, stop, SR)[None])[0]

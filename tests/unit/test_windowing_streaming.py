@@ -15,7 +15,7 @@ import math
 import pytest
 import torch
 
-from speechbrain_masksr.codecs.dac import codec_frames
+from speechbrain_masksr.codecs.base import codec_frames
 from speechbrain_masksr.inference.windowing import (
     add_window,
     crossfade_weight,
