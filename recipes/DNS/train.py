@@ -16,8 +16,9 @@ Test sets without clean references (DNS ``real_recordings``: add
 Training lasts ``total_steps`` optimizer steps (SpeechBrain's
 ``optimizer_step_limit``), each on ``effective_batch_size`` examples
 (``batch_size`` x ``grad_accumulation_factor`` x DDP processes, checked
-before training); intra-epoch checkpoints (``ckpt_interval_minutes``) let
-an interrupted run resume, by relaunching the same command, at the saved
+before training); intra-epoch checkpoints (``ckpt_interval_minutes``, or
+``--ckpt_interval_steps=N`` to save every N batches instead) let an
+interrupted run resume, by relaunching the same command, at the saved
 optimizer step and batch.
 
 To run this recipe (from the repository root)::
@@ -75,6 +76,7 @@ from speechbrain_masksr.dataio import load_audio, load_segment
 from speechbrain_masksr.distributed import ddp_finish
 from speechbrain_masksr.utils.training import (
     check_effective_batch,
+    ckpt_interval_options,
     int_step_limit,
     run_option,
     world_size,
@@ -382,6 +384,9 @@ if __name__ == "__main__":
         hyperparams_to_save=hparams_file,
         overrides=overrides,
     )
+    # --ckpt_interval_steps=N alone replaces the YAML's minutes (logged; an
+    # error for both on the command line comes before any data work)
+    run_opts = ckpt_interval_options(hparams, run_opts)
 
     manifests = prepare_from_hparams(hparams)
 

@@ -42,7 +42,7 @@ steps. The SpeechBrain run options ``optimizer_step_limit`` (stop at that
 step, mid-epoch if need be), ``grad_accumulation_factor`` and
 ``ckpt_interval_minutes`` / ``ckpt_interval_steps`` (intra-epoch
 checkpoints, which store the optimizer step and the position in the epoch's
-data order) do the work; :class:`MaskSRBrain` adds three things:
+data order) do the work; :class:`MaskSRBrain` adds four things:
 
 * intra-epoch checkpoints are only written between optimizer steps (never
   in the middle of a gradient accumulation, whose partial gradients a
@@ -50,7 +50,10 @@ data order) do the work; :class:`MaskSRBrain` adds three things:
   steps with the same number of batches;
 * a run that is relaunched after reaching its step limit trains no more
   and does not validate again (the epoch counter is exhausted);
-* the optimizer step is logged with every epoch (``steps``) and on resume.
+* the optimizer step is logged with every epoch (``steps``) and on resume;
+* ``--ckpt_interval_steps=N`` alone on the command line replaces the
+  YAML's ``ckpt_interval_minutes`` (SpeechBrain would stop, as both would
+  be set; see :func:`speechbrain_masksr.utils.training.ckpt_interval_options`).
 
 Randomness: SpeechBrain seeds every DDP rank identically, which would give
 every rank the same masks and degradations. :meth:`MaskSRBrain.on_fit_start`
@@ -101,6 +104,7 @@ from speechbrain_masksr.errors import ConfigError
 from speechbrain_masksr.metrics.stats import multi_metric_stats
 from speechbrain_masksr.utils.files import atomic_open
 from speechbrain_masksr.utils.lengths import relative_to_absolute
+from speechbrain_masksr.utils.training import ckpt_interval_options
 
 logger = get_logger(__name__)
 
@@ -411,7 +415,8 @@ class MaskSRBrain(sb.Brain):
     ``spk_model``, ``restore_folder``, ``train_logger`` and
     ``epoch_counter``; the run options ``optimizer_step_limit``,
     ``grad_accumulation_factor`` and ``ckpt_interval_*`` as SpeechBrain
-    reads them (YAML keys or command line).
+    reads them (YAML keys or command line; an interval given alone on the
+    command line replaces the other one of the YAML).
 
     Example
     -------
@@ -435,6 +440,22 @@ class MaskSRBrain(sb.Brain):
     """
 
     # ------------------------------------------------------------------ setup
+    def __init__(
+        self,
+        modules=None,
+        opt_class=None,
+        hparams=None,
+        run_opts=None,
+        checkpointer=None,
+    ):
+        super().__init__(
+            modules=modules,
+            opt_class=opt_class,
+            hparams=hparams,
+            run_opts=ckpt_interval_options(hparams, run_opts),
+            checkpointer=checkpointer,
+        )
+
     @property
     def raw_model(self):
         """The MaskSR module itself (unwrapped from DDP/DP)."""

@@ -10,12 +10,15 @@ them (SpeechBrain's default transfer hook only logs mismatches). Both raise
 
 Training survives a kill at any moment with :class:`SafeCheckpointer`, the
 ``checkpointer`` of every training YAML: it writes each ``CKPT+*`` folder
-under a hidden temporary name and renames it into place once complete, and
-it skips (with a warning naming the folder) a checkpoint that is damaged -
-an unreadable ``CKPT.yaml``, a missing or truncated parameter file - when
-it picks one to recover or export. :class:`RNGState`, one of the YAMLs'
-``recoverables``, puts the random number generators of each process into
-the checkpoints, so a resumed run draws what the uninterrupted run would.
+under a hidden temporary name and renames it into place once complete,
+deletes one by renaming it to a hidden name first, and it skips (with a
+warning naming the folder) a checkpoint that is damaged - an unreadable
+``CKPT.yaml``, a missing or truncated parameter file - when it picks one to
+recover or export. If every checkpoint is damaged, recovering stops with an
+error instead of training again from scratch. :class:`RNGState`, one of the
+YAMLs' ``recoverables``, puts the random number generators of each process
+into the checkpoints, so a resumed run draws what the uninterrupted run
+would.
 
 Authors
  * speechbrain-masksr contributors 2026
@@ -39,6 +42,7 @@ from speechbrain.utils.checkpoints import (
     PARAMFILE_EXT,
     Checkpoint,
     Checkpointer,
+    ckpt_recency,
     mark_as_loader,
     mark_as_saver,
     register_checkpoint_hooks,
@@ -176,6 +180,8 @@ def load_state_dict_strict(module, state, source, target="the model", hint=""):
 TMP_PREFIX = ".tmp-"
 #: Prefix a named checkpoint takes while a new save replaces it.
 OLD_PREFIX = ".old-"
+#: Prefix a checkpoint folder takes while it is deleted.
+DELETING_PREFIX = ".deleting-"
 #: First bytes of a ``torch.save`` file (a zip archive).
 ZIP_MAGIC = b"PK\x03\x04"
 #: What ``torch.load`` raises on a truncated or corrupt file.
@@ -234,6 +240,14 @@ def _file_problem(path):
     return None
 
 
+def _is_empty_dir(path):
+    """Whether ``path`` is an empty folder (or one removed meanwhile)."""
+    try:
+        return path.is_dir() and not any(path.iterdir())
+    except FileNotFoundError:
+        return True
+
+
 def _fsync(path, directory=False):
     """Flush ``path`` to disk (best effort: some file systems refuse)."""
     try:
@@ -255,7 +269,15 @@ class SafeCheckpointer(Checkpointer):
       ``.tmp-CKPT+...`` of ``checkpoints_dir`` (which SpeechBrain does not
       list), flushed to disk and renamed to ``CKPT+...`` once every process
       has written its files. A kill during a save leaves only the hidden
-      folder, removed by the next save.
+      folder, removed at the next start (:meth:`recover_if_possible`) or
+      save.
+    * Deleting is atomic too (:meth:`delete_checkpoints`, hence
+      ``save_and_keep_only``): a folder is renamed to a hidden
+      ``.deleting-CKPT+...`` and then removed, so a kill during a deletion
+      leaves no half-removed ``CKPT+*`` folder, only the hidden one,
+      removed (with an info log) at the next start or save. So is an
+      empty ``CKPT+*`` folder (it holds nothing), as SpeechBrain's own
+      ``Checkpointer`` can leave.
     * Damaged checkpoints are skipped: whenever a checkpoint is picked
       (:meth:`find_checkpoints`, hence ``find_checkpoint``,
       ``recover_if_possible`` and ``delete_checkpoints``), a folder whose
@@ -265,7 +287,11 @@ class SafeCheckpointer(Checkpointer):
       ``min_key`` / ``max_key`` ranking) is used instead. A file that
       still fails to load in :meth:`recover_if_possible` (truncated or
       corrupt) is skipped the same way. Damaged folders are never deleted
-      (they only come from saves not made by this class, or disk faults).
+      (they only come from saves or deletions not made by this class, or
+      disk faults). If checkpoint folders exist but every candidate is
+      damaged, :meth:`recover_if_possible` raises :class:`ModelFileError`
+      naming them and how to start afresh; it returns None (a fresh start)
+      only when there is no checkpoint folder.
     * :class:`RNGState` recoverables are optional: checkpoints saved
       before it was added still load (the generators keep their seeds).
 
@@ -323,6 +349,7 @@ class SafeCheckpointer(Checkpointer):
         self._file_problems = {}  # (file, size, mtime) -> problem or None
         self._damaged = {}  # folder -> why it failed to load
         self._warned = set()
+        self._skipped = {}  # folder -> problem, since recovery began
 
     # Recoverables --------------------------------------------------------
 
@@ -402,8 +429,18 @@ class SafeCheckpointer(Checkpointer):
         self._pending[tmp] = final
         return tmp
 
-    def _remove_leftovers(self):
-        """Remove what killed saves left (hidden folders only)."""
+    def _remove_leftovers(self, restore=True):
+        """Remove what killed saves and deletions left (main process only).
+
+        Hidden ``.tmp-CKPT+*`` (a save) and ``.deleting-CKPT+*`` (a
+        deletion) folders are removed, an ``.old-CKPT+*`` one is renamed
+        back if the new checkpoint it was replaced by is missing (only if
+        ``restore``: the other processes may be listing the checkpoints),
+        and an empty ``CKPT+*`` folder (which holds nothing, and which
+        :meth:`list_checkpoints` ignores) is removed.
+        """
+        if not self.checkpoints_dir.is_dir():
+            return
         for path in sorted(self.checkpoints_dir.iterdir()):
             name = path.name
             if name.startswith(OLD_PREFIX + CKPT_PREFIX):
@@ -411,14 +448,23 @@ class SafeCheckpointer(Checkpointer):
                 # whole, and the only one left if the new one is missing.
                 final = path.with_name(name[len(OLD_PREFIX) :])
                 if not final.exists():
+                    if not restore:
+                        continue
                     os.replace(path, final)
                     logger.warning(f"Restored the checkpoint {final}")
                     continue
-            elif not name.startswith(TMP_PREFIX + CKPT_PREFIX):
+                what = "an interrupted save"
+            elif name.startswith(TMP_PREFIX + CKPT_PREFIX):
+                if path in self._pending:
+                    continue
+                what = "an interrupted save"
+            elif name.startswith(DELETING_PREFIX + CKPT_PREFIX):
+                what = "an interrupted deletion"
+            elif name.startswith(CKPT_PREFIX) and _is_empty_dir(path):
+                what = "an interrupted save or deletion (it is empty)"
+            else:
                 continue
-            if path in self._pending:
-                continue
-            logger.info(f"Removing {path}, left by an interrupted save")
+            logger.info(f"Removing {path}, left by {what}")
             shutil.rmtree(path, ignore_errors=True)
 
     def _commit(self, tmp, final):
@@ -502,10 +548,99 @@ class SafeCheckpointer(Checkpointer):
         }
         return Checkpoint(final, ckpt.meta, paramfiles)
 
+    # Deleting ----------------------------------------------------------------
+
+    def delete_checkpoints(
+        self,
+        *,
+        num_to_keep=1,
+        min_keys=None,
+        max_keys=None,
+        importance_keys=None,
+        ckpt_predicate=None,
+        verbosity=logging.INFO,
+    ):
+        """Delete the least important checkpoints, each one atomically.
+
+        As ``Checkpointer.delete_checkpoints`` (same arguments and choice of
+        the checkpoints kept), but each folder is deleted by
+        :meth:`_delete_checkpoint`, so a kill during a deletion never
+        leaves a half-removed ``CKPT+*`` folder. Damaged checkpoints are
+        not considered (never deleted).
+
+        Arguments
+        ---------
+        num_to_keep : int
+            Checkpoints kept per importance order (0 deletes them all).
+        min_keys : list of str, optional
+            Meta keys whose lowest values are kept.
+        max_keys : list of str, optional
+            Meta keys whose highest values are kept.
+        importance_keys : list of callable, optional
+            Sort keys, higher is kept (default: the most recent).
+        ckpt_predicate : callable, optional
+            Only checkpoints for which it is true may be deleted.
+        verbosity : int
+            Logging level of the "deleted" messages.
+
+        Example
+        -------
+        >>> tmp = getfixture("tmpdir")
+        >>> ckpter = SafeCheckpointer(tmp, {"lin": torch.nn.Linear(1, 1)})
+        >>> old = ckpter.save_checkpoint()
+        >>> new = ckpter.save_checkpoint()
+        >>> ckpter.delete_checkpoints(num_to_keep=1)
+        >>> [p.name for p in Path(tmp).iterdir()] == [new.path.name]
+        True
+        """
+        if num_to_keep < 0:
+            raise ValueError("Number of checkpoints to keep must be positive.")
+        if importance_keys is None:
+            importance_keys = [ckpt_recency]
+        keys = [{"min_key": key} for key in min_keys or []]
+        keys.extend({"max_key": key} for key in max_keys or [])
+        keys.extend({"importance_key": key} for key in importance_keys)
+        candidates = set()
+        protected = set()
+        for key_kwargs in keys:
+            key_kwargs["ckpt_predicate"] = ckpt_predicate
+            candidates.update(self.find_checkpoints(**key_kwargs))
+            protected.update(
+                self.find_checkpoints(
+                    max_num_checkpoints=num_to_keep, **key_kwargs
+                )
+            )
+        # As SpeechBrain: no process saves while the main one deletes.
+        ddp_barrier()
+        for ckpt in sorted(candidates - protected, key=lambda c: c.path):
+            self._delete_checkpoint(ckpt, verbosity=verbosity)
+        ddp_barrier()
+
+    def _delete_checkpoint(self, checkpoint, verbosity=logging.INFO):
+        """Rename ``checkpoint``'s folder to ``.deleting-*``, then remove it.
+
+        The rename is atomic: a kill during the removal leaves a hidden
+        folder that no listing takes for a checkpoint, removed at the next
+        start (:meth:`recover_if_possible`) or save. Main process only.
+        """
+        if not if_main_process():
+            return
+        path = Path(checkpoint.path)
+        if not self._is_checkpoint_dir(path):
+            raise RuntimeError(f"{path} does not look like a checkpoint folder")
+        doomed = path.with_name(DELETING_PREFIX + path.name)
+        if doomed.exists():  # left by an earlier deletion of this name
+            shutil.rmtree(doomed)
+        os.replace(path, doomed)
+        _fsync(self.checkpoints_dir, directory=True)
+        shutil.rmtree(doomed)
+        logger.log(verbosity, f"Deleted checkpoint in {path}")
+
     # Picking -----------------------------------------------------------------
 
-    def _warn(self, folder, problem):
-        """Warn once per folder that it is skipped."""
+    def _skip(self, folder, problem):
+        """Note that ``folder`` is skipped as damaged; warn once per folder."""
+        self._skipped[str(folder)] = problem
         if str(folder) in self._warned:
             return
         self._warned.add(str(folder))
@@ -524,7 +659,8 @@ class SafeCheckpointer(Checkpointer):
         -------
         list of Checkpoint
             A ``CKPT+*`` folder without ``CKPT.yaml`` or with an unreadable,
-            empty or truncated one is left out with a warning naming it.
+            empty or truncated one is left out with a warning naming it (an
+            empty folder without a warning).
 
         Example
         -------
@@ -541,8 +677,10 @@ class SafeCheckpointer(Checkpointer):
         """
         ckpts = []
         for folder in sorted(self.checkpoints_dir.glob(CKPT_PREFIX + "+*")):
+            if _is_empty_dir(folder):
+                continue  # holds nothing: removed at the next start or save
             if folder.is_dir() and not (folder / METAFNAME).exists():
-                self._warn(folder, f"no {METAFNAME}")
+                self._skip(folder, f"no {METAFNAME}")
         for folder in sorted(self._list_checkpoint_dirs()):
             try:
                 meta = _read_meta(folder)
@@ -552,7 +690,7 @@ class SafeCheckpointer(Checkpointer):
                     if path.suffix == PARAMFILE_EXT
                 }
             except (ModelFileError, OSError) as err:
-                self._warn(folder, str(err))
+                self._skip(folder, str(err).replace(f"{folder}{os.sep}", ""))
                 continue
             ckpts.append(Checkpoint(folder, meta, paramfiles))
         return ckpts
@@ -656,7 +794,7 @@ class SafeCheckpointer(Checkpointer):
                 return False
             problem = self.checkpoint_problem(ckpt)
             if problem is not None:
-                self._warn(ckpt.path, problem)
+                self._skip(ckpt.path, problem)
             return problem is None
 
         return super().find_checkpoints(
@@ -674,7 +812,12 @@ class SafeCheckpointer(Checkpointer):
         min_key=None,
         ckpt_predicate=None,
     ):
-        """Load the best valid checkpoint, skipping those that fail to read.
+        """Load the best valid checkpoint; stop if every one is damaged.
+
+        First removes what interrupted saves and deletions left (see
+        :meth:`_remove_leftovers`). Damaged checkpoints, and those whose
+        files fail to load (truncated or corrupt), are skipped with a
+        warning naming them; the next best valid one is loaded.
 
         Arguments
         ---------
@@ -690,13 +833,18 @@ class SafeCheckpointer(Checkpointer):
         Returns
         -------
         Checkpoint or None
-            The loaded checkpoint, None if there is none.
+            The loaded checkpoint; None if ``checkpoints_dir`` holds no
+            checkpoint folder (a fresh run), or none that is wanted
+            (``max_key`` / ``min_key`` / ``ckpt_predicate``) and no damaged
+            one.
 
         Raises
         ------
         ModelFileError
-            If checkpoints exist but every one failed to read (the message
-            names them): training does not restart from scratch silently.
+            If checkpoint folders exist but every one that could be the
+            wanted one is damaged: training does not silently start again
+            from scratch. The message names the folders and how to start
+            afresh.
 
         Example
         -------
@@ -708,8 +856,17 @@ class SafeCheckpointer(Checkpointer):
         >>> ckpt = ckpter.save_checkpoint()
         >>> ckpter.recover_if_possible() == ckpt
         True
+        >>> (ckpt.path / "lin.ckpt").unlink()
+        >>> ckpter.recover_if_possible()
+        Traceback (most recent call last):
+        ...
+        speechbrain_masksr.errors.ModelFileError: no checkpoint could be loaded from ...: every candidate checkpoint folder is damaged: ...CKPT+...: no lin.ckpt. ...
         """
-        failed = []
+        if if_main_process():
+            # No barrier (this may run on the main process only): what is
+            # removed here is hidden or ignored by list_checkpoints anyway.
+            self._remove_leftovers(restore=False)
+        self._skipped = {}
         while True:
             ckpt = self.find_checkpoint(
                 importance_key, max_key, min_key, ckpt_predicate
@@ -724,16 +881,27 @@ class SafeCheckpointer(Checkpointer):
                     raise
                 problem = f"cannot be read ({type(err).__name__}: {err})"
                 self._damaged[str(ckpt.path)] = problem
-                failed.append(f"{ckpt.path} {problem}")
-                self._warn(ckpt.path, problem)
-        if failed:
-            raise ModelFileError(
-                "no checkpoint could be loaded: "
-                + "; ".join(failed)
-                + ". Delete the damaged folders to start afresh"
-            )
+                self._skip(ckpt.path, problem)
+        if self._skipped:
+            raise self._all_damaged_error(self._skipped)
         logger.info("Would load a checkpoint here, but none found yet.")
         return None
+
+    def _all_damaged_error(self, damaged):
+        """The error of :meth:`recover_if_possible` when all are damaged."""
+        folder = self.checkpoints_dir
+        listed = "; ".join(
+            f"{path}: {problem}" for path, problem in sorted(damaged.items())
+        )
+        return ModelFileError(
+            f"no checkpoint could be loaded from {folder}: every candidate "
+            f"checkpoint folder is damaged: {listed}. Nothing was loaded, and training "
+            "does not start again from scratch by itself. To resume, put "
+            "back an undamaged copy of one of them; to start afresh, move "
+            f"these folders out of {folder} (e.g. into "
+            f"{folder.parent / 'damaged_checkpoints'}) or delete them, or "
+            "train in a new output folder (--output_folder=<new folder>)."
+        )
 
 
 class RNGState:

@@ -4,16 +4,21 @@ MaskSR states its training in optimizer steps and samples per optimizer
 step. The recipes express both with SpeechBrain's run options
 (``optimizer_step_limit``, ``grad_accumulation_factor``) and check, before
 training, that the batch actually seen by each optimizer step is the one
-their YAML states (:func:`check_effective_batch`).
+their YAML states (:func:`check_effective_batch`). Intra-epoch checkpoints
+are saved by time or by steps, whichever the command line names
+(:func:`ckpt_interval_options`).
 
 Authors
  * speechbrain-masksr contributors 2026
 """
 
 import dataclasses
+import logging
 import os
 
 import torch
+
+from speechbrain_masksr.errors import ConfigError
 
 __all__ = [
     "world_size",
@@ -21,7 +26,13 @@ __all__ = [
     "effective_batch",
     "check_effective_batch",
     "int_step_limit",
+    "ckpt_interval_options",
 ]
+
+logger = logging.getLogger(__name__)
+
+#: SpeechBrain's two exclusive run options for intra-epoch checkpoints.
+CKPT_INTERVALS = ("ckpt_interval_minutes", "ckpt_interval_steps")
 
 
 def world_size():
@@ -207,3 +218,90 @@ def int_step_limit(run_opts):
     if isinstance(run_opts, dict):
         return dict(run_opts, optimizer_step_limit=limit)
     return dataclasses.replace(run_opts, optimizer_step_limit=limit)
+
+
+def _given(run_opts):
+    """The run options given on the command line (a dict: all of them)."""
+    if run_opts is None:
+        return set()
+    if isinstance(run_opts, dict):
+        return set(run_opts)
+    return set(getattr(run_opts, "overridden_args", ()) or ())
+
+
+def ckpt_interval_options(hparams, run_opts):
+    """Run options where a command-line checkpoint interval replaces the YAML's.
+
+    SpeechBrain saves intra-epoch checkpoints every ``ckpt_interval_minutes``
+    or every ``ckpt_interval_steps`` batches, and ``sb.Brain`` exits if both
+    are positive. The MaskSR YAMLs set ``ckpt_interval_minutes``: as any
+    command-line option overrides the YAML, ``--ckpt_interval_steps=N``
+    alone then counts batches instead (the YAML's minutes are set to 0),
+    and likewise ``--ckpt_interval_minutes=M`` alone replaces a YAML's
+    ``ckpt_interval_steps``.
+
+    Arguments
+    ---------
+    hparams : dict or None
+        Loaded hyperparameters.
+    run_opts : RunOptions or dict or None
+        Parsed run options (a dict counts as given on the command line).
+
+    Returns
+    -------
+    RunOptions or dict or None
+        ``run_opts``, or a copy of the same kind in which the interval that
+        the command line did not give is 0 (and counts as given).
+
+    Raises
+    ------
+    ConfigError
+        If both intervals are positive and given the same way (both on the
+        command line, or both in the YAML).
+
+    Example
+    -------
+    >>> import speechbrain as sb
+    >>> hparams = {"ckpt_interval_minutes": 15}
+    >>> _, opts, _ = sb.parse_arguments(["h.yaml", "--ckpt_interval_steps=5"])
+    >>> opts = ckpt_interval_options(hparams, opts)
+    >>> opts.ckpt_interval_minutes, opts.ckpt_interval_steps
+    (0, 5)
+    >>> ckpt_interval_options(hparams, {"ckpt_interval_steps": 5})
+    {'ckpt_interval_steps': 5, 'ckpt_interval_minutes': 0}
+    >>> ckpt_interval_options({}, {"ckpt_interval_minutes": 1,
+    ...                            "ckpt_interval_steps": 5})
+    Traceback (most recent call last):
+    ...
+    speechbrain_masksr.errors.ConfigError: ckpt_interval_minutes (1) and ...
+    """
+    values = {
+        name: run_option(name, hparams, run_opts) for name in CKPT_INTERVALS
+    }
+    if not all(float(value or 0) > 0 for value in values.values()):
+        return run_opts
+    on_command_line = [
+        name for name in CKPT_INTERVALS if name in _given(run_opts)
+    ]
+    if len(on_command_line) != 1:
+        where = "on the command line" if on_command_line else "in the YAML"
+        minutes, steps = (values[name] for name in CKPT_INTERVALS)
+        raise ConfigError(
+            f"ckpt_interval_minutes ({minutes}) and ckpt_interval_steps "
+            f"({steps}) are both set {where}: intra-epoch checkpoints are "
+            "saved by time or by steps, not both; set one of them to 0"
+        )
+    (given,) = on_command_line
+    (other,) = set(CKPT_INTERVALS) - {given}
+    logger.info(
+        f"--{given}={values[given]} replaces the YAML's {other} "
+        f"({values[other]}): intra-epoch checkpoints by "
+        f"{given.rsplit('_', 1)[1]} only"
+    )
+    if isinstance(run_opts, dict):
+        return dict(run_opts, **{other: 0})
+    return dataclasses.replace(
+        run_opts,
+        **{other: 0},
+        overridden_args=set(run_opts.overridden_args) | {other},
+    )

@@ -5,6 +5,10 @@
   naming it, and recovers the newest (or best) valid one;
 * a save killed mid-way leaves no ``CKPT+*`` folder (only a hidden one,
   removed by the next save);
+* a deletion killed mid-way leaves no half-removed ``CKPT+*`` folder (only
+  a hidden ``.deleting-*`` one, removed at the next start);
+* resuming when every checkpoint is damaged stops with an error naming them
+  (no silent fresh start); an empty ``save/`` starts afresh;
 * :class:`RNGState` round-trips the random generators, so a run killed and
   resumed at an epoch boundary gives the uninterrupted run's losses;
 * ``recipes/DNS/export_model.py`` picks a valid checkpoint too.
@@ -14,11 +18,14 @@ Authors
 """
 
 import importlib.util
+import logging
 import multiprocessing
 import os
 import random
 import re
+import shutil
 import signal
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -29,6 +36,7 @@ from speechbrain.utils.checkpoints import Checkpointer
 from speechbrain.utils.epoch_loop import EpochCounter
 
 from speechbrain_masksr.errors import ModelFileError
+from speechbrain_masksr.utils import checkpoints as checkpoints_module
 from speechbrain_masksr.utils.checkpoints import RNGState, SafeCheckpointer
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -44,12 +52,12 @@ def _checkpointer(folder, lin=None, **kw):
     )
 
 
-def _damage(ckpt, how):
+def _damage(ckpt, how, model="model"):
     if how == "truncated model":
-        path = ckpt.path / "model.ckpt"
+        path = ckpt.path / f"{model}.ckpt"
         path.write_bytes(path.read_bytes()[: path.stat().st_size // 2])
     elif how == "empty model":
-        (ckpt.path / "model.ckpt").write_bytes(b"")
+        (ckpt.path / f"{model}.ckpt").write_bytes(b"")
     elif how == "no optimizer":
         (ckpt.path / "optimizer.ckpt").unlink()
     elif how == "empty CKPT.yaml":
@@ -264,6 +272,185 @@ def test_resumed_training_reproduces_the_uninterrupted_losses(tmp_path):
     # without the RNG state the resumed epochs draw other numbers
     _train(tmp_path / "norng", 2, rng=False)
     assert _train(tmp_path / "norng", 4, rng=False) != ref[2:]
+
+
+def _only_checkpoint(folder):
+    (path,) = folder.glob("CKPT+*")
+    return SafeCheckpointer(folder).list_checkpoints()[0]._replace(path=path)
+
+
+def _copy_checkpoint(ckpt, name, newer=True):
+    """A copy of ``ckpt`` in ``CKPT+<name>``, one second newer (or older)."""
+    copy = ckpt.path.with_name(f"CKPT+{name}")
+    shutil.copytree(ckpt.path, copy)
+    meta = copy / "CKPT.yaml"
+    unixtime = ckpt.meta["unixtime"] + (1 if newer else -1)
+    text = re.sub(r"unixtime: .*", f"unixtime: {unixtime}", meta.read_text())
+    meta.write_text(text)
+    return ckpt._replace(path=copy)
+
+
+def _no_training(monkeypatch):
+    def fit_batch(self, batch):
+        raise AssertionError("training started")
+
+    monkeypatch.setattr(TinyBrain, "fit_batch", fit_batch)
+
+
+def _contents(folder):
+    return {
+        str(p.relative_to(folder)): p.read_bytes()
+        for p in sorted(folder.rglob("*"))
+        if p.is_file()
+    }
+
+
+@pytest.mark.parametrize("how", DAMAGES)
+def test_all_checkpoints_damaged_stops_before_training(
+    tmp_path, monkeypatch, how
+):
+    save = tmp_path / "save"
+    _train(save, 2)
+    first = _only_checkpoint(save)
+    second = _copy_checkpoint(first, "second")
+    _damage(first, how, model="lin")
+    _damage(second, "empty model", model="lin")
+    before = _contents(save)
+    _no_training(monkeypatch)
+    with (
+        pytest.warns(UserWarning, match="Skipping the damaged checkpoint"),
+        pytest.raises(ModelFileError) as err,
+    ):
+        _train(save, 4)
+    message = str(err.value)
+    assert f"no checkpoint could be loaded from {save}" in message
+    # names every damaged folder, with its problem
+    assert f"{first.path}: " in message
+    assert f"{second.path}: lin.ckpt is empty" in message
+    # and the way to start afresh
+    assert f"move these folders out of {save}" in message
+    assert str(tmp_path / "damaged_checkpoints") in message
+    assert "--output_folder=" in message
+    # nothing was trained, saved or deleted
+    assert _contents(save) == before
+
+
+def test_empty_save_folder_starts_afresh(tmp_path, caplog):
+    save = tmp_path / "save"
+    save.mkdir()
+    ref = _train(tmp_path / "ref", 2)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        with caplog.at_level(logging.INFO):
+            assert _train(save, 2) == ref  # epochs 1 and 2
+    assert not [w for w in caught if issubclass(w.category, UserWarning)]
+    assert "none found yet" in caplog.text
+    assert len(list(save.glob("CKPT+*"))) == 1
+
+
+def test_one_good_and_one_damaged_resumes_from_the_good_one(tmp_path):
+    ref = _train(tmp_path / "ref", 4)
+    save = tmp_path / "save"
+    _train(save, 2)
+    good = _only_checkpoint(save)
+    bad = _copy_checkpoint(good, "newer")  # the newest, hence preferred
+    _damage(bad, "truncated model", model="lin")
+    with pytest.warns(UserWarning, match=re.escape(bad.path.name)):
+        assert _train(save, 4) == ref[2:]  # epochs 3 and 4, from the good
+    assert bad.path.is_dir()  # damaged folders are never deleted
+
+
+def _killed_deletion(folder):
+    """Train 2 epochs; die (SIGKILL) while deleting epoch 1's checkpoint."""
+
+    def dying_rmtree(path, *args, **kwargs):
+        path = Path(path)
+        if path.name.startswith(".deleting-"):
+            (path / "lin.ckpt").unlink()  # part of it removed
+            os.kill(os.getpid(), signal.SIGKILL)
+        shutil.rmtree(path, *args, **kwargs)
+
+    checkpoints_module.shutil.rmtree = dying_rmtree  # in this child only
+    _train(folder, 2)
+
+
+def test_deletion_killed_midway_is_cleaned_up_at_the_next_start(
+    tmp_path, caplog
+):
+    ref = _train(tmp_path / "ref", 4)
+    save = tmp_path / "save"
+    child = multiprocessing.get_context("fork").Process(
+        target=_killed_deletion, args=(save,)
+    )
+    child.start()
+    child.join(120)
+    assert child.exitcode == -signal.SIGKILL
+    # the half-removed folder is hidden; the epoch-2 checkpoint is whole
+    (left,) = save.glob(".deleting-CKPT+*")
+    assert (left / "CKPT.yaml").is_file() and not (left / "lin.ckpt").exists()
+    (kept,) = save.glob("CKPT+*")
+    assert [c.path for c in SafeCheckpointer(save).list_checkpoints()] == [kept]
+    # the next start removes it (an info log, no warning) and resumes
+    for epochs, expected in ((3, ref[2:3]), (4, ref[3:])):
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            with caplog.at_level(logging.INFO):
+                assert _train(save, epochs) == expected
+        assert not [w for w in caught if issubclass(w.category, UserWarning)]
+        assert not list(save.glob(".*"))
+    assert f"Removing {left}, left by an interrupted deletion" in caplog.text
+    assert caplog.text.count("interrupted deletion") == 1
+
+
+def test_deletion_renames_the_folder_before_removing_it(tmp_path, monkeypatch):
+    ckpter = _checkpointer(tmp_path)
+    old = ckpter.save_checkpoint()
+    new = ckpter.save_checkpoint()
+    removed = []
+    real_rmtree = shutil.rmtree
+
+    def rmtree(path, *args, **kwargs):
+        removed.append(Path(path).name)
+        real_rmtree(path, *args, **kwargs)
+
+    monkeypatch.setattr(checkpoints_module.shutil, "rmtree", rmtree)
+    ckpter.delete_checkpoints(num_to_keep=1)
+    assert removed == [f".deleting-{old.path.name}"]
+    assert list(tmp_path.iterdir()) == [new.path]
+    # a leftover of an earlier deletion of the same name does not block
+    named = ckpter.save_checkpoint(name="x")
+    (tmp_path / ".deleting-CKPT+x").mkdir()
+    ckpter.delete_checkpoints(num_to_keep=0)
+    assert list(tmp_path.iterdir()) == []
+    assert not named.path.exists()
+
+
+def test_half_removed_folder_of_the_old_deletion_does_not_block(tmp_path):
+    """As the previous version left it: a plain rmtree killed mid-way."""
+    ref = _train(tmp_path / "ref", 4)
+    save = tmp_path / "save"
+    _train(save, 2)
+    good = _only_checkpoint(save)
+    for left in ("CKPT.yaml", "lin.ckpt"):  # whatever rmtree removed first
+        half = _copy_checkpoint(good, f"half-{left}", newer=False)
+        for path in half.path.iterdir():
+            if path.name != left:
+                path.unlink()
+    empty = save / "CKPT+emptied"
+    empty.mkdir()  # removed once its files were gone
+    with pytest.warns(UserWarning, match="half-"):
+        assert _train(save, 4) == ref[2:]
+    assert not empty.exists()  # held nothing: removed
+
+
+def test_empty_checkpoint_folders_alone_start_afresh(tmp_path, caplog):
+    (tmp_path / "CKPT+empty").mkdir()
+    (tmp_path / ".deleting-CKPT+old").mkdir()
+    ckpter = _checkpointer(tmp_path)
+    with caplog.at_level(logging.INFO):
+        assert ckpter.recover_if_possible() is None
+    assert list(tmp_path.iterdir()) == []
+    assert "it is empty" in caplog.text and "none found yet" in caplog.text
 
 
 def _export_module():

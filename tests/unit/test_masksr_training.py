@@ -4,7 +4,8 @@
   (Adam, lr 1e-4, effective batch 64 / 256, 3 s segments, 800 k optimizer
   steps, intra-epoch checkpoints);
 * the effective-batch check and the run-option helpers of
-  :mod:`speechbrain_masksr.utils.training`;
+  :mod:`speechbrain_masksr.utils.training`; ``--ckpt_interval_steps=N``
+  alone replaces the YAML's ``ckpt_interval_minutes``;
 * a step-limited run of :class:`MaskSRBrain` stops at the step limit, and a
   run interrupted mid-epoch resumes from its intra-epoch checkpoint at the
   same optimizer step, batch and learning-rate step as an uninterrupted one,
@@ -29,10 +30,12 @@ from speechbrain.utils.train_logger import FileTrainLogger
 from speechbrain_masksr.augment.pipeline import VOICEFIXER_ORDER
 from speechbrain_masksr.brains.masksr_brain import MaskSRBrain
 from speechbrain_masksr.data.speakers import EVALUATION_SPEAKERS
+from speechbrain_masksr.errors import ConfigError
 from speechbrain_masksr.lobes.masksr import build_masksr
 from speechbrain_masksr.utils.checkpoints import RNGState, SafeCheckpointer
 from speechbrain_masksr.utils.training import (
     check_effective_batch,
+    ckpt_interval_options,
     effective_batch,
     int_step_limit,
     run_option,
@@ -143,6 +146,50 @@ def test_run_option_priority_and_step_limit_type():
     }
 
 
+def _opts(*args):
+    return sb.parse_arguments(["h.yaml", *args])[1]
+
+
+def test_ckpt_interval_steps_alone_replaces_the_yaml_minutes():
+    hp = {
+        "ckpt_interval_minutes": _yaml("masksr.yaml")["ckpt_interval_minutes"]
+    }
+    assert hp["ckpt_interval_minutes"] > 0
+    opts = ckpt_interval_options(hp, _opts("--ckpt_interval_steps=3"))
+    assert (opts.ckpt_interval_minutes, opts.ckpt_interval_steps) == (0, 3)
+    assert run_option("ckpt_interval_minutes", hp, opts) == 0
+    # what sb.Brain makes of it (it exits when both are positive)
+    tiny = build_masksr(
+        d_model=16,
+        encoder_layers=1,
+        lm_layers=1,
+        nhead=2,
+        n_codebooks=2,
+        codebook_size=8,
+    )
+    brain = MaskSRBrain(
+        {"model": tiny},
+        hparams=dict(hp, seed=1, eval_seed=2, sample_rate=44100),
+        run_opts=_opts("--device=cpu", "--ckpt_interval_steps=3"),
+    )
+    assert (brain.ckpt_interval_minutes, brain.ckpt_interval_steps) == (0, 3)
+    # the documented work-around and the other cases are unchanged
+    both = _opts("--ckpt_interval_minutes=0", "--ckpt_interval_steps=3")
+    assert ckpt_interval_options(hp, both) is both
+    minutes = _opts("--ckpt_interval_minutes=5")
+    assert ckpt_interval_options(hp, minutes) is minutes
+    # --ckpt_interval_minutes alone replaces a YAML's steps likewise
+    opts = ckpt_interval_options({"ckpt_interval_steps": 9}, minutes)
+    assert (opts.ckpt_interval_minutes, opts.ckpt_interval_steps) == (5, 0)
+    # both positive, given the same way: a clear error
+    both = _opts("--ckpt_interval_minutes=5", "--ckpt_interval_steps=3")
+    with pytest.raises(ConfigError, match="both set on the command line"):
+        ckpt_interval_options(hp, both)
+    yaml_both = dict(hp, ckpt_interval_steps=3)
+    with pytest.raises(ConfigError, match="both set in the YAML"):
+        ckpt_interval_options(yaml_both, _opts())
+
+
 # --------------------------------------------------------------- resuming --
 BATCH, ACCUM = 2, 2
 N_TRAIN = 12  # 6 batches = 3 optimizer steps per epoch
@@ -186,8 +233,13 @@ def _dataset(n, prefix):
     )
 
 
-def _fit(folder, limit, ckpt_steps=0, interrupt_after=None):
-    """One launch of a tiny step-limited training in ``folder``."""
+def _fit(folder, limit, ckpt_steps=0, interrupt_after=None, argv=None):
+    """One launch of a tiny step-limited training in ``folder``.
+
+    With ``argv``, the run options are parsed from that command line (with
+    ``ckpt_steps`` as ``--ckpt_interval_steps``) and the hyperparameters set
+    ``ckpt_interval_minutes: 15`` as the MaskSR YAMLs do.
+    """
     torch.manual_seed(0)
     model = build_masksr(
         d_model=16,
@@ -219,17 +271,23 @@ def _fit(folder, limit, ckpt_steps=0, interrupt_after=None):
         train_logger=FileTrainLogger(folder / "log.txt"),
         valid_restore_clips=0,
     )
+    run_opts = {
+        "device": "cpu",
+        "grad_accumulation_factor": ACCUM,
+        "optimizer_step_limit": limit,
+        "ckpt_interval_steps": ckpt_steps,
+        "noprogressbar": True,
+    }
+    if argv is not None:
+        hparams["ckpt_interval_minutes"] = 15
+        given = [f"--{key}={value}" for key, value in run_opts.items()]
+        given[-1] = "--noprogressbar"
+        run_opts = int_step_limit(_opts(*given, *argv))
     brain = RecordingBrain(
         {"model": model},
         opt_class=lambda params: torch.optim.Adam(params, lr=1e-3),
         hparams=hparams,
-        run_opts={
-            "device": "cpu",
-            "grad_accumulation_factor": ACCUM,
-            "optimizer_step_limit": limit,
-            "ckpt_interval_steps": ckpt_steps,
-            "noprogressbar": True,
-        },
+        run_opts=run_opts,
         checkpointer=checkpointer,
     )
     brain.seen = []
@@ -312,3 +370,18 @@ def test_resume_at_an_epoch_boundary_reproduces_the_losses(tmp_path):
     second = _fit(tmp_path / "run", limit=5)
     assert second.started_at == (3, 0)
     assert second.losses == ref.losses[6:]
+
+
+def test_ckpt_interval_steps_alone_saves_by_steps(tmp_path):
+    """``--ckpt_interval_steps=2`` on the command line, the YAML's 15 min."""
+    ref = _fit(tmp_path / "ref", limit=5)
+    run = tmp_path / "run"
+    first = _fit(run, limit=5, ckpt_steps=2, interrupt_after=8, argv=[])
+    assert first.ckpt_interval_minutes == 0
+    assert first.ckpt_interval_steps == 2
+    ckpts = SafeCheckpointer(run / "save").list_checkpoints()
+    # one intra-epoch checkpoint (saved by steps: 15 min have not passed)
+    assert len([c for c in ckpts if not c.meta["end-of-epoch"]]) == 1
+    second = _fit(run, limit=5, ckpt_steps=2, argv=[])
+    assert second.started_at == (4, 2)  # batch 2 of epoch 2
+    assert second.seen == ref.seen[8:]
