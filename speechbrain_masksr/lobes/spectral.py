@@ -91,6 +91,8 @@ class HifiganMel(nn.Module):
         self.hop_length = int(hop_length)
         self.win_length = int(win_length)
         self.n_mels = int(n_mels)
+        self.f_min = float(f_min)
+        self.f_max = float(f_max)
         self.floor = float(floor)
         self.padding = padding
         self.power = float(power)
