@@ -185,7 +185,8 @@ def _create_temp(path):
         if fcntl is not None:
             fcntl.flock(fd, fcntl.LOCK_EX)  # at most a cleanup's moment
         if _is_open_file(fd, tmp):
-            os.utime(fd, ns=(0, 0))
+            with contextlib.suppress(OSError, NotImplementedError):
+                os.utime(fd, ns=(0, 0))
             return tmp, fd
         os.close(fd)  # removed by a cleanup before the lock: a new name
     raise FileExistsError(f"{path}: cannot create a temporary file")
@@ -204,8 +205,8 @@ def _publish(tmp, path, overwrite):
         os.link(tmp, path, follow_symlinks=False)
     except FileExistsError:
         raise taken from None
-    except OSError as err:
-        if err.errno not in _NO_LINKS:
+    except (OSError, NotImplementedError) as err:
+        if isinstance(err, OSError) and err.errno not in _NO_LINKS:
             raise
         # no hard links here: check, then rename (not atomic)
         if os.path.lexists(path):

@@ -220,6 +220,23 @@ def test_exclusive_publish_never_replaces_a_file_written_meanwhile(tmp_path):
     assert (tmp_path / "b.wav").read_bytes() == b"new"
 
 
+def test_exclusive_publish_without_hard_links(tmp_path, monkeypatch):
+    import errno
+
+    def no_links(*args, **kwargs):
+        raise OSError(errno.EPERM, "Operation not permitted")
+
+    monkeypatch.setattr(os, "link", no_links)  # e.g. FAT: check + rename
+    path = tmp_path / "a.wav"
+    with atomic_write(path, overwrite=False) as tmp:
+        tmp.write_bytes(b"first")
+    with pytest.raises(OutputTakenError):
+        with atomic_write(path, overwrite=False) as tmp:
+            tmp.write_bytes(b"second")
+    assert path.read_bytes() == b"first"
+    assert listing(tmp_path) == ["a.wav"]
+
+
 def test_output_paths_are_checked_by_a_real_write(tmp_path):
     check_output_path(tmp_path / "new" / "deeper" / "a.wav")
     assert listing(tmp_path) == []  # nothing created by the check
