@@ -8,7 +8,9 @@ training crops) or, for its header only, :func:`audio_info`. They share one
 set of checks, which turn the many ways a file can be wrong (missing, a
 folder, not audio, empty, NaN, too short) into one :class:`AudioError` that
 names the file; channels are averaged to mono and other rates resampled with
-:func:`resample`. The three also read a file's bytes held in memory (a
+:func:`resample`. A file whose samples reach far outside [-1, 1] (float
+audio stored unscaled) is read as it is, with an
+:class:`~speechbrain_masksr.errors.AudioWarning` naming it and its peak. The three also read a file's bytes held in memory (a
 ``bytes`` object, e.g. a member of a WebDataset shard). Reading and writing use SpeechBrain's soundfile-based
 ``speechbrain.dataio.audio_io`` (``torchaudio.load`` needs torchcodec, which
 is not usable on CPU-only installs).
@@ -20,6 +22,7 @@ Authors
 import io
 import math
 import os
+import warnings
 from pathlib import Path
 from typing import NamedTuple
 
@@ -27,10 +30,12 @@ import torch
 import torchaudio
 from speechbrain.dataio import audio_io
 
-from speechbrain_masksr.errors import AudioError
+from speechbrain_masksr.errors import AudioError, AudioWarning
 from speechbrain_masksr.utils.files import atomic_write
 
 AUDIO_EXTENSIONS = (".wav", ".flac", ".ogg", ".mp3", ".aiff", ".aif")
+#: Peak above which :func:`load_audio` warns that a file is not in [-1, 1].
+PEAK_WARNING = 2.0
 
 
 def resample(wav, orig_sr, new_sr):
@@ -100,10 +105,8 @@ def check_waveform(wav, name="audio", min_samples=1, sample_rate=None):
     if wav.shape[-1] < min_samples:
         rate = ""
         if sample_rate:
-            rate = (
-                f" ({wav.shape[-1] / sample_rate:.3g} s at {sample_rate} Hz,"
-                f" the minimum is {min_samples / sample_rate:.3g} s)"
-            )
+            have, need = _seconds(wav.shape[-1], min_samples, sample_rate)
+            rate = f" ({have} s at {sample_rate} Hz, the minimum is {need} s)"
         raise AudioError(
             f"{name}: audio has {wav.shape[-1]} samples, "
             f"at least {min_samples} are needed{rate}"
@@ -112,6 +115,34 @@ def check_waveform(wav, name="audio", min_samples=1, sample_rate=None):
     if not torch.isfinite(wav).all():
         raise AudioError(f"{name}: audio contains NaN or Inf values")
     return wav
+
+
+def _seconds(samples, other, sample_rate):
+    """Two sample counts as seconds, with the digits that tell them apart.
+
+    Example
+    -------
+    >>> _seconds(4409, 4410, 44100)
+    ('0.09998', '0.1')
+    """
+    for digits in range(3, 12):
+        texts = tuple(f"{n / sample_rate:.{digits}g}" for n in (samples, other))
+        if texts[0] != texts[1]:
+            break
+    return texts
+
+
+def _warn_peak(wav, name):
+    """Warn (naming the file) about samples far outside [-1, 1]."""
+    peak = float(wav.abs().max())
+    if peak > PEAK_WARNING:
+        warnings.warn(
+            f"{name}: samples reach {peak:.4g}, far outside [-1, 1] (float "
+            "audio not scaled to [-1, 1]?); it is used as it is, expect "
+            "useless results",
+            AudioWarning,
+            stacklevel=3,
+        )
 
 
 def _check_path(path):
@@ -236,6 +267,11 @@ def load_audio(
     AudioError
         If the file is missing, not audio, empty, or holds NaN/Inf.
 
+    Warns
+    -----
+    AudioWarning
+        If samples reach beyond :data:`PEAK_WARNING` (the file is named).
+
     Example
     -------
     >>> tmp = getfixture("tmpdir")
@@ -259,6 +295,7 @@ def load_audio(
     except Exception as err:  # soundfile raises several error types
         raise AudioError(f"{path}: not a readable audio file ({err})") from err
     wav = check_waveform(wav, path)
+    _warn_peak(wav, path)
     if wav.dim() == 1:
         wav = wav.unsqueeze(0)
     if mono:  # one channel: the same values without a full-length copy
@@ -345,13 +382,16 @@ def load_segment(path, start, stop, sample_rate):
     return wav
 
 
-def save_audio(path, wav, sample_rate):
+def save_audio(path, wav, sample_rate, overwrite=True):
     """Write audio as 16-bit PCM (WAV/FLAC by extension), creating folders.
 
     The file is written atomically (a temporary file in the same folder,
     renamed into place; see :func:`~speechbrain_masksr.utils.files.atomic_write`):
     an interrupted write leaves an earlier file at ``path`` complete, and
-    a symlink at ``path`` is replaced, not written through.
+    a symlink at ``path`` is replaced, not written through. With
+    ``overwrite=False`` an existing ``path`` (even one that another process
+    creates while this one writes) is never replaced:
+    :class:`~speechbrain_masksr.errors.OutputTakenError` is raised.
 
     Arguments
     ---------
@@ -361,6 +401,8 @@ def save_audio(path, wav, sample_rate):
         ``[time]`` or ``[channels, time]``; values are clamped to [-1, 1].
     sample_rate : int
         Rate of ``wav``.
+    overwrite : bool
+        Replace an existing file (default).
 
     Example
     -------
@@ -368,18 +410,30 @@ def save_audio(path, wav, sample_rate):
     >>> save_audio(path, torch.zeros(160), 16000)
     >>> Path(path).exists()
     True
+    >>> save_audio(path, torch.ones(160), 16000, overwrite=False)
+    Traceback (most recent call last):
+    ...
+    speechbrain_masksr.errors.OutputTakenError: .../b.flac was created by another writer...
     """
     wav = torch.as_tensor(wav).detach().float().cpu()
     if wav.dim() == 1:
         wav = wav.unsqueeze(0)
-    with atomic_write(path) as tmp:
+    with atomic_write(path, overwrite=overwrite) as tmp:
         audio_io.save(
             str(tmp), wav.clamp(-1, 1), int(sample_rate), subtype="PCM_16"
         )
 
 
-def find_audio_files(path, extensions=AUDIO_EXTENSIONS):
+def find_audio_files(path, extensions=AUDIO_EXTENSIONS, exclude=()):
     """List audio files: the file itself, or a folder searched recursively.
+
+    This is how every command-line tool and data preparation of the
+    package lists a folder's inputs. Hidden files and files inside hidden
+    folders (names starting with a dot, below ``path``) are never listed:
+    among them are the temporary files of writes in progress or killed
+    (``.<stem>.<random>.tmp.wav``, see
+    :func:`~speechbrain_masksr.utils.files.atomic_write`), readable but
+    truncated. A file given as ``path`` itself is returned as it is.
 
     Arguments
     ---------
@@ -387,6 +441,9 @@ def find_audio_files(path, extensions=AUDIO_EXTENSIONS):
         A file or a folder.
     extensions : tuple of str
         File endings that count as audio.
+    exclude : tuple of str or Path
+        Folders whose files are left out (e.g. an output folder inside the
+        searched one); compared after resolving links.
 
     Returns
     -------
@@ -397,7 +454,12 @@ def find_audio_files(path, extensions=AUDIO_EXTENSIONS):
     -------
     >>> tmp = getfixture("tmpdir")
     >>> save_audio(str(tmp / "x" / "1.wav"), torch.zeros(16), 16000)
+    >>> save_audio(str(tmp / "x" / ".1.0123abcd.tmp.wav"), torch.zeros(8), 16000)
+    >>> save_audio(str(tmp / "x" / ".cache" / "2.wav"), torch.zeros(16), 16000)
+    >>> save_audio(str(tmp / "x" / "out" / "3.wav"), torch.zeros(16), 16000)
     >>> [p.name for p in find_audio_files(str(tmp / "x"))]
+    ['1.wav', '3.wav']
+    >>> [p.name for p in find_audio_files(tmp / "x", exclude=[tmp / "x" / "out"])]
     ['1.wav']
     """
     path = Path(path)
@@ -405,8 +467,16 @@ def find_audio_files(path, extensions=AUDIO_EXTENSIONS):
         return [path]
     if not path.is_dir():
         raise AudioError(f"{path}: no such file or folder")
-    return sorted(
-        p
-        for p in path.rglob("*")
-        if p.is_file() and p.suffix.lower() in extensions
-    )
+    excluded = [Path(e).resolve() for e in exclude]
+    files = []
+    for p in path.rglob("*"):
+        if p.suffix.lower() not in extensions:
+            continue
+        if any(part.startswith(".") for part in p.relative_to(path).parts):
+            continue  # hidden: temporary files of (killed) writers among them
+        if not p.is_file():
+            continue
+        if excluded and any(p.resolve().is_relative_to(e) for e in excluded):
+            continue
+        files.append(p)
+    return sorted(files)

@@ -16,6 +16,13 @@ library:
   configuration *values* raise ``ValueError``;
 * :class:`UsageError` - bad command-line arguments (the command-line tools
   report it without a traceback);
+* :class:`OutputError` - an output file that cannot be written where it is
+  asked for (a folder that cannot be created or written, a path that is a
+  folder or the input itself), found before any work;
+* :class:`OutputTakenError` - an output that another writer holds (a live
+  claim) or has written since the work began (an ``OutputError``);
+* :class:`AudioWarning` - audio that is used but looks wrong (samples far
+  outside [-1, 1]);
 * :class:`MetricWarning` - a metric that had to adapt its input or give
   up (it then returns NaN).
 
@@ -30,9 +37,12 @@ Authors
 
 __all__ = [
     "AudioError",
+    "AudioWarning",
     "ConfigError",
     "MetricWarning",
     "ModelFileError",
+    "OutputError",
+    "OutputTakenError",
     "UntrustedModelError",
     "UsageError",
 ]
@@ -118,6 +128,62 @@ class UsageError(ValueError):
     Traceback (most recent call last):
     ...
     speechbrain_masksr.errors.UsageError: no input
+    """
+
+
+class OutputError(OSError, ValueError):
+    """An output file cannot be written where it is asked for.
+
+    Raised before any work (model loading, restoration) for an output
+    whose folder cannot be created or written, a path that is a folder, or
+    the input file itself; the message names the path. An ``OSError``
+    (what writing there would have raised) and a ``ValueError`` (what the
+    earlier path checks raised), so ``except`` clauses for either catch it.
+
+    Example
+    -------
+    >>> raise OutputError("cannot write /proc/x/a.wav: ...")
+    Traceback (most recent call last):
+    ...
+    speechbrain_masksr.errors.OutputError: cannot write /proc/x/a.wav: ...
+    >>> isinstance(OutputError("x"), (OSError, ValueError))
+    True
+    """
+
+
+class OutputTakenError(OutputError, FileExistsError):
+    """An output is being written by another writer, or was since the start.
+
+    Raised for an output whose claim another live process holds (two
+    runs into one folder), or that appeared after the work began and may
+    not be replaced; the message names the file. A ``FileExistsError``.
+
+    Example
+    -------
+    >>> raise OutputTakenError("out/a.wav: claimed by process 12")
+    Traceback (most recent call last):
+    ...
+    speechbrain_masksr.errors.OutputTakenError: out/a.wav: claimed by process 12
+    >>> isinstance(OutputTakenError("x"), (FileExistsError, OutputError))
+    True
+    """
+
+
+class AudioWarning(UserWarning):
+    """Audio that is used as it is but looks wrong.
+
+    Warned, naming the file, for samples far outside [-1, 1] (float audio
+    stored unscaled, e.g. in PCM integer units): the models expect
+    [-1, 1], so the results are likely useless.
+
+    Example
+    -------
+    >>> import warnings
+    >>> with warnings.catch_warnings(record=True) as caught:
+    ...     warnings.simplefilter("always")
+    ...     warnings.warn("x.wav: peak 1000", AudioWarning)
+    >>> caught[0].category.__name__
+    'AudioWarning'
     """
 
 

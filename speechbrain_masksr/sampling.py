@@ -43,11 +43,13 @@ Authors
 """
 
 import math
+import operator
 
 import torch
 
 __all__ = [
     "NOISE_TYPES",
+    "check_steps",
     "cosine_schedule",
     "guided_logits",
     "num_still_masked",
@@ -180,9 +182,53 @@ def _gumbel(rows, tail, generator, device):
     return u.log_().neg_().log_().neg_()
 
 
+def check_steps(steps, name="steps"):
+    """A number of sampling steps: an integer >= 1, else ``ValueError``.
+
+    ``2.7``, ``"3"`` and ``True`` are refused rather than truncated or
+    converted; integer types (Python, NumPy, 0-d integer tensors) are
+    accepted.
+
+    Arguments
+    ---------
+    steps : int
+        The value to check.
+    name : str
+        How the error names it.
+
+    Returns
+    -------
+    int
+        ``steps`` as a Python ``int``.
+
+    Example
+    -------
+    >>> check_steps(8)
+    8
+    >>> check_steps(2.7)
+    Traceback (most recent call last):
+    ...
+    ValueError: steps must be an integer >= 1, got 2.7 (float)
+    """
+    if isinstance(steps, bool):
+        value = None
+    else:
+        try:
+            value = operator.index(steps)
+        except TypeError:
+            value = None
+    if value is None:
+        raise ValueError(
+            f"{name} must be an integer >= 1, got {steps!r} "
+            f"({type(steps).__name__})"
+        )
+    if value < 1:
+        raise ValueError(f"{name} must be >= 1, got {value}")
+    return value
+
+
 def _check_sampling_args(steps, temperature, noise):
-    if int(steps) < 1:
-        raise ValueError(f"steps must be >= 1, got {steps}")
+    check_steps(steps)
     if temperature < 0:
         raise ValueError(f"temperature must be >= 0, got {temperature}")
     if noise not in NOISE_TYPES:
@@ -460,8 +506,9 @@ def default_level_steps(steps, n_codebooks, upper_levels="greedy"):
     [40, 4, 4, 4]
     """
     _check_upper_levels(upper_levels)
-    upper = 1 if upper_levels == "greedy" else max(1, int(steps) // 10)
-    return [int(steps)] + [upper] * (n_codebooks - 1)
+    steps = check_steps(steps)
+    upper = 1 if upper_levels == "greedy" else max(1, steps // 10)
+    return [steps] + [upper] * (n_codebooks - 1)
 
 
 def hierarchical_sample(

@@ -1,5 +1,11 @@
 """``masksr-eval``: score estimates against references, or on their own.
 
+Folders are searched recursively; hidden files and files inside hidden
+folders (names starting with a dot, e.g. the ``.<stem>.<random>.tmp.wav``
+temporary file of an interrupted ``masksr-restore``) are never taken.
+A file whose samples reach far outside [-1, 1] is scored, with a warning
+naming it.
+
 **Paired mode** (``--ref`` and ``--est``): files are paired by identical
 relative path (recursive; for flat folders this is the file name). Files without a partner are listed on stderr in both
 directions, never silently dropped. Every pair is scored with
@@ -262,7 +268,8 @@ def score_pair(ref_path, est_path, metrics, **kwargs):
     scores : dict
         ``{column: float}``.
     messages : list of str
-        Warnings raised while scoring.
+        Warnings raised while reading and scoring (e.g. audio far outside
+        [-1, 1], naming the file).
 
     Example
     -------
@@ -278,19 +285,17 @@ def score_pair(ref_path, est_path, metrics, **kwargs):
     """
     from speechbrain_masksr.metrics._utils import resample_np
 
-    ref, ref_sr = load_audio(ref_path)
-    est, est_sr = load_audio(est_path)
-    est = est.double().numpy()
-    if est_sr != ref_sr:
-        est = resample_np(est, est_sr, ref_sr)
-    return _with_messages(
-        compute_metrics,
-        ref.double().numpy(),
-        est,
-        ref_sr,
-        metrics=metrics,
-        **kwargs,
-    )
+    def score():
+        ref, ref_sr = load_audio(ref_path)
+        est, est_sr = load_audio(est_path)
+        est = est.double().numpy()
+        if est_sr != ref_sr:
+            est = resample_np(est, est_sr, ref_sr)
+        return compute_metrics(
+            ref.double().numpy(), est, ref_sr, metrics=metrics, **kwargs
+        )
+
+    return _with_messages(score)
 
 
 def score_file(est_path, metrics=NONINTRUSIVE_METRICS, **kwargs):
@@ -310,7 +315,7 @@ def score_file(est_path, metrics=NONINTRUSIVE_METRICS, **kwargs):
     scores : dict
         ``{column: float}``.
     messages : list of str
-        Warnings raised while scoring.
+        Warnings raised while reading and scoring.
 
     Example
     -------
@@ -322,14 +327,14 @@ def score_file(est_path, metrics=NONINTRUSIVE_METRICS, **kwargs):
     >>> list(scores), 1 <= scores["dnsmos_p808"] <= 5, msgs
     (['dnsmos_p808'], True, [])
     """
-    est, sample_rate = load_audio(est_path)
-    return _with_messages(
-        compute_nonintrusive_metrics,
-        est.double().numpy(),
-        sample_rate,
-        metrics=metrics,
-        **kwargs,
-    )
+
+    def score():
+        est, sample_rate = load_audio(est_path)
+        return compute_nonintrusive_metrics(
+            est.double().numpy(), sample_rate, metrics=metrics, **kwargs
+        )
+
+    return _with_messages(score)
 
 
 def _with_messages(fn, *args, **kwargs):

@@ -35,23 +35,41 @@ refused (exit status 2) before any of it runs. ``--trust-source`` skips
 the check, for folders from a source you trust.
 
 ``INPUT`` is any mix of audio files and folders (searched recursively; the
-folder structure is kept under ``OUT_DIR``). Every output is a mono 16-bit
-WAV at the model's rate with the duration of its input, written atomically
-(a hidden temporary file renamed into place: an interrupted run never
-leaves a truncated file in place of an earlier output). Inputs are never
-overwritten: an ``OUT_DIR`` that is an input folder, or an output path that
-is an input file, is refused. ``OUT_DIR`` may lie inside an input folder:
-files already under ``OUT_DIR`` are then not taken as inputs. An existing
-output file is never replaced without ``--overwrite``: it is skipped,
-named on stderr, and the exit status is 1. A symlink among the outputs (or
-a sub-folder of ``OUT_DIR`` that is one) that leads outside ``OUT_DIR`` is
-refused, as is a ``--suffix`` holding a path separator or ``..``. Every
-output path is checked (collisions, inputs, symlinks, folders that cannot
-be created or written) before the model is loaded. A file that cannot be
-read or restored is reported (naming it) and skipped.
+folder structure is kept under ``OUT_DIR``). Hidden files and files in
+hidden folders (names starting with a dot) are not taken from folders:
+among them are the temporary files of interrupted writes. Every output is
+a mono 16-bit WAV at the model's rate with the duration of its input,
+written atomically (a hidden temporary file ``.<stem>.<random>.tmp.wav``
+renamed into place: an interrupted run never leaves a truncated file in
+place of an earlier output). Inputs are never overwritten: an ``OUT_DIR``
+that is an input folder, or an output path that is an input file, is
+refused. ``OUT_DIR`` may lie inside an input folder: files already under
+``OUT_DIR`` are then not taken as inputs. An existing output file is never
+replaced without ``--overwrite``: it is skipped, named on stderr, and the
+exit status is 1. A symlink among the outputs (or a sub-folder of
+``OUT_DIR`` that is one) that leads outside ``OUT_DIR`` is refused, as is
+a ``--suffix`` holding a path separator or ``..``. Every output path is
+checked (collisions, inputs, symlinks, folders that cannot be created or
+written: a file is really created there and removed, so ``-o /proc/x``
+fails even for root) before the model is loaded. A file that cannot be
+read or restored is reported (naming it) and skipped; an input whose
+samples reach far outside [-1, 1] is restored with a warning naming it.
+
+Several runs may write into one ``OUT_DIR`` at once. Each output is
+claimed before it is restored (an ``flock`` lock on a hidden
+``.<name>.wav.claim`` file, released when the file is done or the process
+dies): an output claimed by another live run is left to it, named on
+stderr (exit status 1). An output that appeared after the start (another
+run finished it first) is not replaced without ``--overwrite``, and without
+``--overwrite`` the finished file is published with a hard link that
+fails if the output exists, so no run ever replaces another's file. At the
+start, temporary and claim files that killed runs left in the output
+folders (this package's name patterns only, older than the run, locked by
+no live process) are removed, each named on stderr.
 
 Exit status: 0 if every file was restored, 1 if some failed or were
-skipped (existing outputs), 2 for usage errors (bad or out-of-range
+skipped (existing outputs, outputs claimed or written by another run), 2
+for usage errors (bad or out-of-range
 options, missing inputs, outputs that would overwrite inputs, collide,
 escape ``OUT_DIR`` or cannot be written, MaskSR options with an enhancer
 folder) and model errors (missing, unknown, unusable or refused model folder,
@@ -66,13 +84,23 @@ import math
 import os
 import re
 import sys
+import time
+import warnings
 from pathlib import Path
 
-from speechbrain_masksr.dataio import AUDIO_EXTENSIONS
+from speechbrain_masksr.dataio import find_audio_files
 from speechbrain_masksr.errors import (
+    AudioWarning,
     ModelFileError,
+    OutputError,
+    OutputTakenError,
     UntrustedModelError,
     UsageError,
+)
+from speechbrain_masksr.utils.files import (
+    check_writable_folder,
+    claim_output,
+    remove_stale_files,
 )
 
 __all__ = [
@@ -85,6 +113,7 @@ __all__ = [
     "model_kind",
     "parse_args",
     "plan_outputs",
+    "remove_stale_outputs",
     "restore_all",
 ]
 
@@ -243,9 +272,11 @@ def plan_outputs(inputs, out_dir, suffix=""):
     """Map every input audio file to its output path.
 
     A file maps to ``OUT_DIR/<stem><suffix>.wav``; a folder's audio files
-    map to the same names under ``OUT_DIR``, keeping their sub-folders
-    (files already inside ``OUT_DIR`` are not inputs). Existing outputs,
-    symlinks and writability are checked by :func:`check_outputs`.
+    (:func:`~speechbrain_masksr.dataio.find_audio_files`: hidden files and
+    hidden folders are left out) map to the same names under ``OUT_DIR``,
+    keeping their sub-folders (files already inside ``OUT_DIR`` are not
+    inputs). Existing outputs, symlinks and writability are checked by
+    :func:`check_outputs`.
 
     Arguments
     ---------
@@ -273,6 +304,7 @@ def plan_outputs(inputs, out_dir, suffix=""):
     >>> tmp = getfixture("tmpdir")
     >>> _ = (tmp / "in" / "sub").ensure(dir=True)
     >>> _ = (tmp / "in" / "sub" / "a.flac").write("")
+    >>> _ = (tmp / "in" / ".a.0123abcd.tmp.wav").write("")  # hidden: skipped
     >>> plan = plan_outputs([str(tmp / "in")], tmp / "out", "_r")
     >>> [str(o.relative_to(tmp)) for _, o in plan]
     ['out/sub/a_r.wav']
@@ -301,13 +333,7 @@ def plan_outputs(inputs, out_dir, suffix=""):
                     f"output folder {out_dir} is an input folder; choose "
                     "another -o so that inputs are never overwritten"
                 )
-            files = sorted(
-                p
-                for p in path.rglob("*")
-                if p.is_file()
-                and p.suffix.lower() in AUDIO_EXTENSIONS
-                and not p.resolve().is_relative_to(out_dir)
-            )
+            files = find_audio_files(path, exclude=[out_dir])
             if not files:
                 raise UsageError(f"{path}: no audio files found")
             for f in files:
@@ -355,8 +381,14 @@ def _writable_folder(folder, out_dir, cache):
         raise UsageError(
             f"cannot create the output folder {folder}: {existing} is a file"
         )
-    if not os.access(existing, os.W_OK | os.X_OK):
-        raise UsageError(f"output folder {existing} is not writable")
+    if existing not in cache:
+        try:  # a real try: os.access says yes to root, even in /proc
+            check_writable_folder(existing)
+        except OutputError as err:
+            raise UsageError(
+                f"cannot write the output folder {folder}: {err}"
+            ) from err
+        cache.add(existing)
     cache.add(folder)
 
 
@@ -384,7 +416,7 @@ def check_outputs(plan, out_dir, overwrite=False):
     UsageError
         An output (or a folder on its way) that is a symlink leading out
         of ``out_dir``, an output that is a folder, or a folder that
-        cannot be created or written.
+        cannot be created or written (tried by creating a file in it).
 
     Example
     -------
@@ -404,6 +436,10 @@ def check_outputs(plan, out_dir, overwrite=False):
     Traceback (most recent call last):
     ...
     speechbrain_masksr.errors.UsageError: output .../b.wav is a symlink to ...
+    >>> check_outputs(plan_outputs([str(tmp / "in")], "/proc/out"), "/proc/out")
+    Traceback (most recent call last):
+    ...
+    speechbrain_masksr.errors.UsageError: cannot write the output folder /proc/out: ...
     """
     out_dir = Path(out_dir).resolve()
     if out_dir.exists() and not out_dir.is_dir():
@@ -544,6 +580,60 @@ def model_kind(source, savedir=None):
     )
 
 
+def remove_stale_outputs(plan, before, stream=None):
+    """Remove what killed runs left in the output folders; name each file.
+
+    In every folder of a planned output, the temporary files
+    (``.<stem>.<random>.tmp.wav``) and claim files (``.<name>.wav.claim``)
+    that no live process holds and that are older than ``before`` are
+    removed (see :func:`~speechbrain_masksr.utils.files.remove_stale_files`);
+    unlocked ones too recent to be sure of are only named, as a warning.
+
+    Arguments
+    ---------
+    plan : list of (Path, Path)
+        ``(input, output)`` pairs.
+    before : float
+        Start of this run (``time.time()``).
+    stream : file, optional
+        Where the lines go (default stderr).
+
+    Returns
+    -------
+    list of Path
+        The files removed.
+
+    Example
+    -------
+    >>> import time
+    >>> out = getfixture("tmpdir") / "out"
+    >>> _ = out.ensure(dir=True)
+    >>> _ = (out / ".a.0123abcd.tmp.wav").write("RIFF, truncated")
+    >>> removed = remove_stale_outputs([("a.flac", Path(out) / "a.wav")],
+    ...                                time.time() + 1, sys.stdout)
+    masksr-restore: removed .../out/.a.0123abcd.tmp.wav (left by an interrupted run)
+    >>> sorted(p.basename for p in out.listdir())
+    []
+    """
+    stream = sys.stderr if stream is None else stream
+    removed = []
+    for folder in sorted({Path(dst).parent for _, dst in plan}):
+        gone, left = remove_stale_files(folder, (".wav",), before)
+        for path in gone:
+            print(
+                f"masksr-restore: removed {path} (left by an interrupted run)",
+                file=stream,
+            )
+        for path in left:
+            print(
+                f"masksr-restore: warning: {path} may have been left by an "
+                "interrupted run (too recent to remove safely)",
+                file=stream,
+            )
+        removed += gone
+    return removed
+
+
 def _report_skipped(skipped):
     """Name every existing output that is not replaced (stderr)."""
     for src, dst in skipped:
@@ -557,7 +647,10 @@ def _report_skipped(skipped):
 def restore_all(plan, restore_one, out_dir, skipped=()):
     """Restore every planned file with a progress bar; report failures.
 
-    Every per-file error names its input file.
+    Every per-file error names its input file. An output taken by another
+    run (:class:`~speechbrain_masksr.errors.OutputTakenError`) is reported
+    as skipped, naming it. Warnings (e.g. an input far outside [-1, 1])
+    are printed above the progress bar.
 
     Arguments
     ---------
@@ -586,24 +679,44 @@ def restore_all(plan, restore_one, out_dir, skipped=()):
     """
     from tqdm import tqdm
 
-    failed = []
+    def show(message, category, filename, lineno, file=None, line=None):
+        if issubclass(category, UserWarning):
+            text = f"masksr-restore: warning: {message}"
+        else:
+            text = warnings.formatwarning(
+                message, category, filename, lineno, line
+            ).rstrip()
+        tqdm.write(text, file=sys.stderr)
+
+    failed, taken = [], []
     bar = tqdm(plan, desc="masksr-restore", unit="file", file=sys.stderr)
-    for src, dst in bar:
-        bar.set_postfix_str(Path(src).name)
-        try:
-            restore_one(src, dst)
-        except Exception as err:  # one bad file must not stop the rest
-            failed.append(src)
-            text = str(err) or type(err).__name__
-            if str(src) not in text:
-                text = f"{src}: {text}"
-            tqdm.write(f"masksr-restore: error: {text}", file=sys.stderr)
+    with warnings.catch_warnings():
+        warnings.showwarning = show
+        # per-file reports, like the errors (each names its file)
+        warnings.simplefilter("always", AudioWarning)
+        for src, dst in bar:
+            bar.set_postfix_str(Path(src).name)
+            try:
+                restore_one(src, dst)
+            except OutputTakenError as err:  # another run's: left to it
+                taken.append(src)
+                tqdm.write(
+                    f"masksr-restore: skipped {src}: {err}", file=sys.stderr
+                )
+            except Exception as err:  # one bad file must not stop the rest
+                failed.append(src)
+                text = str(err) or type(err).__name__
+                if str(src) not in text:
+                    text = f"{src}: {text}"
+                tqdm.write(f"masksr-restore: error: {text}", file=sys.stderr)
     bar.close()
-    done = len(plan) - len(failed)
+    done = len(plan) - len(failed) - len(taken)
     total = len(plan) + len(skipped)
     line = f"restored {done}/{total} file(s) into {out_dir}"
     if skipped:
         line += f"; {len(skipped)} skipped (output exists, no --overwrite)"
+    if taken:
+        line += f"; {len(taken)} skipped (written by another run)"
     print(line, file=sys.stderr)
     if failed:
         print(
@@ -611,7 +724,7 @@ def restore_all(plan, restore_one, out_dir, skipped=()):
             + ", ".join(str(f) for f in failed),
             file=sys.stderr,
         )
-    return 1 if failed or skipped else 0
+    return 1 if failed or skipped or taken else 0
 
 
 def _fail(message):
@@ -658,12 +771,14 @@ def main(argv=None):
     >>> main(["missing.wav", "-o", "out", "--source", "m"])
     2
     """
+    started = time.time()
     args = parse_args(argv)
     try:  # every output path is checked before any model work
         plan = plan_outputs(args.inputs, args.out_dir, args.suffix)
         plan, skipped = check_outputs(plan, args.out_dir, args.overwrite)
     except UsageError as err:
         return _fail(err)
+    remove_stale_outputs(plan + skipped, started)
     _report_skipped(skipped)
     if not plan:
         return restore_all(plan, None, args.out_dir, skipped)
@@ -703,18 +818,25 @@ def main(argv=None):
         return _fail(f"cannot load the model from '{args.source}': {err}")
 
     if kind == MAE_ENHANCER:
-
-        def restore_one(src, dst):
-            model.enhance_file(src, dst, progress=True)
-
+        settings = {}
+        restore_file = model.enhance_file
     else:
         settings = dict(steps=args.steps, guidance=args.guidance)
         settings["seed"] = 0 if args.seed is None else args.seed
         if args.noise is not None:
             settings["noise"] = args.noise
+        restore_file = model.restore_file
 
-        def restore_one(src, dst):
-            model.restore_file(src, dst, progress=True, **settings)
+    def restore_one(src, dst):
+        with claim_output(dst):  # no other run works on it meanwhile
+            if not args.overwrite and (dst.exists() or dst.is_symlink()):
+                raise OutputTakenError(
+                    f"{dst} was written by another run after this one "
+                    "started; not replaced (pass --overwrite to replace it)"
+                )
+            restore_file(
+                src, dst, progress=True, overwrite=args.overwrite, **settings
+            )
 
     return restore_all(plan, restore_one, args.out_dir, skipped)
 

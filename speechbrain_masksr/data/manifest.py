@@ -33,6 +33,7 @@ from speechbrain.utils.logger import get_logger
 from speechbrain_masksr.dataio import (
     AUDIO_EXTENSIONS,
     audio_info,
+    find_audio_files,
     load_audio,
     save_audio,
 )
@@ -92,6 +93,10 @@ def read_audio_info(path):
 def scan_audio(folder, extensions=AUDIO_EXTENSIONS, exclude=()):
     """List the audio files under a folder, recursively and sorted.
 
+    The folder listing of :func:`~speechbrain_masksr.dataio.find_audio_files`:
+    hidden files and files in hidden folders (temporary files of
+    interrupted writes among them) are left out.
+
     Arguments
     ---------
     folder : str or Path
@@ -119,23 +124,14 @@ def scan_audio(folder, extensions=AUDIO_EXTENSIONS, exclude=()):
     >>> _ = (tmp / "x" / "b.wav").write("")
     >>> _ = (tmp / "x" / "a.flac").write("")
     >>> _ = (tmp / "x" / "notes.txt").write("")
+    >>> _ = (tmp / "x" / ".b.0123abcd.tmp.wav").write("")
     >>> [p.name for p in scan_audio(tmp / "x")]
     ['a.flac', 'b.wav']
     """
     folder = Path(folder)
     if not folder.is_dir():
         raise FileNotFoundError(f"{folder}: folder not found")
-    excluded = [Path(e).resolve() for e in exclude]
-    files = []
-    for path in folder.rglob("*"):
-        if path.suffix.lower() not in extensions or not path.is_file():
-            continue
-        if excluded:
-            resolved = path.resolve()
-            if any(ex == resolved or ex in resolved.parents for ex in excluded):
-                continue
-        files.append(path)
-    return sorted(files)
+    return find_audio_files(folder, extensions, exclude)
 
 
 @dataclass

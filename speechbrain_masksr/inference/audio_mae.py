@@ -43,7 +43,7 @@ from pathlib import Path
 import torch
 
 from speechbrain_masksr.dataio import check_waveform, save_audio
-from speechbrain_masksr.errors import AudioError
+from speechbrain_masksr.errors import AudioError, OutputError
 from speechbrain_masksr.inference.interface import AudioInterface
 from speechbrain_masksr.inference.model_folder import TEMPLATES, write_folder
 from speechbrain_masksr.inference.restoration import _check_run_opts
@@ -52,6 +52,7 @@ from speechbrain_masksr.lobes.audio_mae import (
     AudioMAEClassifierModel,
 )
 from speechbrain_masksr.lobes.audio_mae.model import _check_stats
+from speechbrain_masksr.utils.files import atomic_write, check_output_path
 from speechbrain_masksr.utils.lengths import relative_to_absolute
 
 __all__ = [
@@ -592,6 +593,9 @@ def fbank_to_waveform(feats, compute_fbank, n_iter=32, nnls_iter=100):
 def plot_reconstruction(path, fbank, mask, reconstruction, title=None):
     """Save original / masked / reconstructed spectrograms (paper Fig. 6).
 
+    The figure is written atomically (an interrupted write leaves no
+    partial file at ``path``).
+
     Arguments
     ---------
     path : str or Path
@@ -645,9 +649,12 @@ def plot_reconstruction(path, fbank, mask, reconstruction, title=None):
     if title:
         fig.suptitle(title)
     fig.tight_layout()
-    Path(path).parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(str(path), dpi=100)
-    plt.close(fig)
+    try:
+        with atomic_write(path) as tmp:
+            fmt = Path(path).suffix.lstrip(".").lower() or "png"
+            fig.savefig(str(tmp), dpi=100, format=fmt)
+    finally:
+        plt.close(fig)
 
 
 class AudioMAEReconstruction(_AudioMAEInterface):
@@ -757,13 +764,19 @@ class AudioMAEReconstruction(_AudioMAEInterface):
             As :meth:`reconstruct_batch` for one clip (batch dimension
             removed), plus ``n_frames`` (frames holding audio) and
             ``waveform`` when ``wav_path`` is given.
+
+        Raises
+        ------
+        OutputError
+            Before any work: an output path that is the input, a folder,
+            or in a folder that cannot be created or written.
         """
         for out_path in (png_path, wav_path):
-            if (
-                out_path is not None
-                and Path(out_path).resolve() == Path(path).resolve()
-            ):
-                raise ValueError(f"{out_path}: would overwrite the input")
+            if out_path is None:
+                continue
+            if Path(out_path).resolve() == Path(path).resolve():
+                raise OutputError(f"{out_path}: would overwrite the input")
+            check_output_path(out_path)
         wav = self.load_audio(path)
         out = self.reconstruct_batch(
             wav[None], None, mask_ratio=mask_ratio, seed=seed, stats=stats

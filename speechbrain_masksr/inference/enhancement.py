@@ -309,7 +309,9 @@ class MAEEnhancement(AudioInterface):
             )
         return out
 
-    def enhance_file(self, path, output_path=None, progress=False):
+    def enhance_file(
+        self, path, output_path=None, progress=False, overwrite=True
+    ):
         """Enhance one audio file (any rate, any channel count).
 
         Arguments
@@ -318,22 +320,36 @@ class MAEEnhancement(AudioInterface):
             Input file.
         output_path : str or Path, optional
             Where to write the enhanced audio (16-bit WAV/FLAC at the model's
-            rate); checked before any work; never the input itself.
+            rate, written atomically); checked before any work (name,
+            input, folders that cannot be created or written); never the
+            input itself.
         progress : bool
             Progress bar over windows.
+        overwrite : bool
+            Replace an existing ``output_path`` (default). With ``False``
+            an existing file is refused before any work, and one that
+            another process writes meanwhile is not replaced
+            (:class:`~speechbrain_masksr.errors.OutputTakenError`).
 
         Returns
         -------
         torch.Tensor
             ``[time]`` at the model's rate (the input's duration).
+
+        Raises
+        ------
+        OutputError
+            An output path that cannot be written (before any work).
+        AudioError
+            An input that cannot be used (named).
         """
         if output_path is not None:
-            _check_output_path(path, output_path)
+            _check_output_path(path, output_path, overwrite)
         wav = self.load_audio(path)
         enhanced = self.enhance_batch(wav.unsqueeze(0), progress=progress)[0]
         del wav  # long files: the input is not needed while writing
         if output_path is not None:
-            save_audio(output_path, enhanced.cpu(), self.sample_rate)
+            save_audio(output_path, enhanced.cpu(), self.sample_rate, overwrite)
         return enhanced
 
     def forward(self, wavs, wav_lens=None):

@@ -48,7 +48,12 @@ from pathlib import Path
 import torch
 
 from speechbrain_masksr.dataio import check_waveform, save_audio
-from speechbrain_masksr.errors import AudioError, ConfigError, ModelFileError
+from speechbrain_masksr.errors import (
+    AudioError,
+    ConfigError,
+    ModelFileError,
+    OutputError,
+)
 from speechbrain_masksr.inference.interface import AudioInterface
 from speechbrain_masksr.inference.model_folder import (
     HPARAMS_FILE,
@@ -63,10 +68,12 @@ from speechbrain_masksr.inference.windowing import (
     window_samples,
     window_starts,
 )
+from speechbrain_masksr.sampling import check_steps
 from speechbrain_masksr.utils.checkpoints import (
     load_state_dict_strict,
     read_state_dict,
 )
+from speechbrain_masksr.utils.files import check_output_path
 from speechbrain_masksr.utils.lengths import relative_to_absolute
 
 __all__ = [
@@ -397,22 +404,33 @@ def _check_run_opts(kwargs):
         }
 
 
-def _check_output_path(path, output_path):
-    """Refuse an output that is the input, a folder or not WAV/FLAC."""
+def _check_output_path(path, output_path, overwrite=True):
+    """Refuse, before any work, an output that cannot or may not be written.
+
+    The input itself, a folder, a name other than WAV/FLAC, a folder that
+    cannot be created or written (tried), or (``overwrite=False``) an
+    existing file: :class:`~speechbrain_masksr.errors.OutputError` (a
+    ``ValueError`` and an ``OSError``) naming the path.
+    """
     out = Path(output_path)
     same = out.resolve() == Path(path).resolve()
     if not same and out.exists() and Path(path).exists():
         same = os.path.samefile(out, path)
     if same:
-        raise ValueError(
+        raise OutputError(
             f"refusing to overwrite the input file {path}: give a "
             "different output path"
         )
     if out.is_dir():
-        raise ValueError(f"output path {out} is a folder, not a file")
+        raise OutputError(f"output path {out} is a folder, not a file")
     if out.suffix.lower() not in OUTPUT_EXTENSIONS:
-        raise ValueError(
+        raise OutputError(
             f"output path {out}: use a .wav or .flac name (16-bit PCM)"
+        )
+    check_output_path(out)
+    if not overwrite and (out.exists() or out.is_symlink()):
+        raise OutputError(
+            f"output path {out} exists; not replaced (overwrite=False)"
         )
 
 
@@ -485,14 +503,14 @@ class SpeechRestoration(AudioInterface):
 
     def _settings(self, steps, guidance, noise):
         """Generation settings with the model folder's defaults."""
-        steps = int(self.hparams.sampling_steps if steps is None else steps)
+        if steps is None:
+            steps = self.hparams.sampling_steps
+        steps = check_steps(steps)
         guidance = float(
             self.hparams.guidance if guidance is None else guidance
         )
         if noise is None:
             noise = getattr(self.hparams, "noise", None)
-        if steps < 1:
-            raise ValueError(f"steps must be >= 1, got {steps}")
         if not math.isfinite(guidance) or guidance < 0:
             raise ValueError(f"guidance must be >= 0, got {guidance}")
         kwargs = {"steps": steps, "guidance": guidance}
@@ -569,7 +587,8 @@ class SpeechRestoration(AudioInterface):
         wav_lens : torch.Tensor, optional
             Relative lengths ``[batch]`` in ``(0, 1]``; ``None`` = all full.
         steps : int, optional
-            Sampling iterations (default: ``sampling_steps``).
+            Sampling iterations, an integer >= 1 (default:
+            ``sampling_steps``); ``2.7`` or ``True`` raise ``ValueError``.
         guidance : float, optional
             Classifier-free guidance weight ``w`` (default: ``guidance``).
         seed : int, optional
@@ -611,7 +630,7 @@ class SpeechRestoration(AudioInterface):
             progress=progress,
         )
 
-    def restore_file(self, path, output_path=None, **kwargs):
+    def restore_file(self, path, output_path=None, overwrite=True, **kwargs):
         """Restore one audio file (any rate, any channel count).
 
         Arguments
@@ -620,8 +639,14 @@ class SpeechRestoration(AudioInterface):
             Input file.
         output_path : str or Path, optional
             Where to write the restored 44.1 kHz mono 16-bit audio
-            (``.wav`` or ``.flac``); must not be the input file itself.
-            It is checked before any work is done.
+            (``.wav`` or ``.flac``, written atomically); must not be the
+            input file itself. It is checked before any work is done
+            (name, input, folders that cannot be created or written).
+        overwrite : bool
+            Replace an existing ``output_path`` (default). With ``False``
+            an existing file is refused before any work, and one that
+            another process writes meanwhile is not replaced
+            (:class:`~speechbrain_masksr.errors.OutputTakenError`).
         **kwargs : dict
             ``steps``, ``guidance``, ``seed``, ``noise``, ``progress``
             (see :meth:`restore_batch`).
@@ -630,14 +655,23 @@ class SpeechRestoration(AudioInterface):
         -------
         restored : torch.Tensor
             ``[time]`` at 44.1 kHz (same duration as the input).
+
+        Raises
+        ------
+        OutputError
+            An output path that cannot be written (before any work).
+        AudioError
+            An input that cannot be used (named).
         """
         if output_path is not None:
-            _check_output_path(path, output_path)
+            _check_output_path(path, output_path, overwrite)
+        names = ("steps", "guidance", "noise")
+        self._settings(*(kwargs.get(k) for k in names))  # before any work
         wav = self.load_audio(path)
         restored = self.restore_batch(wav.unsqueeze(0), **kwargs)[0]
         del wav  # long files: the input is not needed while writing
         if output_path is not None:
-            save_audio(output_path, restored.cpu(), self.sample_rate)
+            save_audio(output_path, restored.cpu(), self.sample_rate, overwrite)
         return restored
 
     def forward(self, wavs, wav_lens=None, **kwargs):

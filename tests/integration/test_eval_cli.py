@@ -494,3 +494,42 @@ def test_write_csv_is_atomic(tmp_path, monkeypatch):
         evaluate.write_csv(path, [{"file": "b.wav"}] * 1000)
     assert path.read_bytes() == before
     assert [p.name for p in tmp_path.iterdir()] == ["scores.csv"]
+
+
+def test_cli_never_scores_hidden_files(tmp_path, capsys):
+    """A killed ``masksr-restore`` leaves ``.<stem>.<random>.tmp.wav``
+    (readable, truncated) next to its outputs; it and files in hidden
+    folders are neither scored nor paired."""
+    ref, est = tmp_path / "ref", tmp_path / "est"
+    clean = voice(seed=1)
+    save_audio(ref / "a.wav", clean, SR)
+    save_audio(est / "a.wav", clean, SR)
+    data = (est / "a.wav").read_bytes()
+    temp = est / ".a.0123abcd.tmp.wav"
+    temp.write_bytes(data[: len(data) // 2])
+    assert load_audio(temp)[0].numel() > 0  # readable, so it would count
+    save_audio(est / ".cache" / "b.wav", clean, SR)
+    out_csv = tmp_path / "free.csv"
+    args = ["--est", str(est), "--metrics", "dnsmos_p808", "--no-progress"]
+    assert main(args + ["--csv", str(out_csv)]) == 0
+    captured = capsys.readouterr()
+    assert "| est | 1 |" in captured.out
+    assert [r[0] for r in read_csv(out_csv)[1:]] == ["a.wav"]
+    paired = ["--ref", str(ref), "--est", str(est), "--metrics", "si_sdr"]
+    assert main(paired + ["--no-progress"]) == 0
+    err = capsys.readouterr().err
+    assert "without a matching" not in err and "1 file(s) scored" in err
+
+
+def test_cli_warns_about_audio_far_outside_unit_range(tmp_path, capsys):
+    import soundfile
+
+    ref, est = tmp_path / "ref", tmp_path / "est"
+    clean = voice(seed=2)
+    save_audio(ref / "a.wav", clean, SR)
+    est.mkdir()
+    loud = est / "a.wav"
+    soundfile.write(str(loud), (1000 * clean).numpy(), SR, subtype="FLOAT")
+    args = ["--ref", str(ref), "--est", str(est), "--metrics", "si_sdr"]
+    assert main(args + ["--no-progress"]) == 0  # scored, with a warning
+    assert f"a.wav: {loud}: samples reach 40" in capsys.readouterr().err

@@ -1,4 +1,5 @@
-"""masksr-restore: folders, progress, untouched inputs, clear errors.
+"""masksr-restore: folders, progress, untouched inputs, clear errors;
+hidden inputs, killed and concurrent runs, unwritable outputs.
 
 Authors
  * speechbrain-masksr contributors 2026
@@ -19,6 +20,11 @@ from speechbrain.dataio import audio_io
 
 from speechbrain_masksr.cli.restore import main, restore_all
 from speechbrain_masksr.dataio import save_audio
+from speechbrain_masksr.utils.files import (
+    atomic_write,
+    claim_output,
+    claim_path,
+)
 
 SR = 44100
 
@@ -467,3 +473,186 @@ def test_cli_interrupted_write_keeps_earlier_output(
     assert str(tmp_path / "x.wav") in err and "No space left" in err
     assert (out / "x.wav").read_bytes() == before  # complete, untouched
     assert [p.name for p in out.iterdir()] == ["x.wav"]  # no temp file
+
+
+# --------------------------------------------------------------------------
+# Killed runs, concurrent runs, unwritable outputs, odd options and inputs
+# --------------------------------------------------------------------------
+def truncated_copy(src, dst):
+    """``dst``: the first half of the WAV file ``src`` (what a killed writer
+    leaves: readable, but truncated)."""
+    data = Path(src).read_bytes()
+    Path(dst).write_bytes(data[: len(data) // 2])
+    return Path(dst)
+
+
+def test_cli_skips_hidden_inputs_and_removes_stale_temp_files(
+    model_dir, tmp_path, capsys
+):
+    inp = tmp_path / "in"
+    save_audio(inp / "a.wav", 0.1 * torch.randn(5000), SR)
+    hidden = truncated_copy(inp / "a.wav", inp / ".a.0123abcd.tmp.wav")
+    assert audio_io.load(str(hidden))[0].numel() > 0  # readable
+    save_audio(inp / ".cache" / "b.wav", 0.1 * torch.randn(5000), SR)
+    out = tmp_path / "out"
+    out.mkdir()
+    # what killed runs left in -o: a temporary file and a claim (no process
+    # holds them), plus files that are not this package's
+    stale = truncated_copy(inp / "a.wav", out / ".a.89abcdef.tmp.wav")
+    claim = claim_path(out / "a.wav")
+    claim.write_text("999999999\n")
+    others = [out / ".a.wav.swp", out / ".z.0123abcd.tmp.csv"]
+    for path in others:
+        path.write_text("not ours to remove")
+    args = [str(inp), "-o", str(out), "--source", str(model_dir)]
+    with atomic_write(out / "live.wav") as live:  # a live writer's file
+        live.write_bytes(b"RIFF")
+        assert main(args + ["--steps", "1"]) == 0
+        assert live.exists()
+    err = capsys.readouterr().err
+    assert "restored 1/1" in err  # neither hidden file is an input
+    assert f"removed {stale} (left by an interrupted run)" in err
+    assert f"removed {claim}" in err and str(live) not in err
+    assert sorted(p.name for p in out.iterdir()) == sorted(
+        ["a.wav", "live.wav"] + [p.name for p in others]
+    )
+    assert soundfile.info(str(out / "a.wav")).frames == 5000
+
+
+def test_cli_output_claimed_by_a_live_run_is_left_to_it(
+    model_dir, tmp_path, capsys
+):
+    for name in ("x", "y"):
+        save_audio(tmp_path / "in" / f"{name}.wav", 0.1 * torch.randn(5000), SR)
+    out = tmp_path / "out"
+    args = [str(tmp_path / "in"), "-o", str(out), "--source", str(model_dir)]
+    args += ["--steps", "1"]
+    with claim_output(out / "x.wav"):  # another run is restoring x.wav
+        assert main(args) == 1
+        for extra in (["--overwrite"], []):  # neither may take it
+            assert main(args + extra) == 1
+    err = capsys.readouterr().err
+    taken = (
+        f"skipped {tmp_path / 'in' / 'x.wav'}: output {out / 'x.wav'} is "
+        f"being written by another process (process {os.getpid()})"
+    )
+    assert err.count(taken) == 3
+    assert "1 skipped (written by another run)" in err
+    assert not (out / "x.wav").exists()  # left to the claimant
+    assert soundfile.info(str(out / "y.wav")).frames == 5000
+
+
+def test_cli_output_written_meanwhile_is_not_replaced(
+    model_dir, tmp_path, capsys, monkeypatch
+):
+    from speechbrain_masksr.cli import restore
+
+    save_audio(tmp_path / "in" / "x.wav", 0.1 * torch.randn(5000), SR)
+    save_audio(tmp_path / "in" / "y.wav", 0.1 * torch.randn(5000), SR)
+    out = tmp_path / "out"
+    args = [str(tmp_path / "in"), "-o", str(out), "--source", str(model_dir)]
+    args += ["--steps", "1"]
+    # y.wav: another run finishes it between this run's plan and its claim
+    real_claim = restore.claim_output
+
+    def claim_after_the_other(dst):
+        if dst.name == "y.wav":
+            dst.write_bytes(b"first run's y")
+        return real_claim(dst)
+
+    monkeypatch.setattr(restore, "claim_output", claim_after_the_other)
+    # x.wav: a writer that takes no claim publishes it while this run writes
+    real_write = soundfile.write
+
+    def write_then_other_publishes(file, *rest, **kwargs):
+        real_write(file, *rest, **kwargs)
+        if Path(file).name.startswith(".x."):
+            (out / "x.wav").write_bytes(b"first run's x")
+
+    monkeypatch.setattr(soundfile, "write", write_then_other_publishes)
+    assert main(args) == 1
+    err = capsys.readouterr().err
+    assert f"{out / 'x.wav'} was created by another writer" in err
+    assert f"{out / 'y.wav'} was written by another run" in err
+    assert "restored 0/2" in err and "2 skipped (written by another run)" in err
+    assert (out / "x.wav").read_bytes() == b"first run's x"
+    assert (out / "y.wav").read_bytes() == b"first run's y"
+    assert sorted(p.name for p in out.iterdir()) == ["x.wav", "y.wav"]
+
+
+@pytest.mark.skipif(not Path("/proc/self").is_dir(), reason="needs /proc")
+def test_cli_unwritable_out_dir_fails_before_the_model(
+    model_dir, tmp_path, capsys, monkeypatch
+):
+    from speechbrain_masksr.cli import restore
+
+    calls = []
+    monkeypatch.setattr(restore, "model_kind", lambda *a: calls.append(a))
+    monkeypatch.setattr(restore, "_load", lambda *a: calls.append(a))
+    save_audio(tmp_path / "x.wav", 0.1 * torch.randn(5000), SR)
+    for out in ("/proc/masksr_out", "/proc/sys/masksr/out"):
+        code = main([str(tmp_path / "x.wav"), "-o", out, "--source", "m"])
+        assert code == 2
+        err = capsys.readouterr().err
+        assert f"cannot write the output folder {out}" in err
+    assert calls == []  # no model work at all
+
+
+def test_interfaces_check_the_output_path_before_any_work(
+    model_dir, enhancer_dir, tmp_path, monkeypatch
+):
+    from speechbrain_masksr.errors import OutputError
+    from speechbrain_masksr.inference.enhancement import MAEEnhancement
+    from speechbrain_masksr.inference.restoration import SpeechRestoration
+
+    src = tmp_path / "in.wav"
+    save_audio(src, 0.1 * torch.randn(4000), SR)
+    (tmp_path / "exists.wav").write_bytes(b"earlier output")
+    restorer = SpeechRestoration.from_folder(source=str(model_dir))
+    enhancer = MAEEnhancement.from_folder(source=str(enhancer_dir))
+
+    def no_work(*args, **kwargs):
+        raise AssertionError("model work before the output check")
+
+    bad = [tmp_path / "a_file.wav" / "out.wav"]
+    (tmp_path / "a_file.wav").write_bytes(b"x")
+    if Path("/proc/self").is_dir():
+        bad.append(Path("/proc/masksr/out.wav"))
+    for interface, method in (
+        (restorer, "restore_file"),
+        (enhancer, "enhance_file"),
+    ):
+        monkeypatch.setattr(interface, "load_audio", no_work)
+        for out in bad:
+            with pytest.raises(OutputError, match=f"cannot write {out}"):
+                getattr(interface, method)(src, out)
+        with pytest.raises(OutputError, match="exists.wav exists"):
+            getattr(interface, method)(
+                src, tmp_path / "exists.wav", overwrite=False
+            )
+    assert (tmp_path / "exists.wav").read_bytes() == b"earlier output"
+    # MaskSR steps: integers >= 1 only, refused before any work
+    for steps in (2.7, True, 0, "3"):
+        with pytest.raises(ValueError, match="steps must be"):
+            restorer.restore_file(src, steps=steps)
+    with pytest.raises(ValueError, match="integer"):
+        restorer.restore_batch(0.1 * torch.randn(1, 4410), steps=2.7)
+
+
+def test_cli_refuses_fractional_steps_and_warns_on_loud_input(
+    model_dir, tmp_path, capsys
+):
+    src = tmp_path / "in" / "loud.wav"
+    src.parent.mkdir()
+    x = 0.5 * torch.sin(torch.arange(5000) / 7.0)
+    soundfile.write(str(src), (1000 * x).numpy(), SR, subtype="FLOAT")
+    base = [str(src), "-o", str(tmp_path / "out"), "--source", str(model_dir)]
+    for steps in ("2.7", "1e1", "true"):
+        with pytest.raises(SystemExit) as exc:
+            main(base + ["--steps", steps])
+        assert exc.value.code == 2
+        assert "--steps: must be an integer" in capsys.readouterr().err
+    assert main(base + ["--steps", "1"]) == 0
+    err = capsys.readouterr().err
+    assert f"warning: {src}: samples reach 500" in err
+    assert "restored 1/1" in err

@@ -1,6 +1,7 @@
 """Audio I/O boundary: clear errors for bad files, mono/resampling."""
 
 import math
+import warnings
 
 import pytest
 import soundfile
@@ -14,6 +15,7 @@ from speechbrain_masksr.dataio import (
     load_segment,
     save_audio,
 )
+from speechbrain_masksr.errors import AudioWarning
 from speechbrain_masksr.inference.interface import AudioInterface
 
 
@@ -59,6 +61,51 @@ def test_find_audio_files(tmp_path):
     assert names == ["1.wav", "2.flac"]
     with pytest.raises(AudioError):
         find_audio_files(tmp_path / "nope")
+
+
+def test_hidden_files_and_folders_are_never_listed(tmp_path):
+    """A killed writer's temporary file (readable, truncated) and hidden
+    folders are not inputs; a hidden file named as such still is."""
+    from speechbrain_masksr.data.manifest import scan_audio
+
+    root = tmp_path / ".data" / "in"  # hidden above the root: irrelevant
+    save_audio(root / "a.wav", 0.1 * torch.ones(1600), 16000)
+    temp = root / ".a.0123abcd.tmp.wav"
+    save_audio(temp, 0.1 * torch.ones(1600), 16000)
+    temp.write_bytes(temp.read_bytes()[:1000])  # truncated, still readable
+    assert load_audio(temp)[0].numel() > 0
+    save_audio(root / ".cache" / "b.wav", torch.zeros(16), 16000)
+    save_audio(root / "sub" / "c.flac", torch.zeros(16), 16000)
+    expected = [root / "a.wav", root / "sub" / "c.flac"]
+    assert find_audio_files(root) == expected
+    assert scan_audio(root) == expected
+    assert find_audio_files(root, exclude=[root / "sub"]) == expected[:1]
+    assert find_audio_files(temp) == [temp]
+
+
+def test_audio_far_outside_unit_range_warns_naming_the_file(tmp_path):
+    path = tmp_path / "loud.wav"
+    x = 0.3 * torch.sin(torch.arange(1600) / 5.0)
+    soundfile.write(str(path), (1000 * x).numpy(), 16000, subtype="FLOAT")
+    with pytest.warns(AudioWarning, match=r"loud\.wav: samples reach 300"):
+        wav, _ = load_audio(path)
+    assert wav.abs().max() > 299  # used as it is
+    soundfile.write(str(path), (3 * x).numpy(), 16000, subtype="FLOAT")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        load_audio(path)  # peak 0.9: no warning
+
+
+def test_too_short_message_reads_right(tmp_path):
+    """4409 samples against a minimum of 4410 must not read '0.1 s ...,
+    the minimum is 0.1 s'."""
+    path = tmp_path / "short.wav"
+    save_audio(path, 0.1 * torch.ones(4409), 44100)
+    with pytest.raises(AudioError) as err:
+        load_audio(path, sample_rate=44100, min_samples=4410)
+    text = str(err.value)
+    assert "4409 samples, at least 4410" in text
+    assert "(0.09998 s at 44100 Hz, the minimum is 0.1 s)" in text
 
 
 def test_folder_and_rate_in_messages(tmp_path):
