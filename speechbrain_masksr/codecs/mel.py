@@ -366,7 +366,12 @@ class MelCodec(Codec):
         torch.Tensor
             ``time / hop_length`` frames.
         """
-        return self.quantizer.normalize(self.mel(wavs))
+        frames = wavs.shape[-1] // self.hop_length
+        short = self.mel.n_fft - wavs.shape[-1]
+        if short > 0:  # too short for the reflect padding: zeros after it
+            extra = -(-short // self.hop_length) * self.hop_length
+            wavs = nn.functional.pad(wavs, (0, extra))
+        return self.quantizer.normalize(self.mel(wavs)[:, :frames])
 
     def _encode(self, wavs):
         return self.quantizer.quantize(self.features(wavs))
