@@ -34,8 +34,7 @@ from mel_codec_prepare import prepare_from_hparams
 from speechbrain.utils.logger import get_logger
 
 from speechbrain_masksr.codecs.mel import (
-    MelCodec,
-    load_mel_codec_weights,
+    load_mel_codec,
     save_mel_codec,
     train_residual_vq,
 )
@@ -122,14 +121,7 @@ if __name__ == "__main__":
             (time.time() - start) / 60,
         )
 
-    from speechbrain_masksr.vocoders import load_hifigan_weights
-
-    load_hifigan_weights(hparams["generator"], hparams["vocoder_path"])
-    hparams["vocoder"].eval()
-    codec = MelCodec(
-        hparams["vocoder"], hparams["n_codebooks"], hparams["codebook_size"]
-    )
-    load_mel_codec_weights(codec, codec_file)
+    codec = load_mel_codec(codec_file, hparams["vocoder"])
     sets = {"valid": manifest_files(manifests["valid"])}
     for name, folder in (hparams["eval_folders"] or {}).items():
         sets[name] = find_audio_files(folder)

