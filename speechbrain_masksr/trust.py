@@ -109,6 +109,7 @@ NEW = frozenset(
     {
         *PRETRAINERS,
         f"{_PKG}.codecs.dac.DACTokenizer",
+        f"{_PKG}.codecs.mel.MelCodec",
         f"{_PKG}.lobes.audio_mae.classifier.AudioMAEClassifierModel",
         f"{_PKG}.lobes.audio_mae.decoder.AudioMAEDecoder",
         f"{_PKG}.lobes.audio_mae.encoder.AudioMAEEncoder",
@@ -145,6 +146,7 @@ APPLY = frozenset(
 HOOKS = frozenset(
     {
         f"{_PKG}.codecs.dac.load_dac_weights",
+        f"{_PKG}.codecs.mel.load_mel_codec_weights",
         f"{_PKG}.inference.restoration.load_model_weights",
         f"{_PKG}.vocoders.load_hifigan_weights",
     }

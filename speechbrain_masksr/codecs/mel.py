@@ -41,6 +41,7 @@ from speechbrain_masksr.utils.checkpoints import (
 __all__ = [
     "MelCodec",
     "ResidualVQ",
+    "is_mel_codec_file",
     "load_mel_codec",
     "load_mel_codec_weights",
     "save_mel_codec",
@@ -552,3 +553,27 @@ def load_mel_codec(path, vocoder="universal", device="cpu"):
     codec = MelCodec(vocoder, codebooks.shape[0], codebooks.shape[1])
     load_mel_codec_weights(codec, path)
     return codec.to(device).eval()
+
+
+def is_mel_codec_file(path):
+    """Whether ``path`` is a mel codec file (not DAC weights).
+
+    Arguments
+    ---------
+    path : str or Path
+        An existing codec file.
+
+    Returns
+    -------
+    bool
+        ``True`` when it holds the mel codec's ``quantizer.codebooks``.
+
+    Example
+    -------
+    >>> path = getfixture("tmpdir") / "codec.ckpt"
+    >>> save_mel_codec(ResidualVQ(2, 4, 80), HifiganMel(), path)
+    >>> is_mel_codec_file(path)
+    True
+    """
+    state = read_state_dict(path)
+    return "quantizer.codebooks" in state and "mel_settings" in state

@@ -47,6 +47,7 @@ from pathlib import Path
 
 import torch
 
+from speechbrain_masksr.codecs.mel import is_mel_codec_file
 from speechbrain_masksr.dataio import check_waveform, save_audio
 from speechbrain_masksr.errors import (
     AudioError,
@@ -98,6 +99,9 @@ __all__ = [
 MODEL_FILE = "model.ckpt"
 CODEC_FILE = "codec.pth"
 TEMPLATE = TEMPLATES / "masksr.yaml"
+#: The template and codec file name of MaskSR over the mel codec.
+MEL_CODEC_FILE = "codec.ckpt"
+MEL_TEMPLATE = TEMPLATES / "masksr_mel.yaml"
 OUTPUT_EXTENSIONS = (".wav", ".flac")  # what save_audio writes as PCM_16
 
 
@@ -241,8 +245,11 @@ def write_model_folder(
 
     The folder is the checked-in template ``templates/masksr.yaml`` with
     the model config as its top-level values, ``model.ckpt`` and
-    ``codec.pth``, written by :func:`~.model_folder.write_folder`
-    (temporary names renamed into place).
+    ``codec.pth`` (DAC weights), written by
+    :func:`~.model_folder.write_folder` (temporary names renamed into
+    place). For a mel codec file
+    (:func:`~speechbrain_masksr.codecs.mel.save_mel_codec`) the template is
+    ``templates/masksr_mel.yaml`` and the file ``codec.ckpt``.
 
     Arguments
     ---------
@@ -263,8 +270,9 @@ def write_model_folder(
         ``overlap_seconds``, ``crossfade`` and ``max_batch`` (else the
         template's values).
     codec_path : str or Path
-        DAC weights file (or a folder holding ``weights.pth``) the model
-        was trained with; it becomes ``codec.pth``.
+        The codec file the model was trained with: DAC weights (or a
+        folder holding ``weights.pth``; it becomes ``codec.pth``) or a mel
+        codec file (it becomes ``codec.ckpt``).
     codec : str
         ``"copy"`` the codec weights or ``"link"`` them (symlink).
     overwrite : bool
@@ -312,11 +320,14 @@ def write_model_folder(
     if codec not in ("copy", "link"):
         raise ValueError(f"codec must be 'copy' or 'link', got {codec!r}")
     state = model.state_dict() if isinstance(model, torch.nn.Module) else model
+    template, codec_file = TEMPLATE, CODEC_FILE
+    if is_mel_codec_file(codec_path):
+        template, codec_file = MEL_TEMPLATE, MEL_CODEC_FILE
     files = {
         MODEL_FILE: state,
-        CODEC_FILE: codec_path if codec == "copy" else Link(codec_path),
+        codec_file: codec_path if codec == "copy" else Link(codec_path),
     }
-    return write_folder(out_dir, TEMPLATE, values, files, overwrite=overwrite)
+    return write_folder(out_dir, template, values, files, overwrite=overwrite)
 
 
 def check_batch(wavs, wav_lens, sample_rate, min_samples, min_text, file_api):

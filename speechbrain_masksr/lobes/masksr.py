@@ -686,7 +686,8 @@ def build_masksr(
         Replace ``d_model``, ``encoder_layers``, ``lm_layers`` or
         ``nhead``, or set a front-end option of
         :func:`~.speech_encoder.build_speech_encoder` (``n_fft``,
-        ``power``, ``conv_channels``, ``conv_kernel``).
+        ``hop_length``: the codec hop, ``power``, ``conv_channels``,
+        ``conv_kernel``).
 
     Returns
     -------
@@ -707,7 +708,13 @@ def build_masksr(
     cfg = dict(MASKSR_CONFIGS[size])
     front_end = {
         k: overrides.pop(k)
-        for k in ("n_fft", "power", "conv_channels", "conv_kernel")
+        for k in (
+            "n_fft",
+            "hop_length",
+            "power",
+            "conv_channels",
+            "conv_kernel",
+        )
         if k in overrides
     }
     unknown = set(overrides) - set(cfg)
