@@ -20,7 +20,7 @@ Stages:
 * TEST: same loss/accuracy, and every clip is restored, written to
   ``<restore_folder>/<set>/<id>.wav`` (the input to ``unprocessed/``), and
   scored; :meth:`MaskSRBrain.write_metrics_table` writes the Markdown table
-  (Unprocessed / MaskSR / DAC resynthesis of the clean tokens / Target).
+  (Unprocessed / MaskSR / codec resynthesis of the clean tokens / Target).
   Sets without references (``evaluate_set(..., reference_free=True)``, e.g.
   DNS ``real_recordings``) have no loss: their files are restored, written
   and scored by ``masksr-eval --est``'s function (DNSMOS).
@@ -113,7 +113,7 @@ RANK_SEED_STRIDE = 7919
 #: Systems scored on restored validation clips (rows, in order).
 VALID_SYSTEMS = ("Unprocessed", "MaskSR")
 #: Systems scored on test clips (rows of the metrics table, in order).
-TEST_SYSTEMS = ("Unprocessed", "MaskSR", "DAC resynthesis", "Target")
+TEST_SYSTEMS = ("Unprocessed", "MaskSR", "Codec resynthesis", "Target")
 
 
 def batch_seed(base, ids):
@@ -803,7 +803,7 @@ class MaskSRBrain(sb.Brain):
             ref = clean[i, :length]
             self._score("Unprocessed", uid, ref, degraded[i, :length])
             self._score("MaskSR", uid, ref, restored[i, :length])
-            self._score("DAC resynthesis", uid, ref, resynth[i, :length])
+            self._score("Codec resynthesis", uid, ref, resynth[i, :length])
             self._score("Target", uid, ref, ref)
 
     @torch.no_grad()

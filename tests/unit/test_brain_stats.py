@@ -273,7 +273,7 @@ def test_masksr_brain_test_stage_results(tmp_path):
     assert list(result["systems"]) == [
         "Unprocessed",
         "MaskSR",
-        "DAC resynthesis",
+        "Codec resynthesis",
         "Target",
     ]
     degraded, _ = batch.degraded_sig

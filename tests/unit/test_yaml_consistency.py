@@ -45,6 +45,11 @@ SCRIPTS = {
         "recipes/DNS/extract_tokens.py",
         "recipes/DNS/make_shards.py",
     ],
+    "masksr_mel.yaml": [
+        "recipes/DNS/train.py",
+        "recipes/DNS/extract_tokens.py",
+        "recipes/DNS/make_shards.py",
+    ],
     "masksr_input_dac.yaml": [
         "recipes/DNS/train.py",
         "recipes/DNS/extract_tokens.py",
