@@ -67,7 +67,9 @@ def log_mel_frames(files, mel):
 def score_set(codec, files, hparams):
     """Mean copy-synthesis scores of a set: ``{row: {column: value}}``."""
     per_level = {}
-    for path in files[: hparams["max_eval_files"]]:
+    files = files[: hparams["max_eval_files"]]
+    for index, path in enumerate(files):
+        logger.info("copy-synthesis %d/%d: %s", index + 1, len(files), path)
         wav, _ = load_audio(path, codec.sample_rate)
         rows = copy_synthesis_scores(
             codec, wav, hparams["table_levels"], hparams["table_metrics"]

@@ -900,7 +900,7 @@ class SafeCheckpointer(Checkpointer):
             "back an undamaged copy of one of them; to start afresh, move "
             f"these folders out of {folder} (e.g. into "
             f"{folder.parent / 'damaged_checkpoints'}) or delete them, or "
-            "train in a new output folder (--output_folder=<new folder>)."
+            "train in a new output folder (the output_folder setting)."
         )
 
 

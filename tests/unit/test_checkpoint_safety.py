@@ -330,7 +330,7 @@ def test_all_checkpoints_damaged_stops_before_training(
     # and the way to start afresh
     assert f"move these folders out of {save}" in message
     assert str(tmp_path / "damaged_checkpoints") in message
-    assert "--output_folder=" in message
+    assert "new output folder (the output_folder setting)" in message
     # nothing was trained, saved or deleted
     assert _contents(save) == before
 
