@@ -720,6 +720,8 @@ def _include_problem(name, folder, seen):
 
 def _read(path):
     """The text of a YAML file (at most MAX_BYTES), as a ModelFileError."""
+    if os.path.exists(path) and not os.path.isfile(path):
+        raise ModelFileError(f"{path}: not a regular file (a FIFO or device)")
     try:
         with open(path, "rb") as fin:
             data = fin.read(MAX_BYTES + 1)

@@ -794,6 +794,9 @@ def test_include_of_a_fifo_or_outside_file_is_refused(tmp_path):
     (folder / HPARAMS_FILE).write_text("x: !include:pipe.yaml\n")
     with pytest.raises(UntrustedModelError, match="not a regular file"):
         check_hparams_file(folder / HPARAMS_FILE)
+    os.mkfifo(tmp_path / "fifo_hparams.yaml")
+    with pytest.raises(ModelFileError, match="not a regular file"):
+        check_hparams_file(tmp_path / "fifo_hparams.yaml")
     (tmp_path / "out.yaml").write_text("a: 1\n")
     (folder / HPARAMS_FILE).write_text("x: !include:../out.yaml\n")
     with pytest.raises(UntrustedModelError, match="outside the model folder"):
