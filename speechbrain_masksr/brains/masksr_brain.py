@@ -3,7 +3,7 @@
 :class:`MaskSRBrain` wires a :class:`~speechbrain_masksr.lobes.masksr.MaskSR`
 model (``modules.model``) to batches made by the DNS recipe:
 
-* ``batch.degraded_sig``: the degraded waveform ``[batch, time]`` (44.1 kHz);
+* ``batch.degraded_sig``: the degraded waveform ``[batch, time]`` (the codec's rate);
 * ``batch.clean_sig``: the clean waveform, same length (for metrics);
 * ``batch.tokens``: the clean DAC tokens, stored **frame-major**
   ``[batch, frames, n_codebooks]`` so that SpeechBrain's ``PaddedBatch``
@@ -688,7 +688,7 @@ class MaskSRBrain(sb.Brain):
         Arguments
         ---------
         degraded : torch.Tensor
-            ``[batch, time]`` degraded audio (44.1 kHz).
+            ``[batch, time]`` degraded audio (the codec's rate).
         wav_lens : torch.Tensor, optional
             Relative lengths ``[batch]``.
         seed : int, optional

@@ -2,9 +2,11 @@
 
 :class:`SpeechRestoration` is a SpeechBrain ``Pretrained`` interface: it
 loads a model folder (``hyperparams.yaml``, ``model.ckpt`` and the codec
-weights ``codec.pth``) from a local folder or a Hugging Face repo, turns any
-input (rate, channels) into 44.1 kHz mono, restores it with MaskGIT-style
-sampling of DAC tokens and decodes the tokens back to audio.
+file: ``codec.pth`` for DAC, ``codec.ckpt`` for the mel codec) from a local
+folder or a Hugging Face repo, turns any input (rate, channels) into mono
+at the codec's rate (44.1 kHz for DAC, 22.05 kHz for the mel codec),
+restores it with MaskGIT-style sampling of codec tokens and decodes the
+tokens back to audio.
 
 Audio longer than the training window is cut into windows of
 ``window_seconds`` overlapping by ``overlap_seconds``; the windows are
@@ -451,7 +453,7 @@ def _check_output_path(path, output_path, overwrite=True):
 class SpeechRestoration(AudioInterface):
     """Restore degraded speech with a trained MaskSR model.
 
-    Any input is converted to 44.1 kHz mono; the output is 44.1 kHz mono
+    Any input is converted to mono at the model's (codec's) rate; the output is mono at that rate
     with the length of the (converted) input. Generation settings
     (``steps``, ``guidance``, ``seed``, ``noise``) default to the model
     folder's ``sampling_steps``, ``guidance`` and ``noise``; windowing uses
@@ -546,7 +548,8 @@ class SpeechRestoration(AudioInterface):
         Arguments
         ---------
         chunks : torch.Tensor
-            ``[n, window]`` at 44.1 kHz, ``window`` a multiple of 512.
+            ``[n, window]`` at the model's rate, ``window`` a multiple of the
+            codec hop.
         seed : int, optional
             Sampling seed (each ``max_batch`` group uses ``seed + group``).
         **settings : dict
@@ -583,7 +586,7 @@ class SpeechRestoration(AudioInterface):
         noise=None,
         progress=False,
     ):
-        """Restore a batch of 44.1 kHz mono waveforms.
+        """Restore a batch of mono waveforms at the model's rate.
 
         Each waveform (its first ``wav_lens * time`` samples) is cut into
         windows; the windows of the batch are generated together
@@ -594,7 +597,7 @@ class SpeechRestoration(AudioInterface):
         ---------
         wavs : torch.Tensor
             ``[batch, time]`` floating-point audio in [-1, 1] at the
-            model's sample rate (44.1 kHz).
+            model's sample rate (the codec's).
         wav_lens : torch.Tensor, optional
             Relative lengths ``[batch]`` in ``(0, 1]``; ``None`` = all full.
         steps : int, optional
@@ -614,7 +617,7 @@ class SpeechRestoration(AudioInterface):
         Returns
         -------
         restored : torch.Tensor
-            ``[batch, time]`` at 44.1 kHz; zero past each length.
+            ``[batch, time]`` at the model's rate; zero past each length.
         """
         wavs, num_samples = check_batch(
             wavs,
@@ -649,7 +652,7 @@ class SpeechRestoration(AudioInterface):
         path : str or Path
             Input file.
         output_path : str or Path, optional
-            Where to write the restored 44.1 kHz mono 16-bit audio
+            Where to write the restored mono 16-bit audio (model's rate)
             (``.wav`` or ``.flac``, written atomically); must not be the
             input file itself. It is checked before any work is done
             (name, input, folders that cannot be created or written).
@@ -665,7 +668,7 @@ class SpeechRestoration(AudioInterface):
         Returns
         -------
         restored : torch.Tensor
-            ``[time]`` at 44.1 kHz (same duration as the input).
+            ``[time]`` at the model's rate (same duration as the input).
 
         Raises
         ------
@@ -691,7 +694,7 @@ class SpeechRestoration(AudioInterface):
         Arguments
         ---------
         wavs : torch.Tensor
-            ``[batch, time]`` at 44.1 kHz.
+            ``[batch, time]`` at the model's rate.
         wav_lens : torch.Tensor, optional
             Relative lengths ``[batch]``.
         **kwargs : dict

@@ -389,9 +389,9 @@ class MaskSR(nn.Module):
         Arguments
         ---------
         wavs : torch.Tensor
-            Degraded waveforms ``[batch, time]`` (44.1 kHz).
+            Degraded waveforms ``[batch, time]`` at the codec's rate.
         tokens : torch.Tensor
-            Clean DAC tokens ``[batch, Q, ceil(time / 512)]``.
+            Clean codec tokens ``[batch, Q, ceil(time / hop)]``.
         wav_lens : torch.Tensor, optional
             Relative lengths ``[batch]``; padded frames are never masked,
             attended to or scored.
@@ -562,7 +562,7 @@ class MaskSR(nn.Module):
         Arguments
         ---------
         wavs : torch.Tensor
-            Degraded waveforms ``[batch, time]`` at 44.1 kHz.
+            Degraded waveforms ``[batch, time]`` at the codec's rate.
         steps : int
             Decoding steps (LM calls) of the flat sampler, or of level 0
             for the hierarchical variant (which then makes ``steps +
@@ -598,7 +598,7 @@ class MaskSR(nn.Module):
         Returns
         -------
         tokens : torch.Tensor
-            Long ``[batch, Q, ceil(time / 512)]``.
+            Long ``[batch, Q, ceil(time / hop)]``.
         """
         check_wavs(wavs)
         _check_upper_levels(upper_levels)
