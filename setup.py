@@ -22,7 +22,11 @@ setup(
         include=["speechbrain_masksr", "speechbrain_masksr.*"]
     ),
     package_data={
-        "speechbrain_masksr": ["version.txt", "inference/templates/*.yaml"]
+        "speechbrain_masksr": [
+            "version.txt",
+            "inference/templates/*.yaml",
+            "pretrained/*/*",
+        ]
     },
     install_requires=[
         "torch>=2.1",
