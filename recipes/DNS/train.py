@@ -74,6 +74,7 @@ from speechbrain_masksr.data.token_cache import (
 )
 from speechbrain_masksr.dataio import load_audio, load_segment
 from speechbrain_masksr.distributed import ddp_finish
+from speechbrain_masksr.inference.restoration import load_model_weights
 from speechbrain_masksr.utils.training import (
     check_effective_batch,
     ckpt_interval_options,
@@ -421,6 +422,11 @@ if __name__ == "__main__":
         run_opts=run_opts,
         checkpointer=hparams["checkpointer"],
     )
+    if hparams.get("init_model_from"):
+        # Weights to start from (a weights-only snapshot); a checkpoint of
+        # this run, when there is one, is recovered over them by fit().
+        load_model_weights(hparams["model"], hparams["init_model_from"])
+        logger.info("model initialised from %s", hparams["init_model_from"])
     train_opts = hparams["train_dataloader_opts"]
     if hparams["train_shards"]:
         train_opts = loader_kwargs(train_opts)
