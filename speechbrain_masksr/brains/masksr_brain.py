@@ -718,10 +718,12 @@ class MaskSRBrain(sb.Brain):
             )
             return self._decode(tokens)[:, : chunks.shape[1]]
 
+        hop = hparams.codec.hop_length  # windows align to codec frames
         window, overlap = window_samples(
             hparams.sample_rate,
             getattr(self.hparams, "window_seconds", hparams.segment_seconds),
             getattr(self.hparams, "overlap_seconds", 0.5),
+            align=hop,
         )
         samples = relative_to_absolute(
             wav_lens, degraded.shape[1], degraded.shape[0]
@@ -733,6 +735,7 @@ class MaskSRBrain(sb.Brain):
             window,
             overlap,
             crossfade=getattr(self.hparams, "crossfade", "hann"),
+            align=hop,
             seed=seed,
         )
 

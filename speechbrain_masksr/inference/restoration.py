@@ -540,6 +540,7 @@ class SpeechRestoration(AudioInterface):
             self.sample_rate,
             self.hparams.window_seconds,
             self.hparams.overlap_seconds,
+            align=self.mods.codec.hop_length,
         )
 
     def generate_windows(self, chunks, seed=None, **settings):
@@ -641,6 +642,7 @@ class SpeechRestoration(AudioInterface):
             crossfade=getattr(self.hparams, "crossfade", "hann"),
             max_batch=getattr(self.hparams, "max_batch", 8),
             seed=seed,
+            align=self.mods.codec.hop_length,
             progress=progress,
         )
 
