@@ -152,11 +152,11 @@ def test_enhance_brain_logs_valid_si_sdr():
 class FakeCodec:
     """Decodes tokens to a fixed waveform per token (no DAC needed)."""
 
-    hop = 512
+    hop_length = 512
 
     def decode(self, tokens):
         frames = tokens.float().mean(dim=1)  # [batch, frames]
-        wav = frames.repeat_interleave(self.hop, dim=-1) / 8.0 - 0.4
+        wav = frames.repeat_interleave(self.hop_length, dim=-1) / 8.0 - 0.4
         ramp = torch.linspace(0, 60, wav.shape[-1]).sin()
         return 0.1 * wav + 0.05 * ramp
 
