@@ -53,8 +53,8 @@ def copy_synthesis_scores(codec, wav, levels=(0, 1, 2, 4, 9), metrics=()):
     Arguments
     ---------
     codec : speechbrain_masksr.codecs.mel.MelCodec
-        A codec with ``encode``, ``log_mel(codes)``, ``features`` and a
-        ``vocoder`` (decoder of log-mel frames).
+        A codec with ``encode``, ``log_mel(codes)``, ``bits_per_second``
+        and a ``vocoder`` (decoder of log-mel frames).
     wav : torch.Tensor
         ``[time]`` clean speech at ``codec.sample_rate``.
     levels : sequence of int
@@ -94,8 +94,7 @@ def copy_synthesis_scores(codec, wav, levels=(0, 1, 2, 4, 9), metrics=()):
             kbps = math.nan
         else:
             mel = codec.log_mel(codes[:, :level])
-            kbps = level * math.log2(codec.codebook_size) * codec.frame_rate
-            kbps /= 1000
+            kbps = codec.bits_per_second(level) / 1000
         out = codec.vocoder(mel)[0, : wav.shape[-1]]
         out_mel = codec.mel(
             torch.nn.functional.pad(out, (0, padded.shape[-1] - out.shape[-1]))[
