@@ -63,6 +63,8 @@ ENCODER_ATTRS = {
 #: Training-YAML keys copied as they are (decoding and long-audio windowing).
 WINDOW_KEYS = ("upper_levels", "window_seconds", "overlap_seconds", "crossfade")
 AUTO_MIN_KEYS = ("loss", "valid_loss")
+#: Storage types of model.ckpt (``--weights-dtype``).
+WEIGHT_DTYPES = {"float32": torch.float32, "float16": torch.float16}
 
 
 class ExportError(RuntimeError):
@@ -98,6 +100,13 @@ def parse_args(argv=None):
         choices=("copy", "link"),
         default="copy",
         help="copy the codec weights into the folder, or symlink them",
+    )
+    parser.add_argument(
+        "--weights-dtype",
+        choices=tuple(WEIGHT_DTYPES),
+        default="float32",
+        help="type model.ckpt stores the weights in (float16: half the "
+        "file; the exported model is checked with the rounded weights)",
     )
     keys = parser.add_mutually_exclusive_group()
     keys.add_argument("--min-key", default=None, help="best = lowest meta")
@@ -209,7 +218,7 @@ def model_config(hparams):
 
 
 @torch.no_grad()
-def check_same_model(trained, loaded, n_codebooks, codebook_size):
+def check_same_model(trained, loaded, n_codebooks, codebook_size, hop_length):
     """Check that the exported model computes what the trained one does.
 
     Compares parameters exactly, then encoder outputs and LM logits (eval
@@ -226,6 +235,8 @@ def check_same_model(trained, loaded, n_codebooks, codebook_size):
         Codebooks.
     codebook_size : int
         Entries per codebook.
+    hop_length : int
+        Samples per codec frame.
     """
     state_a, state_b = trained.state_dict(), loaded.state_dict()
     for key, value in state_a.items():
@@ -236,7 +247,7 @@ def check_same_model(trained, loaded, n_codebooks, codebook_size):
     loaded.eval()
     try:
         gen = torch.Generator().manual_seed(0)
-        wavs = 0.1 * torch.randn(1, 512 * 12, generator=gen)
+        wavs = 0.1 * torch.randn(1, hop_length * 12, generator=gen)
         device_a = next(trained.parameters()).device
         device_b = next(loaded.parameters()).device
         cond_a = trained.encoder(wavs.to(device_a)).cpu()
@@ -285,6 +296,7 @@ def verify_folder(folder, model, config):
             restorer.mods.model,
             config["n_codebooks"],
             config["codebook_size"],
+            restorer.mods.codec.hop_length,
         )
         # A full (tiny) restoration pass: generate + decode.
         wav = 0.05 * torch.randn(1, restorer.min_samples)
@@ -301,6 +313,7 @@ def export(
     min_key=None,
     max_key=None,
     overrides=None,
+    weights_dtype="float32",
 ):
     """Export a checkpoint of the recipe into a model folder, and verify it.
 
@@ -321,6 +334,10 @@ def export(
         See :func:`find_checkpoint`.
     overrides : str or dict, optional
         Overrides for loading ``hparams_file``.
+    weights_dtype : str
+        ``"float32"`` or ``"float16"``: the type ``model.ckpt`` stores the
+        weights in. With ``"float16"`` the model's weights are rounded to it
+        before the folder is written and checked.
 
     Returns
     -------
@@ -362,6 +379,16 @@ def export(
         )
     model = hparams["model"]
     load_model_weights(model, ckpt_file)
+    if weights_dtype not in WEIGHT_DTYPES:
+        raise ExportError(
+            f"weights_dtype must be one of {sorted(WEIGHT_DTYPES)}, "
+            f"got {weights_dtype!r}"
+        )
+    dtype = WEIGHT_DTYPES[weights_dtype]
+    with torch.no_grad():
+        for value in model.state_dict().values():
+            if value.is_floating_point():
+                value.copy_(value.to(dtype))
 
     # Write into a staging folder next to the output, verify, then move the
     # files in: a failed export never leaves a half-valid model folder.
@@ -369,7 +396,12 @@ def export(
     staging = Path(tempfile.mkdtemp(prefix=".export-", dir=output.parent))
     try:
         write_model_folder(
-            staging, model, config, hparams["codec_path"], codec=codec
+            staging,
+            model,
+            config,
+            hparams["codec_path"],
+            codec=codec,
+            weights_dtype=dtype,
         )
         verify_folder(staging, model, config)
         output.mkdir(parents=True, exist_ok=True)
@@ -406,6 +438,7 @@ def main(argv=None):
             min_key=args.min_key,
             max_key=args.max_key,
             overrides=args.overrides,
+            weights_dtype=args.weights_dtype,
         )
     except (ExportError, OSError, KeyError) as err:
         print(f"export_model.py: error: {err}", file=sys.stderr)

@@ -241,7 +241,13 @@ OPTIONAL_KEYS = (
 
 
 def write_model_folder(
-    out_dir, model, model_config, codec_path, codec="copy", overwrite=False
+    out_dir,
+    model,
+    model_config,
+    codec_path,
+    codec="copy",
+    overwrite=False,
+    weights_dtype=None,
 ):
     """Write a model folder that :class:`SpeechRestoration` can load.
 
@@ -279,6 +285,10 @@ def write_model_folder(
         ``"copy"`` the codec weights or ``"link"`` them (symlink).
     overwrite : bool
         Replace an existing model folder.
+    weights_dtype : torch.dtype, optional
+        Store the floating-point weights of ``model.ckpt`` in this type
+        (e.g. ``torch.float16``: half the file; they are cast back to the
+        model's type on loading). ``None`` keeps them as they are.
 
     Returns
     -------
@@ -322,6 +332,11 @@ def write_model_folder(
     if codec not in ("copy", "link"):
         raise ValueError(f"codec must be 'copy' or 'link', got {codec!r}")
     state = model.state_dict() if isinstance(model, torch.nn.Module) else model
+    if weights_dtype is not None:
+        state = {
+            k: v.to(weights_dtype) if v.is_floating_point() else v
+            for k, v in state.items()
+        }
     template, codec_file = TEMPLATE, CODEC_FILE
     if is_mel_codec_file(codec_path):
         template, codec_file = MEL_TEMPLATE, MEL_CODEC_FILE
