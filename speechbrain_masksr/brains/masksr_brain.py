@@ -425,7 +425,8 @@ class MaskSRBrain(sb.Brain):
     >>> from speechbrain.dataio.batch import PaddedBatch
     >>> from speechbrain_masksr.lobes.masksr import build_masksr
     >>> model = build_masksr(d_model=16, encoder_layers=1, lm_layers=1,
-    ...                      nhead=2, n_codebooks=2, codebook_size=8)
+    ...                      nhead=2, n_codebooks=2, codebook_size=8,
+    ...                      hop_length=512)
     >>> hparams = dict(seed=1, eval_seed=2, sample_rate=44100)
     >>> brain = MaskSRBrain({"model": model}, hparams=hparams,
     ...                     run_opts={"device": "cpu"})

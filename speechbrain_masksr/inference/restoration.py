@@ -474,7 +474,8 @@ class SpeechRestoration(AudioInterface):
     >>> from speechbrain_masksr.lobes.masksr import build_masksr
     >>> tmp = getfixture("tmpdir")
     >>> model = build_masksr(d_model=32, encoder_layers=1, lm_layers=1,
-    ...                      nhead=4)
+    ...                      nhead=4, n_codebooks=9, codebook_size=1024,
+    ...                      hop_length=512)  # the tiny DAC's geometry
     >>> cfg = dict(sample_rate=44100, segment_seconds=1.0, d_model=32,
     ...            nhead=4, encoder_layers=1, lm_layers=1, n_codebooks=9,
     ...            codebook_size=1024, variant="flat", cond_dropout=0.1,
