@@ -87,6 +87,7 @@ def write_masksr_folder(root):
         lm_layers=1,
         n_codebooks=9,
         codebook_size=1024,
+        hop_length=512,
     )
     return write_model_folder(root / "masksr", model, TINY_MASKSR, codec)
 

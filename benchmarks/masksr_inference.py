@@ -33,11 +33,8 @@ import warnings
 
 import torch
 
-from speechbrain_masksr.codecs.dac import (
-    DAC_HOP_LENGTH,
-    DAC_SAMPLE_RATE,
-    codec_frames,
-)
+from speechbrain_masksr.codecs.base import codec_frames
+from speechbrain_masksr.codecs.dac import DAC_HOP_LENGTH, DAC_SAMPLE_RATE
 from speechbrain_masksr.lobes.masksr import MASKSR_CONFIGS, build_masksr
 
 SAMPLE_RATE = DAC_SAMPLE_RATE
@@ -131,7 +128,10 @@ def main(argv=None):
         args.device or ("cuda" if torch.cuda.is_available() else "cpu")
     )
     cfg = MASKSR_CONFIGS[args.size]
-    model = build_masksr(args.size).to(device).eval()
+    model = build_masksr(
+        args.size, n_codebooks=9, codebook_size=1024, hop_length=HOP
+    )
+    model = model.to(device).eval()
     decode, codec_note = build_codec(args.codec_path, device)
     size = args.matmul_size or (8192 if device.type == "cuda" else 2048)
     peak = matmul_throughput(device, size)

@@ -62,7 +62,7 @@ def tiny_masksr(seed=0, **overrides):
         k: TINY_MASKSR[k]
         for k in ("d_model", "nhead", "encoder_layers", "lm_layers")
     }
-    size.update(n_codebooks=9, codebook_size=1024)
+    size.update(n_codebooks=9, codebook_size=1024, hop_length=512)
     torch.manual_seed(seed)
     return build_masksr(**{**size, **overrides})
 

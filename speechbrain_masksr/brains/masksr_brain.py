@@ -5,7 +5,7 @@ model (``modules.model``) to batches made by the DNS recipe:
 
 * ``batch.degraded_sig``: the degraded waveform ``[batch, time]`` (the codec's rate);
 * ``batch.clean_sig``: the clean waveform, same length (for metrics);
-* ``batch.tokens``: the clean DAC tokens, stored **frame-major**
+* ``batch.tokens``: the clean codec tokens, stored **frame-major**
   ``[batch, frames, n_codebooks]`` so that SpeechBrain's ``PaddedBatch``
   pads frames (they are turned back into ``[batch, Q, frames]`` here).
 
@@ -15,7 +15,7 @@ Stages:
   rate schedule is stepped after every optimizer step.
 * VALID: loss and per-codebook token accuracy on deterministic masks; on
   the main process, ``valid_restore_clips`` clips are restored (iterative
-  decoding + DAC decoding) and scored against the clean crop, next to the
+  decoding + codec decoding) and scored against the clean crop, next to the
   unprocessed input.
 * TEST: same loss/accuracy, and every clip is restored, written to
   ``<restore_folder>/<set>/<id>.wav`` (the input to ``unprocessed/``), and
@@ -26,7 +26,7 @@ Stages:
   and scored by ``masksr-eval --est``'s function (DNSMOS).
 
 Restoration (:meth:`MaskSRBrain.restore`) cuts the audio into windows with
-:func:`~speechbrain_masksr.inference.windowing.restore_windowed`, the
+:func:`~speechbrain_masksr.utils.windowing.restore_windowed`, the
 function of the ``SpeechRestoration`` interface, so test numbers match what
 the exported model gives.
 
@@ -105,6 +105,7 @@ from speechbrain_masksr.metrics.stats import multi_metric_stats
 from speechbrain_masksr.utils.files import atomic_open
 from speechbrain_masksr.utils.lengths import relative_to_absolute
 from speechbrain_masksr.utils.training import ckpt_interval_options
+from speechbrain_masksr.utils.windowing import restore_windowed, window_samples
 
 logger = get_logger(__name__)
 
@@ -406,14 +407,14 @@ def _reference_free_section(name, result):
 class MaskSRBrain(sb.Brain):
     """Brain for MaskSR (see the module docstring for batches and stages).
 
-    Hyperparameters read (``self.hparams``): ``codec`` (frozen
-    DACTokenizer), ``sample_rate``, ``seed``, ``eval_seed``,
-    ``lr_scheduler``, ``sampling_steps``, ``guidance``, ``sampling_noise``,
-    ``upper_levels``, ``segment_seconds``, ``window_seconds``,
-    ``overlap_seconds``, ``crossfade``, ``valid_restore_clips``,
-    ``valid_restore_every``, ``valid_metrics``, ``test_metrics``,
-    ``spk_model``, ``restore_folder``, ``train_logger`` and
-    ``epoch_counter``; the run options ``optimizer_step_limit``,
+    Hyperparameters read (``self.hparams``): ``codec`` (the frozen
+    :class:`~speechbrain_masksr.codecs.base.Codec`), ``sample_rate``,
+    ``seed``, ``eval_seed``, ``lr_scheduler``, ``sampling_steps``,
+    ``guidance``, ``sampling_noise``, ``upper_levels``, ``segment_seconds``,
+    ``window_seconds``, ``overlap_seconds``, ``crossfade``,
+    ``valid_restore_clips``, ``valid_restore_every``, ``valid_metrics``,
+    ``test_metrics``, ``spk_model``, ``restore_folder``, ``train_logger``
+    and ``epoch_counter``; the run options ``optimizer_step_limit``,
     ``grad_accumulation_factor`` and ``ckpt_interval_*`` as SpeechBrain
     reads them (YAML keys or command line; an interval given alone on the
     command line replaces the other one of the YAML).
@@ -424,7 +425,8 @@ class MaskSRBrain(sb.Brain):
     >>> from speechbrain.dataio.batch import PaddedBatch
     >>> from speechbrain_masksr.lobes.masksr import build_masksr
     >>> model = build_masksr(d_model=16, encoder_layers=1, lm_layers=1,
-    ...                      nhead=2, n_codebooks=2, codebook_size=8)
+    ...                      nhead=2, n_codebooks=2, codebook_size=8,
+    ...                      hop_length=512)
     >>> hparams = dict(seed=1, eval_seed=2, sample_rate=44100)
     >>> brain = MaskSRBrain({"model": model}, hparams=hparams,
     ...                     run_opts={"device": "cpu"})
@@ -679,11 +681,11 @@ class MaskSRBrain(sb.Brain):
 
         The audio is cut into windows (``window_seconds``,
         ``overlap_seconds``, ``crossfade``) by
-        :func:`~speechbrain_masksr.inference.windowing.restore_windowed`,
+        :func:`~speechbrain_masksr.utils.windowing.restore_windowed`,
         the function :class:`~speechbrain_masksr.inference.SpeechRestoration`
         uses too; each window is decoded iteratively
         (``sampling_steps``, ``guidance``, ``sampling_noise``,
-        ``upper_levels``) and turned back into audio by the DAC decoder.
+        ``upper_levels``) and turned back into audio by the codec's decoder.
 
         Arguments
         ---------
@@ -699,11 +701,6 @@ class MaskSRBrain(sb.Brain):
         torch.Tensor
             ``[batch, time]`` restored audio, zero past each length.
         """
-        from speechbrain_masksr.inference.windowing import (
-            restore_windowed,
-            window_samples,
-        )
-
         hparams = self.hparams
         settings = dict(
             steps=hparams.sampling_steps,
@@ -740,7 +737,7 @@ class MaskSRBrain(sb.Brain):
         )
 
     def _decode(self, tokens):
-        """DAC decoding in float32 (outside any mixed-precision context)."""
+        """Codec decoding in float32 (outside any mixed-precision context)."""
         with torch.autocast(device_type=self.device_type, enabled=False):
             return self.hparams.codec.decode(tokens).float()
 

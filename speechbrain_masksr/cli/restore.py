@@ -14,9 +14,9 @@ only; nothing is executed before the kind is known):
 * a MaskSR folder (no ``model_type`` key; ``hyperparams.yaml``,
   ``model.ckpt``, ``codec.pth``, see ``recipes/DNS/export_model.py``) is
   loaded with ``SpeechRestoration``
-  (:mod:`speechbrain_masksr.inference.restoration`); outputs are 44.1
-  kHz. ``--steps``, ``--guidance``, ``--seed`` and ``--noise`` set its
-  sampler.
+  (:mod:`speechbrain_masksr.inference.restoration`); outputs are at its
+  codec's rate (44.1 kHz for DAC). ``--steps``, ``--guidance``, ``--seed``
+  and ``--noise`` set its sampler.
 * an MAE speech enhancer folder (``model_type: mae_enhancer``;
   ``hyperparams.yaml``, ``enhancer.ckpt``, written by
   :func:`~speechbrain_masksr.inference.enhancement.write_enhancer_folder`)

@@ -28,7 +28,7 @@ from torch import nn
 
 from speechbrain_masksr.errors import AudioError
 
-__all__ = ["Codec", "CodecFrames", "codec_frames"]
+__all__ = ["Codec", "CodecFrames", "codec_frames", "codec_geometry"]
 
 
 def codec_frames(n_samples, hop_length):
@@ -62,6 +62,65 @@ def codec_frames(n_samples, hop_length):
             n_samples + hop_length - 1, hop_length, rounding_mode="floor"
         )
     return -(-int(n_samples) // hop_length)
+
+
+def codec_geometry(owner, codec=None, **values):
+    """Codec geometry values (``hop_length``, ``n_codebooks``, ...): each
+    given one, else the codec's attribute of that name.
+
+    Modules outside ``codecs/`` take the codec geometry from their caller or
+    from the codec object, never from a default: this resolves it and says
+    what is missing.
+
+    Arguments
+    ---------
+    owner : str
+        Who asks (named in the error message).
+    codec : Codec, optional
+        The codec whose attributes fill in the values left ``None``.
+    **values
+        ``name=value`` pairs; ``None`` means "the codec's".
+
+    Returns
+    -------
+    values : dict
+        The same names, none of them ``None``.
+
+    Raises
+    ------
+    TypeError
+        A value is ``None`` and the codec (if any) does not have it (yet).
+
+    Example
+    -------
+    >>> class Grid:
+    ...     hop_length, n_codebooks = 256, 4
+    >>> codec_geometry("f", Grid(), hop_length=None, n_codebooks=8)
+    {'hop_length': 256, 'n_codebooks': 8}
+    >>> codec_geometry("f", hop_length=None)
+    Traceback (most recent call last):
+    ...
+    TypeError: f needs hop_length (the codec's): pass it, or pass the codec
+    """
+    out, missing = {}, []
+    for name, value in values.items():
+        if value is None and codec is not None:
+            value = getattr(codec, name, None)
+        if value is None:
+            missing.append(name)
+        out[name] = value
+    if missing:
+        what = "it" if len(missing) == 1 else "them"
+        how = (
+            "pass the codec"
+            if codec is None
+            else "load the codec's weights first"
+        )
+        raise TypeError(
+            f"{owner} needs {', '.join(missing)} (the codec's): pass "
+            f"{what}, or {how}"
+        )
+    return out
 
 
 class CodecFrames:

@@ -30,6 +30,11 @@ from speechbrain_masksr.utils.checkpoints import (
     load_state_dict_strict,
     read_state_dict,
 )
+from speechbrain_masksr.utils.windowing import (
+    add_window,
+    progress_reporter,
+    window_starts,
+)
 
 __all__ = [
     "DAC_HOP_LENGTH",
@@ -337,11 +342,11 @@ class DACTokenizer(Codec):
         with the length: fine for the 3 s windows MaskSR decodes, too much
         for an hour of tokens. This cuts the frames into windows of
         ``window_frames`` overlapping by ``overlap_frames``
-        (:func:`~speechbrain_masksr.inference.windowing.window_starts`, the
+        (:func:`~speechbrain_masksr.utils.windowing.window_starts`, the
         last window moved back to end with the codes), decodes them
         ``max_batch`` at a time and adds each decoded window at once into
         the preallocated output with a raised-cosine cross-fade
-        (:func:`~speechbrain_masksr.inference.windowing.add_window`). Codes
+        (:func:`~speechbrain_masksr.utils.windowing.add_window`). Codes
         no longer than one window are decoded exactly as :meth:`decode`
         does; longer ones differ from it only around the window joins (the
         decoder sees less context there).
@@ -377,12 +382,6 @@ class DACTokenizer(Codec):
         >>> torch.equal(codec.decode_windowed(short, 12), codec.decode(short))
         True
         """
-        from speechbrain_masksr.inference.windowing import (
-            add_window,
-            progress_reporter,
-            window_starts,
-        )
-
         if not isinstance(codes, torch.Tensor) or codes.dim() != 3:
             raise ValueError(
                 "codes must be an integer [batch, n_codebooks, frames] tensor"

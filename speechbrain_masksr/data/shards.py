@@ -5,7 +5,7 @@ the prepared training manifest can be packed into WebDataset shards (tar
 files), read sequentially from any storage ``webdataset`` opens (local or
 network file system, ``http(s)://``, ``pipe:`` commands). Each sample
 holds one clean file as it is stored (its ``.wav`` / ``.flac`` bytes), its
-clean DAC tokens (the token cache's ``int16`` ``[n_codebooks, frames]``
+clean codec tokens (the token cache's ``int16`` ``[n_codebooks, frames]``
 array, ``.npy``) and a ``.json`` record (``id``, ``duration``,
 ``sample_rate``, ``speaker``): the token cache is sharded together with the
 audio.
@@ -154,7 +154,7 @@ def write_shards(
     >>> from speechbrain_masksr.data.token_cache import TokenCache
     >>> from speechbrain_masksr.dataio import save_audio
     >>> tmp = getfixture("tmpdir")
-    >>> cache = TokenCache(tmp / "tokens")
+    >>> cache = TokenCache(tmp / "tokens", sample_rate=44100, hop_length=512)
     >>> manifest = {}
     >>> for i in range(5):
     ...     save_audio(str(tmp / f"u{i}.wav"), torch.zeros(1024), 44100)
@@ -307,7 +307,7 @@ def read_shards(urls, shuffle_shards=False, shuffle_buffer=0, seed=None):
     >>> from speechbrain_masksr.data.token_cache import TokenCache
     >>> from speechbrain_masksr.dataio import save_audio
     >>> tmp = getfixture("tmpdir")
-    >>> cache = TokenCache(tmp / "tokens")
+    >>> cache = TokenCache(tmp / "tokens", sample_rate=44100, hop_length=512)
     >>> save_audio(str(tmp / "a.wav"), torch.zeros(1024), 44100)
     >>> cache.save("a", torch.zeros(9, 2))
     >>> index = write_shards({"a": {"wav": str(tmp / "a.wav")}}, cache,
@@ -496,7 +496,7 @@ class ShardedTrainSet(torch.utils.data.IterableDataset):
     >>> from speechbrain_masksr.data.token_cache import TokenCache
     >>> from speechbrain_masksr.dataio import save_audio
     >>> tmp = getfixture("tmpdir")
-    >>> cache = TokenCache(tmp / "tokens")
+    >>> cache = TokenCache(tmp / "tokens", sample_rate=44100, hop_length=512)
     >>> save_audio(str(tmp / "a.wav"), torch.zeros(1024), 44100)
     >>> cache.save("a", torch.zeros(9, 2))
     >>> index = write_shards({"a": {"wav": str(tmp / "a.wav")}}, cache,

@@ -1,15 +1,19 @@
 """Codec-token cache and frame-aligned crops for MaskSR training.
 
-MaskSR learns to predict the DAC tokens of clean speech. Running the codec
+MaskSR learns to predict the codec tokens of clean speech. Running the codec
 encoder inside every training step would cost more than the model itself, so
-each clean file is encoded **once**, as a whole (44.1 kHz mono, zero-padded to
-a multiple of the 512-sample hop), and its codes are stored as an ``int16``
-``.npy`` file. A training example is then a random crop that starts on a
-frame boundary: frames ``[f, f + F)`` of the cached codes and the clean
-samples ``[f * 512, (f + F) * 512)``, which the distortion pipeline degrades
-on the fly. :func:`speechbrain_masksr.dataio.load_segment` reads only that
-window of the file (with a small margin when the file must be resampled), so
-long DNS files cost no more than their crop.
+each clean file is encoded **once**, as a whole (mono at the codec's rate,
+zero-padded to a multiple of the codec hop), and its codes are stored as an
+``int16`` ``.npy`` file. A training example is then a random crop that
+starts on a frame boundary: frames ``[f, f + F)`` of the cached codes and
+the clean samples ``[f * hop, (f + F) * hop)``, which the distortion
+pipeline degrades on the fly. :func:`speechbrain_masksr.dataio.load_segment`
+reads only that window of the file (with a small margin when the file must
+be resampled), so long DNS files cost no more than their crop.
+
+The codec geometry (``sample_rate``, ``hop_length``: 44.1 kHz and 512 for
+DAC, 22.05 kHz and 256 for the mel codec) is always the caller's, never a
+default.
 
 The cache folder name holds a fingerprint of the codec weights (path and
 size), so tokens made with another codec are never mixed in.
@@ -28,7 +32,6 @@ import torch
 from speechbrain.utils.logger import get_logger
 
 from speechbrain_masksr.codecs.base import codec_frames
-from speechbrain_masksr.codecs.dac import DAC_HOP_LENGTH, DAC_SAMPLE_RATE
 from speechbrain_masksr.dataio import load_audio, load_segment
 from speechbrain_masksr.utils.files import atomic_open, atomic_write
 
@@ -73,7 +76,7 @@ def codec_fingerprint(codec_path):
     return hashlib.sha1(f"{path}:{size}".encode()).hexdigest()[:12]
 
 
-def pad_to_multiple(wav, multiple=DAC_HOP_LENGTH):
+def pad_to_multiple(wav, multiple):
     """Zero-pad the last dimension to a multiple of ``multiple``.
 
     Arguments
@@ -81,7 +84,7 @@ def pad_to_multiple(wav, multiple=DAC_HOP_LENGTH):
     wav : torch.Tensor
         Audio ``[..., time]``.
     multiple : int
-        The hop length.
+        The codec hop length.
 
     Returns
     -------
@@ -161,7 +164,7 @@ def crop_tokens(tokens, offset, crop_frames):
     return tokens[:, int(offset) : int(offset) + int(crop_frames)]
 
 
-def frames_to_samples(offset, crop_frames, hop_length=DAC_HOP_LENGTH):
+def frames_to_samples(offset, crop_frames, hop_length):
     """Sample range ``[start, stop)`` covered by a range of codec frames.
 
     Arguments
@@ -180,7 +183,7 @@ def frames_to_samples(offset, crop_frames, hop_length=DAC_HOP_LENGTH):
 
     Example
     -------
-    >>> frames_to_samples(3, 4)
+    >>> frames_to_samples(3, 4, 512)
     (1536, 3584)
     """
     return int(offset) * hop_length, (
@@ -192,8 +195,8 @@ def crop_example(
     tokens,
     audio,
     crop_frames,
-    sample_rate=DAC_SAMPLE_RATE,
-    hop_length=DAC_HOP_LENGTH,
+    sample_rate,
+    hop_length,
     generator=None,
 ):
     """Random frame-aligned crop of one clean file and of its tokens.
@@ -231,7 +234,7 @@ def crop_example(
     >>> save_audio(path, torch.arange(2048) / 4096.0, 44100)
     >>> codes = torch.arange(8).view(2, 4)
     >>> g = torch.Generator().manual_seed(0)
-    >>> clean, toks = crop_example(codes, path, 2, generator=g)
+    >>> clean, toks = crop_example(codes, path, 2, 44100, 512, generator=g)
     >>> clean.shape, toks.shape
     (torch.Size([1024]), torch.Size([2, 2]))
     >>> bool(abs(clean[0] * 4096 - 512 * toks[0, 0]) < 1e-3)
@@ -248,8 +251,8 @@ def training_example(
     audio,
     distortion,
     crop_frames,
-    sample_rate=DAC_SAMPLE_RATE,
-    hop_length=DAC_HOP_LENGTH,
+    sample_rate,
+    hop_length,
     generator=None,
 ):
     """One MaskSR example: a crop (:func:`crop_example`), degraded.
@@ -294,7 +297,7 @@ def training_example(
     >>> save_audio(path, torch.ones(2048) / 2, 44100)
     >>> half = lambda x, generator=None: x / 2
     >>> clean, degraded, toks = training_example(
-    ...     torch.zeros(9, 4, dtype=torch.long), path, half, 2)
+    ...     torch.zeros(9, 4, dtype=torch.long), path, half, 2, 44100, 512)
     >>> clean.shape, float(degraded[0]), toks.shape
     (torch.Size([1024]), 0.25, torch.Size([2, 9]))
     """
@@ -321,13 +324,15 @@ class TokenCache:
     codec_path : str or Path or None
         Codec weights; part of the folder name.
     sample_rate : int
-        Rate the audio is resampled to before encoding (44100 for DAC).
+        Rate the audio is resampled to before encoding: the codec's
+        (keyword only).
     hop_length : int
-        Codec hop (512 for DAC 44 kHz).
+        The codec's hop (keyword only).
 
     Example
     -------
-    >>> cache = TokenCache(getfixture("tmpdir"), codec_path=None)
+    >>> dac = dict(sample_rate=44100, hop_length=512)  # DAC 44.1 kHz
+    >>> cache = TokenCache(getfixture("tmpdir"), codec_path=None, **dac)
     >>> cache.folder.name
     'codec-default'
     >>> cache.save("spk1/utt 1", torch.tensor([[1, 2], [3, 1023]]))
@@ -342,8 +347,9 @@ class TokenCache:
         self,
         cache_dir,
         codec_path=None,
-        sample_rate=DAC_SAMPLE_RATE,
-        hop_length=DAC_HOP_LENGTH,
+        *,
+        sample_rate,
+        hop_length,
     ):
         self.folder = Path(cache_dir) / f"codec-{codec_fingerprint(codec_path)}"
         self.codec_path = None if codec_path is None else str(codec_path)
@@ -365,9 +371,10 @@ class TokenCache:
 
         Example
         -------
-        >>> TokenCache("/c").path("a/b c").name
+        >>> cache = TokenCache("/c", sample_rate=44100, hop_length=512)
+        >>> cache.path("a/b c").name
         'a_b_c-9f597a63.npy'
-        >>> TokenCache("/c").path("abc").name
+        >>> cache.path("abc").name
         'abc.npy'
         """
         name = _UNSAFE.sub("_", str(utt_id))
@@ -391,7 +398,9 @@ class TokenCache:
 
         Example
         -------
-        >>> TokenCache(getfixture("tmpdir")).exists("nope")
+        >>> cache = TokenCache(getfixture("tmpdir"), sample_rate=8000,
+        ...                    hop_length=4)
+        >>> cache.exists("nope")
         False
         """
         return self.path(utt_id).is_file()
@@ -408,7 +417,8 @@ class TokenCache:
 
         Example
         -------
-        >>> cache = TokenCache(getfixture("tmpdir"))
+        >>> cache = TokenCache(getfixture("tmpdir"), sample_rate=8000,
+        ...                    hop_length=4)
         >>> cache.save("u", torch.zeros(9, 3, dtype=torch.long))
         >>> cache.load("u").shape
         torch.Size([9, 3])
@@ -444,7 +454,9 @@ class TokenCache:
 
         Example
         -------
-        >>> TokenCache(getfixture("tmpdir")).load("missing")
+        >>> cache = TokenCache(getfixture("tmpdir"), sample_rate=8000,
+        ...                    hop_length=4)
+        >>> cache.load("missing")
         Traceback (most recent call last):
         ...
         FileNotFoundError: no cached tokens for 'missing' ...
@@ -466,7 +478,7 @@ class TokenCache:
 
         Arguments
         ---------
-        codec : DACTokenizer-like
+        codec : Codec-like
             Has ``encode(wavs[batch, time]) -> codes[batch, Q, frames]``.
         wav_path : str or Path
             The clean audio file.
@@ -485,7 +497,8 @@ class TokenCache:
         ...         return (m > 0).long()
         >>> path = str(getfixture("tmpdir") / "x.wav")
         >>> save_audio(path, torch.cat([torch.ones(512), -torch.ones(100)]), 44100)
-        >>> TokenCache("/c").encode_file(Codec(), path)
+        >>> cache = TokenCache("/c", sample_rate=44100, hop_length=512)
+        >>> cache.encode_file(Codec(), path)
         tensor([[1, 0]])
         """
         wav, _ = load_audio(wav_path, sample_rate=self.sample_rate)
@@ -510,7 +523,7 @@ class TokenCache:
 
         Arguments
         ---------
-        codec : DACTokenizer-like
+        codec : Codec-like
             The frozen codec.
         entries : dict
             ``{utt_id: wav_path}``.
@@ -534,7 +547,8 @@ class TokenCache:
         ...         return torch.zeros(wavs.shape[0], 2, wavs.shape[1] // 512).long()
         >>> tmp = getfixture("tmpdir")
         >>> save_audio(str(tmp / "a.wav"), torch.zeros(1000), 44100)
-        >>> cache = TokenCache(tmp / "cache")
+        >>> cache = TokenCache(tmp / "cache", sample_rate=44100,
+        ...                    hop_length=512)
         >>> cache.extract(Codec(), {"a": str(tmp / "a.wav")})
         1
         >>> cache.extract(Codec(), {"a": str(tmp / "a.wav")})
@@ -573,7 +587,9 @@ class TokenCache:
 
         Example
         -------
-        >>> TokenCache(getfixture("tmpdir")).missing({"b": "", "a": ""})
+        >>> cache = TokenCache(getfixture("tmpdir"), sample_rate=8000,
+        ...                    hop_length=4)
+        >>> cache.missing({"b": "", "a": ""})
         ['a', 'b']
         """
         return sorted(uid for uid in entries if not self.exists(uid))

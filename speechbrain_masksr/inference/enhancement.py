@@ -37,9 +37,9 @@ from speechbrain_masksr.inference.restoration import (
     _check_run_opts,
     check_batch,
 )
-from speechbrain_masksr.inference.windowing import (
-    _cut,
+from speechbrain_masksr.utils.windowing import (
     add_window,
+    cut_window,
     progress_reporter,
     window_starts,
 )
@@ -76,8 +76,9 @@ def enhance_waveform(
 
     The windows are cut when their batch is due, and each enhanced batch is
     added into the output with its cross-fade weights
-    (:func:`~.windowing.add_window`) and freed, so the memory needed beyond
-    the input and output waveforms does not grow with the length.
+    (:func:`~speechbrain_masksr.utils.windowing.add_window`) and freed, so
+    the memory needed beyond the input and output waveforms does not grow
+    with the length. Windows are aligned to the front end's hop.
 
     Arguments
     ---------
@@ -133,7 +134,9 @@ def enhance_waveform(
     try:
         for first in range(0, len(starts), size):
             index = range(first, min(first + size, len(starts)))
-            chunks = torch.stack([_cut(wav, n, starts[i], win) for i in index])
+            chunks = torch.stack(
+                [cut_window(wav, n, starts[i], win) for i in index]
+            )
             feats = enhancer(chunks, mask_ratio=0.0)
             if not enhancer.needs_vocoder:
                 enhanced = enhancer.waveform(feats, chunks)

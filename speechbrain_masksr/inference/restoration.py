@@ -12,10 +12,10 @@ Audio longer than the training window is cut into windows of
 ``window_seconds`` overlapping by ``overlap_seconds``; the windows are
 restored together (``max_batch`` at a time through ``MaskSR.generate``) and
 joined by a raised-cosine cross-fade, so the output has exactly the input's
-length. This is :func:`~.windowing.restore_windowed`, the same function the
-DNS recipe's test stage uses. ``overlap_seconds=0`` gives the paper's
-protocol (non-overlapping 3 s windows); the default 0.5 s overlap with a
-cross-fade is at least as close to a whole-file pass (see
+length. This is :func:`~speechbrain_masksr.utils.windowing.restore_windowed`,
+the same function the DNS recipe's test stage uses. ``overlap_seconds=0``
+gives the paper's protocol (non-overlapping 3 s windows); the default 0.5 s
+overlap with a cross-fade is at least as close to a whole-file pass (see
 ``tests/integration/test_windowing.py``).
 
 The model folder layout
@@ -64,13 +64,6 @@ from speechbrain_masksr.inference.model_folder import (
     Link,
     write_folder,
 )
-from speechbrain_masksr.inference.windowing import (
-    crossfade_weights,
-    overlap_add,
-    restore_windowed,
-    window_samples,
-    window_starts,
-)
 from speechbrain_masksr.sampling import check_steps
 from speechbrain_masksr.utils.checkpoints import (
     load_state_dict_strict,
@@ -78,6 +71,10 @@ from speechbrain_masksr.utils.checkpoints import (
 )
 from speechbrain_masksr.utils.files import check_output_path
 from speechbrain_masksr.utils.lengths import relative_to_absolute
+from speechbrain_masksr.utils.windowing import (
+    restore_windowed,
+    window_samples,
+)
 
 __all__ = [
     "CODEC_FILE",
@@ -88,13 +85,9 @@ __all__ = [
     "TEMPLATE",
     "check_batch",
     "check_device",
-    "crossfade_weights",
     "load_model_weights",
     "load_state_dict_strict",
-    "overlap_add",
     "read_state_dict",
-    "restore_windowed",
-    "window_starts",
     "write_model_folder",
 ]
 
@@ -496,7 +489,8 @@ class SpeechRestoration(AudioInterface):
     >>> from speechbrain_masksr.lobes.masksr import build_masksr
     >>> tmp = getfixture("tmpdir")
     >>> model = build_masksr(d_model=32, encoder_layers=1, lm_layers=1,
-    ...                      nhead=4)
+    ...                      nhead=4, n_codebooks=9, codebook_size=1024,
+    ...                      hop_length=512)  # the tiny DAC's geometry
     >>> cfg = dict(sample_rate=44100, segment_seconds=1.0, d_model=32,
     ...            nhead=4, encoder_layers=1, lm_layers=1, n_codebooks=9,
     ...            codebook_size=1024, variant="flat", cond_dropout=0.1,
@@ -607,7 +601,7 @@ class SpeechRestoration(AudioInterface):
         Each waveform (its first ``wav_lens * time`` samples) is cut into
         windows; the windows of the batch are generated together
         (``max_batch`` at a time) and joined back by cross-fade
-        (:func:`~.windowing.restore_windowed`).
+        (:func:`~speechbrain_masksr.utils.windowing.restore_windowed`).
 
         Arguments
         ---------

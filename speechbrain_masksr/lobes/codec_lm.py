@@ -1,6 +1,6 @@
 """Masked codec language model of MaskSR.
 
-Input: a codegram ``[batch, n_codebooks, time]`` of DAC tokens in which
+Input: a codegram ``[batch, n_codebooks, time]`` of codec tokens in which
 masked positions hold the mask id ``codebook_size``, plus one conditioning
 vector per frame from the speech encoder. Each codebook has its own learned
 embedding table of ``codebook_size + 1`` rows (the last row is the mask
@@ -84,9 +84,11 @@ class MaskedCodecLM(nn.Module):
     Arguments
     ---------
     n_codebooks : int
-        Number of codebooks ``Q`` (9 for DAC 44.1 kHz 8 kbps).
+        Number of codebooks ``Q``: the codec's ``n_codebooks`` (9 for DAC
+        44.1 kHz 8 kbps).
     codebook_size : int
-        Entries per codebook ``V`` (1024); ``codebook_size`` is the mask id.
+        Entries per codebook ``V``: the codec's ``codebook_size`` (1024 for
+        DAC); ``codebook_size`` is the mask id.
     d_model : int
         Model dimension (also the conditioning dimension).
     num_layers : int
@@ -110,8 +112,8 @@ class MaskedCodecLM(nn.Module):
 
     def __init__(
         self,
-        n_codebooks=9,
-        codebook_size=1024,
+        n_codebooks,
+        codebook_size,
         d_model=512,
         num_layers=8,
         nhead=16,

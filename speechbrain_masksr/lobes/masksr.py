@@ -1,13 +1,16 @@
 """MaskSR: masked codec language modelling for speech restoration.
 
-The model predicts the DAC tokens of clean speech from the degraded
-waveform. A :class:`~speechbrain_masksr.lobes.speech_encoder.SpeechEncoder`
-turns the degraded waveform into one vector per DAC frame and a
+The model predicts the codec tokens of clean speech (DAC 44.1 kHz in the
+paper) from the degraded waveform. A
+:class:`~speechbrain_masksr.lobes.speech_encoder.SpeechEncoder` turns the
+degraded waveform into one vector per codec frame and a
 :class:`~speechbrain_masksr.lobes.codec_lm.MaskedCodecLM` predicts masked
-tokens of the clean codegram. The input-feature ablation of the paper
-(|STFT|, learned waveform front end, or the DAC tokens of the degraded
-input without a speech encoder) is the ``input_features`` option of
-:func:`build_masksr` (:func:`~.speech_encoder.build_speech_encoder`).
+tokens of the clean codegram. The codec geometry (``n_codebooks``,
+``codebook_size``, ``hop_length``) is the codec's, given or read from the
+codec object. The input-feature ablation of the paper (|STFT|, learned
+waveform front end, or the codec tokens of the degraded input without a
+speech encoder) is the ``input_features`` option of :func:`build_masksr`
+(:func:`~.speech_encoder.build_speech_encoder`).
 
 Training (:meth:`MaskSR.forward` + :meth:`MaskSR.loss`):
 
@@ -29,7 +32,7 @@ is a scale of 3 in the ``l_u + s * (l_c - l_u)`` convention); the
 conditional and unconditional logits come from one batched LM call per step.
 The hierarchical variant decodes level by level: MaskGIT sampling for the
 first codebook, then one greedy pass per remaining codebook (40 + 8 = 48 LM
-calls with the 9 DAC codebooks; ``upper_levels="iterative"`` keeps sampling
+calls with DAC's 9 codebooks; ``upper_levels="iterative"`` keeps sampling
 the higher levels with ``steps // 10`` iterations each).
 
 Authors
@@ -42,6 +45,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from speechbrain_masksr.codecs.base import codec_geometry
 from speechbrain_masksr.errors import ConfigError
 from speechbrain_masksr.lobes.codec_lm import MaskedCodecLM
 from speechbrain_masksr.lobes.speech_encoder import (
@@ -271,7 +275,8 @@ class MaskSR(nn.Module):
     Example
     -------
     >>> model = build_masksr(d_model=32, encoder_layers=1, lm_layers=1,
-    ...                      nhead=4, n_codebooks=3, codebook_size=16)
+    ...                      nhead=4, n_codebooks=3, codebook_size=16,
+    ...                      hop_length=512)
     >>> wavs = torch.randn(2, 5000)
     >>> tokens = torch.randint(0, 16, (2, 3, 10))  # ceil(5000 / 512) = 10
     >>> out = model(wavs, tokens)
@@ -357,7 +362,8 @@ class MaskSR(nn.Module):
         Example
         -------
         >>> model = build_masksr(d_model=16, encoder_layers=1, lm_layers=1,
-        ...                      nhead=2, n_codebooks=2, codebook_size=8)
+        ...                      nhead=2, n_codebooks=2, codebook_size=8,
+        ...                      hop_length=512)
         >>> loss_mask, input_mask = model.make_masks(2, 5)
         >>> bool((loss_mask == input_mask).all())  # flat variant
         True
@@ -520,7 +526,8 @@ class MaskSR(nn.Module):
         Example
         -------
         >>> model = build_masksr(d_model=16, encoder_layers=1, lm_layers=1,
-        ...                      nhead=2, n_codebooks=2, codebook_size=8)
+        ...                      nhead=2, n_codebooks=2, codebook_size=8,
+        ...                      hop_length=512)
         >>> fn = model.eval().guided_logits_fn(torch.zeros(1, 5, 16), None, 2.0)
         >>> fn(torch.full((1, 2, 5), 8)).shape
         torch.Size([1, 2, 5, 8])
@@ -553,7 +560,7 @@ class MaskSR(nn.Module):
         level_steps=None,
         upper_levels="greedy",
     ):
-        """Restore: predict clean DAC tokens from degraded waveforms.
+        """Restore: predict clean codec tokens from degraded waveforms.
 
         The speech encoder runs once; each decoding step makes one batched
         LM call (conditional + unconditional). The model is put in eval
@@ -651,14 +658,18 @@ def build_masksr(
     size="S",
     variant="flat",
     cond_dropout=0.1,
-    n_codebooks=9,
-    codebook_size=1024,
+    n_codebooks=None,
+    codebook_size=None,
     dropout=0.1,
     input_features="stft",
     codec=None,
+    hop_length=None,
     **overrides,
 ):
     """Build a MaskSR model from a named size (``"S"`` or ``"M"``).
+
+    The codec geometry has no default: pass ``n_codebooks``,
+    ``codebook_size`` and ``hop_length``, or a ``codec`` to read them from.
 
     Arguments
     ---------
@@ -669,10 +680,10 @@ def build_masksr(
         ``"flat"`` or ``"hierarchical"``.
     cond_dropout : float
         Condition dropout probability.
-    n_codebooks : int
-        Codebooks of the codec.
-    codebook_size : int
-        Entries per codebook.
+    n_codebooks : int, optional
+        Codebooks of the codec (default: ``codec.n_codebooks``).
+    codebook_size : int, optional
+        Entries per codebook (default: ``codec.codebook_size``).
     dropout : float
         Transformer dropout.
     input_features : str
@@ -680,14 +691,18 @@ def build_masksr(
         ``"dac"`` (see :func:`~.speech_encoder.build_speech_encoder`; the
         paper gives the LM 14 blocks with ``"dac"``: pass
         ``lm_layers=14``).
-    codec : DACTokenizer, optional
-        The frozen codec, required by ``input_features="dac"``.
+    codec : Codec, optional
+        The frozen codec: required by ``input_features="dac"``; it gives
+        the geometry (``n_codebooks``, ``codebook_size``, ``hop_length``)
+        not passed explicitly.
+    hop_length : int, optional
+        Samples per codec frame, the speech encoder's hop (default:
+        ``codec.hop_length``).
     **overrides
         Replace ``d_model``, ``encoder_layers``, ``lm_layers`` or
         ``nhead``, or set a front-end option of
         :func:`~.speech_encoder.build_speech_encoder` (``n_fft``,
-        ``hop_length``: the codec hop, ``power``, ``conv_channels``,
-        ``conv_kernel``).
+        ``power``, ``conv_channels``, ``conv_kernel``).
 
     Returns
     -------
@@ -696,31 +711,37 @@ def build_masksr(
 
     Example
     -------
-    >>> model = build_masksr("S")
+    >>> dac = dict(n_codebooks=9, codebook_size=1024, hop_length=512)
+    >>> model = build_masksr("S", **dac)
     >>> round(sum(p.numel() for p in model.parameters()) / 1e6, 1)
     54.6
-    >>> model = build_masksr("S", input_features="waveform")
+    >>> model = build_masksr("S", input_features="waveform", **dac)
     >>> round(sum(p.numel() for p in model.encoder.parameters()) / 1e6, 1)
     24.1
+    >>> build_masksr("S", n_codebooks=9, codebook_size=1024)
+    Traceback (most recent call last):
+    ...
+    TypeError: build_masksr needs hop_length (the codec's): pass it, or pass the codec
     """
     if size not in MASKSR_CONFIGS:
         raise ValueError(f"size must be one of {list(MASKSR_CONFIGS)}: {size}")
     cfg = dict(MASKSR_CONFIGS[size])
     front_end = {
         k: overrides.pop(k)
-        for k in (
-            "n_fft",
-            "hop_length",
-            "power",
-            "conv_channels",
-            "conv_kernel",
-        )
+        for k in ("n_fft", "power", "conv_channels", "conv_kernel")
         if k in overrides
     }
     unknown = set(overrides) - set(cfg)
     if unknown:
         raise ConfigError(f"unknown overrides {sorted(unknown)}")
     cfg.update(overrides)
+    geometry = codec_geometry(
+        "build_masksr",
+        codec,
+        n_codebooks=n_codebooks,
+        codebook_size=codebook_size,
+        hop_length=hop_length,
+    )
     encoder = build_speech_encoder(
         input_features,
         d_model=cfg["d_model"],
@@ -728,13 +749,12 @@ def build_masksr(
         nhead=cfg["nhead"],
         dropout=dropout,
         codec=codec,
-        n_codebooks=n_codebooks,
-        codebook_size=codebook_size,
+        **geometry,
         **front_end,
     )
     lm = MaskedCodecLM(
-        n_codebooks=n_codebooks,
-        codebook_size=codebook_size,
+        n_codebooks=geometry["n_codebooks"],
+        codebook_size=geometry["codebook_size"],
         d_model=cfg["d_model"],
         num_layers=cfg["lm_layers"],
         nhead=cfg["nhead"],

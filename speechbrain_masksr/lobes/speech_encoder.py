@@ -1,25 +1,28 @@
 """MaskSR conditioning: the speech encoder and its input-feature options.
 
-The conditioning turns the degraded waveform into one vector per DAC frame
-(``ceil(time / 512)`` frames, the codec's frame geometry,
-:func:`~speechbrain_masksr.codecs.base.codec_frames`). Three inputs are
-available, the input-feature ablation of the MaskSR paper (appendix,
-Table 5), chosen by :func:`build_speech_encoder`:
+The conditioning turns the degraded waveform into one vector per codec
+frame (``ceil(time / hop_length)`` frames, the codec's frame geometry,
+:func:`~speechbrain_masksr.codecs.base.codec_frames`). The hop is always
+the codec's (512 for DAC 44.1 kHz, 256 for the mel codec): an argument, or
+read from the codec object, never a default. Three inputs are available,
+the input-feature ablation of the MaskSR paper (appendix, Table 5), chosen
+by :func:`build_speech_encoder`:
 
 * ``"stft"`` (MaskSR, the default): :class:`SpeechEncoder` on
-  ``|STFT(x)|^0.3`` (Hann window 2048, hop 512, ``center=True`` with zero
-  padding, so any length works). To align STFT frames with DAC frames
-  exactly, the waveform is zero-padded to a multiple of the hop (as DAC's
-  ``preprocess`` does) and the extra frame that a centred STFT produces
-  (``n / hop + 1`` frames) is dropped, leaving ``n / hop`` frames;
+  ``|STFT(x)|^0.3`` (Hann window 2048, hop = the codec hop,
+  ``center=True`` with zero padding, so any length works). To align STFT
+  frames with codec frames exactly, the waveform is zero-padded to a
+  multiple of the hop (as the codec does) and the extra frame that a
+  centred STFT produces (``n / hop + 1`` frames) is dropped, leaving
+  ``n / hop`` frames;
 * ``"waveform"``: :class:`SpeechEncoder` with a learned front end, a 1-D
-  convolution (kernel 2048, stride 512 = the codec hop, 2048 channels) on
-  the zero-padded waveform, ReLU, LayerNorm and a linear layer, then the
-  same transformer blocks;
+  convolution (kernel 2048, stride = the codec hop, 2048 channels) on the
+  zero-padded waveform, ReLU, LayerNorm and a linear layer, then the same
+  transformer blocks;
 * ``"dac"``: :class:`CodecTokenConditioner`, no speech encoder: the
-  degraded waveform is tokenised by the same frozen DAC codec as the
-  targets and the condition of a frame is the sum of learned per-codebook
-  embeddings of its tokens.
+  degraded waveform is tokenised by the same frozen codec as the targets
+  (DAC in the paper) and the condition of a frame is the sum of learned
+  per-codebook embeddings of its tokens.
 
 Authors
  * speechbrain-masksr contributors 2026
@@ -29,8 +32,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from speechbrain_masksr.codecs.base import CodecFrames
-from speechbrain_masksr.codecs.dac import DAC_HOP_LENGTH
+from speechbrain_masksr.codecs.base import CodecFrames, codec_geometry
 from speechbrain_masksr.errors import AudioError
 from speechbrain_masksr.lobes.codec_lm import SummedCodebookEmbedding
 from speechbrain_masksr.lobes.transformer import (
@@ -111,8 +113,8 @@ class SpeechEncoder(CodecFrames, nn.Module):
       on the codec frame's own ``hop`` samples.
 
     Then sinusoidal positions -> ``num_layers`` pre-norm transformer blocks
-    -> LayerNorm. Output frames are aligned with DAC frames:
-    ``ceil(time / hop_length)`` frames.
+    -> LayerNorm. Output frames are aligned with the codec's frames:
+    ``ceil(time / hop_length)`` frames for any ``time``.
 
     Arguments
     ---------
@@ -125,8 +127,9 @@ class SpeechEncoder(CodecFrames, nn.Module):
     n_fft : int
         FFT size and Hann window length (``"stft"``).
     hop_length : int
-        Frame hop (STFT hop or convolution stride); must equal the codec
-        hop (512 for DAC 44.1 kHz).
+        Frame hop (STFT hop or convolution stride): the codec's
+        ``hop_length`` (512 for DAC 44.1 kHz, 256 for the mel codec).
+        Required, keyword only.
     power : float
         Magnitude compression exponent (``"stft"``).
     dropout : float
@@ -141,11 +144,11 @@ class SpeechEncoder(CodecFrames, nn.Module):
 
     Example
     -------
-    >>> enc = SpeechEncoder(d_model=32, num_layers=1, nhead=4)
+    >>> enc = SpeechEncoder(d_model=32, num_layers=1, nhead=4, hop_length=512)
     >>> wavs = torch.randn(2, 44100)
     >>> enc(wavs).shape  # ceil(44100 / 512) = 87 frames
     torch.Size([2, 87, 32])
-    >>> wave = SpeechEncoder(d_model=32, num_layers=1, nhead=4,
+    >>> wave = SpeechEncoder(d_model=32, num_layers=1, nhead=4, hop_length=512,
     ...                      front_end="waveform", conv_channels=64)
     >>> wave(wavs).shape
     torch.Size([2, 87, 32])
@@ -159,7 +162,8 @@ class SpeechEncoder(CodecFrames, nn.Module):
         num_layers=6,
         nhead=16,
         n_fft=2048,
-        hop_length=DAC_HOP_LENGTH,
+        *,
+        hop_length,
         power=0.3,
         dropout=0.1,
         front_end="stft",
@@ -229,7 +233,7 @@ class SpeechEncoder(CodecFrames, nn.Module):
 
         Example
         -------
-        >>> enc = SpeechEncoder(32, 1, 4)
+        >>> enc = SpeechEncoder(32, 1, 4, hop_length=512)
         >>> enc.features(torch.randn(1, 1024)).shape
         torch.Size([1, 2, 1025])
         """
@@ -285,12 +289,13 @@ class SpeechEncoder(CodecFrames, nn.Module):
 
 
 class CodecTokenConditioner(CodecFrames, nn.Module):
-    """DAC tokens of the degraded input as the condition (no speech encoder).
+    """Codec tokens of the degraded input as the condition (no speech encoder).
 
     The input-feature ablation of the MaskSR paper (appendix, Table 5):
-    the degraded waveform is tokenised by the same frozen DAC codec that
-    makes the clean targets (:meth:`tokenize`), and the condition of a
-    frame is the sum of learned per-codebook embeddings of its tokens
+    the degraded waveform is tokenised by the same frozen codec (DAC in the
+    paper) that makes the clean targets (:meth:`tokenize`), and the
+    condition of a frame is the sum of learned per-codebook embeddings of
+    its tokens
     (:class:`~speechbrain_masksr.lobes.codec_lm.SummedCodebookEmbedding`).
     The paper gives the codec LM 14 blocks instead in this setting.
 
@@ -300,24 +305,31 @@ class CodecTokenConditioner(CodecFrames, nn.Module):
     codec object's (the Brain and the interfaces move it). Tokens are
     computed in float32 outside any autocast context.
 
+    The codec geometry (``n_codebooks``, ``codebook_size``,
+    ``hop_length``) is the codec's: each left ``None`` is read from the
+    codec, so a codec whose weights are loaded after construction (as a
+    model folder's pretrainer does) needs all three given.
+
     Arguments
     ---------
-    codec : DACTokenizer
+    codec : Codec
         The frozen codec (its weights may be loaded after construction).
     d_model : int
         Output dimension.
-    n_codebooks : int
-        Codebooks of the codec (9 for DAC 44.1 kHz 8 kbps).
-    codebook_size : int
-        Entries per codebook (1024).
-    hop_length : int
-        Samples per codec frame (512).
+    n_codebooks : int, optional
+        Codebooks of the codec (default: ``codec.n_codebooks``).
+    codebook_size : int, optional
+        Entries per codebook (default: ``codec.codebook_size``).
+    hop_length : int, optional
+        Samples per codec frame (default: ``codec.hop_length``).
 
     Example
     -------
     >>> from speechbrain_masksr.codecs.dac import DACTokenizer, save_tiny_dac
     >>> codec = DACTokenizer(save_tiny_dac(getfixture("tmpdir")))
     >>> cond = CodecTokenConditioner(codec, d_model=16)
+    >>> cond.n_codebooks, cond.codebook_size, cond.hop_length  # the codec's
+    (9, 1024, 512)
     >>> wavs = 0.1 * torch.randn(2, 1500)
     >>> cond(wavs).shape  # ceil(1500 / 512) = 3 frames
     torch.Size([2, 3, 16])
@@ -336,22 +348,29 @@ class CodecTokenConditioner(CodecFrames, nn.Module):
         self,
         codec,
         d_model=512,
-        n_codebooks=9,
-        codebook_size=1024,
-        hop_length=DAC_HOP_LENGTH,
+        n_codebooks=None,
+        codebook_size=None,
+        hop_length=None,
     ):
         super().__init__()
         if codec is None or not hasattr(codec, "encode"):
             raise TypeError(
-                "CodecTokenConditioner needs the DAC codec (a DACTokenizer)"
+                "CodecTokenConditioner needs the codec (e.g. a DACTokenizer)"
                 f", got {type(codec).__name__}"
             )
+        geometry = codec_geometry(
+            "CodecTokenConditioner",
+            codec,
+            n_codebooks=n_codebooks,
+            codebook_size=codebook_size,
+            hop_length=hop_length,
+        )
         # A plain attribute, not a submodule (see the class docstring).
         self.__dict__["codec"] = codec
         self.d_model = d_model
-        self.n_codebooks = n_codebooks
-        self.codebook_size = codebook_size
-        self.hop_length = hop_length
+        self.n_codebooks = n_codebooks = geometry["n_codebooks"]
+        self.codebook_size = codebook_size = geometry["codebook_size"]
+        self.hop_length = geometry["hop_length"]
         self.embeddings = SummedCodebookEmbedding(
             n_codebooks, codebook_size, d_model
         )
@@ -368,17 +387,17 @@ class CodecTokenConditioner(CodecFrames, nn.Module):
         wanted = (self.n_codebooks, self.codebook_size, self.hop_length)
         if None in found:
             raise RuntimeError(
-                "the DAC codec of CodecTokenConditioner has no weights yet "
-                "(DACTokenizer(load_pretrained=False)): load them first"
+                "the codec of CodecTokenConditioner has no weights yet "
+                "(e.g. DACTokenizer(load_pretrained=False)): load them first"
             )
         if found != wanted:
             raise ValueError(
-                "the DAC codec has (n_codebooks, codebook_size, hop_length) "
+                "the codec has (n_codebooks, codebook_size, hop_length) "
                 f"= {found}, the conditioner was built for {wanted}"
             )
 
     def tokenize(self, wavs):
-        """DAC tokens of the degraded waveforms (frozen codec, float32).
+        """Codec tokens of the degraded waveforms (frozen codec, float32).
 
         Arguments
         ---------
@@ -408,7 +427,7 @@ class CodecTokenConditioner(CodecFrames, nn.Module):
         return tokens.to(wavs.device)
 
     def forward(self, wavs, wav_lens=None):
-        """Condition from the DAC tokens of degraded waveforms.
+        """Condition from the codec tokens of degraded waveforms.
 
         Arguments
         ---------
@@ -432,14 +451,14 @@ def build_speech_encoder(
     num_layers=6,
     nhead=16,
     n_fft=2048,
-    hop_length=DAC_HOP_LENGTH,
+    hop_length=None,
     power=0.3,
     conv_channels=2048,
     conv_kernel=2048,
     dropout=0.1,
     codec=None,
-    n_codebooks=9,
-    codebook_size=1024,
+    n_codebooks=None,
+    codebook_size=None,
 ):
     """Build the conditioning module for one input of the Table 5 ablation.
 
@@ -456,8 +475,9 @@ def build_speech_encoder(
         Attention heads (unused for ``"dac"``).
     n_fft : int
         STFT size (``"stft"``).
-    hop_length : int
-        Frame hop (the codec hop).
+    hop_length : int, optional
+        Frame hop: the codec's ``hop_length`` (default: read from
+        ``codec``; one of the two is required).
     power : float
         Magnitude compression (``"stft"``).
     conv_channels : int
@@ -466,12 +486,13 @@ def build_speech_encoder(
         Convolution kernel (``"waveform"``).
     dropout : float
         Transformer dropout (unused for ``"dac"``).
-    codec : DACTokenizer, optional
-        The frozen codec (required for ``"dac"``, ignored otherwise).
-    n_codebooks : int
-        Codebooks of the codec (``"dac"``).
-    codebook_size : int
-        Entries per codebook (``"dac"``).
+    codec : Codec, optional
+        The frozen codec: required for ``"dac"``; otherwise only read for
+        ``hop_length`` when that is not given.
+    n_codebooks : int, optional
+        Codebooks of the codec (``"dac"``; default: the codec's).
+    codebook_size : int, optional
+        Entries per codebook (``"dac"``; default: the codec's).
 
     Returns
     -------
@@ -483,9 +504,13 @@ def build_speech_encoder(
     Example
     -------
     >>> enc = build_speech_encoder("waveform", d_model=16, num_layers=1,
-    ...                            nhead=2, conv_channels=32)
-    >>> type(enc).__name__, enc.front_end
-    ('SpeechEncoder', 'waveform')
+    ...                            nhead=2, hop_length=512, conv_channels=32)
+    >>> type(enc).__name__, enc.front_end, enc.hop_length
+    ('SpeechEncoder', 'waveform', 512)
+    >>> build_speech_encoder("stft", d_model=16, num_layers=1, nhead=2)
+    Traceback (most recent call last):
+    ...
+    TypeError: build_speech_encoder needs hop_length (the codec's): pass it, or pass the codec
     >>> build_speech_encoder("mel")
     Traceback (most recent call last):
     ...
@@ -504,6 +529,9 @@ def build_speech_encoder(
             codebook_size=codebook_size,
             hop_length=hop_length,
         )
+    hop_length = codec_geometry(
+        "build_speech_encoder", codec, hop_length=hop_length
+    )["hop_length"]
     return SpeechEncoder(
         d_model=d_model,
         num_layers=num_layers,

@@ -32,7 +32,6 @@ import torch.nn.functional as F
 from torch import nn
 
 from speechbrain_masksr.codecs.base import codec_frames
-from speechbrain_masksr.codecs.dac import DAC_HOP_LENGTH
 from speechbrain_masksr.utils.lengths import length_mask as frame_padding_mask
 from speechbrain_masksr.utils.lengths import relative_to_absolute
 
@@ -98,9 +97,7 @@ def sinusoidal_positions(length, d_model, device=None, dtype=None):
     return pe.to(dtype or torch.float32)
 
 
-def relative_to_frame_lengths(
-    wav_lens, n_samples, n_frames, hop_length=DAC_HOP_LENGTH
-):
+def relative_to_frame_lengths(wav_lens, n_samples, n_frames, hop_length):
     """Convert SpeechBrain relative lengths into numbers of valid frames.
 
     A waveform of ``round(rel * n_samples)`` samples
@@ -118,7 +115,7 @@ def relative_to_frame_lengths(
     n_frames : int
         Number of frames of the padded batch (upper bound of the result).
     hop_length : int
-        Samples per frame.
+        Samples per frame (the codec's ``hop_length``).
 
     Returns
     -------
@@ -128,7 +125,7 @@ def relative_to_frame_lengths(
 
     Example
     -------
-    >>> relative_to_frame_lengths(torch.tensor([1.0, 0.5]), 2048, 4)
+    >>> relative_to_frame_lengths(torch.tensor([1.0, 0.5]), 2048, 4, 512)
     tensor([4, 2])
     """
     if wav_lens is None:

@@ -90,6 +90,7 @@ def _tiny():
         variant="hierarchical",
         n_codebooks=Q,
         codebook_size=V,
+        hop_length=512,
         d_model=32,
         encoder_layers=1,
         lm_layers=1,

@@ -53,7 +53,12 @@ def shards(assets, tmp_path_factory):
     index = json.loads((folder / SHARD_INDEX).read_text())
     assert f"--train_shards='{index['pattern']}'" in proc.stdout
     manifest = json.loads((out / "save" / "train.json").read_text())
-    cache = TokenCache(assets["tokens"], codec_path=assets["dac"])
+    cache = TokenCache(
+        assets["tokens"],
+        codec_path=assets["dac"],
+        sample_rate=44100,
+        hop_length=512,
+    )
     return {
         "pattern": index["pattern"],
         "index": index,

@@ -18,17 +18,18 @@ import torch
 from helpers import speech_like
 
 from speechbrain_masksr.inference import SpeechRestoration
-from speechbrain_masksr.inference.windowing import (
+from speechbrain_masksr.utils.windowing import (
     restore_windowed,
     window_samples,
     window_starts,
 )
 
 SR = 44100
+HOP = 512  # the tiny DAC's hop: windows are whole codec frames
 
 
 def test_paper_protocol_is_back_to_back_windows_without_crossfade():
-    window, overlap = window_samples(SR, 0.5, 0.0)
+    window, overlap = window_samples(SR, 0.5, 0.0, HOP)
     assert (window, overlap) == (22016, 0)
     n = 2 * window + 5000
     x = torch.randn(1, n)
@@ -39,7 +40,7 @@ def test_paper_protocol_is_back_to_back_windows_without_crossfade():
         k = torch.arange(len(chunks), dtype=chunks.dtype)[:, None]
         return chunks * (k + 1)
 
-    out = restore_windowed(scale, x, [n], window, overlap, seed=3)
+    out = restore_windowed(scale, x, [n], window, overlap, HOP, seed=3)
     chunks = seen[0]
     assert len(seen) == 1 and chunks.shape == (3, window)
     # windows tile the input exactly; the tail window is zero-padded
@@ -50,8 +51,12 @@ def test_paper_protocol_is_back_to_back_windows_without_crossfade():
     expected = torch.cat([expected, 3 * x[0, 2 * window :]])
     assert torch.allclose(out[0], expected, atol=1e-6)
     # with an overlap the last window is moved back to end with the signal
-    assert window_starts(n, window, 3584) == [0, 18432, 27136]
-    assert window_starts(n, window, 0, shift_last=False) == [0, 22016, 44032]
+    assert window_starts(n, window, 3584, HOP) == [0, 18432, 27136]
+    assert window_starts(n, window, 0, HOP, shift_last=False) == [
+        0,
+        22016,
+        44032,
+    ]
 
 
 @pytest.fixture(scope="module")
@@ -116,8 +121,10 @@ def test_crossfade_is_closer_to_a_whole_file_pass(tiny_dac_path):
         whole = resynth(x, None)[0, :n]
         # 1 s windows; the interface's overlap ratio (0.5 s of 3 s)
         for name, overlap in (("paper", 0.0), ("crossfade", 1 / 6)):
-            window, hop_overlap = window_samples(SR, 1.0, overlap)
-            out = restore_windowed(resynth, x, [n], window, hop_overlap)[0]
+            window, hop_overlap = window_samples(SR, 1.0, overlap, HOP)
+            out = restore_windowed(
+                resynth, x, [n], window, hop_overlap, codec.hop_length
+            )[0]
             errors[name].append(float((out - whole).norm() / whole.norm()))
     # measured: paper 0.19 / 0.23, cross-fade 0.018 / 0.023
     for paper, crossfade in zip(errors["paper"], errors["crossfade"]):

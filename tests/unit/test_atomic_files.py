@@ -62,7 +62,7 @@ def test_atomic_write_keeps_the_earlier_file(tmp_path):
 
 
 def test_token_cache_write_is_atomic(tmp_path, monkeypatch):
-    cache = TokenCache(tmp_path)
+    cache = TokenCache(tmp_path, sample_rate=44100, hop_length=512)
     cache.save("u", torch.ones(9, 4, dtype=torch.long))
     before = cache.path("u").read_bytes()
     real_save = np.save

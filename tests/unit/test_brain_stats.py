@@ -173,6 +173,7 @@ def _masksr_brain(tmp_path):
         nhead=2,
         n_codebooks=2,
         codebook_size=8,
+        hop_length=512,
     )
     hparams = dict(
         seed=1,

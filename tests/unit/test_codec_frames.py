@@ -41,11 +41,11 @@ def test_codec_frames_values():
 
 def test_every_user_agrees(tmp_path):
     codec = DACTokenizer(load_path=save_tiny_dac(tmp_path / "w.pth"))
-    encoder = SpeechEncoder(32, 1, 4)
+    encoder = SpeechEncoder(32, 1, 4, hop_length=codec.hop_length)
     for n in (1, 511, 512, 513, 5000, 44100):
         assert codec.num_frames(n) == codec_frames(n, DAC_HOP_LENGTH)
         assert encoder.num_frames(n) == codec_frames(n, DAC_HOP_LENGTH)
-        padded = pad_to_multiple(torch.ones(n)).shape[-1]
+        padded = pad_to_multiple(torch.ones(n), DAC_HOP_LENGTH).shape[-1]
         assert padded == codec_frames(n, DAC_HOP_LENGTH) * DAC_HOP_LENGTH
         assert codec.encode(torch.zeros(1, n)).shape[-1] == codec_frames(
             n, DAC_HOP_LENGTH
@@ -54,5 +54,6 @@ def test_every_user_agrees(tmp_path):
         torch.tensor([1.0, 0.5, 513 / 5000]),
         5000,
         codec_frames(5000, DAC_HOP_LENGTH),
+        DAC_HOP_LENGTH,
     )
     assert frames.tolist() == [10, 5, 2]

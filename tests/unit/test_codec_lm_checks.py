@@ -12,6 +12,7 @@ def tiny_model(variant="flat"):
         variant=variant,
         n_codebooks=3,
         codebook_size=16,
+        hop_length=512,
         d_model=32,
         encoder_layers=1,
         lm_layers=1,

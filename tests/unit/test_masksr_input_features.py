@@ -42,6 +42,7 @@ def waveform_encoder(channels=32, d=16, layers=1, seed=0):
         d_model=d,
         num_layers=layers,
         nhead=2,
+        hop_length=512,
         front_end="waveform",
         conv_channels=channels,
     ).eval()
@@ -97,7 +98,7 @@ def test_waveform_projection_and_shared_transformer_blocks():
     expected = enc.transformer(normed @ linear.weight.t() + linear.bias)
     assert torch.allclose(enc(wav), expected, atol=1e-5)
     # the same transformer stack (class and parameters) as the STFT encoder
-    stft = SpeechEncoder(d_model=16, num_layers=2, nhead=2)
+    stft = SpeechEncoder(d_model=16, num_layers=2, nhead=2, hop_length=512)
     assert type(enc.transformer) is type(stft.transformer) is TransformerStack
     shapes = {k: v.shape for k, v in enc.transformer.state_dict().items()}
     assert shapes == {
@@ -106,7 +107,7 @@ def test_waveform_projection_and_shared_transformer_blocks():
 
 
 def test_stft_default_keeps_its_checkpoint_keys():
-    enc = SpeechEncoder(d_model=16, num_layers=1, nhead=2)
+    enc = SpeechEncoder(d_model=16, num_layers=1, nhead=2, hop_length=512)
     assert enc.input_features == "stft"
     keys = enc.state_dict()
     assert keys["mlp.0.weight"].shape == (16, 1025)
@@ -150,14 +151,18 @@ def test_dac_conditioner_sums_the_embeddings_of_its_input_tokens(codec):
 
 
 def test_dac_conditioner_checks_its_codec(codec, tiny_dac_path):
-    with pytest.raises(TypeError, match="needs the DAC codec"):
+    with pytest.raises(TypeError, match="needs the codec"):
         build_speech_encoder("dac", d_model=16)
     empty = DACTokenizer(load_pretrained=False)
+    # no default geometry: an empty codec cannot give it
+    with pytest.raises(TypeError, match="n_codebooks, codebook_size"):
+        CodecTokenConditioner(empty, d_model=16)
+    dac = dict(n_codebooks=9, codebook_size=1024, hop_length=512)
     with pytest.raises(RuntimeError, match="no weights yet"):
-        CodecTokenConditioner(empty, d_model=16)(torch.zeros(1, 512))
+        CodecTokenConditioner(empty, d_model=16, **dac)(torch.zeros(1, 512))
     # weights loaded after construction (as the model-folder pretrainer
     # does) are used
-    late = CodecTokenConditioner(empty, d_model=16)
+    late = CodecTokenConditioner(empty, d_model=16, **dac)
     empty.load_weights(tiny_dac_path)
     wav = 0.1 * torch.randn(1, 1024)
     assert torch.equal(late.tokenize(wav), codec.encode(wav))
@@ -168,6 +173,11 @@ def test_dac_conditioner_checks_its_codec(codec, tiny_dac_path):
 
 def test_build_speech_encoder_options(codec):
     kw = dict(d_model=16, num_layers=1, nhead=2, conv_channels=8)
+    with pytest.raises(TypeError, match="needs hop_length"):
+        build_speech_encoder("stft", **kw)
+    # the hop is the codec's: given, or read from the codec
+    assert build_speech_encoder("stft", codec=codec, **kw).hop_length == 512
+    kw["hop_length"] = 512
     stft = build_speech_encoder("stft", **kw)
     wave = build_speech_encoder("waveform", **kw)
     dac = build_speech_encoder("dac", codec=codec, **kw)
@@ -192,6 +202,13 @@ def test_masksr_dac_input_conditions_on_the_degraded_tokens(codec):
         codec=codec,
         dropout=0.0,
     ).eval()
+    # no geometry given: the codec's
+    geometry = (
+        model.n_codebooks,
+        model.codebook_size,
+        model.encoder.hop_length,
+    )
+    assert geometry == (9, 1024, 512)
     assert len(model.lm.transformer.layers) == 2
     clean = 0.1 * torch.randn(2, 2560)
     degraded = clean + 0.1 * torch.randn(2, 2560)

@@ -23,6 +23,7 @@ from speechbrain_masksr.sampling import guided_logits
 
 
 def tiny_model(variant="flat", q=3, v=16, d=32, dropout=0.0, **kw):
+    kw.setdefault("hop_length", 512)
     return build_masksr(
         variant=variant,
         n_codebooks=q,
@@ -38,7 +39,7 @@ def tiny_model(variant="flat", q=3, v=16, d=32, dropout=0.0, **kw):
 
 def test_encoder_frames_match_dac(tmp_path):
     codec = DACTokenizer(load_path=save_tiny_dac(tmp_path / "w.pth"))
-    enc = SpeechEncoder(d_model=16, num_layers=1, nhead=2)
+    enc = SpeechEncoder(d_model=16, num_layers=1, nhead=2, hop_length=512)
     for n in (1, 300, 511, 512, 513, 1024, 1025, 2048, 2049, 5120, 5121):
         wav = torch.randn(1, n)
         frames = math.ceil(n / 512)
@@ -47,7 +48,7 @@ def test_encoder_frames_match_dac(tmp_path):
 
 
 def test_encoder_features_are_padded_centred_stft_minus_last_frame():
-    enc = SpeechEncoder(d_model=16, num_layers=1, nhead=2)
+    enc = SpeechEncoder(d_model=16, num_layers=1, nhead=2, hop_length=512)
     wav = torch.randn(1, 1500)
     padded = torch.nn.functional.pad(wav, (0, 36))  # 1536 = 3 * 512
     ref = torch.stft(
@@ -273,7 +274,11 @@ def test_bad_inputs():
     with pytest.raises(ValueError, match="NaN"):
         model.generate(torch.full((1, 100), float("nan")))
     with pytest.raises(ValueError, match="d_model"):
-        MaskSR(SpeechEncoder(16, 1, 2), MaskedCodecLM(3, 16, 32, 1, 4), 0.1)
+        MaskSR(
+            SpeechEncoder(16, 1, 2, hop_length=512),
+            MaskedCodecLM(3, 16, 32, 1, 4),
+            0.1,
+        )
     with pytest.raises(ValueError, match="variant"):
         tiny_model("soundstorm")
 

@@ -166,6 +166,7 @@ def test_ckpt_interval_steps_alone_replaces_the_yaml_minutes():
         nhead=2,
         n_codebooks=2,
         codebook_size=8,
+        hop_length=512,
     )
     brain = MaskSRBrain(
         {"model": tiny},
@@ -248,6 +249,7 @@ def _fit(folder, limit, ckpt_steps=0, interrupt_after=None, argv=None):
         nhead=2,
         n_codebooks=2,
         codebook_size=8,
+        hop_length=512,
     )
     counter = EpochCounter(limit=100)
     scheduler = WarmAndExpDecayLRSchedule(

@@ -26,6 +26,7 @@ from speechbrain_masksr.dataio import (
 
 SR = 44100
 HOP = 512
+GEOMETRY = dict(sample_rate=SR, hop_length=HOP)  # DAC 44.1 kHz
 
 
 class FrameCodec:
@@ -62,7 +63,7 @@ voice = partial(speech_like, noise=0.02)
 
 
 def test_save_load_roundtrip_and_errors(tmp_path):
-    cache = TokenCache(tmp_path, codec_path=None)
+    cache = TokenCache(tmp_path, codec_path=None, **GEOMETRY)
     codes = torch.tensor([[0, 1023, 5], [7, 8, 9]])
     cache.save("spk/utt 1", codes)
     cache.save("spk_utt_1", codes + 1)  # would collide without the hash
@@ -86,8 +87,10 @@ def test_other_codec_weights_use_another_folder(tmp_path):
     fb = codec_fingerprint(tmp_path / "b")
     assert fb == codec_fingerprint(tmp_path / "b" / "weights.pth")
     assert fa != fb
-    cache_a = TokenCache(tmp_path / "c", codec_path=tmp_path / "a.pth")
-    cache_b = TokenCache(tmp_path / "c", codec_path=tmp_path / "b")
+    cache_a = TokenCache(
+        tmp_path / "c", codec_path=tmp_path / "a.pth", **GEOMETRY
+    )
+    cache_b = TokenCache(tmp_path / "c", codec_path=tmp_path / "b", **GEOMETRY)
     cache_a.save("u", torch.zeros(2, 2, dtype=torch.long))
     assert cache_a.exists("u") and not cache_b.exists("u")
     # Same path, new size (re-downloaded / replaced weights): new folder.
@@ -102,7 +105,7 @@ def test_extract_encodes_once_pads_and_shards(tmp_path):
         path = tmp_path / f"u{i}.wav"
         save_audio(path, wav * (i + 1) / 5, SR)
         entries[f"u{i}"] = str(path)
-    cache = TokenCache(tmp_path / "cache")
+    cache = TokenCache(tmp_path / "cache", **GEOMETRY)
     codec = FrameCodec()
     # Two processes each take their share; together they cover everything.
     n0 = cache.extract(codec, entries, shard=(0, 2))
@@ -160,7 +163,7 @@ def test_crops_are_frame_aligned_with_cached_tokens(tmp_path):
     """Exact: frame-local codec on a 48 kHz file (resampled window read)."""
     path = tmp_path / "long.wav"
     save_audio(path, voice(1.0, 48000, seed=2), 48000)
-    cache = TokenCache(tmp_path / "cache")
+    cache = TokenCache(tmp_path / "cache", **GEOMETRY)
     codec = FrameCodec()
     cache.extract(codec, {"long": str(path)})
     tokens = cache.load("long")
@@ -197,7 +200,12 @@ def test_tiny_dac_crop_alignment(tmp_path):
     codec = DACTokenizer(load_path=save_tiny_dac(tmp_path / "dac.pth"))
     path = tmp_path / "s.wav"
     save_audio(path, voice(1.2, SR, seed=3), SR)
-    cache = TokenCache(tmp_path / "cache", codec_path=tmp_path / "dac.pth")
+    cache = TokenCache(
+        tmp_path / "cache",
+        codec_path=tmp_path / "dac.pth",
+        sample_rate=codec.sample_rate,
+        hop_length=codec.hop_length,
+    )
     cache.extract(codec, {"s": str(path)})
     tokens = cache.load("s")
     assert tokens.shape == (9, codec_frames(int(1.2 * SR), HOP))

@@ -16,7 +16,7 @@ import pytest
 import torch
 
 from speechbrain_masksr.codecs.base import codec_frames
-from speechbrain_masksr.inference.windowing import (
+from speechbrain_masksr.utils.windowing import (
     add_window,
     crossfade_weight,
     crossfade_weights,
@@ -24,6 +24,9 @@ from speechbrain_masksr.inference.windowing import (
     restore_windowed,
     window_starts,
 )
+
+#: The codec hop the windows are aligned to (DAC 44.1 kHz's).
+HOP = 512
 
 
 def _ramp(n, shape):
@@ -70,7 +73,7 @@ def reference_restore_windowed(
     restore_fn, wavs, num_samples, window, overlap, crossfade, max_batch, seed
 ):
     """The former, non-streaming ``restore_windowed``."""
-    align = 512
+    align = HOP
     batch, time = wavs.shape
     plans, groups = [], {}
     for b, n in enumerate(num_samples):
@@ -148,6 +151,7 @@ def test_streaming_equals_reference(
         lengths,
         window,
         overlap,
+        HOP,
         crossfade=crossfade,
         max_batch=max_batch,
         seed=seed,
@@ -176,7 +180,9 @@ def test_streaming_equals_reference(
 )
 def test_weights_rows_match_table(length, window, overlap, shift_last, shape):
     """Per-window weights equal the former whole table, bit for bit."""
-    starts = window_starts(length, window, overlap, shift_last=shift_last)
+    starts = window_starts(
+        length, window, overlap, align=HOP, shift_last=shift_last
+    )
     table = reference_weights(starts, window, length, shape)
     assert torch.equal(crossfade_weights(starts, window, length, shape), table)
     for i, row in enumerate(table):
@@ -199,7 +205,7 @@ def test_float64_windows_match_reference():
     def fn(chunks, seed):
         return torch.tanh(chunks.double() * 1.7)
 
-    new = restore_windowed(fn, wavs, [30000], 8192, 2048, max_batch=2)
+    new = restore_windowed(fn, wavs, [30000], 8192, 2048, HOP, max_batch=2)
     old = reference_restore_windowed(
         fn, wavs, [30000], 8192, 2048, "hann", 2, None
     )
@@ -217,11 +223,12 @@ def test_progress_callback_once_per_window():
         [50000, 20000],
         8192,
         2048,
+        HOP,
         max_batch=3,
         progress=lambda done, total: seen.append((done, total)),
     )
-    n = len(window_starts(50000, 8192, 2048)) + len(
-        window_starts(20000, 8192, 2048)
+    n = len(window_starts(50000, 8192, 2048, HOP)) + len(
+        window_starts(20000, 8192, 2048, HOP)
     )
     assert seen == [(i + 1, n) for i in range(n)]
 
@@ -246,9 +253,16 @@ def test_progress_bar_counts_windows(monkeypatch):
     monkeypatch.setattr(tqdm, "tqdm", Bar)
     wavs = torch.randn(1, 60000)
     restore_windowed(
-        lambda c, s: c, wavs, [60000], 8192, 2048, max_batch=2, progress=True
+        lambda c, s: c,
+        wavs,
+        [60000],
+        8192,
+        2048,
+        HOP,
+        max_batch=2,
+        progress=True,
     )
-    n = len(window_starts(60000, 8192, 2048))
+    n = len(window_starts(60000, 8192, 2048, HOP))
     assert len(bars) == 1
     assert bars[0].total == n and bars[0].n == n and bars[0].closed
     bars.clear()  # an error in restore_fn still closes the bar
@@ -258,12 +272,19 @@ def test_progress_bar_counts_windows(monkeypatch):
 
     with pytest.raises(RuntimeError, match="boom"):
         restore_windowed(
-            fail, wavs, [60000], 8192, 2048, max_batch=2, progress=True
+            fail, wavs, [60000], 8192, 2048, HOP, max_batch=2, progress=True
         )
     assert len(bars) == 1 and bars[0].closed
     bars.clear()  # one batch only: no bar
     restore_windowed(
-        lambda c, s: c, wavs, [60000], 8192, 2048, max_batch=64, progress=True
+        lambda c, s: c,
+        wavs,
+        [60000],
+        8192,
+        2048,
+        HOP,
+        max_batch=64,
+        progress=True,
     )
     assert bars == []
 
@@ -392,7 +413,9 @@ def test_interface_progress_once_per_window(tiny_masksr_folder):
         wavs, seed=0, progress=lambda done, total: seen.append((done, total))
     )
     window, overlap = restorer._window()
-    n = len(window_starts(44100, window, overlap))
+    n = len(
+        window_starts(44100, window, overlap, restorer.mods.codec.hop_length)
+    )
     assert n > 1
     assert seen == [(i + 1, n) for i in range(n)]
     assert torch.equal(out, restorer.restore_batch(wavs, seed=0))

@@ -1,11 +1,15 @@
-"""Long-audio windowing shared by the MaskSR recipe and the interface.
+"""Long-audio windowing: frame-aligned windows, cross-faded and joined.
 
 MaskSR is trained on short crops (3 s), so long audio is restored window by
 window. :func:`restore_windowed` is the one implementation used by both the
 DNS recipe's test stage (``MaskSRBrain.restore``) and
 :class:`~speechbrain_masksr.inference.restoration.SpeechRestoration`, so
-their numbers are comparable. Two configurations (``window_seconds``,
-``overlap_seconds``, ``crossfade``):
+their numbers are comparable; the MAE enhancer
+(:func:`~speechbrain_masksr.inference.enhancement.enhance_waveform`) and the
+codec's windowed decoding
+(:meth:`~speechbrain_masksr.codecs.dac.DACTokenizer.decode_windowed`) use
+the same window starts and cross-fade weights. Two configurations
+(``window_seconds``, ``overlap_seconds``, ``crossfade``):
 
 * ``overlap_seconds > 0`` (interface default: 3 s windows, 0.5 s overlap):
   windows start every ``window - overlap`` samples, the last one is moved
@@ -15,9 +19,15 @@ their numbers are comparable. Two configurations (``window_seconds``,
   non-overlapping windows (3 s), the last one zero-padded; the windows are
   simply concatenated.
 
+Windows are aligned to ``align`` samples, which every caller passes: the
+codec's ``hop_length`` for MaskSR (so windows are whole codec frames), the
+front end's hop for the MAE enhancer, ``1`` for windows counted in frames.
+Nothing here knows a codec: this module sits below ``codecs/`` and
+``inference/`` and imports neither.
+
 Every window has the same length (the signal's length rounded up to whole
-codec frames when it is shorter than one window), so all windows of a
-batch are restored together, ``max_batch`` at a time, with the seeds
+frames when it is shorter than one window), so all windows of a batch are
+restored together, ``max_batch`` at a time, with the seeds
 ``seed + 1000 * g + j`` (window length group ``g``, batch ``j``).
 
 The loop streams: windows are cut when their batch is due and each
@@ -34,15 +44,12 @@ import math
 
 import torch
 
-from speechbrain_masksr.codecs.base import codec_frames
-from speechbrain_masksr.codecs.dac import DAC_HOP_LENGTH
-
 __all__ = [
     "CROSSFADE_SHAPES",
-    "HOP",
     "add_window",
     "crossfade_weight",
     "crossfade_weights",
+    "cut_window",
     "overlap_add",
     "progress_reporter",
     "restore_windowed",
@@ -50,11 +57,10 @@ __all__ = [
     "window_starts",
 ]
 
-HOP = DAC_HOP_LENGTH  # codec frame hop; windows are aligned to it
 CROSSFADE_SHAPES = ("hann", "linear")
 
 
-def window_starts(length, window, overlap, align=HOP, shift_last=True):
+def window_starts(length, window, overlap, align, shift_last=True):
     """Start samples of (overlapping) windows covering ``length`` samples.
 
     Windows start every ``window - overlap`` samples (both rounded to
@@ -75,7 +81,8 @@ def window_starts(length, window, overlap, align=HOP, shift_last=True):
     overlap : int
         Wanted overlap of consecutive windows in samples.
     align : int
-        Starts are multiples of this (the codec hop).
+        Starts are multiples of this: the codec hop (windows of whole
+        codec frames), or 1.
     shift_last : bool
         Move the last window back to end with the signal.
 
@@ -86,13 +93,16 @@ def window_starts(length, window, overlap, align=HOP, shift_last=True):
 
     Example
     -------
-    >>> window_starts(7 * 44100, 3 * 44032, 22016)
+    >>> window_starts(7 * 44100, 3 * 44032, 22016, align=512)
     [0, 110080, 176640]
-    >>> window_starts(7 * 44100, 3 * 44032, 0, shift_last=False)
+    >>> window_starts(7 * 44100, 3 * 44032, 0, align=512, shift_last=False)
     [0, 132096, 264192]
-    >>> window_starts(1000, 132096, 22016)
+    >>> window_starts(1000, 132096, 22016, align=512)
     [0]
+    >>> window_starts(70, 24, 8, align=1)
+    [0, 16, 32, 46]
     """
+    align = _check_align(align)
     if window <= 0 or window % align:
         raise ValueError(
             f"window ({window}) must be a positive multiple of {align}"
@@ -109,6 +119,18 @@ def window_starts(length, window, overlap, align=HOP, shift_last=True):
     if last > starts[-1]:
         starts.append(last)
     return starts
+
+
+def _check_align(align):
+    """``align`` as a positive int (the caller's frame hop)."""
+    if isinstance(align, bool) or int(align) != align or align < 1:
+        raise ValueError(f"align must be a positive integer, got {align!r}")
+    return int(align)
+
+
+def _round_up(n, align):
+    """``n`` rounded up to a multiple of ``align``: whole frames."""
+    return -(-int(n) // align) * align
 
 
 def _ramp(n, shape):
@@ -168,7 +190,7 @@ def crossfade_weight(starts, index, window, length, shape="hann"):
 
     Example
     -------
-    >>> starts = window_starts(5000, 1024, 300)
+    >>> starts = window_starts(5000, 1024, 300, align=512)
     >>> rows = crossfade_weights(starts, 1024, 5000, "linear")
     >>> all(torch.equal(crossfade_weight(starts, i, 1024, 5000, "linear"), r)
     ...     for i, r in enumerate(rows))
@@ -226,7 +248,7 @@ def crossfade_weights(starts, window, length, shape="hann"):
 
     Example
     -------
-    >>> starts = window_starts(2000, 1024, 512)
+    >>> starts = window_starts(2000, 1024, 512, align=512)
     >>> w = crossfade_weights(starts, 1024, 2000)
     >>> total = torch.zeros(2000, dtype=w.dtype)
     >>> for s, wi in zip(starts, w):
@@ -273,7 +295,7 @@ def add_window(out, chunk, starts, index, shape="hann"):
     Example
     -------
     >>> x = torch.randn(3000)
-    >>> starts = window_starts(3000, 1024, 512)
+    >>> starts = window_starts(3000, 1024, 512, align=512)
     >>> padded = torch.nn.functional.pad(x, (0, 1024))
     >>> out = torch.zeros(3000)
     >>> for i, s in enumerate(starts):
@@ -314,7 +336,7 @@ def overlap_add(chunks, starts, length, shape="hann"):
     Example
     -------
     >>> x = torch.randn(3000)
-    >>> starts = window_starts(3000, 1024, 512)
+    >>> starts = window_starts(3000, 1024, 512, align=512)
     >>> chunks = torch.stack(
     ...     [torch.nn.functional.pad(x, (0, 1024))[s : s + 1024] for s in starts]
     ... )
@@ -381,8 +403,8 @@ def progress_reporter(progress, total, min_total=1, desc="windows"):
     return (lambda: bar.update(1)), bar.close
 
 
-def window_samples(sample_rate, window_seconds, overlap_seconds, align=HOP):
-    """Window and overlap in samples, as multiples of the codec hop.
+def window_samples(sample_rate, window_seconds, overlap_seconds, align):
+    """Window and overlap in samples, as multiples of ``align``.
 
     The window is rounded down to whole hops (at least one); the overlap
     is rounded down to whole hops and capped at half the window.
@@ -397,7 +419,7 @@ def window_samples(sample_rate, window_seconds, overlap_seconds, align=HOP):
         Overlap of consecutive windows (0: the paper's non-overlapping
         windows).
     align : int
-        The codec hop.
+        The codec hop (windows of whole codec frames).
 
     Returns
     -------
@@ -408,13 +430,16 @@ def window_samples(sample_rate, window_seconds, overlap_seconds, align=HOP):
 
     Example
     -------
-    >>> window_samples(44100, 3.0, 0.5)
+    >>> window_samples(44100, 3.0, 0.5, align=512)  # DAC 44.1 kHz
     (132096, 22016)
-    >>> window_samples(44100, 3.0, 0.0)
+    >>> window_samples(44100, 3.0, 0.0, align=512)
     (132096, 0)
-    >>> window_samples(44100, 0.5, 0.5)  # overlap capped at half a window
+    >>> window_samples(44100, 0.5, 0.5, align=512)  # overlap <= half a window
     (22016, 10752)
+    >>> window_samples(22050, 3.0, 0.5, align=256)  # the mel codec
+    (66048, 11008)
     """
+    align = _check_align(align)
     window = round(float(window_seconds) * sample_rate)
     window = max(align, window // align * align)
     overlap = round(float(overlap_seconds) * sample_rate)
@@ -430,10 +455,10 @@ def restore_windowed(
     num_samples,
     window,
     overlap,
+    align,
     crossfade="hann",
     max_batch=8,
     seed=None,
-    align=HOP,
     progress=None,
 ):
     """Restore waveforms of any length window by window and join them.
@@ -465,6 +490,8 @@ def restore_windowed(
         :func:`window_samples`.
     overlap : int
         Overlap in samples (0 = the paper's non-overlapping windows).
+    align : int
+        The codec hop: windows are whole codec frames.
     crossfade : str
         ``"hann"`` or ``"linear"``.
     max_batch : int, optional
@@ -472,8 +499,6 @@ def restore_windowed(
         length group at once).
     seed : int, optional
         Base seed.
-    align : int
-        The codec hop.
     progress : bool or callable, optional
         ``True``: a ``tqdm`` bar over the windows when there is more than
         one batch of them; a callable: ``progress(done, total)`` after
@@ -487,28 +512,29 @@ def restore_windowed(
     Example
     -------
     >>> x = torch.randn(2, 5000)
-    >>> same = restore_windowed(lambda c, s: c, x, [5000, 3000], 1024, 256)
+    >>> same = restore_windowed(lambda c, s: c, x, [5000, 3000], 1024, 256, 512)
     >>> bool(torch.allclose(same[0], x[0], atol=1e-6)), bool(same[1, 3000:].any())
     (True, False)
     >>> calls = []
     >>> def fn(chunks, seed):
     ...     calls.append((len(chunks), seed))
     ...     return chunks
-    >>> _ = restore_windowed(fn, x, [5000, 5000], 1024, 0, max_batch=8, seed=7)
+    >>> _ = restore_windowed(fn, x, [5000, 5000], 1024, 0, 512, max_batch=8, seed=7)
     >>> calls  # 2 x 5 back-to-back windows, 8 per call, seeds 7 and 8
     [(8, 7), (2, 8)]
     >>> done = []
-    >>> _ = restore_windowed(fn, x, [5000, 5000], 1024, 0,
+    >>> _ = restore_windowed(fn, x, [5000, 5000], 1024, 0, 512,
     ...                      progress=lambda d, t: done.append(d))
     >>> done
     [1, 2, 3, 4, 5, 6, 7, 8, 9, 10]
     """
     _check_crossfade(crossfade)
+    align = _check_align(align)
     batch, time = wavs.shape
     plans = []  # (length, window, starts) of each waveform
     for n in num_samples:
         n = int(n)
-        win = min(window, codec_frames(n, align) * align)
+        win = min(window, _round_up(n, align))
         win_overlap = min(overlap, win // 2)
         starts = window_starts(
             n, win, win_overlap, align=align, shift_last=win_overlap > 0
@@ -523,7 +549,7 @@ def restore_windowed(
         for g, j, win, todo in _window_batches(plans, size):
             chunks = torch.stack(
                 [
-                    _cut(wavs[b], plans[b][0], plans[b][2][i], win)
+                    cut_window(wavs[b], plans[b][0], plans[b][2][i], win)
                     for b, i in todo
                 ]
             )
@@ -565,8 +591,30 @@ def _window_batches(plans, size):
             yield g, j, win, items[first : first + step]
 
 
-def _cut(wav, n, start, win):
-    """``wav[start : start + win]``, zero-padded past ``n`` samples."""
+def cut_window(wav, n, start, win):
+    """``wav[start : start + win]``, zero-padded past ``n`` samples.
+
+    Arguments
+    ---------
+    wav : torch.Tensor
+        ``[time]`` signal.
+    n : int
+        Valid samples of ``wav`` (later ones are treated as zeros).
+    start : int
+        First sample of the window.
+    win : int
+        Window length.
+
+    Returns
+    -------
+    chunk : torch.Tensor
+        ``[win]``.
+
+    Example
+    -------
+    >>> cut_window(torch.arange(1.0, 6.0), 4, 2, 4)
+    tensor([3., 4., 0., 0.])
+    """
     chunk = wav[start : min(start + win, n)]
     if chunk.shape[0] < win:
         chunk = torch.nn.functional.pad(chunk, (0, win - chunk.shape[0]))
