@@ -1,6 +1,6 @@
 """Masked codec language model of MaskSR.
 
-Input: a codegram ``[batch, n_codebooks, time]`` of codec tokens in which
+Input: a codegram ``[batch, n_codebooks, time]`` of DAC tokens in which
 masked positions hold the mask id ``codebook_size``, plus one conditioning
 vector per frame from the speech encoder. Each codebook has its own learned
 embedding table of ``codebook_size + 1`` rows (the last row is the mask
@@ -84,11 +84,9 @@ class MaskedCodecLM(nn.Module):
     Arguments
     ---------
     n_codebooks : int
-        Number of codebooks ``Q``: the codec's ``n_codebooks`` (9 for DAC
-        44.1 kHz 8 kbps).
+        Number of codebooks ``Q`` (9 for DAC 44.1 kHz 8 kbps).
     codebook_size : int
-        Entries per codebook ``V``: the codec's ``codebook_size`` (1024 for
-        DAC); ``codebook_size`` is the mask id.
+        Entries per codebook ``V`` (1024); ``codebook_size`` is the mask id.
     d_model : int
         Model dimension (also the conditioning dimension).
     num_layers : int
@@ -112,8 +110,8 @@ class MaskedCodecLM(nn.Module):
 
     def __init__(
         self,
-        n_codebooks,
-        codebook_size,
+        n_codebooks=9,
+        codebook_size=1024,
         d_model=512,
         num_layers=8,
         nhead=16,
@@ -139,22 +137,13 @@ class MaskedCodecLM(nn.Module):
         self._reset_parameters()
 
     def _reset_parameters(self):
-        # The transformer input is tokens + conditioning + sinusoidal
-        # positions (amplitude 1). Each starts at about unit scale: the sum
-        # of the Q codebook embeddings (std Q ** -0.5 each), the projected
-        # conditioning (Xavier: unit gain on LayerNorm-ed encoder output)
-        # and the null embedding. With the small std 0.02 init of the
-        # output layers also used for these, the positions drowned the
-        # tokens (about 0.06 vs 0.7) and training on real codec tokens sat
-        # at the unigram loss for hundreds of steps.
         for module in self.modules():
             if isinstance(module, nn.Linear):
                 nn.init.trunc_normal_(module.weight, std=0.02)
                 nn.init.zeros_(module.bias)
             elif isinstance(module, nn.Embedding):
-                nn.init.normal_(module.weight, std=self.n_codebooks**-0.5)
-        nn.init.xavier_uniform_(self.cond_proj.weight)
-        nn.init.normal_(self.null_embedding, std=1.0)
+                nn.init.normal_(module.weight, std=0.02)
+        nn.init.normal_(self.null_embedding, std=0.02)
 
     def null_cond(self, batch, time):
         """The unconditional (null) conditioning sequence.
