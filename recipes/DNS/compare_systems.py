@@ -30,14 +30,14 @@ Authors
 
 import argparse
 import csv
-import math
 import subprocess
 import sys
 import time
 from pathlib import Path
 
+from speechbrain_masksr.cli.restore import MASKSR, model_kind
 from speechbrain_masksr.dataio import find_audio_files, load_audio, save_audio
-from speechbrain_masksr.metrics import metrics_table
+from speechbrain_masksr.metrics import mean_metrics, metrics_table
 
 METRICS = "pesq,estoi,dnsmos,spk_sim"
 
@@ -140,8 +140,7 @@ def restore(model, noisy_dir, out_dir, steps, guidance):
     cmd = [sys.executable, "-m", "speechbrain_masksr.cli.restore"]
     cmd += [str(noisy_dir), "-o", str(out_dir), "--source", model]
     cmd += ["--device", "cpu"]
-    kind = (Path(model) / "hyperparams.yaml").read_text()
-    if "model_type: mae_enhancer" not in kind:
+    if model_kind(model) == MASKSR:
         if steps is not None:
             cmd += ["--steps", str(steps)]
         if guidance is not None:
@@ -176,19 +175,11 @@ def score(clean_dir, est_dir, csv_path, metrics):
     csv_path.unlink(missing_ok=True)
     subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL)
     with open(csv_path) as f:
-        rows = list(csv.DictReader(f))
-    means = {"files": len(rows)}
-    for column in rows[0]:
-        values = []
-        for row in rows:
-            try:
-                values.append(float(row[column]))
-            except (TypeError, ValueError):
-                pass
-        values = [v for v in values if not math.isnan(v)]
-        if values and column != "file":
-            means[column] = sum(values) / len(values)
-    return means
+        rows = [
+            {k: float(v) for k, v in row.items() if k != "file" and v != ""}
+            for row in csv.DictReader(f)
+        ]
+    return {"files": len(rows), **mean_metrics(rows)}
 
 
 def main(argv=None):
